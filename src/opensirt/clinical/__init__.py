@@ -1,0 +1,1 @@
+"""Clinical layer: liver function scores, staging, eligibility, response, adverse events."""

@@ -1,0 +1,222 @@
+"""A 3-D image with its geometry in the patient coordinate system.
+
+Conventions (the same as SimpleITK and DICOM):
+
+* ``array`` is indexed ``[k, j, i]`` = ``[slice, row, column]`` (numpy order ``z, y, x``);
+* ``origin_mm`` is the patient-frame position (DICOM LPS: x to the patient's left, y to the
+  posterior, z to the head) of the *centre* of voxel ``[0, 0, 0]``;
+* ``spacing_mm`` is the distance between voxel centres along ``i, j, k`` (``x, y, z`` order);
+* ``direction`` is the 3x3 matrix whose *columns* are the unit vectors of the ``i, j, k`` axes
+  in the patient frame, so that ``p = origin + direction @ (spacing * (i, j, k))``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from opensirt.errors import GeometryError, InputError
+
+_GEOMETRY_TOL_MM = 1e-3
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A 3-D array on a grid in the patient coordinate system.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        3-D array indexed ``[k, j, i]`` (z, y, x).
+    spacing_mm : tuple of 3 floats
+        Voxel spacing along ``i, j, k`` (x, y, z), mm, each > 0.
+    origin_mm : tuple of 3 floats
+        Patient-frame position of the centre of voxel ``[0, 0, 0]``, mm.
+    direction : tuple of 9 floats
+        Row-major 3x3 direction-cosine matrix, columns the ``i, j, k`` axes; orthonormal.
+    frame_of_reference_uid : str or None
+        DICOM Frame of Reference UID; two volumes with different UIDs are not in register.
+    units : str
+        What the values mean, e.g. ``"HU"``, ``"Bq/mL"``, ``"counts"``, ``"Gy"``, ``"label"``.
+    metadata : dict
+        Free-form provenance (modality, series UID, acquisition time, ...).
+    """
+
+    array: npt.NDArray[Any]
+    spacing_mm: tuple[float, float, float]
+    origin_mm: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    direction: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+    frame_of_reference_uid: str | None = None
+    units: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.array)
+        if arr.ndim != 3:
+            raise InputError(f"Volume array has shape {arr.shape}, expected a 3-D array [k, j, i]")
+        object.__setattr__(self, "array", arr)
+        spacing = tuple(float(s) for s in np.broadcast_to(np.asarray(self.spacing_mm, float), 3))
+        if not all(np.isfinite(s) and s > 0 for s in spacing):
+            raise InputError(f"spacing_mm is {spacing}, expected three positive distances in mm")
+        object.__setattr__(self, "spacing_mm", spacing)
+        origin = tuple(float(o) for o in self.origin_mm)
+        if len(origin) != 3 or not all(np.isfinite(origin)):
+            raise InputError(f"origin_mm is {self.origin_mm}, expected three finite numbers (mm)")
+        object.__setattr__(self, "origin_mm", origin)
+        d = np.asarray(self.direction, float).reshape(-1)
+        if d.size != 9 or not np.allclose(
+            d.reshape(3, 3).T @ d.reshape(3, 3), np.eye(3), atol=1e-4
+        ):
+            raise InputError(
+                f"direction is {tuple(d)}, expected 9 numbers of an orthonormal 3x3 matrix"
+            )
+        object.__setattr__(self, "direction", tuple(float(x) for x in d))
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """Array shape ``(nk, nj, ni)`` = ``(nz, ny, nx)``."""
+        s = self.array.shape
+        return (int(s[0]), int(s[1]), int(s[2]))
+
+    @property
+    def spacing_zyx_mm(self) -> tuple[float, float, float]:
+        """Spacing in array-axis order ``(k, j, i)``, for numpy/scipy operations."""
+        return (self.spacing_mm[2], self.spacing_mm[1], self.spacing_mm[0])
+
+    @property
+    def direction_matrix(self) -> npt.NDArray[np.float64]:
+        """The 3x3 direction matrix (columns: i, j, k axes in the patient frame)."""
+        return np.asarray(self.direction, dtype=np.float64).reshape(3, 3)
+
+    @property
+    def voxel_volume_ml(self) -> float:
+        """Volume of one voxel in mL (1 mL = 1000 mm^3)."""
+        sx, sy, sz = self.spacing_mm
+        return sx * sy * sz / 1000.0
+
+    def index_to_physical(self, ijk: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Patient-frame positions (mm) of continuous indices given as ``(..., 3)`` in
+        ``(i, j, k)`` order."""
+        idx = np.asarray(ijk, dtype=np.float64)
+        scaled = idx * np.asarray(self.spacing_mm)
+        out: npt.NDArray[np.float64] = np.asarray(self.origin_mm) + scaled @ self.direction_matrix.T
+        return out
+
+    def physical_to_index(self, xyz_mm: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Continuous ``(i, j, k)`` indices of patient-frame points ``(..., 3)`` (mm)."""
+        p = np.asarray(xyz_mm, dtype=np.float64) - np.asarray(self.origin_mm)
+        out: npt.NDArray[np.float64] = (p @ self.direction_matrix) / np.asarray(self.spacing_mm)
+        return out
+
+    def same_grid(self, other: Volume, tol_mm: float = _GEOMETRY_TOL_MM) -> bool:
+        """True if ``other`` has the same shape, spacing, origin and direction."""
+        return (
+            self.shape == other.shape
+            and np.allclose(self.spacing_mm, other.spacing_mm, atol=tol_mm)
+            and np.allclose(self.origin_mm, other.origin_mm, atol=tol_mm)
+            and np.allclose(self.direction, other.direction, atol=1e-5)
+        )
+
+    def require_same_grid(self, other: Volume, what: str = "volumes") -> None:
+        """Raise :class:`GeometryError` unless ``other`` is on the same grid and frame."""
+        self.require_same_frame(other, what)
+        if not self.same_grid(other):
+            raise GeometryError(
+                f"{what} are on different grids: shape {self.shape} vs {other.shape}, spacing "
+                f"{self.spacing_mm} vs {other.spacing_mm} mm, origin {self.origin_mm} vs "
+                f"{other.origin_mm} mm; resample one onto the other first (Volume.resample_to)"
+            )
+
+    def require_same_frame(self, other: Volume, what: str = "volumes") -> None:
+        """Raise :class:`GeometryError` if both volumes name different frames of reference."""
+        a, b = self.frame_of_reference_uid, other.frame_of_reference_uid
+        if a and b and a != b:
+            raise GeometryError(
+                f"{what} are in different frames of reference ({a} vs {b}): they are not "
+                "registered; register them first or use images acquired on the same hybrid "
+                "scanner (SPECT/CT, PET/CT)"
+            )
+
+    def with_array(self, array: npt.ArrayLike, units: str | None = None, **metadata: Any) -> Volume:
+        """A volume on the same grid holding ``array`` (same shape required)."""
+        arr = np.asarray(array)
+        if arr.shape != self.shape:
+            raise GeometryError(f"array has shape {arr.shape}, expected the grid's {self.shape}")
+        meta = {**self.metadata, **metadata}
+        return replace(self, array=arr, units=self.units if units is None else units, metadata=meta)
+
+    def resample_to(
+        self, reference: Volume, *, interpolation: str = "linear", default_value: float = 0.0
+    ) -> Volume:
+        """This volume's values on ``reference``'s grid (SimpleITK resampling).
+
+        ``interpolation`` is ``"linear"``, ``"nearest"`` (labels) or ``"bspline"``. Values
+        are interpolated, not integrated: to move activity between grids conserving the total,
+        resample the concentration (Bq/mL), not the activity per voxel.
+        """
+        import SimpleITK as sitk
+
+        self.require_same_frame(reference, "volume and resampling reference")
+        interpolators = {
+            "linear": sitk.sitkLinear,
+            "nearest": sitk.sitkNearestNeighbor,
+            "bspline": sitk.sitkBSpline,
+        }
+        if interpolation not in interpolators:
+            raise InputError(
+                f"interpolation is {interpolation!r}, expected one of {sorted(interpolators)}"
+            )
+        moving = self.to_sitk()
+        if interpolation != "nearest":
+            moving = sitk.Cast(moving, sitk.sitkFloat64)
+        out = sitk.Resample(
+            moving,
+            reference.to_sitk(),
+            sitk.Transform(),
+            interpolators[interpolation],
+            float(default_value),
+        )
+        array = sitk.GetArrayFromImage(out)
+        return replace(reference, array=array, units=self.units, metadata=dict(self.metadata))
+
+    # ------------------------------------------------------------------ SimpleITK
+    def to_sitk(self) -> Any:
+        """A ``SimpleITK.Image`` with this geometry (the array is copied)."""
+        import SimpleITK as sitk
+
+        arr = self.array
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.uint8)
+        image = sitk.GetImageFromArray(np.ascontiguousarray(arr))
+        image.SetSpacing(self.spacing_mm)
+        image.SetOrigin(self.origin_mm)
+        image.SetDirection(self.direction)
+        return image
+
+    @classmethod
+    def from_sitk(
+        cls,
+        image: Any,
+        *,
+        frame_of_reference_uid: str | None = None,
+        units: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> Volume:
+        """A :class:`Volume` from a 3-D ``SimpleITK.Image``."""
+        import SimpleITK as sitk
+
+        if image.GetDimension() != 3:
+            raise InputError(f"image has {image.GetDimension()} dimensions, expected 3")
+        return cls(
+            array=sitk.GetArrayFromImage(image),
+            spacing_mm=tuple(image.GetSpacing()),
+            origin_mm=tuple(image.GetOrigin()),
+            direction=tuple(image.GetDirection()),
+            frame_of_reference_uid=frame_of_reference_uid,
+            units=units,
+            metadata=dict(metadata or {}),
+        )

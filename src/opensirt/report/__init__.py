@@ -1,0 +1,1 @@
+"""OpenSIRT report."""
