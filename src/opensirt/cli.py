@@ -8,10 +8,7 @@ from __future__ import annotations
 import typer
 
 from opensirt import __version__
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_REFUSED = 3
+from opensirt.commands import clinical, pathway, plan
 
 app = typer.Typer(
     name="opensirt",
@@ -36,6 +33,10 @@ def _root(
     ),
 ) -> None:
     """OpenSIRT command line."""
+
+
+for _group in (plan, clinical, pathway):
+    _group.register(app)
 
 
 def main() -> None:

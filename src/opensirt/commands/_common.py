@@ -1,0 +1,76 @@
+"""What every command shares: consoles, JSON output, and error-to-exit-code mapping.
+
+Exit codes: 0 success, 1 unexpected error, 2 bad input, 3 plan refused for safety.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from opensirt.errors import InputError, OpenSIRTError, PlanRefusedError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert numpy scalars, enums, paths, dates and non-finite floats for JSON."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def to_json(obj: Any) -> str:
+    """``obj`` as indented JSON text (numpy, enums, dates and paths converted)."""
+    return json.dumps(_jsonable(obj), indent=2, ensure_ascii=False)
+
+
+def emit_json(obj: Any) -> None:
+    """Print ``obj`` as JSON on standard output, nothing else."""
+    typer.echo(to_json(obj))
+
+
+@contextmanager
+def exit_codes() -> Iterator[None]:
+    """Turn OpenSIRT errors into a message on stderr and the documented exit code."""
+    try:
+        yield
+    except PlanRefusedError as exc:
+        err_console.print(f"[bold red]Plan refused:[/] {exc.reason}")
+        raise typer.Exit(EXIT_REFUSED) from exc
+    except (InputError, FileNotFoundError) as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    except OpenSIRTError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from exc
