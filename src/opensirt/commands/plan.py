@@ -1,9 +1,137 @@
-"""Commands of the plan group (being written)."""
+"""The ``opensirt plan CASE.yaml`` command: activity and doses of a case, or its refusal.
+
+Exit codes: 0 a plan, 3 a plan refused for safety (the JSON is still printed with ``refused``
+set), 2 a bad case file (message on stderr naming the key and the fix).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from opensirt.commands._common import EXIT_REFUSED, console, emit_json, exit_codes
+from opensirt.physics.units import gbq_to_mci
+from opensirt.planning import PlanResult, load_case, plan_case
+
+_HELP = """Plan the activity of a case file and show the doses it implies.
+
+\b
+Examples:
+  opensirt plan examples/partition_resin.yaml
+  opensirt plan examples/mird_glass.yaml --json > plan.json
+
+\b
+Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
+2 bad case file (the message names the key and the fix).
+"""
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _dose_table(result: PlanResult) -> Table:
+    table = Table(title="Mean absorbed doses", title_justify="left")
+    for column in ("compartment", "dose (Gy)", "limit (Gy)", "status"):
+        table.add_column(column, justify="left" if column in ("compartment", "status") else "right")
+    checks = {c.name: c for c in result.limits}
+    rows = [
+        ("lung (this session)", result.lung_gy, "lung_max_gy"),
+        ("lung (cumulative)", result.lung_cumulative_gy, "lung_cumulative_max_gy"),
+        ("normal liver (treated)", result.normal_liver_gy, None),
+        ("normal liver (whole)", result.whole_normal_liver_gy, None),
+        ("perfused volume", result.perfused_gy, None),
+        ("whole liver (Ho-166 convention)", result.whole_liver_gy, None),
+    ]
+    scope_row = (
+        "normal liver (whole)"
+        if result.constants.get("normal_liver_limit_scope") == "whole"
+        else "normal liver (treated)"
+    )
+    for label, dose, name in rows:
+        check = checks.get(name or ("normal_liver_max_gy" if label == scope_row else ""))
+        if dose is None and check is None:
+            continue
+        status = ""
+        if check is not None:
+            status = "exceeded" if check.exceeded else ("binds" if check.binding else "ok")
+            status += "" if check.enforced else " (not enforced)"
+        limit = _fmt(check.limit_gy) if check is not None else ""
+        table.add_row(label, _fmt(dose), limit, status)
+    for name, dose in result.tumours_gy.items():
+        table.add_row(f"tumour {name}", _fmt(dose), "", "")
+    return table
+
+
+def _territory_table(result: PlanResult) -> Table:
+    table = Table(title="Territories", title_justify="left")
+    for column in ("territory", "activity (GBq)", "perfused (Gy)", "normal liver (Gy)", "limit"):
+        table.add_column(column)
+    for t in result.territories:
+        table.add_row(
+            t.name,
+            _fmt(t.activity_gbq, 3),
+            _fmt(t.perfused_gy),
+            _fmt(t.normal_liver_gy),
+            t.binding_limit or "",
+        )
+    return table
+
+
+def _print_plan(path: Path, result: PlanResult) -> None:
+    console.print(f"[bold]{path.name}[/]: {result.device.value}, method {result.method.value}")
+    console.print(f"Lung shunt fraction: {result.lung_shunt_fraction:.2%}")
+    if result.refused is not None:
+        console.print(f"[bold red]Refused:[/] {result.refused}")
+        return
+    assert result.activity_gbq is not None
+    delivered = result.activity_gbq * (1.0 - result.residual_fraction)
+    console.print(
+        f"[bold]Activity to inject: {result.activity_gbq:.3f} GBq[/] "
+        f"({gbq_to_mci(result.activity_gbq):.1f} mCi); expected delivered {delivered:.3f} GBq "
+        f"(residual {result.residual_fraction:.1%})"
+    )
+    if result.target is not None:
+        t = result.target
+        state = "reached" if t.reached else "[bold red]NOT reached[/]"
+        console.print(f"Target {t.name} {t.value_gy:g} Gy: {state} ({_fmt(t.achieved_gy)} Gy)")
+    console.print(f"Binding limit: {result.binding_limit or 'none'}")
+    console.print(_dose_table(result))
+    if len(result.territories) > 1:
+        console.print(_territory_table(result))
+    if result.schedule is not None:
+        console.print(f"Schedule: treatment {result.schedule.treatment.isoformat()}; ")
+        console.print(f"  {result.schedule.note}")
+    for warning in result.warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}")
+    c = result.constants
+    console.print(
+        f"Constants: k = {c['dose_constant_gy_kg_per_gbq']} Gy kg/GBq "
+        f"({c['dose_constant_source']}); density {c['density_g_ml']} g/mL; "
+        f"T1/2 {c['half_life_h']} h; lung mass {c['lung_mass_kg']} kg"
+    )
+
+
+def plan(
+    case_file: Annotated[Path, typer.Argument(help="Case file (YAML, opensirt_case: 1).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only the JSON plan object.")
+    ] = False,
+) -> None:
+    """Plan the activity of a case file and show the doses it implies."""
+    with exit_codes():
+        result = plan_case(load_case(case_file))
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        _print_plan(case_file, result)
+    if result.refused is not None:
+        raise typer.Exit(EXIT_REFUSED)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add the ``plan`` command to ``app``."""
+    app.command("plan", help=_HELP)(plan)

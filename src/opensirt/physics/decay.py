@@ -69,7 +69,7 @@ def cumulated_activity_gbq_h(
     A0 * T1/2 / ln 2.
 
     >>> round(cumulated_activity_gbq_h(1.0, "Y-90"), 4)
-    92.4767
+    92.4768
     """
     if end_h < start_h:
         raise InputError(f"end_h is {end_h} h, expected >= start_h ({start_h} h)")

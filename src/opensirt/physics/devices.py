@@ -152,6 +152,11 @@ class Device:
         Guideline defaults.
     source : str
         References for the device data.
+    normal_liver_limit_scope : str
+        Which normal liver the normal-liver limit applies to: ``"perfused"`` (the non-tumoural
+        liver of each treated territory) or ``"whole"`` (the whole non-tumoural liver, untreated
+        parts included). Resin: perfused non-tumoural liver [LEVILLAIN2021]_; glass: whole
+        non-tumoural liver [SALEM2022]_.
     """
 
     name: DeviceName
@@ -167,6 +172,7 @@ class Device:
     methods: tuple[str, ...]
     limits: DoseLimits
     source: str
+    normal_liver_limit_scope: str = "perfused"
 
 
 _LEVILLAIN = "Levillain et al. 2021 doi:10.1007/s00259-020-05163-5"
@@ -248,6 +254,7 @@ THERASPHERE = Device(
         },
     ),
     source="TheraSphere IFU; Salem et al. 2022; Garin et al. 2021",
+    normal_liver_limit_scope="whole",
 )
 
 QUIREMSPHERES = Device(

@@ -12,7 +12,7 @@ GBQ_PER_MCI = MBQ_PER_MCI / 1000.0
 def mci_to_gbq(activity_mci: float) -> float:
     """Convert millicuries to gigabecquerels.
 
-    >>> mci_to_gbq(100.0)
+    >>> round(mci_to_gbq(100.0), 12)
     3.7
     """
     return activity_mci * GBQ_PER_MCI

@@ -1,0 +1,160 @@
+"""What every planning method shares, derived once from a case: the lung shunt, the dose
+constant, the masses, the compartments and the limits, and the limits as linear constraints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensirt.physics.devices import Device, get_device
+from opensirt.planning.case import Case, Territory
+from opensirt.planning.limits import (
+    AppliedLimits,
+    LinearLimit,
+    applied_limits,
+    compromised_liver,
+)
+from opensirt.planning.lung import lung_shunt_fraction_from_counts
+from opensirt.planning.partition import TerritoryCompartments, normal_dose_per_gbq
+from opensirt.planning.result import Target
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """A case with its derived quantities.
+
+    Attributes
+    ----------
+    case : Case
+    device : Device
+    lsf : float
+        Lung shunt fraction used.
+    lsf_source : str
+        Where it comes from (given, or planar counts).
+    residual : float
+        Residual fraction R.
+    k : float
+        Dose constant of the device (Gy kg/GBq).
+    kg_per_ml : float
+        Tissue density in kg/mL.
+    limits : AppliedLimits
+    compartments : tuple[TerritoryCompartments | None, ...]
+        Partition compartments per territory; None where a tumour has no T/N.
+    """
+
+    case: Case
+    device: Device
+    lsf: float
+    lsf_source: str
+    residual: float
+    k: float
+    kg_per_ml: float
+    limits: AppliedLimits
+    compartments: tuple[TerritoryCompartments | None, ...]
+
+    @property
+    def perfused_masses_kg(self) -> tuple[float, ...]:
+        """Mass of each territory (kg), tumours included."""
+        return tuple(t.volume_ml * self.kg_per_ml for t in self.case.territories)
+
+    @property
+    def whole_normal_mass_kg(self) -> float:
+        """Non-tumoural mass of the whole liver (kg): liver minus the tumours of the case."""
+        tumours_ml = sum(t.volume_ml for terr in self.case.territories for t in terr.tumours)
+        return (self.case.liver.volume_ml - tumours_ml) * self.kg_per_ml
+
+    @property
+    def lung_gy_per_gbq(self) -> float:
+        """Lung dose per GBq injected: k LSF (1 - R) / M_lung."""
+        return self.k * self.lsf * (1.0 - self.residual) / self.case.lung.mass_kg
+
+
+@dataclass(frozen=True)
+class MethodRequest:
+    """What a method asks for before the limits: activities per territory (GBq, to inject)."""
+
+    activities_gbq: tuple[float, ...]
+    target: Target | None
+    details: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _lung_shunt(case: Case) -> tuple[float, str]:
+    if case.lung.shunt_fraction is not None:
+        return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
+    counts = case.lung.planar_counts
+    assert counts is not None  # the case model guarantees one of the two
+    lsf = lung_shunt_fraction_from_counts(counts.lung, counts.liver)
+    return lsf, "planar geometric mean of lung.planar_counts"
+
+
+def _compartments(territory: Territory, density_g_ml: float) -> TerritoryCompartments | None:
+    tumours = []
+    for t in territory.tumours:
+        if t.tn_ratio is None:
+            return None
+        tumours.append((t.name, t.volume_ml, t.tn_ratio))
+    return TerritoryCompartments.from_volumes(
+        territory.name, territory.volume_ml, tuple(tumours), density_g_ml
+    )
+
+
+def plan_context(case: Case) -> PlanContext:
+    """Derive the shared quantities of a case."""
+    device = get_device(case.device)
+    lsf, lsf_source = _lung_shunt(case)
+    p = case.prescription
+    overrides: dict[str, float | None] = {
+        "lung_max_gy": p.lung_max_gy,
+        "lung_cumulative_max_gy": p.lung_cumulative_max_gy,
+        "normal_liver_max_gy": p.normal_liver_max_gy,
+    }
+    compromised = compromised_liver(case.patient.labs, case.liver.compromised)
+    return PlanContext(
+        case=case,
+        device=device,
+        lsf=lsf,
+        lsf_source=lsf_source,
+        residual=p.residual_fraction,
+        k=device.dose_constant_gy_kg_per_gbq,
+        kg_per_ml=case.liver.density_g_ml / 1000.0,
+        limits=applied_limits(device, overrides=overrides, compromised=compromised),
+        compartments=tuple(_compartments(t, case.liver.density_g_ml) for t in case.territories),
+    )
+
+
+def lung_limits(ctx: PlanContext) -> list[LinearLimit]:
+    """Lung per session and cumulative (what is left after ``lung.previous_dose_gy``)."""
+    n = len(ctx.case.territories)
+    remaining = ctx.limits.lung_cumulative_max_gy - ctx.case.lung.previous_dose_gy
+    return [
+        LinearLimit("lung_max_gy", ctx.limits.lung_max_gy, (ctx.lung_gy_per_gbq,) * n),
+        LinearLimit("lung_cumulative_max_gy", remaining, (ctx.lung_gy_per_gbq,) * n),
+    ]
+
+
+def normal_liver_limits(ctx: PlanContext) -> list[LinearLimit]:
+    """The normal-liver limit per territory (scope "perfused") or shared (scope "whole");
+    none when the limit is not set or a T/N is missing."""
+    limit = ctx.limits.normal_liver_max_gy
+    comps = [c for c in ctx.compartments if c is not None]
+    if limit is None or len(comps) != len(ctx.compartments):
+        return []
+    per_gbq = [
+        normal_dose_per_gbq(c, ctx.k, lung_shunt_fraction=ctx.lsf, residual_fraction=ctx.residual)
+        for c in comps
+    ]
+    if ctx.limits.normal_liver_scope == "whole":
+        whole = ctx.whole_normal_mass_kg
+        shared = tuple(d * c.normal_mass_kg / whole for d, c in zip(per_gbq, comps, strict=True))
+        return [LinearLimit("normal_liver_max_gy", limit, shared)]
+    n = len(per_gbq)
+    return [
+        LinearLimit(
+            "normal_liver_max_gy",
+            limit,
+            tuple(d if i == j else 0.0 for i in range(n)),
+            territory=j,
+        )
+        for j, d in enumerate(per_gbq)
+    ]

@@ -1,0 +1,227 @@
+"""The result of planning: activity, doses, constants, limits, warnings, or a refusal.
+
+:meth:`PlanResult.to_dict` gives the JSON object of ``opensirt plan CASE --json`` (the keys of
+the case-file contract, plus the formulas used, the target and the schedule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from opensirt.errors import PlanRefusedError
+from opensirt.physics.devices import DeviceName
+from opensirt.planning.case import Method
+
+
+@dataclass(frozen=True)
+class TerritoryResult:
+    """One territory of a plan: its activity (GBq, to inject) and mean doses (Gy).
+
+    ``normal_liver_gy`` and the tumour doses need every tumour's T/N; None / absent otherwise.
+    ``binding_limit`` names the limit that lowered this territory's activity, if any.
+    """
+
+    name: str
+    activity_gbq: float
+    perfused_mass_kg: float
+    perfused_gy: float
+    normal_liver_gy: float | None
+    tumours_gy: Mapping[str, float]
+    binding_limit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {
+            "name": self.name,
+            "activity_gbq": self.activity_gbq,
+            "perfused_mass_kg": self.perfused_mass_kg,
+            "doses_gy": {
+                "perfused": self.perfused_gy,
+                "normal_liver": self.normal_liver_gy,
+                "tumours": dict(self.tumours_gy),
+            },
+            "binding_limit": self.binding_limit,
+        }
+
+
+@dataclass(frozen=True)
+class LimitCheck:
+    """One limit a plan was checked against.
+
+    ``enforced`` limits lower the activity; the others are reported and warned about.
+    """
+
+    name: str
+    limit_gy: float | None
+    dose_gy: float | None
+    source: str | None
+    enforced: bool
+    binding: bool = False
+
+    @property
+    def exceeded(self) -> bool:
+        """Whether the plan's dose is above the limit (relative tolerance 1e-9)."""
+        if self.limit_gy is None or self.dose_gy is None:
+            return False
+        return self.dose_gy > self.limit_gy * (1.0 + 1e-9) + 1e-12
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {
+            "value": self.limit_gy,
+            "dose_gy": self.dose_gy,
+            "source": self.source,
+            "enforced": self.enforced,
+            "binding": self.binding,
+            "exceeded": self.exceeded,
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """The dose the method aims for, and whether the plan reaches it."""
+
+    name: str
+    value_gy: float
+    achieved_gy: float | None
+    source: str
+
+    @property
+    def reached(self) -> bool:
+        """Whether the achieved dose is at least the target (relative tolerance 1e-9)."""
+        return self.achieved_gy is not None and self.achieved_gy >= self.value_gy * (1 - 1e-9)
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """Vial and timing: the activity available at the treatment time."""
+
+    treatment: datetime
+    vial_activity_gbq: float | None
+    vial_calibration: datetime | None
+    vial_activity_at_treatment_gbq: float | None
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        return {
+            "treatment": self.treatment.isoformat(),
+            "vial_activity_gbq": self.vial_activity_gbq,
+            "vial_calibration": (
+                self.vial_calibration.isoformat() if self.vial_calibration else None
+            ),
+            "vial_activity_at_treatment_gbq": self.vial_activity_at_treatment_gbq,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A plan: activity to inject and the doses it implies, or the reason it is refused.
+
+    Attributes
+    ----------
+    method, device
+        How it was planned.
+    activity_gbq : float | None
+        Total activity to inject (GBq, before residual loss); None when refused.
+    lung_shunt_fraction, residual_fraction : float
+    lung_gy, lung_cumulative_gy : float | None
+        Lung dose of this session and with ``lung.previous_dose_gy`` added.
+    perfused_gy : float | None
+        Mean dose over all treated territories.
+    normal_liver_gy : float | None
+        Mean dose to the non-tumoural liver of the treated territories.
+    whole_normal_liver_gy : float | None
+        Mean dose to the whole non-tumoural liver (untreated parts get 0 Gy).
+    whole_liver_gy : float | None
+        Whole-liver dose of the Ho-166 convention (whole-liver method only).
+    tumours_gy : Mapping[str, float]
+        Mean dose of each tumour with a T/N.
+    territories : tuple[TerritoryResult, ...]
+    constants : Mapping[str, Any]
+        Dose constant, density, half-life, lung mass, each with its source.
+    limits : tuple[LimitCheck, ...]
+    binding_limit : str | None
+        The limit that lowered the activity, if any.
+    target : Target | None
+        What the method aimed for (None for the empirical BSA method).
+    formulas : tuple[str, ...]
+        The formulas used, for the report.
+    warnings : tuple[str, ...]
+    refused : str | None
+        Why no safe plan exists; None for a plan.
+    schedule : ScheduleResult | None
+    details : Mapping[str, Any]
+        Method-specific intermediate values (e.g. BSA steps).
+    """
+
+    method: Method
+    device: DeviceName
+    activity_gbq: float | None
+    lung_shunt_fraction: float
+    residual_fraction: float
+    lung_gy: float | None
+    lung_cumulative_gy: float | None
+    perfused_gy: float | None
+    normal_liver_gy: float | None
+    whole_normal_liver_gy: float | None
+    whole_liver_gy: float | None
+    tumours_gy: Mapping[str, float]
+    territories: tuple[TerritoryResult, ...]
+    constants: Mapping[str, Any]
+    limits: tuple[LimitCheck, ...]
+    binding_limit: str | None
+    target: Target | None
+    formulas: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    refused: str | None = None
+    schedule: ScheduleResult | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def raise_if_refused(self) -> PlanResult:
+        """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused."""
+        if self.refused is not None:
+            raise PlanRefusedError(self.refused)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of ``opensirt plan --json``."""
+        target = None
+        if self.target is not None:
+            target = {
+                "name": self.target.name,
+                "value_gy": self.target.value_gy,
+                "achieved_gy": self.target.achieved_gy,
+                "reached": self.target.reached,
+                "source": self.target.source,
+            }
+        return {
+            "method": self.method.value,
+            "device": self.device.value,
+            "activity_gbq": self.activity_gbq,
+            "lung_shunt_fraction": self.lung_shunt_fraction,
+            "residual_fraction": self.residual_fraction,
+            "doses_gy": {
+                "lung": self.lung_gy,
+                "lung_cumulative": self.lung_cumulative_gy,
+                "normal_liver": self.normal_liver_gy,
+                "whole_normal_liver": self.whole_normal_liver_gy,
+                "perfused": self.perfused_gy,
+                "whole_liver": self.whole_liver_gy,
+                "tumours": dict(self.tumours_gy),
+            },
+            "territories": [t.to_dict() for t in self.territories],
+            "constants": dict(self.constants),
+            "limits": {lim.name: lim.to_dict() for lim in self.limits},
+            "binding_limit": self.binding_limit,
+            "target": target,
+            "formulas": list(self.formulas),
+            "schedule": self.schedule.to_dict() if self.schedule else None,
+            "details": dict(self.details),
+            "warnings": list(self.warnings),
+            "refused": self.refused,
+        }
