@@ -13,6 +13,9 @@ Optional keys added to the contract here (all backwards compatible):
   normal-liver limit applies); when absent it is decided from the bilirubin in the labs.
 * ``schedule.vial_activity_gbq`` and ``schedule.vial_calibration``: a vial (or an ordered
   activity) and the time its activity is stated for, to decay it to the treatment time.
+* ``images.post_treatment`` (with optional ``images.post_ct``, ``images.post_segmentation``)
+  and ``treatment`` (injection time, vial and residual assays): the inputs of
+  ``opensirt verify``.
 
 Use :func:`opensirt.planning.load_case` to read a file; it turns validation errors into
 :class:`~opensirt.errors.CaseFileError` messages that name the key path and the fix.
@@ -201,17 +204,42 @@ class Structures(_Model):
 
 
 class Images(_Model):
-    """Image inputs of voxel planning; relative paths are relative to the case file."""
+    """Image inputs of voxel planning and verification; paths relative to the case file.
+
+    ``post_treatment`` is the post-treatment emission image (Y-90 PET, Y-90 bremsstrahlung
+    SPECT or Ho-166 SPECT) used by ``opensirt verify``; ``post_ct`` and
+    ``post_segmentation`` are its CT and structures when they are not those of the work-up
+    (they must then be registered to it: same frame of reference).
+    """
 
     ct: Path
     spect: Path
     segmentation: Path
     structures: Structures
+    post_treatment: Path | None = None
+    post_ct: Path | None = None
+    post_segmentation: Path | None = None
 
-    @field_validator("ct", "spect", "segmentation")
+    @field_validator(
+        "ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"
+    )
     @classmethod
-    def _relative_to_case(cls, value: Path, info: ValidationInfo) -> Path:
-        return _resolve(value, info)
+    def _relative_to_case(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve(value, info)
+
+
+class Treatment(_Model):
+    """The treatment record: vial assay before and residual assay after the injection.
+
+    The delivered activity is the vial activity decayed to the injection time minus the
+    residual (catheter, vial, tubing) decayed to the same time.
+    """
+
+    injection: AwareDatetime
+    vial_activity_gbq: PositiveFloat
+    vial_measured: AwareDatetime
+    residual_activity_gbq: NonNegativeFloat = 0.0
+    residual_measured: AwareDatetime | None = None
 
 
 class Case(_Model):
@@ -227,6 +255,7 @@ class Case(_Model):
     prescription: Prescription = Prescription()
     schedule: Schedule | None = None
     images: Images | None = None
+    treatment: Treatment | None = None
     clinical: ClinicalFindings | None = None
 
     @model_validator(mode="after")
