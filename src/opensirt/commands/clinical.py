@@ -1,9 +1,182 @@
-"""Commands of the clinical group (being written)."""
+"""The clinical commands: ``opensirt assess CASE.yaml`` and ``opensirt response TABLE.csv``.
+
+Exit codes: 0 success, 2 bad input (the message names the key or the row and the fix).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from opensirt.clinical.assess import Assessment, assess_case
+from opensirt.clinical.eligibility import RuleStatus
+from opensirt.clinical.response import CRITERIA, PatientResponse, ResponseOptions
+from opensirt.clinical.response import assess_measurements as assess_table
+from opensirt.commands._common import console, emit_json, err_console, exit_codes
+from opensirt.planning import load_case
+
+_ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a case file.
+
+\b
+Child-Pugh, ALBI, MELD/MELD-Na and ECOG from patient.labs and the clinical: section;
+BCLC 2022 stage; eligibility (eligible / caution / not eligible) with every rule and its
+source, the lung dose taken from the plan of the case. A score that lacks inputs is
+shown as missing, with the keys to add.
+
+\b
+Examples:
+  opensirt assess case.yaml
+  opensirt assess case.yaml --json > assessment.json
+
+\b
+Exit codes: 0 assessed, 2 bad case file (the message names the key and the fix).
+"""
+
+_RESPONSE_HELP = """Tumour response per time point and best overall response.
+
+\b
+RECIST 1.1, mRECIST and EASL from a lesion measurement table (CSV, one row per
+lesion per date; the first date of a patient is the baseline).
+
+\b
+Examples:
+  opensirt response measurements.csv
+  opensirt response measurements.csv --confirm --json > response.json
+
+\b
+Exit codes: 0 assessed, 2 bad table (the message names the row, the column and the fix).
+"""
+
+_STATUS_STYLE = {
+    RuleStatus.PASS: "green",
+    RuleStatus.CAUTION: "yellow",
+    RuleStatus.NOT_ELIGIBLE: "bold red",
+    RuleStatus.NOT_CHECKED: "dim",
+}
+
+
+def _score_table(a: Assessment) -> Table:
+    table = Table(title="Liver function and staging", title_justify="left")
+    for column in ("score", "value", "source or missing inputs"):
+        table.add_column(column)
+    rows = [
+        ("Child-Pugh", a.child_pugh and a.child_pugh.label(), "child_pugh",
+         a.child_pugh and a.child_pugh.source),
+        ("ALBI", a.albi and f"{a.albi.score:.2f} (grade {a.albi.grade})", "albi",
+         a.albi and a.albi.source),
+        ("MELD / MELD-Na", a.meld and f"{a.meld.meld} / {a.meld.meld_na or '-'}", "meld",
+         a.meld and a.meld.source),
+        ("ECOG", a.ecog is not None and f"{int(a.ecog)}: {a.ecog.description}", "ecog", ""),
+        ("BCLC (2022)", a.bclc and f"{a.bclc.stage.value}: {a.bclc.treatment}", "bclc",
+         a.bclc and a.bclc.source),
+    ]  # fmt: skip
+    for label, value, key, source in rows:
+        missing = a.missing.get(key)
+        note = ("missing: " + ", ".join(missing)) if missing else (source or "")
+        table.add_row(label, str(value) if value else "-", note)
+    return table
+
+
+def _eligibility_table(a: Assessment) -> tuple[Table, list[str]]:
+    verdict = a.eligibility.verdict.value
+    table = Table(title=f"SIRT eligibility: {verdict}", title_justify="left")
+    for column in ("rule", "status", "finding", "ref"):
+        table.add_column(column)
+    sources: list[str] = []
+    for r in a.eligibility.reasons:
+        if r.source not in sources:
+            sources.append(r.source)
+        style = _STATUS_STYLE[r.status]
+        ref = f"[{sources.index(r.source) + 1}]"
+        table.add_row(r.rule, f"[{style}]{r.status.value}[/]", r.message, ref)
+    return table, sources
+
+
+def _print_assessment(path: Path, a: Assessment) -> None:
+    console.print(f"[bold]{path.name}[/]")
+    console.print(_score_table(a))
+    if a.bclc is not None:
+        for reason in a.bclc.reasons:
+            console.print(f"  BCLC: {reason}")
+    table, sources = _eligibility_table(a)
+    console.print(table)
+    for number, source in enumerate(sources, start=1):
+        console.print(f"  [{number}] {source}", highlight=False, markup=False)
+    for note in a.notes:
+        console.print(f"[yellow]Note:[/] {note}")
+
+
+def assess(
+    case_file: Annotated[Path, typer.Argument(help="Case file (YAML, opensirt_case: 1).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+) -> None:
+    """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
+    with exit_codes():
+        case = load_case(case_file)
+        result = assess_case(case)
+    if as_json:
+        emit_json({"patient_id": case.patient.id, **result.to_dict()})
+    else:
+        _print_assessment(case_file, result)
+
+
+def _response_table(p: PatientResponse) -> Table:
+    title = f"Patient {p.patient_id} (baseline {p.baseline.isoformat()})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("date")
+    for c in CRITERIA:
+        table.add_column(c.label)
+    for i, day in enumerate(p.dates):
+        cells = []
+        for c in CRITERIA:
+            r = p.results[c.name][i]
+            change = r.as_dict(c.unit)["change_from_baseline_pct"]
+            cells.append(r.overall.value + ("" if change is None else f" ({change:+.1f} %)"))
+        table.add_row(day.isoformat(), *cells)
+    best = "best (confirmed)" if p.options.confirm else "best"
+    table.add_row(f"[bold]{best}[/]", *(f"[bold]{p.best[c.name].value}[/]" for c in CRITERIA))
+    return table
+
+
+def response(
+    table: Annotated[Path, typer.Argument(help="Lesion measurement table (CSV).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON list.")] = False,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm", help="Count CR and PR for the best response only when confirmed."
+        ),
+    ] = False,
+    confirmation_days: Annotated[
+        int,
+        typer.Option(
+            "--confirmation-days", min=1, help="Smallest interval of a confirmation (days)."
+        ),
+    ] = 28,
+    sd_min_days: Annotated[
+        int,
+        typer.Option("--sd-min-days", min=0, help="Smallest interval from baseline for SD (days)."),
+    ] = 42,
+) -> None:
+    """Tumour response per time point and best overall response (RECIST 1.1, mRECIST, EASL)."""
+    options = ResponseOptions(confirm, confirmation_days, sd_min_days)
+    with exit_codes():
+        patients, warnings = assess_table(table, options)
+    for warning in warnings:
+        err_console.print(f"[yellow]Warning:[/] {warning}")
+    if as_json:
+        emit_json([p.as_dict() for p in patients])
+        return
+    for p in patients:
+        console.print(_response_table(p))
+        for warning in p.warnings:
+            console.print(f"[yellow]Warning:[/] {warning}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add the ``assess`` and ``response`` commands to ``app``."""
+    app.command("assess", help=_ASSESS_HELP)(assess)
+    app.command("response", help=_RESPONSE_HELP)(response)
