@@ -1,5 +1,42 @@
-"""Images: the Volume type, readers, segmentations, quantification and the synthetic patient."""
+"""Images: the Volume type, readers, segmentations, quantification and the synthetic patient.
 
+Heavier modules (DICOM writers, the phantom) are imported from their own modules:
+``opensirt.imaging.dicom_write``, ``opensirt.imaging.phantom``.
+"""
+
+from opensirt.imaging.dicom_io import SeriesInfo, list_series, read_image
+from opensirt.imaging.dicom_meta import MetaKey
+from opensirt.imaging.dicom_seg import read_dicom_seg
+from opensirt.imaging.nifti_io import read_nifti, read_nifti_labels, write_nifti
+from opensirt.imaging.quantify import (
+    concentration_to_activity_mbq,
+    counts_to_activity_mbq,
+    decay_activity,
+    region_fraction,
+    scale_to_total_activity,
+)
+from opensirt.imaging.regrid import coverage_fraction, rebin_sum
+from opensirt.imaging.rtstruct import read_rtstruct
+from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 
-__all__ = ["Volume"]
+__all__ = [
+    "MetaKey",
+    "Segmentation",
+    "SeriesInfo",
+    "Volume",
+    "concentration_to_activity_mbq",
+    "counts_to_activity_mbq",
+    "coverage_fraction",
+    "decay_activity",
+    "list_series",
+    "read_dicom_seg",
+    "read_image",
+    "read_nifti",
+    "read_nifti_labels",
+    "read_rtstruct",
+    "rebin_sum",
+    "region_fraction",
+    "scale_to_total_activity",
+    "write_nifti",
+]

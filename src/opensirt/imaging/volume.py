@@ -183,6 +183,73 @@ class Volume:
         array = sitk.GetArrayFromImage(out)
         return replace(reference, array=array, units=self.units, metadata=dict(self.metadata))
 
+    # ------------------------------------------------------------------ sums and crops
+    def total(self, mask: Volume | None = None) -> float:
+        """Sum of the values, over the whole grid or inside a boolean ``mask`` on this grid.
+
+        For an activity map in MBq per voxel this is the activity in MBq.
+
+        >>> v = Volume(np.arange(8.0).reshape(2, 2, 2), spacing_mm=(1, 1, 1))
+        >>> v.total(), v.total(v.with_array(v.array > 5))
+        (28.0, 13.0)
+        """
+        if mask is None:
+            return float(np.sum(self.array, dtype=np.float64))
+        self.require_same_grid(mask, "volume and mask")
+        return float(np.sum(self.array[np.asarray(mask.array, dtype=bool)], dtype=np.float64))
+
+    def bounding_box(self, margin_mm: float = 0.0) -> tuple[slice, slice, slice]:
+        """Index box ``(k, j, i)`` slices of the non-zero voxels, grown by ``margin_mm``.
+
+        The margin is converted to whole voxels per axis (rounded up) and clipped to the grid.
+
+        Raises
+        ------
+        InputError
+            If no voxel is non-zero (there is nothing to box), or the margin is negative.
+        """
+        if not margin_mm >= 0.0:
+            raise InputError(f"margin_mm is {margin_mm!r} mm, expected a distance >= 0 mm")
+        nonzero = np.nonzero(self.array)
+        if nonzero[0].size == 0:
+            raise InputError(
+                "the volume has no non-zero voxel, so it has no bounding box; check that the "
+                "mask or structure is not empty"
+            )
+        pad = [int(np.ceil(margin_mm / s - 1e-9)) for s in self.spacing_zyx_mm]
+        box = [
+            slice(max(int(idx.min()) - p, 0), min(int(idx.max()) + 1 + p, n))
+            for idx, p, n in zip(nonzero, pad, self.shape, strict=True)
+        ]
+        return (box[0], box[1], box[2])
+
+    def crop(self, box: tuple[slice, slice, slice]) -> Volume:
+        """The sub-volume ``array[box]`` (``k, j, i`` slices with step 1), origin moved to match.
+
+        >>> v = Volume(np.zeros((4, 5, 6)), spacing_mm=(2, 3, 4), origin_mm=(10, 20, 30))
+        >>> c = v.crop((slice(1, 3), slice(2, 5), slice(0, 6)))
+        >>> c.shape, c.origin_mm
+        ((2, 3, 6), (10.0, 26.0, 34.0))
+        """
+        starts = []
+        for s, n in zip(box, self.shape, strict=True):
+            start, stop, step = s.indices(n)
+            if step != 1 or stop <= start:
+                raise InputError(f"crop box {box} must use step 1 and be non-empty within {n}")
+            starts.append(start)
+        origin = self.index_to_physical([starts[2], starts[1], starts[0]])
+        return replace(
+            self,
+            array=self.array[box],
+            origin_mm=(float(origin[0]), float(origin[1]), float(origin[2])),
+            metadata=dict(self.metadata),
+        )
+
+    def crop_to(self, mask: Volume, margin_mm: float = 0.0) -> Volume:
+        """This volume cropped to the bounding box of ``mask`` (same grid) plus ``margin_mm``."""
+        self.require_same_grid(mask, "volume and crop mask")
+        return self.crop(mask.bounding_box(margin_mm))
+
     # ------------------------------------------------------------------ SimpleITK
     def to_sitk(self) -> Any:
         """A ``SimpleITK.Image`` with this geometry (the array is copied)."""

@@ -1,0 +1,159 @@
+"""The parts every DICOM object that OpenSIRT writes shares: patient, study, series,
+equipment and SOP common modules, deterministic UIDs, atomic saving.
+
+Patients are pseudonymised: an identifier such as ``DEMO-001`` and a placeholder name, never
+a real name.
+
+References
+----------
+.. [PS3.3] DICOM PS3.3 C.7.1.1 Patient, C.7.2.1 General Study, C.7.3.1 General Series,
+   C.7.4.1 Frame of Reference, C.7.5.1 General Equipment, C.12.1 SOP Common modules.
+.. [PS3.10] DICOM PS3.10 File Meta Information.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
+
+from opensirt.errors import InputError
+from opensirt.imaging._atomic import write_atomically
+
+__all__ = ["DicomContext", "dicom_date", "dicom_time", "new_dataset", "save_dataset"]
+
+MANUFACTURER = "OpenSIRT"
+SOFTWARE_VERSION = "0.1.0"
+
+
+def dicom_date(when: datetime) -> str:
+    """DA value ``YYYYMMDD``."""
+    return when.strftime("%Y%m%d")
+
+
+def dicom_time(when: datetime) -> str:
+    """TM value ``HHMMSS.ffffff``."""
+    return when.strftime("%H%M%S.%f")
+
+
+@dataclass(frozen=True)
+class DicomContext:
+    """Patient, study and frame of reference shared by the series of one examination.
+
+    Parameters
+    ----------
+    patient_id : str
+        Pseudonymised identifier (``DEMO-001``); never a real name or hospital number.
+    study_datetime : datetime
+        Study date and time, aware (its UTC offset is written as Timezone Offset From UTC).
+    uid_seed : str
+        Seed of the deterministic UIDs: the same seed gives the same UIDs.
+    patient_name : str
+        A placeholder, ``DEMO^PATIENT`` by default.
+    """
+
+    patient_id: str
+    study_datetime: datetime
+    uid_seed: str
+    patient_name: str = "DEMO^PATIENT"
+    patient_sex: str = "O"
+    study_description: str = "OpenSIRT synthetic radioembolization work-up"
+
+    def __post_init__(self) -> None:
+        if self.study_datetime.utcoffset() is None:
+            raise InputError(
+                f"study_datetime {self.study_datetime.isoformat()} has no time zone, expected "
+                "an aware datetime such as 2026-11-18T09:00:00+01:00"
+            )
+
+    def uid(self, *parts: object) -> str:
+        """A UID derived from the seed and ``parts`` (deterministic, under pydicom's UID root)."""
+        return str(generate_uid(entropy_srcs=[self.uid_seed, *map(str, parts)]))
+
+    @property
+    def study_instance_uid(self) -> str:
+        """The study's UID."""
+        return self.uid("study")
+
+    @property
+    def frame_of_reference_uid(self) -> str:
+        """The frame of reference shared by every series (one hybrid scanner)."""
+        return self.uid("frame-of-reference")
+
+    @property
+    def timezone_offset(self) -> str:
+        """Timezone Offset From UTC, ``+HHMM``."""
+        return self.study_datetime.strftime("%z")
+
+
+def new_dataset(
+    context: DicomContext,
+    *,
+    sop_class_uid: str,
+    modality: str,
+    series_key: str,
+    series_number: int,
+    series_description: str,
+    series_datetime: datetime,
+    instance_number: int = 1,
+) -> Dataset:
+    """A dataset with File Meta, SOP Common, Patient, General Study and General Series,
+    General Equipment and Frame of Reference modules filled in."""
+    ds = Dataset()
+    sop_instance_uid = context.uid(series_key, "instance", instance_number)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = f"OPENSIRT_{SOFTWARE_VERSION}"[:16]
+    ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = sop_class_uid
+    ds.SOPInstanceUID = sop_instance_uid
+    ds.InstanceCreationDate = dicom_date(series_datetime)
+    ds.InstanceCreationTime = dicom_time(series_datetime)
+    ds.TimezoneOffsetFromUTC = context.timezone_offset
+    ds.PatientName = context.patient_name
+    ds.PatientID = context.patient_id
+    ds.PatientBirthDate = ""
+    ds.PatientSex = context.patient_sex
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = "OpenSIRT synthetic patient: no real person"
+    ds.StudyInstanceUID = context.study_instance_uid
+    ds.StudyDate = dicom_date(context.study_datetime)
+    ds.StudyTime = dicom_time(context.study_datetime)
+    ds.StudyID = "1"
+    ds.AccessionNumber = ""
+    ds.ReferringPhysicianName = ""
+    ds.StudyDescription = context.study_description
+    ds.Modality = modality
+    ds.SeriesInstanceUID = context.uid(series_key, "series")
+    ds.SeriesNumber = series_number
+    ds.SeriesDescription = series_description
+    ds.SeriesDate = dicom_date(series_datetime)
+    ds.SeriesTime = dicom_time(series_datetime)
+    ds.InstanceNumber = instance_number
+    ds.Manufacturer = MANUFACTURER
+    ds.ManufacturerModelName = "synthetic phantom"
+    ds.SoftwareVersions = SOFTWARE_VERSION
+    ds.DeviceSerialNumber = "0"
+    if modality != "RTSTRUCT":
+        ds.BodyPartExamined = "ABDOMEN"
+    ds.FrameOfReferenceUID = context.frame_of_reference_uid
+    ds.PositionReferenceIndicator = ""
+    return ds
+
+
+def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> Path:
+    """Write ``ds`` as a DICOM Part-10 file, atomically."""
+
+    def write(tmp: Path) -> None:
+        pydicom.dcmwrite(tmp, ds, enforce_file_format=True)
+
+    return write_atomically(path, write)

@@ -1,0 +1,276 @@
+"""Image planes of DICOM objects, whatever the encoding: single-frame slices, NM multi-frame
+reconstructed tomography, and enhanced multi-frame objects with functional groups.
+
+Each plane becomes a :class:`Plane` (stored pixels, rescale, position); the geometry shared by
+all planes of a series is a :class:`PlaneGeometry`. :mod:`opensirt.imaging.dicom_io` stacks them.
+
+References
+----------
+.. [PS3.3] DICOM PS3.3: C.7.6.2 Image Plane module (Image Position/Orientation (Patient),
+   Pixel Spacing = row spacing then column spacing); C.8.4.8 NM Multi-frame module (Frame
+   Increment Pointer, Slice Vector, Energy Window Vector); C.8.4.11 NM Detector module
+   (Image Position/Orientation in the Detector Information Sequence for RECON TOMO);
+   C.7.6.16 Multi-frame Functional Groups (Plane Position, Plane Orientation, Pixel Measures,
+   Pixel Value Transformation).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.dataset import Dataset
+
+from opensirt.errors import ImageReadError
+from opensirt.imaging.dicom_meta import pixel_value_mapping
+
+__all__ = ["Plane", "PlaneGeometry", "planes_of"]
+
+
+@dataclass(frozen=True)
+class PlaneGeometry:
+    """In-plane geometry: orientation (row then column direction cosines) and pixel spacing.
+
+    ``pixel_spacing_mm`` is ``(column spacing along i, row spacing along j)`` = (x, y) order,
+    the reverse of the DICOM Pixel Spacing attribute.
+    """
+
+    orientation: tuple[float, ...]
+    pixel_spacing_mm: tuple[float, float]
+    shape: tuple[int, int]
+    slice_spacing_mm: float | None
+
+    def matches(self, other: PlaneGeometry) -> bool:
+        """True if orientation, spacing and matrix agree (within 1e-4 and 1e-3 mm)."""
+        return (
+            self.shape == other.shape
+            and np.allclose(self.orientation, other.orientation, atol=1e-4)
+            and np.allclose(self.pixel_spacing_mm, other.pixel_spacing_mm, atol=1e-3)
+        )
+
+
+@dataclass(frozen=True)
+class Plane:
+    """One image plane: stored pixel values, their linear mapping, and its position."""
+
+    pixels: npt.NDArray[Any]
+    slope: float
+    intercept: float
+    position_mm: npt.NDArray[np.float64]
+    units: str | None = None
+
+
+def _geometry(
+    source: str, orientation: Any, pixel_spacing: Any, shape: tuple[int, int], slice_mm: Any
+) -> PlaneGeometry:
+    if orientation is None or len(orientation) != 6:
+        warnings.warn(
+            f"{source}: ImageOrientationPatient missing, assuming axial (1,0,0,0,1,0)",
+            stacklevel=4,
+        )
+        orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    if pixel_spacing is None or len(pixel_spacing) != 2:
+        raise ImageReadError(
+            f"{source}: PixelSpacing is missing, so the voxel size is unknown; OpenSIRT needs "
+            "it for every volume and dose (export the series with its geometry)"
+        )
+    spacing = None if slice_mm in (None, "") else float(slice_mm)
+    return PlaneGeometry(
+        orientation=tuple(float(v) for v in orientation),
+        pixel_spacing_mm=(float(pixel_spacing[1]), float(pixel_spacing[0])),
+        shape=shape,
+        slice_spacing_mm=spacing,
+    )
+
+
+def _mapping(item: Dataset, source: str, *, required: bool) -> tuple[float, float, str | None]:
+    mapping = pixel_value_mapping(item)
+    if mapping is None:
+        if required:
+            warnings.warn(
+                f"{source}: no RescaleSlope/RescaleIntercept nor Real World Value Mapping; "
+                "using stored values as they are (slope 1, intercept 0)",
+                stacklevel=4,
+            )
+        return 1.0, 0.0, None
+    return mapping
+
+
+def _single_frame(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
+    if "ImagePositionPatient" not in ds:
+        raise ImageReadError(
+            f"{source}: ImagePositionPatient is missing, so the slice cannot be placed in the "
+            "patient; this file is not a 3-D image slice"
+        )
+    geometry = _geometry(
+        source,
+        ds.get("ImageOrientationPatient"),
+        ds.get("PixelSpacing"),
+        (int(ds.Rows), int(ds.Columns)),
+        ds.get("SpacingBetweenSlices", ds.get("SliceThickness")),
+    )
+    required = str(ds.get("Modality", "")) in {"CT", "PT"}
+    slope, intercept, units = _mapping(ds, source, required=required)
+    plane = Plane(
+        pixels=ds.pixel_array,
+        slope=slope,
+        intercept=intercept,
+        position_mm=np.asarray(ds.ImagePositionPatient, dtype=np.float64),
+        units=units,
+    )
+    return [plane], geometry
+
+
+def _nm_frame_selection(ds: Dataset, source: str, energy_window: int | None) -> Any:
+    n = int(ds.NumberOfFrames)
+    windows = np.asarray(ds.get("EnergyWindowVector", [1] * n), dtype=int)
+    detectors = np.asarray(ds.get("DetectorVector", [1] * n), dtype=int)
+    if len(set(detectors.tolist())) > 1:
+        raise ImageReadError(
+            f"{source}: a reconstructed NM object with frames from several detectors "
+            f"({sorted(set(detectors.tolist()))}) is not one volume; this looks like "
+            "projection data"
+        )
+    available = sorted(set(windows.tolist()))
+    if energy_window is None:
+        if len(available) > 1:
+            names = [
+                str(item.get("EnergyWindowName", ""))
+                for item in ds.get("EnergyWindowInformationSequence", [])
+            ]
+            raise ImageReadError(
+                f"{source}: NM object holds {len(available)} energy windows {available} "
+                f"({', '.join(names) or 'unnamed'}); choose one with energy_window=<number>"
+            )
+        energy_window = available[0]
+    if energy_window not in available:
+        raise ImageReadError(
+            f"{source}: energy_window is {energy_window}, expected one of {available}"
+        )
+    return np.nonzero(windows == energy_window)[0], energy_window
+
+
+def _nm_multiframe(
+    ds: Dataset, source: str, energy_window: int | None
+) -> tuple[list[Plane], PlaneGeometry]:
+    image_type = [str(v).upper() for v in ds.get("ImageType", [])]
+    if len(image_type) > 2 and image_type[2] not in {"RECON TOMO", "RECON GATED TOMO"}:
+        shown = "/".join(image_type)
+        raise ImageReadError(
+            f"{source}: NM ImageType is {shown}, expected RECON TOMO: planar, "
+            "whole-body or projection data are not a 3-D volume; reconstruct it first"
+        )
+    detector = (ds.get("DetectorInformationSequence") or [Dataset()])[0]
+    orientation = detector.get("ImageOrientationPatient", ds.get("ImageOrientationPatient"))
+    position = detector.get("ImagePositionPatient", ds.get("ImagePositionPatient"))
+    if position is None:
+        warnings.warn(
+            f"{source}: no ImagePositionPatient (in DetectorInformationSequence or the dataset); "
+            "placing the first voxel at (0, 0, 0) mm: the volume is NOT registered to the CT",
+            stacklevel=3,
+        )
+        position = (0.0, 0.0, 0.0)
+    step = ds.get("SpacingBetweenSlices")
+    if step in (None, ""):
+        step = ds.get("SliceThickness")
+        warnings.warn(
+            f"{source}: SpacingBetweenSlices missing, using SliceThickness ({step} mm)",
+            stacklevel=3,
+        )
+    if step in (None, ""):
+        raise ImageReadError(
+            f"{source}: neither SpacingBetweenSlices nor SliceThickness is given, so the slice "
+            "spacing is unknown"
+        )
+    geometry = _geometry(
+        source,
+        orientation,
+        ds.get("PixelSpacing"),
+        (int(ds.Rows), int(ds.Columns)),
+        abs(float(step)),
+    )
+    frames, _window = _nm_frame_selection(ds, source, energy_window)
+    n = int(ds.NumberOfFrames)
+    slice_numbers = np.asarray(ds.get("SliceVector", list(range(1, n + 1))), dtype=int)
+    row, col = np.asarray(geometry.orientation[:3]), np.asarray(geometry.orientation[3:])
+    normal = np.cross(row, col)
+    slope, intercept, units = _mapping(ds, source, required=False)
+    pixels = ds.pixel_array.reshape(n, int(ds.Rows), int(ds.Columns))
+    planes = [
+        Plane(
+            pixels=pixels[f],
+            slope=slope,
+            intercept=intercept,
+            position_mm=np.asarray(position, float) + (slice_numbers[f] - 1) * float(step) * normal,
+            units=units,
+        )
+        for f in frames
+    ]
+    return planes, geometry
+
+
+def _group(ds: Dataset, frame: Dataset, name: str) -> Dataset | None:
+    for groups in (frame, (ds.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]):
+        seq = groups.get(name)
+        if seq:
+            item: Dataset = seq[0]
+            return item
+    return None
+
+
+def _enhanced(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
+    per_frame = ds.PerFrameFunctionalGroupsSequence
+    first = per_frame[0]
+    orientation = _group(ds, first, "PlaneOrientationSequence")
+    measures = _group(ds, first, "PixelMeasuresSequence") or Dataset()
+    geometry = _geometry(
+        source,
+        None if orientation is None else orientation.get("ImageOrientationPatient"),
+        measures.get("PixelSpacing"),
+        (int(ds.Rows), int(ds.Columns)),
+        measures.get("SpacingBetweenSlices", measures.get("SliceThickness")),
+    )
+    pixels = ds.pixel_array.reshape(len(per_frame), int(ds.Rows), int(ds.Columns))
+    planes = []
+    for f, frame in enumerate(per_frame):
+        position = _group(ds, frame, "PlanePositionSequence")
+        if position is None or "ImagePositionPatient" not in position:
+            raise ImageReadError(f"{source}: frame {f + 1} has no PlanePositionSequence")
+        mapping_item = _group(ds, frame, "PixelValueTransformationSequence")
+        if mapping_item is None or "RescaleSlope" not in mapping_item:
+            mapping_item = Dataset()
+            rwvm = _group(ds, frame, "RealWorldValueMappingSequence")
+            if rwvm is not None:
+                mapping_item.RealWorldValueMappingSequence = [rwvm]
+        slope, intercept, units = _mapping(mapping_item, source, required=False)
+        planes.append(
+            Plane(
+                pixels[f],
+                slope,
+                intercept,
+                np.asarray(position.ImagePositionPatient, float),
+                units,
+            )
+        )
+    return planes, geometry
+
+
+def planes_of(
+    ds: Dataset, source: str, *, energy_window: int | None = None
+) -> tuple[list[Plane], PlaneGeometry]:
+    """The image planes of one DICOM object and their shared in-plane geometry."""
+    if "PixelData" not in ds:
+        raise ImageReadError(f"{source}: no PixelData, this is not an image")
+    if "PerFrameFunctionalGroupsSequence" in ds:
+        return _enhanced(ds, source)
+    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+        if str(ds.get("Modality", "")) != "NM":
+            raise ImageReadError(
+                f"{source}: multi-frame {ds.get('Modality', '')} object without functional "
+                "groups is not supported (expected NM reconstructed tomography)"
+            )
+        return _nm_multiframe(ds, source, energy_window)
+    return _single_frame(ds, source)

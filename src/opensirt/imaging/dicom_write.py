@@ -1,0 +1,379 @@
+"""Write CT, NM (SPECT) and PET volumes as DICOM series that other tools can read.
+
+* CT: CT Image Storage, one file per slice, int16 HU (slope 1, intercept 0).
+* NM: NM Image Storage, one multi-frame file, reconstructed tomography (RECON TOMO), frames
+  stacked along the slice normal from the Detector Information Sequence's Image Position.
+* PT: PET Image Storage, one file per slice, Units BQML, per-slice Rescale Slope, decay
+  corrected to the acquisition start (DecayCorrection START, the Series Time).
+
+Every series shares the study and frame of reference of its :class:`DicomContext`.
+
+References
+----------
+.. [PS3.3] DICOM PS3.3: A.3 CT Image IOD, A.5 NM Image IOD, A.21 PET Image IOD and their
+   modules (C.8.2.1 CT Image, C.8.4 NM modules, C.8.9 PET modules).
+.. [CID] DICOM PS3.16 CID 18 Isotopes in Radiopharmaceuticals, CID 4020 PET Radionuclide,
+   CID 25 Radiopharmaceuticals (codes below).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import Tag
+from pydicom.uid import (
+    CTImageStorage,
+    NuclearMedicineImageStorage,
+    PositronEmissionTomographyImageStorage,
+)
+
+from opensirt.errors import GeometryError, InputError
+
+if TYPE_CHECKING:
+    from opensirt.imaging.phantom import SyntheticPatient
+from opensirt.imaging.dicom_common import (
+    DicomContext,
+    dicom_date,
+    dicom_time,
+    new_dataset,
+    save_dataset,
+)
+from opensirt.imaging.volume import Volume
+from opensirt.physics.nuclides import NuclideName, get_nuclide
+
+__all__ = [
+    "PhantomDicomPaths",
+    "Radiopharmaceutical",
+    "ct_datasets",
+    "nm_dataset",
+    "pet_datasets",
+    "write_phantom_dicom",
+    "write_series",
+]
+
+#: Radionuclide codes: SNOMED CT for Y-90 (CID 4020), the SNOMED-RT code of CID 18 for
+#: Tc-99m, and the NCI Thesaurus code for Ho-166 (no DICOM context group lists it).
+_NUCLIDE_CODES = {
+    NuclideName.Y90: ("14691008", "SCT", "^90^Yttrium"),
+    NuclideName.TC99M: ("C-163A8", "SRT", "^99m^Technetium"),
+    NuclideName.HO166: ("C1943", "NCIt", "^166^Holmium"),
+}
+
+
+@dataclass(frozen=True)
+class Radiopharmaceutical:
+    """What was administered, and when: the PET/NM Isotope module.
+
+    Attributes
+    ----------
+    nuclide : NuclideName
+    name : str
+        E.g. ``"Tc-99m MAA"`` or ``"Y-90 resin microspheres"``.
+    administered_activity_mbq : float
+        Activity at ``administration_datetime`` (written as Radionuclide Total Dose, Bq).
+    administration_datetime : datetime
+        Aware datetime of the injection.
+    """
+
+    nuclide: NuclideName
+    name: str
+    administered_activity_mbq: float
+    administration_datetime: datetime
+
+    def item(self) -> Dataset:
+        """The Radiopharmaceutical Information Sequence item."""
+        nuclide = get_nuclide(self.nuclide)
+        item = Dataset()
+        code = Dataset()
+        code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = _NUCLIDE_CODES[nuclide.name]
+        item.RadionuclideCodeSequence = DicomSequence([code])
+        item.Radiopharmaceutical = self.name
+        item.RadiopharmaceuticalRoute = "intra-arterial"
+        item.RadiopharmaceuticalStartDateTime = self.administration_datetime.strftime(
+            "%Y%m%d%H%M%S.%f%z"
+        )
+        item.RadiopharmaceuticalStartTime = dicom_time(self.administration_datetime)
+        item.RadionuclideTotalDose = f"{self.administered_activity_mbq * 1e6:.6g}"
+        item.RadionuclideHalfLife = f"{nuclide.half_life_h * 3600.0:.6g}"
+        if nuclide.name == NuclideName.Y90:
+            item.RadionuclidePositronFraction = f"{nuclide.imaging_photon_yield:.6g}"
+        return item
+
+
+def _check_axial_ijk(volume: Volume, what: str) -> tuple[npt.NDArray[np.float64], ...]:
+    d = volume.direction_matrix
+    if np.linalg.det(d) < 0:
+        raise GeometryError(
+            f"{what} has a left-handed direction matrix; DICOM slices stack along row x column, "
+            "flip the k axis first"
+        )
+    return d[:, 0], d[:, 1], d[:, 2]
+
+
+def _plane_modules(ds: Dataset, volume: Volume, k: int) -> None:
+    row, col, _normal = _check_axial_ijk(volume, "volume")
+    ds.ImageOrientationPatient = [f"{v:.6f}" for v in (*row, *col)]
+    ds.ImagePositionPatient = [f"{v:.4f}" for v in volume.index_to_physical([0, 0, k])]
+    ds.PixelSpacing = [f"{volume.spacing_mm[1]:.6g}", f"{volume.spacing_mm[0]:.6g}"]
+    ds.SliceThickness = f"{volume.spacing_mm[2]:.6g}"
+    ds.SliceLocation = f"{float(volume.index_to_physical([0, 0, k]) @ _normal):.4f}"
+
+
+def _pixel_modules(ds: Dataset, stored: npt.NDArray[np.integer], signed: bool) -> None:
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = int(stored.shape[-2]), int(stored.shape[-1])
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15
+    ds.PixelRepresentation = 1 if signed else 0
+    ds.PixelData = np.ascontiguousarray(stored.astype("<i2" if signed else "<u2")).tobytes()
+
+
+def ct_datasets(
+    volume: Volume, context: DicomContext, *, acquired: datetime, series_number: int = 1
+) -> list[Dataset]:
+    """One CT Image dataset per slice of ``volume`` (HU), slice ``k`` first to last."""
+    hu = np.rint(np.asarray(volume.array, dtype=np.float64))
+    if hu.min() < -32768 or hu.max() > 32767:
+        raise InputError(f"CT values span {hu.min()}..{hu.max()} HU, beyond the int16 range")
+    out = []
+    for k in range(volume.shape[0]):
+        ds = new_dataset(
+            context,
+            sop_class_uid=CTImageStorage,
+            modality="CT",
+            series_key="ct",
+            series_number=series_number,
+            series_description="CT abdomen (synthetic)",
+            series_datetime=acquired,
+            instance_number=k + 1,
+        )
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+        ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
+        ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
+        ds.AcquisitionNumber = 1
+        ds.PatientPosition = "FFS"
+        ds.KVP = "120"
+        ds.PatientOrientation = ""
+        ds.FrameOfReferenceUID = context.frame_of_reference_uid
+        _plane_modules(ds, volume, k)
+        ds.RescaleIntercept, ds.RescaleSlope, ds.RescaleType = "0", "1", "HU"
+        ds.WindowCenter, ds.WindowWidth = "40", "400"
+        _pixel_modules(ds, hu[k].astype(np.int16), signed=True)
+        out.append(ds)
+    return out
+
+
+def _patient_orientation(ds: Dataset) -> None:
+    """NM/PET Patient Orientation module: recumbent, feet first (SNOMED codes, CID 19/21)."""
+    orientation = Dataset()
+    orientation.CodeValue, orientation.CodingSchemeDesignator = "F-10450", "SRT"
+    orientation.CodeMeaning = "recumbent"
+    modifier = Dataset()
+    modifier.CodeValue, modifier.CodingSchemeDesignator = "F-10340", "SRT"
+    modifier.CodeMeaning = "supine"
+    orientation.PatientOrientationModifierCodeSequence = DicomSequence([modifier])
+    ds.PatientOrientationCodeSequence = DicomSequence([orientation])
+    gantry = Dataset()
+    gantry.CodeValue, gantry.CodingSchemeDesignator = "F-10480", "SRT"
+    gantry.CodeMeaning = "feet-first"
+    ds.PatientGantryRelationshipCodeSequence = DicomSequence([gantry])
+
+
+def nm_dataset(
+    volume: Volume,
+    context: DicomContext,
+    radiopharmaceutical: Radiopharmaceutical,
+    *,
+    acquired: datetime,
+    duration_s: float,
+    views: int = 120,
+    series_number: int = 2,
+) -> Dataset:
+    """A reconstructed SPECT (NM Image, RECON TOMO) from a volume of counts.
+
+    Non-negative integer counts up to 65535 are stored as they are; other values raise.
+    ``duration_s`` is the acquisition time, written as ``views`` frames of equal duration in
+    the Rotation Information Sequence.
+    """
+    counts = np.asarray(volume.array, dtype=np.float64)
+    if counts.min() < 0 or counts.max() > 65535 or not np.allclose(counts, np.rint(counts)):
+        raise InputError(
+            f"NM counts span {counts.min():.4g}..{counts.max():.4g}, expected integers in "
+            "0..65535 (store counts, not activity, in an NM reconstruction)"
+        )
+    row, col, _normal = _check_axial_ijk(volume, "SPECT volume")
+    ds = new_dataset(
+        context,
+        sop_class_uid=NuclearMedicineImageStorage,
+        modality="NM",
+        series_key="nm",
+        series_number=series_number,
+        series_description=f"{radiopharmaceutical.name} SPECT (synthetic)",
+        series_datetime=acquired,
+    )
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
+    ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
+    ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
+    ds.PatientOrientation = ""
+    ds.AcquisitionContextSequence = DicomSequence([])
+    _patient_orientation(ds)
+    n = volume.shape[0]
+    ds.NumberOfFrames = n
+    ds.FrameIncrementPointer = Tag("SliceVector")  # RECON TOMO: frames are slices
+    ds.NumberOfEnergyWindows, ds.NumberOfDetectors, ds.NumberOfRotations = 1, 1, 1
+    ds.NumberOfSlices, ds.SliceVector = n, list(range(1, n + 1))
+    ds.PixelSpacing = [f"{volume.spacing_mm[1]:.6g}", f"{volume.spacing_mm[0]:.6g}"]
+    ds.SliceThickness = f"{volume.spacing_mm[2]:.6g}"
+    ds.SpacingBetweenSlices = f"{volume.spacing_mm[2]:.6g}"
+    ds.CountsAccumulated = int(counts.sum())
+    window = Dataset()
+    window.EnergyWindowName = "photopeak"
+    bounds = Dataset()
+    nominal = get_nuclide(radiopharmaceutical.nuclide).imaging_photon_kev
+    bounds.EnergyWindowLowerLimit = f"{nominal * 0.9:.2f}"  # a 20 % window, the usual for Tc-99m
+    bounds.EnergyWindowUpperLimit = f"{nominal * 1.1:.2f}"
+    window.EnergyWindowRangeSequence = DicomSequence([bounds])
+    ds.EnergyWindowInformationSequence = DicomSequence([window])
+    ds.RadiopharmaceuticalInformationSequence = DicomSequence([radiopharmaceutical.item()])
+    detector = Dataset()
+    detector.CollimatorType = "PARA"
+    detector.CollimatorGridName = "LEHR"
+    detector.ImagePositionPatient = [f"{v:.4f}" for v in volume.origin_mm]
+    detector.ImageOrientationPatient = [f"{v:.6f}" for v in (*row, *col)]
+    ds.DetectorInformationSequence = DicomSequence([detector])
+    rotation = Dataset()
+    rotation.StartAngle, rotation.AngularStep, rotation.ScanArc = "0", f"{360.0 / views:.4g}", "360"
+    rotation.RotationDirection = "CW"
+    rotation.NumberOfFramesInRotation = views
+    rotation.ActualFrameDuration = round(duration_s * 1000.0 / views)
+    ds.RotationInformationSequence = DicomSequence([rotation])
+    ds.TypeOfDetectorMotion = "STEP AND SHOOT"
+    ds.CorrectedImage = ["ATTN", "SCAT"]
+    _pixel_modules(ds, counts.astype(np.uint16), signed=False)
+    return ds
+
+
+def pet_datasets(
+    volume: Volume,
+    context: DicomContext,
+    radiopharmaceutical: Radiopharmaceutical,
+    *,
+    acquired: datetime,
+    duration_s: float,
+    series_number: int = 3,
+) -> list[Dataset]:
+    """PET Image datasets (Bq/mL, decay corrected to ``acquired``), one per slice."""
+    if volume.units != "Bq/mL":
+        raise InputError(f"PET volume units are {volume.units!r}, expected 'Bq/mL'")
+    values = np.asarray(volume.array, dtype=np.float64)
+    out = []
+    for k in range(volume.shape[0]):
+        ds = new_dataset(
+            context,
+            sop_class_uid=PositronEmissionTomographyImageStorage,
+            modality="PT",
+            series_key="pet",
+            series_number=series_number,
+            series_description=f"{radiopharmaceutical.name} PET (synthetic)",
+            series_datetime=acquired,
+            instance_number=k + 1,
+        )
+        ds.ImageType = ["ORIGINAL", "PRIMARY"]
+        ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
+        ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
+        ds.PatientOrientation = ""
+        ds.AcquisitionContextSequence = DicomSequence([])
+        _patient_orientation(ds)
+        ds.Units, ds.CountsSource, ds.SeriesType = "BQML", "EMISSION", ["STATIC", "IMAGE"]
+        ds.NumberOfSlices, ds.ImageIndex = volume.shape[0], k + 1
+        ds.CorrectedImage = ["DECY", "ATTN", "SCAT", "DTIM", "RAN", "NORM"]
+        ds.DecayCorrection, ds.DecayFactor = "START", "1"
+        ds.RandomsCorrectionMethod = "DLYD"
+        ds.AttenuationCorrectionMethod = "CT"
+        ds.ReconstructionMethod = "OSEM"
+        ds.CollimatorType = "NONE"
+        ds.FrameReferenceTime = "0"
+        ds.ActualFrameDuration = round(duration_s * 1000.0)
+        ds.RadiopharmaceuticalInformationSequence = DicomSequence([radiopharmaceutical.item()])
+        _plane_modules(ds, volume, k)
+        peak = float(np.max(np.abs(values[k])))
+        slope = peak / 32767.0 if peak > 0 else 1.0
+        ds.RescaleIntercept, ds.RescaleSlope = "0", f"{slope:.10g}"
+        stored = np.rint(values[k] / float(ds.RescaleSlope)).astype(np.int16)
+        _pixel_modules(ds, stored, signed=True)
+        out.append(ds)
+    return out
+
+
+def write_series(
+    datasets: Sequence[Dataset], folder: str | os.PathLike[str], prefix: str
+) -> list[Path]:
+    """Save datasets as ``folder/prefix_0001.dcm`` ... (atomically, one by one)."""
+    target = Path(folder)
+    return [save_dataset(ds, target / f"{prefix}_{i + 1:04d}.dcm") for i, ds in enumerate(datasets)]
+
+
+@dataclass(frozen=True)
+class PhantomDicomPaths:
+    """Where :func:`write_phantom_dicom` put each object (the case file's ``images`` keys)."""
+
+    ct_dir: Path
+    spect_file: Path
+    pet_dir: Path
+    rtstruct_file: Path
+    seg_file: Path
+
+
+def write_phantom_dicom(
+    phantom: SyntheticPatient, outdir: str | os.PathLike[str]
+) -> PhantomDicomPaths:
+    """Write the synthetic patient as DICOM: ``ct/``, ``maa_spect/``, ``y90_pet/``,
+    ``rtstruct.dcm`` and ``seg.dcm`` under ``outdir`` (one study, one frame of reference)."""
+    from opensirt.imaging.dicom_seg import seg_dataset
+    from opensirt.imaging.rtstruct import rtstruct_dataset
+
+    root = Path(outdir)
+    context = phantom.context
+    ct = ct_datasets(phantom.ct, context, acquired=phantom.maa.acquisition_datetime)
+    write_series(ct, root / "ct", "CT")
+    maa = phantom.maa
+    nm = nm_dataset(
+        maa.image,
+        context,
+        maa.radiopharmaceutical,
+        acquired=maa.acquisition_datetime,
+        duration_s=maa.acquisition_duration_s,
+    )
+    spect_file = save_dataset(nm, root / "maa_spect" / "NM_0001.dcm")
+    pet = phantom.pet
+    pt = pet_datasets(
+        pet.image,
+        context,
+        pet.radiopharmaceutical,
+        acquired=pet.acquisition_datetime,
+        duration_s=pet.acquisition_duration_s,
+    )
+    write_series(pt, root / "y90_pet", "PT")
+    types = {
+        name: "GTV" if kind == "tumour" else "ORGAN"
+        for name, kind in phantom.structure_kinds.items()
+    }
+    types["Body"] = "EXTERNAL"
+    rtstruct = save_dataset(
+        rtstruct_dataset(phantom.structures, ct, context, interpreted_types=types),
+        root / "rtstruct.dcm",
+    )
+    seg = save_dataset(
+        seg_dataset(phantom.structures, ct, context, kinds=phantom.structure_kinds),
+        root / "seg.dcm",
+    )
+    return PhantomDicomPaths(root / "ct", spect_file, root / "y90_pet", rtstruct, seg)

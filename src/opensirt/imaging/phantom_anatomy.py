@@ -1,0 +1,167 @@
+"""Anatomy of the synthetic patient: a tissue label map and a CT on one grid.
+
+Shapes are ellipsoids and cylinders in the patient frame (LPS, mm, origin at the centre of
+the CT field of view): an ellipsoidal trunk with a subcutaneous fat layer, a spine, two
+lungs whose bases rest on the liver dome, a liver made of a right and a left lobe (split
+by a sagittal plane, a simple stand-in for Cantlie's line) and spherical tumours.
+
+CT numbers (HU) are typical values for 120 kVp: air -1000, lung -830 (-800..-850), fat -100,
+soft tissue 40, liver parenchyma 60, hypovascular tumour 40 (unenhanced), cortical/cancellous
+bone mix 700 (Bushberg et al., The Essential Physics of Medical Imaging, 3rd ed., 2012,
+ch. 10, CT numbers of tissues; Kalender, Computed Tomography, 3rd ed., 2011, ch. 1), with
+Gaussian noise of 12 HU (typical of abdominal CT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from opensirt.errors import InputError
+from opensirt.imaging.volume import Volume
+
+__all__ = ["CT_NUMBER_HU", "Tissue", "TumourSpec", "build_anatomy"]
+
+
+class Tissue(IntEnum):
+    """Labels of the exclusive tissue map."""
+
+    AIR = 0
+    SOFT_TISSUE = 1
+    FAT = 2
+    BONE = 3
+    LUNG_RIGHT = 4
+    LUNG_LEFT = 5
+    LIVER_RIGHT = 6
+    LIVER_LEFT = 7
+    TUMOUR_FIRST = 8  # tumour n (0-based) has label TUMOUR_FIRST + n
+
+
+CT_NUMBER_HU: dict[str, float] = {
+    "air": -1000.0,
+    "lung": -830.0,
+    "fat": -100.0,
+    "soft_tissue": 40.0,
+    "liver": 60.0,
+    "tumour": 40.0,
+    "bone": 700.0,
+}
+CT_NOISE_HU = 12.0
+
+
+@dataclass(frozen=True)
+class TumourSpec:
+    """A spherical tumour: name, lobe (``"RightLobe"``/``"LeftLobe"``), centre (mm), diameter."""
+
+    name: str
+    territory: str
+    centre_mm: tuple[float, float, float]
+    diameter_mm: float
+    tn_maa: float
+    tn_y90: float
+
+
+#: The default tumours (size 1): diameters 50, 30 and 18 mm; T/N 2.5-6 as seen with MAA in
+#: HCC and metastases (Ho et al. 1996, Eur J Nucl Med 23:947, doi:10.1007/BF01084369).
+#: T2 takes up less Y-90 than its MAA predicted, as reported for a part of lesions
+#: (Wondergem et al. 2013, J Nucl Med 54:1294, doi:10.2967/jnumed.112.117614).
+DEFAULT_TUMOURS = (
+    TumourSpec("T1", "RightLobe", (-75.0, 5.0, -50.0), 50.0, 4.0, 4.0),
+    TumourSpec("T2", "RightLobe", (-100.0, 15.0, -5.0), 30.0, 6.0, 3.0),
+    TumourSpec("T3", "LeftLobe", (20.0, -30.0, -30.0), 18.0, 2.5, 2.5),
+)
+
+
+def _ellipsoid(
+    points: tuple[npt.NDArray[np.float64], ...],
+    centre: tuple[float, float, float],
+    semi_axes: tuple[float, float, float],
+) -> npt.NDArray[np.bool_]:
+    x, y, z = points
+    r2 = ((x - centre[0]) / semi_axes[0]) ** 2 + ((y - centre[1]) / semi_axes[1]) ** 2
+    out: npt.NDArray[np.bool_] = np.asarray(r2 + ((z - centre[2]) / semi_axes[2]) ** 2 <= 1.0)
+    return out
+
+
+def _grid_points(grid: Volume) -> tuple[npt.NDArray[np.float64], ...]:
+    nk, nj, ni = grid.shape
+    x = grid.origin_mm[0] + grid.spacing_mm[0] * np.arange(ni, dtype=np.float64)
+    y = grid.origin_mm[1] + grid.spacing_mm[1] * np.arange(nj, dtype=np.float64)
+    z = grid.origin_mm[2] + grid.spacing_mm[2] * np.arange(nk, dtype=np.float64)
+    return (x[None, None, :], y[None, :, None], z[:, None, None])
+
+
+def build_anatomy(
+    grid: Volume, scale: float, tumours: tuple[TumourSpec, ...], rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int16], tuple[TumourSpec, ...]]:
+    """Tissue labels on ``grid`` (axis-aligned) for anatomy scaled by ``scale``.
+
+    Tumour centres are jittered by 2 mm (standard deviation) with ``rng``; the returned specs
+    hold the jittered centres.
+    """
+    if not np.allclose(grid.direction_matrix, np.eye(3)):
+        raise InputError("the phantom grid must be axis-aligned (identity direction)")
+    p = _grid_points(grid)
+
+    def s3(v: tuple[float, float, float]) -> tuple[float, float, float]:
+        return (v[0] * scale, v[1] * scale, v[2] * scale)
+
+    body = _ellipsoid(p, (0.0, 0.0, 0.0), s3((170.0, 120.0, 400.0)))
+    inner = _ellipsoid(p, (0.0, 0.0, 0.0), s3((155.0, 105.0, 385.0)))
+    labels = np.zeros(grid.shape, dtype=np.int16)
+    labels[body] = Tissue.FAT
+    labels[inner] = Tissue.SOFT_TISSUE
+    x, y, _z = p
+    spine = (x - 0.0) ** 2 + (y - 75.0 * scale) ** 2 <= (18.0 * scale) ** 2
+    labels[np.broadcast_to(spine, grid.shape) & inner] = Tissue.BONE
+    right = _ellipsoid(p, s3((-60.0, 0.0, -40.0)), s3((80.0, 75.0, 65.0)))
+    left = _ellipsoid(p, s3((10.0, -25.0, -30.0)), s3((60.0, 45.0, 40.0)))
+    liver = (right | left) & inner
+    in_right = np.broadcast_to(x < -20.0 * scale, grid.shape)
+    for centre, axes, tissue in (
+        ((-75.0, 10.0, 75.0), (60.0, 75.0, 110.0), Tissue.LUNG_RIGHT),
+        ((75.0, 10.0, 80.0), (55.0, 70.0, 105.0), Tissue.LUNG_LEFT),
+    ):
+        lung = _ellipsoid(p, s3(centre), s3(axes)) & inner & ~liver
+        labels[lung & (labels != Tissue.BONE)] = tissue
+    labels[liver & in_right] = Tissue.LIVER_RIGHT
+    labels[liver & ~in_right] = Tissue.LIVER_LEFT
+    placed = []
+    for n, spec in enumerate(tumours):
+        c = np.asarray(s3(spec.centre_mm)) + rng.normal(0.0, 2.0, 3)
+        centre = (float(c[0]), float(c[1]), float(c[2]))
+        radius = spec.diameter_mm * scale / 2.0
+        lobe = Tissue.LIVER_RIGHT if spec.territory == "RightLobe" else Tissue.LIVER_LEFT
+        sphere = _ellipsoid(p, (centre[0], centre[1], centre[2]), (radius, radius, radius))
+        labels[sphere & (labels == lobe)] = Tissue.TUMOUR_FIRST + n
+        placed.append(
+            TumourSpec(
+                spec.name,
+                spec.territory,
+                (centre[0], centre[1], centre[2]),
+                spec.diameter_mm * scale,
+                spec.tn_maa,
+                spec.tn_y90,
+            )
+        )
+    return labels, tuple(placed)
+
+
+def ct_from_labels(
+    labels: npt.NDArray[np.int16], rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
+    """CT numbers (HU) of the tissue map plus Gaussian noise (12 HU)."""
+    lut = np.full(int(labels.max()) + 1, CT_NUMBER_HU["tumour"], dtype=np.float64)
+    lut[Tissue.AIR] = CT_NUMBER_HU["air"]
+    lut[Tissue.SOFT_TISSUE] = CT_NUMBER_HU["soft_tissue"]
+    lut[Tissue.FAT] = CT_NUMBER_HU["fat"]
+    lut[Tissue.BONE] = CT_NUMBER_HU["bone"]
+    lut[[Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT]] = CT_NUMBER_HU["lung"]
+    lut[[Tissue.LIVER_RIGHT, Tissue.LIVER_LEFT]] = CT_NUMBER_HU["liver"]
+    hu = lut[labels] + rng.normal(0.0, CT_NOISE_HU, labels.shape)
+    hu[labels == Tissue.AIR] = CT_NUMBER_HU["air"]
+    out: npt.NDArray[np.float32] = hu.astype(np.float32)
+    return out

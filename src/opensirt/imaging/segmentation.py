@@ -1,0 +1,185 @@
+"""Structures: named boolean masks on one reference grid.
+
+A :class:`Segmentation` maps structure names (``"Liver"``, ``"T1"``) to boolean
+:class:`~opensirt.imaging.volume.Volume` masks that all share one grid and frame of reference.
+Structures may overlap (a tumour lies inside the liver and inside its lobe). Readers for
+RTSTRUCT, DICOM SEG and NIfTI label maps return this type.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from opensirt.errors import GeometryError, InputError
+from opensirt.imaging.regrid import coverage_fraction
+from opensirt.imaging.volume import Volume
+
+__all__ = ["Segmentation", "missing_structure_error"]
+
+
+def missing_structure_error(name: str, available: Iterable[str], source: str = "") -> InputError:
+    """The error for a structure name that is not there, listing the names that are."""
+    names = list(available)
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    where = f" from {source}" if source else ""
+    return InputError(
+        f"structure {name!r} not found in the segmentation{where}; available structures: "
+        f"{', '.join(map(repr, names)) or 'none'}{hint} (names are case-sensitive; map roles "
+        "to names in the case file's images.structures)"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """Named boolean masks on the grid of ``reference``.
+
+    Parameters
+    ----------
+    reference : Volume
+        The grid (and frame of reference) every mask lies on, usually the CT; its values are
+        not used.
+    structures : mapping of str to Volume
+        Structure name -> boolean mask on ``reference``'s grid. Names are case-sensitive.
+    source : str
+        Where the structures came from (a file path, ``"phantom"``), for messages.
+
+    Examples
+    --------
+    >>> grid = Volume(np.zeros((2, 2, 2)), spacing_mm=(2, 2, 2))
+    >>> seg = Segmentation.from_label_map(grid.with_array(np.array([[[0, 1], [1, 2]]] * 2)),
+    ...                                   {1: "Liver", 2: "T1"})
+    >>> seg.names, seg.volume_ml("Liver")
+    (('Liver', 'T1'), 0.032)
+    """
+
+    reference: Volume
+    structures: Mapping[str, Volume]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        checked: dict[str, Volume] = {}
+        for name, mask in self.structures.items():
+            if not isinstance(name, str) or not name.strip():
+                raise InputError(f"structure name {name!r} must be a non-empty string")
+            try:
+                self.reference.require_same_grid(mask, f"structure {name!r} and reference")
+            except GeometryError as exc:
+                raise GeometryError(f"{exc} (segmentation from {self.source or 'memory'})") from exc
+            array = np.asarray(mask.array)
+            if array.dtype != np.bool_:
+                if not np.isin(array, (0, 1)).all():
+                    raise InputError(
+                        f"structure {name!r} has values other than 0/1, expected a boolean mask"
+                    )
+                array = array.astype(bool)
+            checked[name] = mask.with_array(array, units="mask", structure=name)
+        object.__setattr__(self, "structures", checked)
+
+    # ------------------------------------------------------------------ access
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Structure names, in insertion order."""
+        return tuple(self.structures)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.structures
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.structures)
+
+    def __len__(self) -> int:
+        return len(self.structures)
+
+    def __getitem__(self, name: str) -> Volume:
+        return self.get(name)
+
+    def get(self, name: str, *, allow_empty: bool = False) -> Volume:
+        """The mask of ``name``.
+
+        Raises
+        ------
+        InputError
+            If no structure has this name (the message lists the available names and close
+            matches), or if it is empty and ``allow_empty`` is false.
+        """
+        if name not in self.structures:
+            raise missing_structure_error(name, self.names, self.source)
+        mask = self.structures[name]
+        if not allow_empty and not mask.array.any():
+            raise InputError(
+                f"structure {name!r}{self._from()} is empty (no voxel inside it on the "
+                f"{mask.shape} grid): check its contours cover the image slices"
+            )
+        return mask
+
+    def _from(self) -> str:
+        return f" from {self.source}" if self.source else ""
+
+    def volume_ml(self, name: str) -> float:
+        """Volume of structure ``name`` in mL (voxel count x voxel volume)."""
+        mask = self.get(name, allow_empty=True)
+        return float(np.count_nonzero(mask.array)) * mask.voxel_volume_ml
+
+    def union(self, names: Iterable[str]) -> Volume:
+        """Boolean mask of the voxels inside any of ``names``."""
+        names = list(names)
+        if not names:
+            raise InputError("union of no structure requested, expected at least one name")
+        array = np.zeros(self.reference.shape, dtype=bool)
+        for name in names:
+            array |= np.asarray(self.get(name).array)
+        return self.reference.with_array(array, units="mask", structure=" + ".join(names))
+
+    def with_structures(self, structures: Mapping[str, Volume]) -> Segmentation:
+        """A copy with ``structures`` added (or replaced, by name)."""
+        return Segmentation(self.reference, {**self.structures, **structures}, source=self.source)
+
+    # ------------------------------------------------------------------ other grids
+    def resampled_to(self, reference: Volume) -> Segmentation:
+        """Masks moved to another grid by nearest-neighbour resampling (same frame)."""
+        self.reference.require_same_frame(reference, "segmentation and target grid")
+        moved = {}
+        for name, mask in self.structures.items():
+            nearest = mask.resample_to(reference, interpolation="nearest")
+            moved[name] = nearest.with_array(nearest.array.astype(bool))
+        return Segmentation(reference, moved, source=self.source)
+
+    def fractions_on(self, grid: Volume, names: Iterable[str] | None = None) -> dict[str, Volume]:
+        """Fraction of each voxel of ``grid`` (e.g. the SPECT dose grid) inside each structure.
+
+        See :func:`opensirt.imaging.regrid.coverage_fraction`; the fractions of a structure
+        times the grid's voxel volume sum to the structure's volume.
+        """
+        chosen = self.names if names is None else tuple(names)
+        return {name: coverage_fraction(self.get(name), grid) for name in chosen}
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_label_map(
+        cls, labels: Volume, names: Mapping[int, str], *, source: str = "", **extra: Any
+    ) -> Segmentation:
+        """Structures from an integer label map: ``names[label]`` is the voxels equal to label.
+
+        Labels present in the map but not in ``names`` are ignored; a name whose label is
+        absent gives an empty structure.
+        """
+        array = np.asarray(labels.array)
+        if not np.issubdtype(array.dtype, np.integer):
+            rounded = np.rint(array)
+            if not np.allclose(array, rounded):
+                raise InputError(
+                    f"label map{' ' + source if source else ''} has non-integer values, "
+                    "expected integer labels (is this an image rather than a label map?)"
+                )
+            array = rounded.astype(np.int64)
+        structures = {
+            name: labels.with_array(array == int(label), units="mask", **extra)
+            for label, name in names.items()
+        }
+        return cls(labels, structures, source=source)
