@@ -1,1 +1,15 @@
-"""OpenSIRT exports."""
+"""OpenSIRT exports: DICOM RT Dose, NIfTI and DVH tables."""
+
+from opensirt.exports.dvh_csv import write_dvh_csv
+from opensirt.exports.nifti import ras_affine, read_nifti, write_nifti
+from opensirt.exports.rtdose import build_rtdose, read_rtdose, write_rtdose
+
+__all__ = [
+    "build_rtdose",
+    "ras_affine",
+    "read_nifti",
+    "read_rtdose",
+    "write_dvh_csv",
+    "write_nifti",
+    "write_rtdose",
+]

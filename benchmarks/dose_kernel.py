@@ -1,0 +1,100 @@
+"""Time the full voxel-dose computation against scipy.signal.fftconvolve, same arrays, same run.
+
+Run: ``.venv/bin/python benchmarks/dose_kernel.py [--sizes 128 256] [--workers -1]``
+
+For each grid (n^3 voxels of 4 mm, a liver-like ellipsoid of activity next to lung), it times:
+
+* ``kernel build``: the Y-90 voxel kernel from the point kernel (cache cleared first);
+* ``dose (mass)``: ``kernel_dose`` with mass density correction (kernel cached);
+* ``dose (range)``: ``kernel_dose`` with range-scaled kernels (several density classes);
+* ``scipy``: ``scipy.signal.fftconvolve(activity, kernel, mode="same")`` in float64, the
+  baseline, on the same arrays.
+
+and prints each time as a ratio to the baseline, with the peak traced memory (tracemalloc,
+numpy buffers) and the process peak resident set size (getrusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from scipy.signal import fftconvolve
+
+from opensirt.dosimetry import kernel_dose
+from opensirt.dosimetry.kernels import _energy_kernel_cached, energy_kernel
+from opensirt.imaging.volume import Volume
+
+SPACING_MM = 4.0
+
+
+def _phantom(n: int) -> tuple[Volume, Volume]:
+    z, y, x = np.ogrid[:n, :n, :n]
+    c = n / 2
+    liver = ((z - c) / (0.3 * n)) ** 2 + ((y - c) / (0.35 * n)) ** 2 + ((x - c) / (0.4 * n)) ** 2
+    rng = np.random.default_rng(0)
+    activity = np.where(liver < 1.0, 1.0, 0.0) * rng.gamma(4.0, 0.25, (n, n, n))
+    density = np.full((n, n, n), 1.04, dtype=np.float32)
+    density[int(0.8 * n) :] = 0.3  # lung above the liver dome
+    act = Volume(activity.astype(np.float32), spacing_mm=(SPACING_MM,) * 3, units="MBq")
+    return act, act.with_array(density, units="g/mL")
+
+
+def _measure(fn: Callable[[], Any]) -> tuple[float, float]:
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    fn()
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--workers", type=int, default=-1)
+    args = parser.parse_args()
+    console = Console()
+    table = Table(title="Y-90 voxel dose, 4 mm voxels (ratio = time / scipy fftconvolve)")
+    for col in ("grid", "step", "time (s)", "ratio", "peak traced (MiB)"):
+        table.add_column(col, justify="right")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("benchmark", total=4 * len(args.sizes))
+        for n in args.sizes:
+            act, rho = _phantom(n)
+            spacing = act.spacing_zyx_mm
+            _energy_kernel_cached.cache_clear()
+            steps: dict[str, tuple[float, float]] = {}
+            steps["kernel build"] = _measure(lambda s=spacing: energy_kernel("Y-90", s))
+            progress.advance(task)
+            kernel = energy_kernel("Y-90", spacing)
+            steps["scipy fftconvolve"] = _measure(
+                lambda a=act.array, k=kernel: fftconvolve(a.astype(np.float64), k, mode="same")
+            )
+            progress.advance(task)
+            for method in ("mass", "range"):
+                steps[f"dose ({method})"] = _measure(
+                    lambda m=method, a=act, r=rho: kernel_dose(
+                        a, "Y-90", density=r, correction=m, workers=args.workers
+                    )
+                )
+                progress.advance(task)
+            base = steps["scipy fftconvolve"][0]
+            for name, (sec, mib) in steps.items():
+                table.add_row(f"{n}^3", name, f"{sec:.3f}", f"{sec / base:.2f}", f"{mib:.0f}")
+    console.print(table)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    console.print(f"process peak resident memory: {rss_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
