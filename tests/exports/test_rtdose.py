@@ -62,7 +62,7 @@ def test_round_trip_within_dose_grid_scaling(tmp_path: Path, bits: int) -> None:
     back = read_rtdose(path)
     assert back.same_grid(dose)
     assert np.abs(back.array - dose.array).max() <= scaling / 2 + 1e-12
-    assert not list(tmp_path.glob(".*tmp*"))  # atomic write left no temporary file
+    assert not list(tmp_path.glob(".*"))  # atomic write left no temporary file
 
 
 def test_reversed_slice_axis_keeps_positions(tmp_path: Path) -> None:

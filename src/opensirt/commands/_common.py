@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from enum import Enum
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from opensirt.errors import InputError, OpenSIRTError, PlanRefusedError
 
@@ -74,3 +75,28 @@ def exit_codes() -> Iterator[None]:
     except OpenSIRTError as exc:
         err_console.print(f"[bold red]Error:[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from exc
+
+
+@contextmanager
+def progress_display(enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A rich progress display; yields a callback that starts the next step."""
+    if not enabled:
+        yield lambda _: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        current: list[TaskID] = []
+
+        def step(text: str) -> None:
+            if current:
+                bar.update(current[0], completed=1, total=1)
+            current[:] = [bar.add_task(text, total=None)]
+
+        yield step
+        if current:
+            bar.update(current[0], completed=1, total=1)

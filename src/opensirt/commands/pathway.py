@@ -1,9 +1,150 @@
-"""Commands of the pathway group (being written)."""
+"""The pathway commands: ``opensirt demo`` (the main job) and ``opensirt verify``.
+
+Both write their files through a staging folder: either every file lands in the output
+folder, or none does.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from opensirt.commands._common import console, emit_json, exit_codes, progress_display
+from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
+from opensirt.planning import load_case
+from opensirt.workflow.posttreatment import (
+    DEFAULT_TOLERANCE_FRACTION,
+    VerificationResult,
+    verify_case,
+)
+from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.staging import staged_output
+from opensirt.workflow.voxel import NORMAL_LIVER
+
+_DEMO_HELP = """Run the whole pathway on the synthetic patient: write its DICOM (CT, MAA SPECT,
+Y-90 PET, RTSTRUCT, SEG) and a case file, plan it from the images, verify the simulated
+delivery, and write the reports, RTDOSE, NIfTI, DVH tables and JSON.
+
+\b
+Examples:
+  opensirt demo demo-output
+  opensirt demo /tmp/sirt --seed 7 --overwrite
+"""
+
+_VERIFY_HELP = """Verify a treatment: the delivered dose from the post-treatment image (Y-90 PET,
+bremsstrahlung or Ho-166 SPECT) and the treatment record of the case file, against the dose
+the work-up images predicted.
+
+\b
+The case file needs images.post_treatment and a treatment: section (injection time, vial
+assay, residual assay).
+
+\b
+Examples:
+  opensirt verify demo-output/case.yaml --out demo-output/verification
+  opensirt verify case.yaml --out results --tolerance 0.15 --json
+"""
+
+
+def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -> Table:
+    plan = pre.prescribed
+    table = Table(title="Result", title_justify="left")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row(
+        "activity to inject (voxel plan)",
+        "refused" if plan.activity_gbq is None else f"{plan.activity_gbq:.3f} GBq",
+    )
+    table.add_row("binding limit", plan.binding_limit or "none")
+    table.add_row("lung shunt fraction (SPECT/CT)", f"{pre.lung_shunt_fraction:.1%}")
+    key = {*pre.images.roles.tumours, NORMAL_LIVER, pre.images.roles.lungs}
+    for name, dvh in pre.dvhs.items():
+        if name in key:
+            table.add_row(f"predicted mean dose {name}", f"{dvh.mean_gy:.1f} Gy")
+    if verification is not None:
+        table.add_row("delivered activity", f"{verification.delivered.delivered_gbq:.3f} GBq")
+        for c in (c for c in verification.comparisons if c.name in key):
+            flag = " [bold red](differs)[/]" if c.flagged else ""
+            table.add_row(
+                f"delivered mean dose {c.name}",
+                f"{c.delivered_mean_gy:.1f} Gy ({c.mean_difference_fraction:+.0%}){flag}",
+            )
+    return table
+
+
+def demo(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write everything into.")] = Path(
+        "demo-output"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic patient.")] = 1,
+    overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+) -> None:
+    """Run the whole pathway on the synthetic patient."""
+    from opensirt.imaging.dicom_write import write_phantom_dicom
+    from opensirt.imaging.phantom import make_phantom
+    from opensirt.workflow.demo_case import write_demo_case
+
+    created = datetime.now(UTC)
+    with (
+        exit_codes(),
+        staged_output(outdir, overwrite=overwrite) as stage,
+        progress_display() as step,
+    ):
+        step("synthetic patient: CT, MAA SPECT, Y-90 PET, structures")
+        patient = make_phantom(seed=seed)
+        step("writing its DICOM (CT, NM, PT, RTSTRUCT, SEG)")
+        paths = write_phantom_dicom(patient, stage / "dicom")
+        case_path = write_demo_case(patient, paths, stage / "case.yaml")
+        case = load_case(case_path)
+        pre = plan_from_images(case, step)
+        step("writing the plan report, JSON, RTDOSE")
+        write_plan_outputs(
+            stage / "plan", case, case_path, pre.prescribed, created=created, pre=pre
+        )
+        result = verify_case(case, pre=pre, progress=step)
+        step("writing the verification report, JSON, RTDOSE")
+        write_verification_outputs(stage / "verification", result, case_path, created=created)
+    console.print(_summary(pre, result))
+    console.print(f"\nWritten to [bold]{outdir}[/]:")
+    for path in sorted(p for p in outdir.rglob("*") if p.is_file() and "dicom" not in p.parts):
+        console.print(f"  {path}")
+    console.print(f"  {outdir / 'dicom'}/ (the synthetic patient's DICOM)")
+
+
+def verify(
+    case_file: Annotated[
+        Path, typer.Argument(help="Case file with images.post_treatment and treatment:.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the report, JSON, RTDOSE.")],
+    tolerance: Annotated[
+        float, typer.Option(help="Relative difference of mean dose or D70 that is flagged.")
+    ] = (DEFAULT_TOLERANCE_FRACTION),
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+) -> None:
+    """Verify a treatment: delivered dose against the predicted dose."""
+    created = datetime.now(UTC)
+    with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
+        case = load_case(case_file)
+        with progress_display(enabled=not as_json) as step:
+            pre = plan_from_images(case, step)
+            result = verify_case(case, pre=pre, progress=step, tolerance_fraction=tolerance)
+            step("writing the verification report, JSON, RTDOSE")
+            write_verification_outputs(stage, result, case_file.resolve(), created=created)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    console.print(_summary(pre, result))
+    for warning in result.warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}")
+    console.print(f"Written to [bold]{out}[/]")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to ``app``."""
+    """Add ``demo`` and ``verify`` to ``app``."""
+    app.command("demo", help=_DEMO_HELP)(demo)
+    app.command("verify", help=_VERIFY_HELP)(verify)

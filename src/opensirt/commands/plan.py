@@ -6,15 +6,26 @@ set), 2 a bad case file (message on stderr naming the key and the fix).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from opensirt.commands._common import EXIT_REFUSED, console, emit_json, exit_codes
+from opensirt.commands._common import (
+    EXIT_REFUSED,
+    console,
+    emit_json,
+    exit_codes,
+    progress_display,
+)
+from opensirt.commands.outputs import write_plan_outputs
 from opensirt.physics.units import gbq_to_mci
 from opensirt.planning import PlanResult, load_case, plan_case
+from opensirt.planning.case import Method
+from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.staging import staged_output
 
 _HELP = """Plan the activity of a case file and show the doses it implies.
 
@@ -22,6 +33,7 @@ _HELP = """Plan the activity of a case file and show the doses it implies.
 Examples:
   opensirt plan examples/partition_resin.yaml
   opensirt plan examples/mird_glass.yaml --json > plan.json
+  opensirt plan demo-output/case.yaml --out my-plan    (method voxel: from the images)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
@@ -111,7 +123,7 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     console.print(
         f"Constants: k = {c['dose_constant_gy_kg_per_gbq']} Gy kg/GBq "
         f"({c['dose_constant_source']}); density {c['density_g_ml']} g/mL; "
-        f"T1/2 {c['half_life_h']} h; lung mass {c['lung_mass_kg']} kg"
+        f"T1/2 {c['half_life_h']} h; lung mass {c['lung_mass_kg']:.3g} kg"
     )
 
 
@@ -120,16 +132,61 @@ def plan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only the JSON plan object.")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write plan.pdf, plan.json (and dose files) here."),
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Write into a non-empty --out folder.")] = False,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
+    pre = None
     with exit_codes():
-        result = plan_case(load_case(case_file))
+        case = load_case(case_file)
+        if case.method is Method.VOXEL:
+            with progress_display(enabled=not as_json) as step:
+                pre = plan_from_images(case, step)
+            result = pre.prescribed
+        else:
+            result = plan_case(case)
+        if out is not None:
+            with staged_output(out, overwrite=overwrite) as stage:
+                write_plan_outputs(
+                    stage, case, case_file.resolve(), result, created=datetime.now(UTC), pre=pre
+                )
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(pre.to_dict() if pre is not None else result.to_dict())
     else:
         _print_plan(case_file, result)
+        if pre is not None:
+            _print_images(pre)
+        if out is not None:
+            console.print(f"Written to [bold]{out}[/]")
     if result.refused is not None:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_images(pre: PreTreatmentResult) -> None:
+    table = Table(title="From the images", title_justify="left")
+    for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
+        table.add_column(column, justify="left" if column == "structure" else "right")
+    tn = {u.name: u.tn_ratio for t in pre.measures.territories for u in t.tumours}
+    for name, dvh in pre.dvhs.items():
+        ratio = tn.get(name)
+        table.add_row(
+            name,
+            f"{dvh.volume_ml:.1f}",
+            "" if ratio is None else f"{ratio:.2f}",
+            _fmt(dvh.mean_gy),
+            _fmt(dvh.d_percent_gy(70.0)),
+        )
+    console.print(table)
+    others = ", ".join(
+        f"{name} {p.activity_gbq:.3f} GBq" if p.activity_gbq is not None else f"{name} refused"
+        for name, p in pre.plans.items()
+    )
+    console.print(f"Activity by method: {others}")
+    for warning in pre.warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
-from opensirt.exports._atomic import atomic_write
+from opensirt.fileio import write_atomically
 
 
 def write_dvh_csv(
@@ -54,4 +54,4 @@ def write_dvh_csv(
                 row = [f"{edges[b]:.6g}"] + [f"{100.0 * c[b]:.6f}" for c in columns]
                 writer.writerow(row)
 
-    return atomic_write(path, write)
+    return write_atomically(path, write)

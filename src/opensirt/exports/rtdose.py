@@ -26,7 +26,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from opensirt import __version__
 from opensirt.errors import GeometryError, ImageReadError, InputError
-from opensirt.exports._atomic import atomic_write
+from opensirt.fileio import write_atomically
 from opensirt.imaging.volume import Volume
 
 RT_DOSE_STORAGE = "1.2.840.10008.5.1.4.1.1.481.2"
@@ -241,7 +241,7 @@ def write_rtdose(
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta = meta
-    return atomic_write(path, lambda tmp: ds.save_as(tmp, enforce_file_format=True))
+    return write_atomically(path, lambda tmp: ds.save_as(tmp, enforce_file_format=True))
 
 
 def read_rtdose(path: str | os.PathLike[str]) -> Volume:

@@ -23,7 +23,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
 
 from opensirt.errors import InputError
-from opensirt.imaging._atomic import write_atomically
+from opensirt.fileio import write_atomically
 
 __all__ = ["DicomContext", "dicom_date", "dicom_time", "new_dataset", "save_dataset"]
 

@@ -25,11 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from opensirt.errors import ImageReadError, InputError
-from opensirt.imaging._atomic import write_atomically
+from opensirt.fileio import write_atomically
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 
-__all__ = ["read_nifti", "read_nifti_labels", "write_nifti"]
+__all__ = ["ras_affine", "read_nifti", "read_nifti_labels", "write_nifti"]
 
 _RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -69,14 +69,28 @@ def read_nifti(
             origin_mm=(float(affine[0, 3]), float(affine[1, 3]), float(affine[2, 3])),
             direction=tuple((matrix / spacing).reshape(-1).tolist()),
             frame_of_reference_uid=frame_of_reference_uid,
-            units=units,
+            units=units or _descrip(image),
             metadata={"source": str(path), "modality": "NIFTI"},
         )
     except InputError as exc:
         raise ImageReadError(f"{path}: NIfTI affine is not a rotation and scaling ({exc})") from exc
 
 
-def _affine_ras(volume: Volume) -> npt.NDArray[np.float64]:
+def _descrip(image: Any) -> str:
+    """The header's description (OpenSIRT writes the units there)."""
+    raw = image.header.get("descrip")
+    if raw is None:
+        return ""
+    return bytes(np.asarray(raw).tobytes()).rstrip(b"\0").decode("ascii", "replace").strip()
+
+
+def ras_affine(volume: Volume) -> npt.NDArray[np.float64]:
+    """The 4x4 NIfTI (RAS+) affine of ``volume``'s grid.
+
+    >>> v = Volume(np.zeros((2, 3, 4)), spacing_mm=(1.0, 2.0, 3.0), origin_mm=(10.0, 20.0, 30.0))
+    >>> ras_affine(v)[:3, 3].tolist(), np.diag(ras_affine(v))[:3].tolist()
+    ([-10.0, -20.0, 30.0], [-1.0, -2.0, 3.0])
+    """
     affine = np.eye(4)
     affine[:3, :3] = volume.direction_matrix * np.asarray(volume.spacing_mm)
     affine[:3, 3] = volume.origin_mm
@@ -87,7 +101,8 @@ def _affine_ras(volume: Volume) -> npt.NDArray[np.float64]:
 def write_nifti(volume: Volume, path: str | os.PathLike[str]) -> Path:
     """Write ``volume`` as NIfTI-1 (``.nii`` or ``.nii.gz``), RAS+ affine, atomically.
 
-    Boolean masks are written as uint8. Both sform and qform are set (code 1, scanner).
+    Boolean masks are written as uint8, float data as float32. Both sform and qform are set
+    (code 1, scanner); the units (e.g. ``"Gy"``) go into the header's ``descrip``.
     """
     import nibabel as nib
 
@@ -97,11 +112,14 @@ def write_nifti(volume: Volume, path: str | os.PathLike[str]) -> Path:
     data: Any = np.transpose(volume.array, (2, 1, 0))
     if data.dtype == np.bool_:
         data = data.astype(np.uint8)
-    affine = _affine_ras(volume)
+    elif np.issubdtype(data.dtype, np.floating):
+        data = data.astype(np.float32)
+    affine = ras_affine(volume)
     image = nib.Nifti1Image(np.ascontiguousarray(data), affine)
     image.set_sform(affine, code=1)
     image.set_qform(affine, code=1)
     image.header.set_xyzt_units("mm", "sec")
+    image.header["descrip"] = volume.units[:79].encode("ascii", "replace")
     return write_atomically(target, lambda tmp: nib.save(image, str(tmp)))
 
 

@@ -108,9 +108,9 @@ class Lung(_Model):
 
     @model_validator(mode="after")
     def _one_shunt_source(self) -> Self:
-        if (self.shunt_fraction is None) == (self.planar_counts is None):
+        if self.shunt_fraction is not None and self.planar_counts is not None:
             raise ValueError(
-                "give exactly one of lung.shunt_fraction (a fraction, e.g. 0.08) or "
+                "give only one of lung.shunt_fraction (a fraction, e.g. 0.08) or "
                 "lung.planar_counts (anterior/posterior counts of lung and liver)"
             )
         return self
@@ -209,13 +209,16 @@ class Images(_Model):
     ``post_treatment`` is the post-treatment emission image (Y-90 PET, Y-90 bremsstrahlung
     SPECT or Ho-166 SPECT) used by ``opensirt verify``; ``post_ct`` and
     ``post_segmentation`` are its CT and structures when they are not those of the work-up
-    (they must then be registered to it: same frame of reference).
+    (they must then be registered to it: same frame of reference). ``labels`` names the
+    values of a NIfTI label map (``{1: Liver, 2: Lungs}``); DICOM RTSTRUCT and SEG carry
+    their own names.
     """
 
     ct: Path
     spect: Path
     segmentation: Path
     structures: Structures
+    labels: dict[int, str] = Field(default_factory=dict)
     post_treatment: Path | None = None
     post_ct: Path | None = None
     post_segmentation: Path | None = None
@@ -298,6 +301,13 @@ def _check_method(case: Case) -> None:
         )
     if case.method is Method.VOXEL and case.images is None:
         raise ValueError("method 'voxel' needs an images: section (ct, spect, segmentation)")
+    no_shunt = case.lung.shunt_fraction is None and case.lung.planar_counts is None
+    if no_shunt and case.images is None:
+        raise ValueError(
+            "give lung.shunt_fraction (a fraction, e.g. 0.08) or lung.planar_counts "
+            "(anterior/posterior counts of lung and liver); without them the lung shunt can "
+            "only come from a SPECT/CT in an images: section"
+        )
     if case.method is Method.PARTITION:
         for terr in case.territories:
             if not terr.tumours:

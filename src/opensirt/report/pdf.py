@@ -23,7 +23,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from opensirt.errors import InputError
-from opensirt.imaging._atomic import write_atomically
+from opensirt.fileio import write_atomically
 from opensirt.report.document import ReportDocument
 from opensirt.report.flowables import ACCENT, MUTED, RULE, Canvas
 from opensirt.report.layout import PageGeometry, Placement, layout_document

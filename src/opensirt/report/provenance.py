@@ -107,7 +107,21 @@ class InputFingerprint:
             )
 
 
-def fingerprint_path(label: str, path: str | Path) -> InputFingerprint:
+def display_path(path: str | Path, base: str | Path | None) -> str:
+    """``path`` relative to ``base`` when it lies inside it, else as given.
+
+    >>> display_path("/data/case/ct/1.dcm", "/data/case"), display_path("/x/y", "/data")
+    ('ct/1.dcm', '/x/y')
+    """
+    if base is None:
+        return str(path)
+    try:
+        return str(Path(path).relative_to(Path(base)))
+    except ValueError:
+        return str(path)
+
+
+def fingerprint_path(label: str, path: str | Path, shown: str | None = None) -> InputFingerprint:
     """Fingerprint one input file or folder.
 
     Raises
@@ -116,11 +130,12 @@ def fingerprint_path(label: str, path: str | Path) -> InputFingerprint:
         If ``path`` does not exist or is neither a file nor a folder.
     """
     p = Path(path)
+    text = str(path) if shown is None else shown
     if p.is_file():
-        return InputFingerprint(label, str(path), InputKind.FILE, sha256_file(p), 1)
+        return InputFingerprint(label, text, InputKind.FILE, sha256_file(p), 1)
     if p.is_dir():
         digest, n_files = sha256_folder(p)
-        return InputFingerprint(label, str(path), InputKind.FOLDER, digest, n_files)
+        return InputFingerprint(label, text, InputKind.FOLDER, digest, n_files)
     raise InputError(
         f"input {label!r} path {str(path)!r} does not exist or is not a file or folder; "
         "check the path in the case file"
@@ -209,7 +224,12 @@ class Provenance:
         return self.software.get("opensirt", NOT_INSTALLED)
 
 
-def collect_provenance(inputs: Mapping[str, str | Path], *, settings: object = None) -> Provenance:
+def collect_provenance(
+    inputs: Mapping[str, str | Path],
+    *,
+    settings: object = None,
+    relative_to: str | Path | None = None,
+) -> Provenance:
     """Fingerprint ``inputs`` (label -> file or folder) and record the software versions.
 
     Parameters
@@ -219,7 +239,13 @@ def collect_provenance(inputs: Mapping[str, str | Path], *, settings: object = N
     settings : object, optional
         Parameters to fingerprint with :func:`fingerprint_data` (e.g. the case model as a
         dict); ``None`` records none.
+    relative_to : path, optional
+        Show the input paths relative to this folder (e.g. the case file's), so that the
+        record stays true when the folder is moved.
     """
-    fingerprints = tuple(fingerprint_path(label, path) for label, path in inputs.items())
+    fingerprints = tuple(
+        fingerprint_path(label, path, display_path(path, relative_to))
+        for label, path in inputs.items()
+    )
     settings_sha256 = None if settings is None else fingerprint_data(settings)
     return Provenance(software_versions(), fingerprints, settings_sha256)

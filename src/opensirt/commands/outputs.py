@@ -1,0 +1,131 @@
+"""The files a plan or a verification leaves: PDF report, JSON, RTDOSE, NIfTI dose, DVH CSV.
+
+Every file is written atomically; callers that write several put them in a staging folder
+(:func:`opensirt.workflow.staging.staged_output`) so that a failure leaves no partial set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pydicom
+
+from opensirt.commands._common import to_json
+from opensirt.exports import write_dvh_csv, write_nifti, write_rtdose
+from opensirt.fileio import write_atomically
+from opensirt.imaging import Volume
+from opensirt.planning import PlanResult
+from opensirt.planning.case import Case
+from opensirt.report import collect_provenance, write_pdf
+from opensirt.report.plan_report import build_plan_document
+from opensirt.report.provenance import Provenance, display_path
+from opensirt.report.verification_report import build_verification_document
+from opensirt.workflow.posttreatment import VerificationResult
+from opensirt.workflow.pretreatment import PreTreatmentResult
+
+
+def _write_json(path: Path, data: Any) -> Path:
+    text = to_json(data) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return write_atomically(path, write)
+
+
+def _provenance(case: Case, case_path: Path, sources: Mapping[str, Path]) -> Provenance:
+    inputs: dict[str, str | Path] = {"case file": case_path}
+    inputs.update({f"image: {role}": path for role, path in sources.items()})
+    return collect_provenance(
+        inputs, settings=case.model_dump(mode="json"), relative_to=case_path.parent
+    )
+
+
+def _reference_slice(ct_path: Path) -> pydicom.Dataset | None:
+    """One CT slice, for the patient and study of the RT Dose (None for NIfTI)."""
+    files = [ct_path] if ct_path.is_file() else sorted(p for p in ct_path.iterdir() if p.is_file())
+    for path in files:
+        try:
+            return pydicom.dcmread(path, stop_before_pixels=True)
+        except pydicom.errors.InvalidDicomError:
+            continue
+    return None
+
+
+def _dose_files(
+    folder: Path, stem: str, dose: Volume, ct_path: Path, dvhs: Any, description: str
+) -> list[Path]:
+    positive = dose.with_array(dose.array.clip(min=0.0))
+    return [
+        write_rtdose(
+            positive,
+            folder / f"{stem}_rtdose.dcm",
+            reference=_reference_slice(ct_path),
+            series_description=description,
+            density_corrected=True,
+        ),
+        write_nifti(positive, folder / f"{stem}_dose.nii.gz"),
+        write_dvh_csv(list(dvhs.values()), folder / f"{stem}_dvh.csv"),
+    ]
+
+
+def write_plan_outputs(
+    folder: Path,
+    case: Case,
+    case_path: Path,
+    plan: PlanResult,
+    *,
+    created: datetime,
+    pre: PreTreatmentResult | None = None,
+) -> list[Path]:
+    """``plan.json`` and ``plan.pdf`` (and, from images, the predicted dose files)."""
+    sources = pre.images.sources if pre is not None else {}
+    provenance = _provenance(case, case_path, sources)
+    data = pre.to_dict() if pre is not None else plan.to_dict()
+    data["provenance"] = {
+        "fingerprint": provenance.combined_fingerprint,
+        "software": provenance.software,
+    }
+    document = build_plan_document(
+        case,
+        plan,
+        case_path=display_path(case_path, case_path.parent),
+        created=created,
+        provenance=provenance,
+        pre=pre,
+        base_dir=case_path.parent,
+    )
+    written = [_write_json(folder / "plan.json", data), write_pdf(document, folder / "plan.pdf")]
+    if pre is not None and plan.activity_gbq is not None:
+        written += _dose_files(
+            folder, "plan", pre.dose, pre.images.sources["ct"], pre.dvhs, "OpenSIRT predicted dose"
+        )
+    return written
+
+
+def write_verification_outputs(
+    folder: Path, result: VerificationResult, case_path: Path, *, created: datetime
+) -> list[Path]:
+    """``verification.json``, ``verification.pdf`` and the delivered dose files."""
+    provenance = _provenance(result.case, case_path, result.images.sources)
+    data = result.to_dict()
+    data["provenance"] = {
+        "fingerprint": provenance.combined_fingerprint,
+        "software": provenance.software,
+    }
+    document = build_verification_document(result, created=created, provenance=provenance)
+    return [
+        _write_json(folder / "verification.json", data),
+        write_pdf(document, folder / "verification.pdf"),
+        *_dose_files(
+            folder,
+            "delivered",
+            result.dose,
+            result.images.sources["ct"],
+            result.dvhs,
+            "OpenSIRT delivered dose",
+        ),
+    ]

@@ -1,0 +1,183 @@
+"""Voxel-method prescription: the same targets and limits, with doses from voxel dosimetry.
+
+Voxel dosimetry (:mod:`opensirt.workflow.voxel`) gives the mean absorbed dose of each
+structure per GBq injected; every dose is linear in the activity, so the prescription follows
+the partition rules with those coefficients:
+
+* target: every tumour reaches ``prescription.tumour_dose_gy`` (the tumour with the lowest
+  dose per GBq gets exactly it); without tumours, the mean perfused dose reaches
+  ``prescription.perfused_dose_gy``;
+* limits: lung per session and cumulative (partition-model lung dose, ``k A LSF (1-R) /
+  M_lung``, as the guidelines define the lung limits), normal liver mean dose per territory
+  (or of the whole normal liver, for devices whose limit has that scope), from the voxel
+  doses; the activity is lowered to the largest that keeps every limit, never clipped
+  silently.
+
+The MAA distribution is one injection: the activity splits between territories as the image
+shows (``territory_activity_fractions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from opensirt.errors import InputError, PlanRefusedError
+from opensirt.planning.assemble import _constants, _limit_checks, _schedule, refused_plan
+from opensirt.planning.case import Method
+from opensirt.planning.context import PlanContext, lung_limits
+from opensirt.planning.formulas import FORMULAS
+from opensirt.planning.limits import LinearLimit, largest_safe_activities
+from opensirt.planning.result import PlanResult, Target, TerritoryResult
+
+
+@dataclass(frozen=True)
+class VoxelCoefficients:
+    """Mean absorbed doses (Gy) per GBq injected, from voxel dosimetry.
+
+    Attributes
+    ----------
+    tumours : mapping
+        Tumour name -> mean dose per GBq.
+    normal_liver : mapping
+        Territory name -> mean dose per GBq of its non-tumoural part.
+    perfused : mapping
+        Territory name -> mean dose per GBq of the whole territory.
+    whole_normal_liver, all_perfused : float
+        Mean dose per GBq of the whole non-tumoural liver, and of all territories together.
+    lung_voxel : float
+        Voxel mean lung dose per GBq (reported; the limits use the partition lung dose).
+    territory_activity_fractions : mapping
+        Territory name -> fraction of the liver activity in it (sums to 1).
+    perfused_mass_kg : mapping
+        Territory name -> mass (kg) from the images.
+    """
+
+    tumours: Mapping[str, float]
+    normal_liver: Mapping[str, float]
+    perfused: Mapping[str, float]
+    whole_normal_liver: float
+    all_perfused: float
+    lung_voxel: float
+    territory_activity_fractions: Mapping[str, float]
+    perfused_mass_kg: Mapping[str, float]
+
+
+def _target(ctx: PlanContext, coeffs: VoxelCoefficients) -> tuple[Target, float]:
+    """The target and the activity (GBq) that reaches it."""
+    p, defaults = ctx.case.prescription, ctx.device.limits
+    if coeffs.tumours:
+        name, given, default = "tumour_dose_gy", p.tumour_dose_gy, defaults.tumour_target_gy
+        per_gbq = min(coeffs.tumours.values())
+    else:
+        name, given, default = "perfused_dose_gy", p.perfused_dose_gy, defaults.perfused_target_gy
+        per_gbq = coeffs.all_perfused
+    value = given if given is not None else default
+    if value is None:
+        raise InputError(
+            f"prescription.{name} is not given and device {ctx.device.name.value!r} has no "
+            f"default for it; add prescription.{name} (Gy) to the case file"
+        )
+    field = "tumour_target_gy" if coeffs.tumours else "perfused_target_gy"
+    source = "case file" if given is not None else defaults.sources.get(field, "")
+    if per_gbq <= 0:
+        raise InputError(
+            f"the voxel dose per GBq for {name} is {per_gbq!r} Gy; the emission "
+            "image shows no uptake where the target is"
+        )
+    return Target(name, float(value), None, source or ""), float(value) / per_gbq
+
+
+def _limits(ctx: PlanContext, coeffs: VoxelCoefficients) -> list[LinearLimit]:
+    lung = [LinearLimit(lim.name, lim.limit_gy, (ctx.lung_gy_per_gbq,)) for lim in lung_limits(ctx)]
+    limit = ctx.limits.normal_liver_max_gy
+    if limit is None:
+        return lung
+    if ctx.limits.normal_liver_scope == "whole":
+        return [*lung, LinearLimit("normal_liver_max_gy", limit, (coeffs.whole_normal_liver,))]
+    return [
+        *lung,
+        *(LinearLimit("normal_liver_max_gy", limit, (c,)) for c in coeffs.normal_liver.values()),
+    ]
+
+
+def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
+    """The voxel-method plan of a case whose context and voxel dose coefficients are given.
+
+    ``ctx`` is the planning context of the case (lung shunt, limits, residual, device);
+    its method is reported as ``voxel``.
+    """
+    limits = _limits(ctx, coeffs)
+    target, requested = _target(ctx, coeffs)
+    try:
+        if ctx.lsf > 0 and ctx.case.lung.previous_dose_gy >= ctx.limits.lung_cumulative_max_gy:
+            raise PlanRefusedError(
+                f"the previous lung dose {ctx.case.lung.previous_dose_gy:g} Gy already reaches "
+                f"the cumulative lung limit {ctx.limits.lung_cumulative_max_gy:g} Gy"
+            )
+        safe = largest_safe_activities([requested], limits)
+    except PlanRefusedError as exc:
+        refused = refused_plan(ctx, exc.reason, limits, limits)
+        return _as_voxel(refused)
+    activity = safe.activities_gbq[0]
+    bind = safe.binding[0]
+    terrs = tuple(
+        TerritoryResult(
+            name=name,
+            activity_gbq=activity * fraction,
+            perfused_mass_kg=coeffs.perfused_mass_kg[name],
+            perfused_gy=coeffs.perfused[name] * activity,
+            normal_liver_gy=coeffs.normal_liver[name] * activity,
+            tumours_gy={},
+            binding_limit=bind,
+        )
+        for name, fraction in coeffs.territory_activity_fractions.items()
+    )
+    tumours = {n: c * activity for n, c in coeffs.tumours.items()}
+    achieved = min(tumours.values()) if tumours else coeffs.all_perfused * activity
+    target = Target(target.name, target.value_gy, achieved, target.source)
+    checks = _limit_checks(ctx, limits, limits, [activity], {bind} if bind else set())
+    warnings = []
+    if bind is not None:
+        warnings.append(
+            f"activity lowered from {requested:.3f} to {activity:.3f} GBq by {bind} "
+            f"({getattr(ctx.limits, bind):g} Gy); the {target.name} of {target.value_gy:g} Gy "
+            "is not reached: " + ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
+        )
+    schedule, schedule_warnings = _schedule(ctx, activity)
+    normal_treated = sum(coeffs.normal_liver[t.name] * t.perfused_mass_kg for t in terrs) / sum(
+        t.perfused_mass_kg for t in terrs
+    )
+    lung = ctx.lung_gy_per_gbq * activity
+    return PlanResult(
+        method=Method.VOXEL,
+        device=ctx.device.name,
+        activity_gbq=activity,
+        lung_shunt_fraction=ctx.lsf,
+        residual_fraction=ctx.residual,
+        lung_gy=lung,
+        lung_cumulative_gy=lung + ctx.case.lung.previous_dose_gy,
+        perfused_gy=coeffs.all_perfused * activity,
+        normal_liver_gy=normal_treated * activity,
+        whole_normal_liver_gy=coeffs.whole_normal_liver * activity,
+        whole_liver_gy=None,
+        tumours_gy=tumours,
+        territories=terrs,
+        constants=_constants(ctx),
+        limits=checks,
+        binding_limit=bind,
+        target=target,
+        formulas=FORMULAS[Method.VOXEL],
+        warnings=tuple(warnings + schedule_warnings),
+        schedule=schedule,
+        details={
+            "lung_voxel_mean_gy": coeffs.lung_voxel * activity,
+            "requested_activity_gbq": requested,
+        },
+    )
+
+
+def _as_voxel(result: PlanResult) -> PlanResult:
+    from dataclasses import replace
+
+    return replace(result, method=Method.VOXEL, formulas=FORMULAS[Method.VOXEL])

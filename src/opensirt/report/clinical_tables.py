@@ -1,0 +1,201 @@
+"""Tables and figures shared by the plan and verification reports.
+
+Each function turns a result of :mod:`opensirt.planning` or :mod:`opensirt.workflow` into
+report blocks; the numbers are formatted, never recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from opensirt.dosimetry.dvh import DoseVolumeHistogram
+from opensirt.imaging import Volume
+from opensirt.physics.units import gbq_to_mci
+from opensirt.planning import PlanResult
+from opensirt.report.document import Cell, Highlight, ReportFigure, Table, format_value
+from opensirt.report.figures import DoseMarker, DvhCurve, dvh_figure
+from opensirt.report.slices import slice_overlay_figure
+
+#: DVH metrics shown in tables (percent of the volume receiving at least the dose).
+D_PERCENTS = (98.0, 95.0, 90.0, 70.0, 50.0, 2.0)
+
+
+def make_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    caption: str = "",
+    highlight_rows: Mapping[int, Highlight] | None = None,
+) -> Table:
+    """A :class:`Table` from rows of numbers and text (numbers by :func:`format_value`)."""
+    return Table(
+        tuple(columns),
+        tuple(tuple(format_value(cell) for cell in row) for row in rows),
+        caption=caption,
+        highlight_rows=dict(highlight_rows or {}),
+    )
+
+
+_LIMIT_LABELS = {
+    "lung_max_gy": "Lung, this session",
+    "lung_cumulative_max_gy": "Lung, cumulative",
+    "normal_liver_max_gy": "Normal liver",
+}
+
+
+def activity_text(activity_gbq: float | None) -> str:
+    """``"1.944 GBq (52.6 mCi)"``, or a dash."""
+    if activity_gbq is None:
+        return "—"
+    return f"{activity_gbq:.3f} GBq ({gbq_to_mci(activity_gbq):.1f} mCi)"
+
+
+def limits_table(plan: PlanResult) -> Table:
+    """Each limit: dose, limit, whether enforced, binding or exceeded, and its source."""
+    rows: list[tuple[Cell, ...]] = []
+    highlights: dict[int, Highlight] = {}
+    for i, check in enumerate(plan.limits):
+        status = "binds" if check.binding else ("EXCEEDED" if check.exceeded else "ok")
+        if check.limit_gy is None:
+            status = "no limit"
+        rows.append(
+            (
+                _LIMIT_LABELS.get(check.name, check.name),
+                check.dose_gy,
+                check.limit_gy,
+                status if check.enforced else f"{status} (reported only)",
+                check.source or "",
+            )
+        )
+        if check.binding:
+            highlights[i] = Highlight.BINDING
+        elif check.exceeded:
+            highlights[i] = Highlight.FAILED
+    return make_table(
+        ("Limit", "Dose (Gy)", "Limit (Gy)", "Status", "Source"),
+        tuple(rows),
+        caption="Mean absorbed doses against the limits they were checked against",
+        highlight_rows=highlights,
+    )
+
+
+def compartment_table(plan: PlanResult) -> Table:
+    """Mean dose per compartment of a plan."""
+    rows: list[tuple[str, float | None]] = [
+        ("Lung (this session)", plan.lung_gy),
+        ("Lung (cumulative)", plan.lung_cumulative_gy),
+        ("Normal liver (treated territories)", plan.normal_liver_gy),
+        ("Normal liver (whole liver)", plan.whole_normal_liver_gy),
+        ("Perfused volume", plan.perfused_gy),
+    ]
+    if plan.whole_liver_gy is not None:
+        rows.append(("Whole liver", plan.whole_liver_gy))
+    rows += [(f"Tumour {name}", dose) for name, dose in plan.tumours_gy.items()]
+    return make_table(
+        ("Compartment", "Mean dose (Gy)"),
+        tuple(rows),
+        caption=f"Mean absorbed doses, {plan.method.value} method",
+    )
+
+
+def territory_table(plan: PlanResult) -> Table:
+    """Activity and doses per territory."""
+    rows = [
+        (t.name, t.activity_gbq, t.perfused_gy, t.normal_liver_gy, t.binding_limit or "")
+        for t in plan.territories
+    ]
+    return make_table(
+        ("Territory", "Activity (GBq)", "Perfused (Gy)", "Normal liver (Gy)", "Binding limit"),
+        tuple(rows),
+        caption="Activity to inject and mean doses per perfused territory",
+    )
+
+
+def methods_table(plans: Mapping[str, PlanResult], selected: str) -> Table:
+    """Every method side by side."""
+    rows: list[tuple[Cell, ...]] = []
+    highlights: dict[int, Highlight] = {}
+    for i, (name, plan) in enumerate(plans.items()):
+        tumours = ", ".join(f"{t} {d:.0f}" for t, d in plan.tumours_gy.items()) or "—"
+        rows.append(
+            (
+                name + (" (prescribed)" if name == selected else ""),
+                "refused" if plan.refused else plan.activity_gbq,
+                plan.normal_liver_gy,
+                plan.lung_gy,
+                tumours,
+                plan.binding_limit or ("refused" if plan.refused else "none"),
+            )
+        )
+        if name == selected:
+            highlights[i] = Highlight.BINDING
+    return make_table(
+        (
+            "Method",
+            "Activity (GBq)",
+            "Normal liver (Gy)",
+            "Lung (Gy)",
+            "Tumours (Gy)",
+            "Binding limit",
+        ),
+        tuple(rows),
+        caption="Activity and mean doses by every method that applies to the device",
+        highlight_rows=highlights,
+    )
+
+
+def dvh_metrics_table(dvhs: Mapping[str, DoseVolumeHistogram], caption: str) -> Table:
+    """Volume, mean, min, max and D-percent values of each structure."""
+    columns = (
+        "Structure",
+        "Volume (mL)",
+        "Mean (Gy)",
+        *(f"D{p:g} (Gy)" for p in D_PERCENTS),
+        "Max (Gy)",
+    )
+    rows: list[tuple[Cell, ...]] = [
+        (name, h.volume_ml, h.mean_gy, *(h.d_percent_gy(p) for p in D_PERCENTS), h.max_gy)
+        for name, h in dvhs.items()
+    ]
+    return make_table(columns, rows, caption=caption)
+
+
+def formulas_block(plan: PlanResult) -> Table:
+    """The formulas and constants a plan used."""
+    rows = [("formula", f) for f in plan.formulas]
+    rows += [(key, str(value)) for key, value in plan.constants.items()]
+    return make_table(("Item", "Value"), rows, caption="Formulas and constants used")
+
+
+def slice_figure(
+    ct: Volume, dose: Volume, structures: Mapping[str, Volume], centre_on: str, caption: str
+) -> ReportFigure:
+    """Axial and coronal CT slices with the dose wash, through the centre of a structure."""
+    return ReportFigure(
+        lambda: slice_overlay_figure(
+            ct, dose=dose, structures=structures, centre_on=centre_on, planes=("axial", "coronal")
+        ),
+        caption,
+    )
+
+
+def _curve(h: DoseVolumeHistogram) -> DvhCurve:
+    """A DVH as the figure wants it: doses increasing from 0, volume fraction decreasing."""
+    doses = np.concatenate(([0.0], np.maximum(h.doses_gy[::-1], 0.0)))
+    fractions = np.concatenate(([1.0], h.cumulative_fraction[::-1]))
+    return DvhCurve(doses, np.minimum(fractions, 1.0))
+
+
+def dvh_plot(
+    dvhs: Mapping[str, DoseVolumeHistogram],
+    *,
+    compare: Mapping[str, DoseVolumeHistogram] | None = None,
+    markers: Sequence[DoseMarker] = (),
+    caption: str,
+) -> ReportFigure:
+    """Cumulative DVHs (and a dashed second set, when given)."""
+    curves = {n: _curve(h) for n, h in dvhs.items()}
+    other = None if compare is None else {n: _curve(h) for n, h in compare.items()}
+    return ReportFigure(lambda: dvh_figure(curves, compare=other, markers=tuple(markers)), caption)

@@ -1,0 +1,161 @@
+"""The post-treatment verification report: delivered dose, and predicted against delivered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from opensirt.physics.devices import get_device
+from opensirt.report.clinical_tables import (
+    activity_text,
+    dvh_metrics_table,
+    dvh_plot,
+    make_table,
+    slice_figure,
+)
+from opensirt.report.document import (
+    Cell,
+    Highlight,
+    Notice,
+    ReportDocument,
+    ReportFigure,
+    Section,
+)
+from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
+from opensirt.report.provenance import Provenance
+from opensirt.workflow.posttreatment import VerificationResult
+
+
+def _delivery_section(result: VerificationResult) -> Section:
+    d = result.delivered
+    record = result.case.treatment
+    assert record is not None
+    rows = [
+        ("Injection", record.injection.isoformat()),
+        ("Vial assay", f"{record.vial_activity_gbq:g} GBq at {record.vial_measured.isoformat()}"),
+        ("Vial at injection", activity_text(d.pre_at_injection_gbq)),
+        (
+            "Residual at injection",
+            f"{activity_text(d.residual_at_injection_gbq)} ({d.residual_fraction:.1%})",
+        ),
+        ("Delivered activity", activity_text(d.delivered_gbq)),
+        ("Planned activity to inject", activity_text(result.pre.prescribed.activity_gbq)),
+        (
+            "Post-treatment image total at injection",
+            activity_text(result.image_total_at_injection_gbq)
+            if result.image_total_at_injection_gbq is not None
+            else "not calibrated (counts)",
+        ),
+        (
+            "Lung shunt fraction, planned / delivered",
+            f"{result.pre.lung_shunt_fraction:.2%} / {result.lung_shunt_fraction:.2%}",
+        ),
+        (
+            "Lung dose, predicted / delivered",
+            f"{result.predicted_lung_dose_gy:.1f} / {result.lung_dose_gy:.1f} Gy "
+            f"(lung mass {result.pre.lung_mass_kg:.2f} kg)",
+        ),
+    ]
+    return Section(
+        "Delivered activity",
+        (
+            "The delivered activity is the vial activity at injection minus the residual in the "
+            "vial, tubing and catheter at injection. The post-treatment image is scaled so that "
+            "the liver and the lungs hold it.",
+            make_table(("Item", "Value"), rows),
+        ),
+    )
+
+
+def _comparison_section(result: VerificationResult) -> Section:
+    rows: list[tuple[Cell, ...]] = []
+    highlights: dict[int, Highlight] = {}
+    for i, c in enumerate(result.comparisons):
+        rows.append(
+            (
+                c.name,
+                c.predicted_mean_gy,
+                c.delivered_mean_gy,
+                f"{c.mean_difference_fraction:+.0%}",
+                c.predicted_d70_gy,
+                c.delivered_d70_gy,
+                "DIFFERS" if c.flagged else "agrees",
+            )
+        )
+        highlights[i] = Highlight.FAILED if c.flagged else Highlight.PASSED
+    comparisons = [
+        DoseComparison(
+            c.name, c.predicted_mean_gy, c.delivered_mean_gy, c.predicted_d70_gy, c.delivered_d70_gy
+        )
+        for c in result.comparisons
+    ]
+    return Section(
+        "Predicted against delivered",
+        (
+            "The prediction is the pre-treatment voxel dose per GBq times the delivered activity, "
+            "so differences show where the microspheres went otherwise than the MAA predicted. "
+            f"A structure differs when its mean dose or D70 is off by more than "
+            f"{result.tolerance_fraction:.0%} and by more than {result.tolerance_floor_gy:g} Gy.",
+            make_table(
+                (
+                    "Structure",
+                    "Predicted mean (Gy)",
+                    "Delivered mean (Gy)",
+                    "Difference",
+                    "Predicted D70 (Gy)",
+                    "Delivered D70 (Gy)",
+                    "Result",
+                ),
+                rows,
+                caption="Mean dose and D70 per structure",
+                highlight_rows=highlights,
+            ),
+            ReportFigure(
+                lambda: predicted_vs_delivered_figure(
+                    comparisons, tolerance_fraction=result.tolerance_fraction
+                ),
+                "Predicted against delivered mean dose and D70, with the tolerance band",
+            ),
+            dvh_plot(
+                result.predicted_dvhs,
+                compare=result.dvhs,
+                caption="Cumulative DVHs: predicted (solid) and delivered (dashed)",
+            ),
+        ),
+    )
+
+
+def _dose_section(result: VerificationResult) -> Section:
+    images = result.images
+    structures = {name: images.segmentation.get(name) for name in images.roles.all_names}
+    largest = max(
+        images.roles.tumours, key=images.segmentation.volume_ml, default=images.roles.liver
+    )
+    return Section(
+        "Delivered voxel dose",
+        (
+            dvh_metrics_table(result.dvhs, "Delivered dose-volume metrics per structure"),
+            slice_figure(
+                images.ct,
+                result.dose,
+                structures,
+                largest,
+                f"Delivered dose through the centre of {largest}",
+            ),
+        ),
+    )
+
+
+def build_verification_document(
+    result: VerificationResult, *, created: datetime, provenance: Provenance | None
+) -> ReportDocument:
+    """The verification report of ``result``."""
+    device = get_device(result.case.device)
+    return ReportDocument(
+        title="SIRT post-treatment verification",
+        subtitle=f"{device.label}: delivered dose from the post-treatment image",
+        patient_id=result.case.patient.id,
+        created=created,
+        sections=(_delivery_section(result), _comparison_section(result), _dose_section(result)),
+        warnings=tuple(Notice(w) for w in result.warnings),
+        provenance=provenance,
+    )

@@ -1,0 +1,139 @@
+"""The case file of the synthetic patient, written next to its DICOM.
+
+The demo case is a voxel plan for SIR-Spheres of the synthetic patient's two lobes, with the
+treatment record of its simulated Y-90 delivery: the vial assayed one hour before the
+injection, 2 % of it left as residual, so that the delivered activity equals the phantom's.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from opensirt.imaging.dicom_write import PhantomDicomPaths
+from opensirt.imaging.phantom import SyntheticPatient
+from opensirt.physics.decay import decay_factor
+from opensirt.physics.devices import SIR_SPHERES
+
+#: Residual fraction of the simulated delivery (vial, tubing and catheter).
+DEMO_RESIDUAL_FRACTION = 0.02
+
+_TERRITORY_NAMES = {"RightLobe": "right lobe", "LeftLobe": "left lobe"}
+
+
+def _volume_ml(patient: SyntheticPatient, name: str) -> float:
+    return math.floor(patient.structures.volume_ml(name) * 10.0) / 10.0
+
+
+def _territories(patient: SyntheticPatient) -> list[dict[str, Any]]:
+    out = []
+    for structure in patient.territories:
+        tumours = [
+            {"name": t.name, "volume_ml": _volume_ml(patient, t.name)}
+            for t in patient.tumours
+            if t.territory == structure
+        ]
+        out.append(
+            {
+                "name": _TERRITORY_NAMES.get(structure, structure),
+                "volume_ml": _volume_ml(patient, structure),
+                **({"tumours": tumours} if tumours else {}),
+            }
+        )
+    return out
+
+
+def _treatment(patient: SyntheticPatient) -> dict[str, Any]:
+    pharma = patient.pet.radiopharmaceutical
+    injection = pharma.administration_datetime
+    delivered_gbq = pharma.administered_activity_mbq / 1000.0
+    at_injection_gbq = delivered_gbq / (1.0 - DEMO_RESIDUAL_FRACTION)
+    residual_gbq = at_injection_gbq - delivered_gbq
+    half_life_h = SIR_SPHERES.half_life_h
+    return {
+        "injection": injection,
+        "vial_activity_gbq": round(
+            at_injection_gbq / decay_factor(SIR_SPHERES.nuclide, 1.0, half_life_h=half_life_h), 4
+        ),
+        "vial_measured": injection - timedelta(hours=1),
+        "residual_activity_gbq": round(
+            residual_gbq * decay_factor(SIR_SPHERES.nuclide, 1.0, half_life_h=half_life_h), 4
+        ),
+        "residual_measured": injection + timedelta(hours=1),
+    }
+
+
+def demo_case(
+    patient: SyntheticPatient, paths: PhantomDicomPaths, case_dir: Path
+) -> dict[str, Any]:
+    """The case-file mapping of the synthetic patient (image paths relative to ``case_dir``)."""
+    territories = _territories(patient)
+    liver_ml = max(_volume_ml(patient, "Liver"), sum(t["volume_ml"] for t in territories))
+    largest = max(patient.tumours, key=lambda t: t.diameter_mm)
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(case_dir))
+
+    return {
+        "opensirt_case": 1,
+        "patient": {
+            "id": patient.patient_id,
+            "height_m": 1.75,
+            "weight_kg": 80.0,
+            "labs": {
+                "bilirubin_umol_l": 14.0,
+                "albumin_g_l": 40.0,
+                "inr": 1.1,
+                "creatinine_umol_l": 80.0,
+                "sodium_mmol_l": 139.0,
+            },
+        },
+        "clinical": {
+            "ecog": 0,
+            "ascites": "none",
+            "encephalopathy_grade": 0,
+            "diagnosis": "hcc",
+            "cirrhosis": True,
+            "tumour_count": len(patient.tumours),
+            "largest_tumour_diameter_mm": largest.diameter_mm,
+            "macrovascular_invasion": False,
+            "extrahepatic_spread": False,
+            "treatment_extent": "lobar",
+        },
+        "device": SIR_SPHERES.name.value,
+        "method": "voxel",
+        "lung": {"previous_dose_gy": 0.0},
+        "liver": {"volume_ml": liver_ml, "density_g_ml": 1.03},
+        "territories": territories,
+        "prescription": {"tumour_dose_gy": 120.0, "residual_fraction": DEMO_RESIDUAL_FRACTION},
+        "schedule": {"treatment": patient.pet.radiopharmaceutical.administration_datetime},
+        "images": {
+            "ct": rel(paths.ct_dir),
+            "spect": rel(paths.spect_file.parent),
+            "segmentation": rel(paths.rtstruct_file),
+            "structures": {
+                "liver": "Liver",
+                "lungs": "Lungs",
+                "tumours": [t.name for t in patient.tumours],
+                "territories": {_TERRITORY_NAMES.get(s, s): s for s in patient.territories},
+            },
+            "post_treatment": rel(paths.pet_dir),
+        },
+        "treatment": _treatment(patient),
+    }
+
+
+def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: Path) -> Path:
+    """Write the demo case file (YAML) at ``path``."""
+    data = demo_case(patient, paths, path.parent)
+    header = (
+        "# OpenSIRT case file of the synthetic demo patient (written by `opensirt demo`).\n"
+        "# Voxel planning from the MAA SPECT/CT, and the treatment record of the simulated\n"
+        "# Y-90 delivery for `opensirt verify`.\n"
+    )
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return path

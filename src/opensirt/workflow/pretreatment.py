@@ -1,0 +1,362 @@
+"""Pre-treatment planning from images: measure, plan by every method, predict the voxel dose.
+
+From a case file with ``images:`` (CT, MAA SPECT or Ho-166 scout SPECT, segmentation):
+
+1. read and check the images (:mod:`opensirt.workflow.inputs`);
+2. measure on the SPECT grid: lung shunt (SPECT/CT), T/N per tumour, volumes per territory,
+   extrahepatic uptake (:mod:`opensirt.workflow.measure`); lung mass from CT densitometry
+   (Kao et al. 2014, EJNMMI Res 4:33, doi:10.1186/s13550-014-0033-7);
+3. write those measurements into a partition-model case and plan it by every method that
+   applies to the device (BSA, MIRD, partition, whole-liver), with the limits of the case;
+4. voxel method: the SPECT scaled to 1 GBq, convolved with the dose kernel, the mean dose per
+   GBq of each structure, the prescription under the same limits
+   (:func:`opensirt.planning.voxel.plan_voxel`);
+5. the predicted voxel dose and DVHs of the activity of the case's method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from opensirt.dosimetry import density_from_ct
+from opensirt.dosimetry.dvh import DoseVolumeHistogram
+from opensirt.errors import InputError
+from opensirt.imaging import Volume
+from opensirt.physics.devices import get_device
+from opensirt.planning import PlanResult, plan_case
+from opensirt.planning.case import Case, Method
+from opensirt.planning.context import plan_context
+from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
+from opensirt.workflow.inputs import CaseImages, load_images
+from opensirt.workflow.measure import (
+    WorkupMeasures,
+    extrahepatic_uptake,
+    lung_shunt_from_spect,
+    territory_measures,
+)
+from opensirt.workflow.voxel import (
+    NORMAL_LIVER,
+    DoseGrid,
+    activity_map,
+    dose_map,
+    dvh_names,
+    normal_name,
+    prepare_dose_grid,
+    structure_dvhs,
+)
+
+Progress = Callable[[str], None]
+
+#: Relative difference between a case-file volume and the segmented one that gives a warning.
+VOLUME_TOLERANCE = 0.05
+
+
+def _quiet(_: str) -> None:
+    """A progress callback that says nothing."""
+
+
+@dataclass(frozen=True, eq=False)
+class PreTreatmentResult:
+    """A plan from images.
+
+    Attributes
+    ----------
+    case : Case
+        The case file as read.
+    images : CaseImages
+    grid : DoseGrid
+        The SPECT grid with structure occupancies and density.
+    measures : WorkupMeasures
+    lung_shunt_fraction, lung_shunt_source : float, str
+        The lung shunt used for planning and where it came from.
+    lung_mass_kg, lung_mass_source : float, str
+    image_case : Case
+        The partition-model case holding the image measurements (volumes, T/N, LSF).
+    plans : mapping of str to PlanResult
+        Every applicable method, side by side (key: method name).
+    prescribed : PlanResult
+        The plan of the case's method.
+    dose_per_gbq : Volume
+        Voxel dose (Gy) per GBq injected.
+    dose : Volume
+        Predicted voxel dose (Gy) of the prescribed activity (zeros if refused).
+    dvhs : mapping of str to DoseVolumeHistogram
+        Of ``dose``, per structure.
+    warnings : tuple of str
+    """
+
+    case: Case
+    images: CaseImages
+    grid: DoseGrid
+    measures: WorkupMeasures
+    lung_shunt_fraction: float
+    lung_shunt_source: str
+    lung_mass_kg: float
+    lung_mass_source: str
+    image_case: Case
+    plans: Mapping[str, PlanResult]
+    prescribed: PlanResult
+    dose_per_gbq: Volume
+    dose: Volume
+    dvhs: Mapping[str, DoseVolumeHistogram]
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object: the prescribed plan's keys, plus the measurements, the other
+        methods and the voxel dose metrics per structure."""
+        out = self.prescribed.to_dict()
+        out["warnings"] = list(dict.fromkeys([*self.warnings, *out["warnings"]]))
+        out["image_measurements"] = measurements_dict(self)
+        out["methods"] = {name: plan.to_dict() for name, plan in self.plans.items()}
+        out["voxel_dose"] = {name: dvh.metrics() for name, dvh in self.dvhs.items()}
+        return out
+
+
+def measurements_dict(result: PreTreatmentResult) -> dict[str, Any]:
+    """What the images measured, JSON-ready."""
+    m = result.measures
+    return {
+        "liver_volume_ml": m.liver_volume_ml,
+        "lung_volume_ml": m.lung_volume_ml,
+        "lung_mass_kg": result.lung_mass_kg,
+        "lung_mass_source": result.lung_mass_source,
+        "lung_shunt_fraction_spect": m.lung_shunt.fraction,
+        "lung_shunt_fraction_used": result.lung_shunt_fraction,
+        "lung_shunt_source": result.lung_shunt_source,
+        "territories": [
+            {
+                "name": t.name,
+                "volume_ml": t.volume_ml,
+                "activity_fraction": t.counts_fraction,
+                "tumours": [
+                    {"name": u.name, "volume_ml": u.volume_ml, "tn_ratio": u.tn_ratio}
+                    for u in t.tumours
+                ],
+            }
+            for t in m.territories
+        ],
+        "extrahepatic_uptake": [e.__dict__ for e in m.extrahepatic],
+    }
+
+
+def _lung_mass_kg(images: CaseImages) -> float:
+    """Lung mass from CT densitometry: sum of HU-derived density x voxel volume."""
+    assert images.roles.lungs is not None
+    mask = np.asarray(images.segmentation.get(images.roles.lungs).array, dtype=bool)
+    density = np.asarray(density_from_ct(images.ct).array, dtype=np.float64)
+    return float(density[mask].sum()) * images.ct.voxel_volume_ml / 1000.0
+
+
+def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
+    roles, fr = images.roles, grid.fractions
+    assert roles.lungs is not None
+    counts = np.asarray(grid.emission.array, dtype=np.float64)
+    spacing = grid.spacing_zyx_mm
+    lsf = lung_shunt_from_spect(counts, fr[roles.liver], fr[roles.lungs], spacing)
+    territories = territory_measures(
+        counts,
+        grid.emission.voxel_volume_ml,
+        {t: fr[s] for t, s in roles.territories.items()},
+        {t: fr[t] for t in roles.tumours},
+    )
+    seg = images.segmentation
+    # volumes from the fine (CT-grid) structures, not their coarse occupancy
+    exact = tuple(
+        type(t)(
+            name=t.name,
+            volume_ml=seg.volume_ml(roles.territories[t.name]),
+            normal_volume_ml=t.normal_volume_ml,
+            normal_counts_per_ml=t.normal_counts_per_ml,
+            counts_fraction=t.counts_fraction,
+            tumours=tuple(
+                type(u)(
+                    u.name, u.territory, seg.volume_ml(u.name), u.tn_ratio, u.mean_counts_per_ml
+                )
+                for u in t.tumours
+            ),
+        )
+        for t in territories
+    )
+    return WorkupMeasures(
+        liver_volume_ml=seg.volume_ml(roles.liver),
+        lung_volume_ml=seg.volume_ml(roles.lungs),
+        lung_shunt=lsf,
+        territories=exact,
+        extrahepatic=extrahepatic_uptake(counts, fr[roles.liver], fr[roles.lungs], spacing),
+    )
+
+
+def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, str]:
+    if case.lung.shunt_fraction is not None:
+        return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
+    if case.lung.planar_counts is not None:
+        from opensirt.planning import lung_shunt_fraction_from_counts
+
+        counts = case.lung.planar_counts
+        return (
+            lung_shunt_fraction_from_counts(counts.lung, counts.liver),
+            "planar geometric mean of lung.planar_counts",
+        )
+    return measures.lung_shunt.fraction, "SPECT/CT (lung counts beyond the lung base)"
+
+
+def _image_case(
+    case: Case, measures: WorkupMeasures, lsf: float, lung_mass_kg: float, method: Method
+) -> Case:
+    """The case with the image measurements, for compartment methods."""
+    data = case.model_dump(mode="python", exclude={"images", "treatment"})
+    data["method"] = method.value
+    data["lung"] = {
+        **data["lung"],
+        "shunt_fraction": lsf,
+        "planar_counts": None,
+        "mass_kg": lung_mass_kg,
+    }
+    data["liver"] = {**data["liver"], "volume_ml": measures.liver_volume_ml}
+    data["territories"] = [
+        {
+            "name": t.name,
+            "volume_ml": t.volume_ml,
+            "tumours": [
+                {"name": u.name, "volume_ml": u.volume_ml, "tn_ratio": u.tn_ratio}
+                for u in t.tumours
+            ],
+        }
+        for t in measures.territories
+    ]
+    return Case.model_validate(data)
+
+
+def _volume_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
+    out = []
+    pairs = [("liver.volume_ml", case.liver.volume_ml, measures.liver_volume_ml)]
+    measured = {t.name: t.volume_ml for t in measures.territories}
+    pairs += [
+        (f"territory {t.name!r} volume_ml", t.volume_ml, measured[t.name])
+        for t in case.territories
+        if t.name in measured
+    ]
+    for label, given, seen in pairs:
+        if abs(given - seen) > VOLUME_TOLERANCE * seen:
+            out.append(
+                f"{label} is {given:g} mL in the case file but {seen:.0f} mL in the "
+                "segmentation; the plan uses the segmented volume"
+            )
+    return out
+
+
+def _weighted_mean(dose: Volume, weights: np.ndarray) -> float:
+    """Occupancy-weighted mean of a dose map."""
+    return float((np.asarray(dose.array, dtype=np.float64) * weights).sum() / weights.sum())
+
+
+def _coefficients(
+    grid: DoseGrid,
+    dose_per_gbq: Volume,
+    per_gbq: Mapping[str, DoseVolumeHistogram],
+    measures: WorkupMeasures,
+    kg_per_ml: float,
+) -> VoxelCoefficients:
+    roles = grid.roles
+    assert roles.lungs is not None
+    perfused = sum(
+        (grid.fractions[s] for s in roles.territories.values()), np.zeros(grid.emission.shape)
+    )
+    return VoxelCoefficients(
+        tumours={t: per_gbq[t].mean_gy for t in roles.tumours},
+        normal_liver={t: per_gbq[normal_name(t)].mean_gy for t in roles.territories},
+        perfused={t: per_gbq[s].mean_gy for t, s in roles.territories.items()},
+        whole_normal_liver=per_gbq[NORMAL_LIVER].mean_gy,
+        all_perfused=_weighted_mean(dose_per_gbq, np.clip(perfused, 0.0, 1.0)),
+        lung_voxel=per_gbq[roles.lungs].mean_gy,
+        territory_activity_fractions={t.name: t.counts_fraction for t in measures.territories},
+        perfused_mass_kg={t.name: t.volume_ml * kg_per_ml for t in measures.territories},
+    )
+
+
+def _compartment_plans(image_case: Case) -> dict[str, PlanResult]:
+    """Every compartment method that applies to the device, on the image measurements."""
+    device = get_device(image_case.device)
+    plans = {}
+    for name in device.methods:
+        method = Method(name)
+        if method is Method.VOXEL:
+            continue
+        if method is Method.PARTITION and not all(t.tumours for t in image_case.territories):
+            continue
+        variant = image_case.model_copy(update={"method": method})
+        plans[method.value] = plan_case(variant)
+    return plans
+
+
+def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
+    """Plan a case from its images (see the module notes).
+
+    Raises
+    ------
+    InputError, GeometryError, ImageReadError
+        When the images are missing, unreadable, not registered, or a structure is missing
+        or empty; the message names the file or structure and the fix.
+    """
+    progress("reading the CT, the SPECT and the structures")
+    images = load_images(case)
+    progress("structures and tissue density on the SPECT grid")
+    grid = prepare_dose_grid(images, images.roles.territories)
+    progress("lung shunt, tumour-to-normal ratios, volumes, extrahepatic uptake")
+    measures = _measure(case, images, grid)
+    lsf, lsf_source = _lung_shunt(case, measures)
+    if "mass_kg" in case.lung.model_fields_set:
+        lung_mass, lung_mass_source = case.lung.mass_kg, "lung.mass_kg of the case file"
+    else:
+        lung_mass = _lung_mass_kg(images)
+        lung_mass_source = "CT densitometry of the lungs (Kao et al. 2014)"
+    warnings = _volume_warnings(case, measures)
+    warnings += [
+        f"extrahepatic uptake on the SPECT: {e.counts_fraction:.1%} of the counts in "
+        f"{e.volume_ml:.0f} mL around voxel (k, j, i) = {e.centre_index_kji}, "
+        f"{e.peak_to_liver_ratio:.1f} x the liver concentration: review the angiography "
+        "(coil embolization or catheter position) before treatment"
+        for e in measures.extrahepatic
+    ]
+    progress("planning by every method")
+    every_territory_has_tumours = all(t.tumours for t in measures.territories)
+    base_method = Method.PARTITION if every_territory_has_tumours else Method.MIRD
+    image_case = _image_case(case, measures, lsf, lung_mass, base_method)
+    plans = _compartment_plans(image_case)
+    progress("voxel dose per GBq (kernel convolution)")
+    ctx = plan_context(image_case)
+    device = ctx.device
+    per_gbq_activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=1.0 - ctx.residual)
+    dose_per_gbq = dose_map(grid, per_gbq_activity, device)
+    names = dvh_names(grid, images.roles.territories)
+    per_gbq = structure_dvhs(dose_per_gbq, grid, names)
+    coefficients = _coefficients(grid, dose_per_gbq, per_gbq, measures, ctx.kg_per_ml)
+    plans[Method.VOXEL.value] = plan_voxel(ctx, coefficients)
+    prescribed = plans.get(case.method.value)
+    if prescribed is None:
+        raise InputError(f"method {case.method.value!r} could not be planned from the images")
+    progress("predicted dose and DVHs")
+    scale = prescribed.activity_gbq or 0.0
+    dose = dose_per_gbq.with_array(np.asarray(dose_per_gbq.array) * np.float32(scale))
+    dvhs = structure_dvhs(dose, grid, names)
+    return PreTreatmentResult(
+        case=case,
+        images=images,
+        grid=grid,
+        measures=measures,
+        lung_shunt_fraction=lsf,
+        lung_shunt_source=lsf_source,
+        lung_mass_kg=lung_mass,
+        lung_mass_source=lung_mass_source,
+        image_case=image_case,
+        plans=plans,
+        prescribed=prescribed,
+        dose_per_gbq=dose_per_gbq,
+        dose=dose,
+        dvhs=dvhs,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,182 @@
+"""Voxel dosimetry of a case: activity map from the emission image, dose, per-structure DVHs.
+
+Activity map
+------------
+The injected activity is distributed as the emission image shows it, within the organs that
+hold the microspheres:
+
+* the liver part, ``(1 - LSF) A``, follows the image counts inside the liver and within
+  ``liver_margin_mm`` of it (outside the lungs), so that counts blurred out of the liver by
+  the camera's resolution are not lost; negative counts (reconstruction noise) count as 0;
+* the lung part, ``LSF A``, is spread uniformly over the lungs: shunted microspheres lodge
+  diffusely in the lung capillaries, and the lung counts of a SPECT or Y-90 PET are
+  dominated by spill-over from the liver and by noise (Allred et al. 2018, EJNMMI Res 8:50,
+  doi:10.1186/s13550-018-0402-8). The lung mean dose then equals the partition model's
+  ``k A LSF / M_lung`` for the CT-measured lung mass.
+
+Counts outside these organs (extrahepatic uptake, scatter) are reported by
+:func:`opensirt.workflow.measure.extrahepatic_uptake`, not given dose.
+
+Dose
+----
+Kernel convolution with the mass density correction (:mod:`opensirt.dosimetry.convolution`,
+``correction="mass"``), tissue density from the CT (HU to density), the device's dose
+constant (so that voxel and compartment doses use the same energy per decay), on the
+emission image's grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from opensirt.dosimetry import DensityCorrection, density_from_ct, hu_to_density, kernel_dose
+from opensirt.dosimetry.dvh import DoseVolumeHistogram, dose_volume_histogram
+from opensirt.errors import InputError
+from opensirt.imaging import Volume
+from opensirt.imaging.regrid import rebin_sum
+from opensirt.physics.devices import Device
+from opensirt.workflow.inputs import CaseImages, StructureRoles
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Names of the derived structures in DVH tables.
+NORMAL_LIVER = "Normal liver"
+
+
+def normal_name(territory: str) -> str:
+    """DVH name of the non-tumoural part of a territory."""
+    return f"Normal liver ({territory})"
+
+
+@dataclass(frozen=True, eq=False)
+class DoseGrid:
+    """The emission image's grid with what dosimetry needs on it.
+
+    Attributes
+    ----------
+    emission : Volume
+        The emission image (counts, or Bq/mL for PET).
+    density : Volume
+        Mass density (g/mL), the CT's HU-to-density map averaged over each emission voxel.
+    fractions : mapping of str to ndarray
+        Occupancy in [0, 1] of each structure (by its segmentation name), plus the derived
+        normal-liver structures (:data:`NORMAL_LIVER` and one per territory).
+    roles : StructureRoles
+    """
+
+    emission: Volume
+    density: Volume
+    fractions: Mapping[str, FloatArray]
+    roles: StructureRoles
+
+    @property
+    def spacing_zyx_mm(self) -> tuple[float, float, float]:
+        """Voxel spacing in array order (mm)."""
+        return self.emission.spacing_zyx_mm
+
+
+def _mean_density(ct: Volume, grid: Volume) -> Volume:
+    """The CT's mass density averaged over each voxel of ``grid`` (g/mL); air outside the CT."""
+    density = density_from_ct(ct)
+    mass = rebin_sum(density, grid).array
+    ones = rebin_sum(density.with_array(np.ones(density.shape, dtype=np.float32)), grid).array
+    covered = np.asarray(ones) > 1e-6
+    air_g_ml = float(np.asarray(hu_to_density(np.array([-1000.0]))).flat[0])
+    mean = np.full(grid.shape, air_g_ml, dtype=np.float32)
+    mean[covered] = np.asarray(mass)[covered] / np.asarray(ones)[covered]
+    return grid.with_array(mean, units="g/mL")
+
+
+def prepare_dose_grid(images: CaseImages, territories: Mapping[str, str]) -> DoseGrid:
+    """Structures' occupancy and tissue density on the emission image's grid.
+
+    ``territories`` maps the case's territory names to structure names.
+    """
+    grid = images.emission
+    roles = images.roles
+    fractions = {
+        name: np.asarray(vol.array, dtype=np.float64)
+        for name, vol in images.segmentation.fractions_on(grid, roles.all_names).items()
+    }
+    tumours = sum((fractions[t] for t in roles.tumours), np.zeros(grid.shape))
+    fractions[NORMAL_LIVER] = np.clip(fractions[roles.liver] - tumours, 0.0, 1.0)
+    for territory, structure in territories.items():
+        fractions[normal_name(territory)] = np.clip(fractions[structure] - tumours, 0.0, 1.0)
+    return DoseGrid(grid, _mean_density(images.ct, grid), fractions, roles)
+
+
+def _liver_weights(grid: DoseGrid, liver_margin_mm: float) -> FloatArray:
+    liver = grid.fractions[grid.roles.liver]
+    lungs = grid.fractions[grid.roles.lungs] if grid.roles.lungs else np.zeros(liver.shape)
+    distance = ndimage.distance_transform_edt(liver < 0.5, sampling=grid.spacing_zyx_mm)
+    near = (distance <= liver_margin_mm) & (lungs < 0.5)
+    weights: FloatArray = np.maximum(liver, near.astype(np.float64))
+    return weights
+
+
+def activity_map(
+    grid: DoseGrid,
+    *,
+    lung_shunt_fraction: float,
+    activity_gbq: float,
+    liver_margin_mm: float = 10.0,
+) -> Volume:
+    """Activity per voxel (GBq) of ``activity_gbq`` delivered, distributed as in the module
+    notes: ``(1 - LSF)`` following the image in and around the liver, ``LSF`` uniform in the
+    lungs."""
+    counts = np.clip(np.asarray(grid.emission.array, dtype=np.float64), 0.0, None)
+    liver_counts = counts * _liver_weights(grid, liver_margin_mm)
+    total = float(liver_counts.sum())
+    if total <= 0:
+        raise InputError(
+            "the emission image holds no counts in or around the liver; check "
+            "that the image and the segmentation belong to the same patient"
+        )
+    activity = liver_counts * ((1.0 - lung_shunt_fraction) * activity_gbq / total)
+    if lung_shunt_fraction > 0:
+        if grid.roles.lungs is None:
+            raise InputError("a lung shunt needs the lungs structure (images.structures.lungs)")
+        lungs = grid.fractions[grid.roles.lungs]
+        activity += lungs * (lung_shunt_fraction * activity_gbq / float(lungs.sum()))
+    return grid.emission.with_array(activity.astype(np.float32), units="GBq")
+
+
+def dose_map(grid: DoseGrid, activity: Volume, device: Device) -> Volume:
+    """Absorbed dose (Gy) of an activity map (GBq, complete decay in place)."""
+    return kernel_dose(
+        activity,
+        device.nuclide,
+        density=grid.density,
+        correction=DensityCorrection.MASS,
+        dose_constant_gy_kg_per_gbq=device.dose_constant_gy_kg_per_gbq,
+    )
+
+
+def structure_dvhs(
+    dose: Volume, grid: DoseGrid, names: tuple[str, ...]
+) -> dict[str, DoseVolumeHistogram]:
+    """The DVH of each named structure (occupancy-weighted)."""
+    out = {}
+    for name in names:
+        if name not in grid.fractions:
+            raise InputError(
+                f"no structure {name!r} on the dose grid; known: {sorted(grid.fractions)}"
+            )
+        out[name] = dose_volume_histogram(dose, grid.fractions[name], name=name)
+    return out
+
+
+def dvh_names(grid: DoseGrid, territories: Mapping[str, str]) -> tuple[str, ...]:
+    """The structures reported in DVH tables, in reading order."""
+    roles = grid.roles
+    names = [*roles.tumours, NORMAL_LIVER]
+    if len(territories) > 1:
+        names += [normal_name(t) for t in territories]
+        names += [s for s in territories.values() if s not in names]
+    names += [roles.liver, *([roles.lungs] if roles.lungs else [])]
+    return tuple(dict.fromkeys(names))
