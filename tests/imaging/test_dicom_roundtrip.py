@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,16 +88,9 @@ def test_other_readers_accept_the_files(
     assert rt.FrameOfReferenceUID == phantom.ct.frame_of_reference_uid
 
 
-def _dciodvfy_errors(path: Path) -> list[str]:
-    result = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
-    return [line for line in (result.stdout + result.stderr).splitlines() if "Error" in line]
-
-
-@pytest.mark.skipif(
-    shutil.which("dciodvfy") is None and not os.environ.get("OPENSIRT_REQUIRE_DCIODVFY"),
-    reason="dciodvfy (dicom3tools) not installed",
-)
-def test_dciodvfy_reports_no_error(phantom_dicom: PhantomDicomPaths) -> None:
+def test_dciodvfy_reports_no_error(
+    phantom_dicom: PhantomDicomPaths, dciodvfy: Callable[[Path], str]
+) -> None:
     files = [
         next(phantom_dicom.ct_dir.iterdir()),
         phantom_dicom.spect_file,
@@ -108,4 +99,5 @@ def test_dciodvfy_reports_no_error(phantom_dicom: PhantomDicomPaths) -> None:
         phantom_dicom.seg_file,
     ]
     for file in files:
-        assert _dciodvfy_errors(file) == [], file
+        report = dciodvfy(file)
+        assert [line for line in report.splitlines() if "Error" in line] == [], report

@@ -27,7 +27,7 @@ EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _jsonable(value: Any) -> Any:

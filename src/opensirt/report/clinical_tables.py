@@ -17,6 +17,8 @@ from opensirt.planning import PlanResult
 from opensirt.report.document import Cell, Highlight, ReportFigure, Table, format_value
 from opensirt.report.figures import DoseMarker, DvhCurve, dvh_figure
 from opensirt.report.slices import slice_overlay_figure
+from opensirt.workflow.inputs import StructureRoles
+from opensirt.workflow.voxel import NORMAL_LIVER
 
 #: DVH metrics shown in tables (percent of the volume receiving at least the dose).
 D_PERCENTS = (98.0, 95.0, 90.0, 70.0, 50.0, 2.0)
@@ -43,6 +45,12 @@ _LIMIT_LABELS = {
     "lung_cumulative_max_gy": "Lung, cumulative",
     "normal_liver_max_gy": "Normal liver",
 }
+
+
+def key_structures(roles: StructureRoles) -> tuple[str, ...]:
+    """The structures shown in figures: tumours, the normal liver and the lungs (tables show
+    every structure)."""
+    return (*roles.tumours, NORMAL_LIVER, *([roles.lungs] if roles.lungs else []))
 
 
 def activity_text(activity_gbq: float | None) -> str:

@@ -14,6 +14,7 @@ from opensirt.report.clinical_tables import (
     dvh_metrics_table,
     dvh_plot,
     formulas_block,
+    key_structures,
     limits_table,
     make_table,
     methods_table,
@@ -187,7 +188,11 @@ def _voxel_section(pre: PreTreatmentResult) -> Section:
                 largest or pre.images.roles.liver,
                 f"Predicted dose through the centre of {largest or 'the liver'}",
             ),
-            dvh_plot(pre.dvhs, markers=markers, caption="Predicted cumulative DVHs"),
+            dvh_plot(
+                {n: h for n, h in pre.dvhs.items() if n in key_structures(pre.images.roles)},
+                markers=markers,
+                caption="Predicted cumulative DVHs (all structures: table above)",
+            ),
         ),
     )
 

@@ -9,6 +9,7 @@ from opensirt.report.clinical_tables import (
     activity_text,
     dvh_metrics_table,
     dvh_plot,
+    key_structures,
     make_table,
     slice_figure,
 )
@@ -78,15 +79,17 @@ def _comparison_section(result: VerificationResult) -> Section:
                 f"{c.mean_difference_fraction:+.0%}",
                 c.predicted_d70_gy,
                 c.delivered_d70_gy,
-                "DIFFERS" if c.flagged else "agrees",
+                "differs" if c.flagged else "agrees",
             )
         )
         highlights[i] = Highlight.FAILED if c.flagged else Highlight.PASSED
+    key = key_structures(result.images.roles)
     comparisons = [
         DoseComparison(
             c.name, c.predicted_mean_gy, c.delivered_mean_gy, c.predicted_d70_gy, c.delivered_d70_gy
         )
         for c in result.comparisons
+        if c.name in key
     ]
     return Section(
         "Predicted against delivered",

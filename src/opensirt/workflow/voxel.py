@@ -5,9 +5,12 @@ Activity map
 The injected activity is distributed as the emission image shows it, within the organs that
 hold the microspheres:
 
-* the liver part, ``(1 - LSF) A``, follows the image counts inside the liver and within
-  ``liver_margin_mm`` of it (outside the lungs), so that counts blurred out of the liver by
-  the camera's resolution are not lost; negative counts (reconstruction noise) count as 0;
+* the liver part, ``(1 - LSF) A``, follows the image counts inside the liver (weighted by
+  each voxel's liver occupancy): the microspheres are in the liver, so counts that the
+  camera's resolution blurred out of it are not given dose outside it (the liver VOI
+  normalisation of SIRT voxel dosimetry; Weber et al. 2022, doi:10.1007/s00259-021-05600-z).
+  ``liver_margin_mm`` > 0 widens the region, outside the lungs. Negative counts
+  (reconstruction noise) count as 0;
 * the lung part, ``LSF A``, is spread uniformly over the lungs: shunted microspheres lodge
   diffusely in the lung capillaries, and the lung counts of a SPECT or Y-90 PET are
   dominated by spill-over from the liver and by noise (Allred et al. 2018, EJNMMI Res 8:50,
@@ -112,6 +115,8 @@ def prepare_dose_grid(images: CaseImages, territories: Mapping[str, str]) -> Dos
 
 def _liver_weights(grid: DoseGrid, liver_margin_mm: float) -> FloatArray:
     liver = grid.fractions[grid.roles.liver]
+    if liver_margin_mm <= 0:
+        return liver
     lungs = grid.fractions[grid.roles.lungs] if grid.roles.lungs else np.zeros(liver.shape)
     distance = ndimage.distance_transform_edt(liver < 0.5, sampling=grid.spacing_zyx_mm)
     near = (distance <= liver_margin_mm) & (lungs < 0.5)
@@ -124,7 +129,7 @@ def activity_map(
     *,
     lung_shunt_fraction: float,
     activity_gbq: float,
-    liver_margin_mm: float = 10.0,
+    liver_margin_mm: float = 0.0,
 ) -> Volume:
     """Activity per voxel (GBq) of ``activity_gbq`` delivered, distributed as in the module
     notes: ``(1 - LSF)`` following the image in and around the liver, ``LSF`` uniform in the

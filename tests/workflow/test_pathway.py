@@ -1,0 +1,279 @@
+"""The pathway end to end on the synthetic patient: ``opensirt demo``, plan from images,
+verification, reports, RTDOSE, and the errors of wrong inputs.
+
+The demo runs once per session (about 20 s); the tests read what it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from opensirt.cli import app
+from opensirt.errors import GeometryError, InputError
+from opensirt.exports import read_nifti, read_rtdose
+from opensirt.planning import load_case, parse_case, plan_case
+from opensirt.workflow.inputs import load_images
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = runner.invoke(app, ["demo", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def _case_data(demo_dir: Path) -> dict[str, Any]:
+    data = yaml.safe_load((demo_dir / "case.yaml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def _write_case(demo_dir: Path, folder: Path, data: dict[str, Any]) -> Path:
+    """A copy of the demo case in ``folder`` whose image paths point into the demo."""
+    for key in ("ct", "spect", "segmentation", "post_treatment"):
+        if key in data["images"] and not Path(data["images"][key]).is_absolute():
+            data["images"][key] = str(demo_dir / data["images"][key])
+    path = folder / "case.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_demo_writes_every_output(demo_dir: Path) -> None:
+    for name in (
+        "case.yaml",
+        "plan/plan.pdf",
+        "plan/plan.json",
+        "plan/plan_rtdose.dcm",
+        "plan/plan_dose.nii.gz",
+        "plan/plan_dvh.csv",
+        "verification/verification.pdf",
+        "verification/verification.json",
+        "verification/delivered_rtdose.dcm",
+        "dicom/rtstruct.dcm",
+        "dicom/seg.dcm",
+    ):
+        assert (demo_dir / name).is_file(), name
+    for pdf in ("plan/plan.pdf", "verification/verification.pdf"):
+        assert (demo_dir / pdf).read_bytes().startswith(b"%PDF")
+    assert not list(demo_dir.parent.glob(".*staging*"))
+
+
+def test_plan_json_keeps_the_contract_and_the_limits(demo_dir: Path) -> None:
+    plan = _json(demo_dir / "plan/plan.json")
+    for key in (
+        "method",
+        "device",
+        "activity_gbq",
+        "lung_shunt_fraction",
+        "doses_gy",
+        "territories",
+        "constants",
+        "limits",
+        "warnings",
+        "refused",
+    ):
+        assert key in plan
+    assert plan["method"] == "voxel"
+    assert plan["refused"] is None
+    for name, check in plan["limits"].items():
+        if check["value"] is not None and check["dose_gy"] is not None:
+            assert check["dose_gy"] <= check["value"] * (1 + 1e-9), name
+    assert set(plan["methods"]) == {"bsa", "mird", "partition", "voxel"}
+    # the phantom's MAA truth: LSF 7 %, T/N 4, 6, 2.5 (SPECT blur lowers T/N of small tumours)
+    m = plan["image_measurements"]
+    assert m["lung_shunt_fraction_spect"] == pytest.approx(0.07, abs=0.015)
+    tn = {u["name"]: u["tn_ratio"] for t in m["territories"] for u in t["tumours"]}
+    assert 2.8 < tn["T1"] <= 4.0  # 50 mm tumour: little partial-volume loss
+    assert tn["T3"] < tn["T1"]  # 18 mm tumour: strong partial-volume loss
+
+
+def test_plan_from_images_agrees_with_a_case_file_of_the_same_numbers(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    plan = _json(demo_dir / "plan/plan.json")
+    m = plan["image_measurements"]
+    case = {
+        "opensirt_case": 1,
+        "patient": {"id": "DEMO-001", "height_m": 1.75, "weight_kg": 80},
+        "device": "sir-spheres",
+        "method": "partition",
+        "lung": {"shunt_fraction": m["lung_shunt_fraction_used"], "mass_kg": m["lung_mass_kg"]},
+        "liver": {"volume_ml": m["liver_volume_ml"]},
+        "territories": [
+            {
+                "name": t["name"],
+                "volume_ml": t["volume_ml"],
+                "tumours": [
+                    {k: u[k] for k in ("name", "volume_ml", "tn_ratio")} for u in t["tumours"]
+                ],
+            }
+            for t in m["territories"]
+        ],
+        "prescription": {"tumour_dose_gy": 120, "residual_fraction": 0.02},
+    }
+    from_file = plan_case(parse_case(case)).to_dict()
+    from_images = plan["methods"]["partition"]
+    assert from_images["activity_gbq"] == pytest.approx(from_file["activity_gbq"], rel=0.02)
+    for key in ("lung", "normal_liver", "perfused"):
+        assert from_images["doses_gy"][key] == pytest.approx(from_file["doses_gy"][key], rel=0.02)
+    for name, dose in from_file["doses_gy"]["tumours"].items():
+        assert from_images["doses_gy"]["tumours"][name] == pytest.approx(dose, rel=0.02)
+
+
+def test_voxel_and_partition_agree_where_they_should(demo_dir: Path) -> None:
+    plan = _json(demo_dir / "plan/plan.json")
+    voxel, partition = plan["methods"]["voxel"], plan["methods"]["partition"]
+    # same lung shunt and lung mass: identical lung dose per GBq
+    assert voxel["doses_gy"]["lung"] / voxel["activity_gbq"] == pytest.approx(
+        partition["doses_gy"]["lung"] / partition["activity_gbq"], rel=1e-9
+    )
+    # the mean dose over the perfused liver is the same energy over the same mass, except
+    # that the voxel mass comes from the CT (liver 60 HU -> 1.074 g/mL, 4 % above the
+    # 1.03 g/mL convention of the partition model) and betas escape at the liver surface
+    per_gbq_voxel = voxel["doses_gy"]["perfused"] / voxel["activity_gbq"]
+    per_gbq_partition = partition["doses_gy"]["perfused"] / partition["activity_gbq"]
+    assert per_gbq_voxel == pytest.approx(per_gbq_partition * 1.03 / 1.074, rel=0.03)
+
+
+def test_verification_flags_what_the_phantom_changed(demo_dir: Path) -> None:
+    result = _json(demo_dir / "verification/verification.json")
+    rows = {s["name"]: s for s in result["structures"]}
+    # the phantom's Y-90 delivery equals the MAA in the normal liver ...
+    for name in ("Normal liver", "Liver", "RightLobe"):
+        assert not rows[name]["flagged"], rows[name]
+        assert abs(rows[name]["mean_difference_fraction"]) < 0.10
+    # ... but T2 took half the T/N it had on MAA (6 -> 3): delivered clearly lower, flagged
+    assert rows["T2"]["flagged"]
+    assert rows["T2"]["mean_difference_fraction"] < -0.2
+    # and the Y-90 lung shunt was 5 % instead of 7 %
+    assert result["lung_shunt_fraction"]["delivered"] == pytest.approx(0.05, abs=0.01)
+    assert result["lung_dose_gy"]["delivered"] < result["lung_dose_gy"]["predicted"]
+    delivered = result["delivered"]
+    assert delivered["delivered_gbq"] == pytest.approx(1.8, rel=1e-3)  # the phantom's 1800 MBq
+    assert delivered["image_total_at_injection_gbq"] == pytest.approx(1.8, rel=0.1)
+
+
+def test_rtdose_validates_and_reimports(demo_dir: Path, dciodvfy: Callable[[Path], str]) -> None:
+    path = demo_dir / "plan/plan_rtdose.dcm"
+    report = dciodvfy(path)
+    assert not [line for line in report.splitlines() if line.startswith("Error")], report
+    dose = read_rtdose(path)
+    nifti = read_nifti(demo_dir / "plan/plan_dose.nii.gz")
+    assert dose.same_grid(nifti)
+    scaling = float(pydicom.dcmread(path).DoseGridScaling)
+    np.testing.assert_allclose(dose.array, nifti.array, atol=scaling)
+    ct = pydicom.dcmread(next((demo_dir / "dicom/ct").iterdir()), stop_before_pixels=True)
+    assert pydicom.dcmread(path).FrameOfReferenceUID == ct.FrameOfReferenceUID
+
+
+def test_plan_cli_on_the_demo_case_writes_the_same_plan(demo_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", str(demo_dir / "case.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)
+    before = _json(demo_dir / "plan/plan.json")
+    assert again["activity_gbq"] == pytest.approx(before["activity_gbq"], rel=1e-6)
+
+
+def test_spect_in_another_frame_of_reference_is_refused(demo_dir: Path, tmp_path: Path) -> None:
+    spect = tmp_path / "spect"
+    shutil.copytree(demo_dir / "dicom/maa_spect", spect)
+    for file in spect.iterdir():
+        ds = pydicom.dcmread(file)
+        ds.FrameOfReferenceUID = "1.2.826.0.1.3680043.8.498.999"
+        ds.save_as(file)
+    data = _case_data(demo_dir)
+    data["images"]["spect"] = str(spect)
+    case = load_case(_write_case(demo_dir, tmp_path, data))
+    with pytest.raises(GeometryError, match="different frames of reference"):
+        load_images(case)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"liver": "Liverr"}, r"structure 'Liverr' not found .* did you mean 'Liver'"),
+        ({"tumours": ["T1", "T9"]}, r"structure 'T9' not found"),
+    ],
+)
+def test_wrong_structures_are_named(
+    demo_dir: Path, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    data = _case_data(demo_dir)
+    data["images"]["structures"].update(change)
+    case = load_case(_write_case(demo_dir, tmp_path, data))
+    with pytest.raises(InputError, match=message):
+        load_images(case)
+
+
+def test_missing_series_is_named(demo_dir: Path, tmp_path: Path) -> None:
+    data = _case_data(demo_dir)
+    data["images"]["spect"] = str(tmp_path / "no_such_series")
+    case = load_case(_write_case(demo_dir, tmp_path, data))
+    with pytest.raises(InputError, match=r"images\.spect is .*no_such_series, which does not"):
+        load_images(case)
+
+
+def test_empty_tumour_is_named(demo_dir: Path, tmp_path: Path) -> None:
+    from opensirt.imaging import read_image, write_nifti
+
+    ct = read_image(demo_dir / "dicom/ct")
+    labels = np.zeros(ct.shape, dtype=np.uint8)
+    labels[10:40, 20:60, 20:60] = 1  # a liver; the tumour label 3 is absent
+    labels[45:60, 20:60, 20:60] = 2
+    write_nifti(ct.with_array(labels, units="label"), tmp_path / "labels.nii.gz")
+    data = _case_data(demo_dir)
+    data["images"]["segmentation"] = str(tmp_path / "labels.nii.gz")
+    data["images"]["labels"] = {1: "Liver", 2: "Lungs", 3: "T1"}
+    data["images"]["structures"] = {"liver": "Liver", "lungs": "Lungs", "tumours": ["T1"]}
+    data["territories"] = [{"name": "whole liver", "volume_ml": 1000}]
+    case = load_case(_write_case(demo_dir, tmp_path, data))
+    with pytest.raises(InputError, match=r"structure 'T1' .* is empty"):
+        load_images(case)
+
+
+def test_failed_verify_leaves_nothing_behind(demo_dir: Path, tmp_path: Path) -> None:
+    data = _case_data(demo_dir)
+    del data["treatment"]
+    case_path = _write_case(demo_dir, tmp_path, data)
+    out = tmp_path / "verification"
+    result = runner.invoke(app, ["verify", str(case_path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "treatment: section" in result.output
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*staging*"))
+
+
+def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["demo", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_pdf_pages_render(demo_dir: Path, tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    subprocess.run(
+        ["pdftoppm", "-r", "20", "-png", str(demo_dir / "plan/plan.pdf"), str(tmp_path / "p")],
+        check=True,
+    )
+    assert len(list(tmp_path.glob("p-*.png"))) >= 4
