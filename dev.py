@@ -3,7 +3,8 @@
 
 Needs only Python >= 3.11 with pip and venv. Usage::
 
-    python3 dev.py demo [OUTDIR]   # set up, then run the demo on the synthetic patient
+    python3 dev.py demo [ARGS]     # set up, then run the demo on the synthetic patient
+                                   # (default: into demo-output/, replacing an earlier run)
     python3 dev.py test [ARGS]     # set up, then run the test suite (ARGS go to pytest)
     python3 dev.py setup           # set up only
 
@@ -56,8 +57,9 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "demo":
-        outdir = rest[0] if rest else "demo-output"
-        return subprocess.call([str(BIN / "opensirt"), "demo", outdir, *rest[1:]])
+        # the default folder is the demo's own: each run replaces its files
+        args = rest if rest else ["demo-output", "--overwrite"]
+        return subprocess.call([str(BIN / "opensirt"), "demo", *args])
     return subprocess.call([str(_python()), "-m", "pytest", *rest], cwd=ROOT)
 
 

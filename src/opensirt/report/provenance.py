@@ -116,7 +116,7 @@ def display_path(path: str | Path, base: str | Path | None) -> str:
     if base is None:
         return str(path)
     try:
-        return str(Path(path).relative_to(Path(base)))
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
     except ValueError:
         return str(path)
 

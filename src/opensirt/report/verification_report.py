@@ -119,8 +119,8 @@ def _comparison_section(result: VerificationResult) -> Section:
                 "Predicted against delivered mean dose and D70, with the tolerance band",
             ),
             dvh_plot(
-                result.predicted_dvhs,
-                compare=result.dvhs,
+                {n: h for n, h in result.predicted_dvhs.items() if n in key},
+                compare={n: h for n, h in result.dvhs.items() if n in key},
                 caption="Cumulative DVHs: predicted (solid) and delivered (dashed)",
             ),
         ),

@@ -43,7 +43,7 @@ def staged_output(outdir: Path | str, *, overwrite: bool = False) -> Iterator[Pa
     overwrite : bool
         Allow writing into a non-empty folder.
     """
-    outdir = Path(outdir)
+    outdir = Path(outdir).resolve()
     _check_destination(outdir, overwrite)
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.staging-", dir=outdir.parent))
