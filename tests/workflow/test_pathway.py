@@ -277,3 +277,13 @@ def test_pdf_pages_render(demo_dir: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert len(list(tmp_path.glob("p-*.png"))) >= 4
+
+
+def test_assess_voxel_case_uses_the_image_plan(demo_dir: Path) -> None:
+    result = runner.invoke(app, ["assess", str(demo_dir / "case.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    reasons = {r["rule"]: r for r in json.loads(result.stdout)["eligibility"]["reasons"]}
+    assert reasons["lung_shunt"]["status"] == "pass"
+    assert reasons["lung_dose"]["status"] == "pass"
+    plan = _json(demo_dir / "plan/plan.json")
+    assert f"{plan['doses_gy']['lung']:.1f} Gy" in reasons["lung_dose"]["message"]

@@ -261,8 +261,11 @@ def case_thresholds(case: Case) -> EligibilityThresholds:
     return base.with_overrides(overrides, source="case file")
 
 
-def assess_case(case: Case) -> Assessment:
-    """:func:`assess` for a whole case: its labs, clinical findings and plan."""
-    return assess(
-        case.patient.labs, case.clinical, plan=plan_facts(case), thresholds=case_thresholds(case)
-    )
+def assess_case(case: Case, plan: PlanFacts | None = None) -> Assessment:
+    """:func:`assess` for a whole case: its labs, clinical findings and plan.
+
+    ``plan`` gives the plan facts when they come from elsewhere (a voxel plan from the
+    images); by default they come from :func:`plan_facts`.
+    """
+    facts = plan_facts(case) if plan is None else plan
+    return assess(case.patient.labs, case.clinical, plan=facts, thresholds=case_thresholds(case))

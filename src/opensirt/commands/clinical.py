@@ -11,12 +11,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from opensirt.clinical.assess import Assessment, assess_case
+from opensirt.clinical.assess import Assessment, PlanFacts, assess_case
 from opensirt.clinical.eligibility import RuleStatus
 from opensirt.clinical.response import CRITERIA, PatientResponse, ResponseOptions
 from opensirt.clinical.response import assess_measurements as assess_table
-from opensirt.commands._common import console, emit_json, err_console, exit_codes
+from opensirt.commands._common import (
+    console,
+    emit_json,
+    err_console,
+    exit_codes,
+    progress_display,
+)
 from opensirt.planning import load_case
+from opensirt.planning.case import Method
+from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
 
 _ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a case file.
 
@@ -109,6 +117,20 @@ def _print_assessment(path: Path, a: Assessment) -> None:
         console.print(f"[yellow]Note:[/] {note}")
 
 
+def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
+    """Lung shunt, lung dose and volumes of a voxel plan from the images."""
+    m = pre.measures
+    return PlanFacts(
+        lung_shunt_fraction=pre.lung_shunt_fraction,
+        lung_dose_gy=pre.prescribed.lung_gy,
+        previous_lung_dose_gy=pre.case.lung.previous_dose_gy,
+        liver_volume_ml=m.liver_volume_ml,
+        treated_volume_ml=sum(t.volume_ml for t in m.territories),
+        tumour_volume_ml=sum(u.volume_ml for t in m.territories for u in t.tumours),
+        plan_refused=pre.prescribed.refused,
+    )
+
+
 def assess(
     case_file: Annotated[Path, typer.Argument(help="Case file (YAML, opensirt_case: 1).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
@@ -116,7 +138,11 @@ def assess(
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
     with exit_codes():
         case = load_case(case_file)
-        result = assess_case(case)
+        facts = None
+        if case.method is Method.VOXEL:
+            with progress_display(enabled=not as_json) as step:
+                facts = _image_plan_facts(plan_from_images(case, step))
+        result = assess_case(case, facts)
     if as_json:
         emit_json({"patient_id": case.patient.id, **result.to_dict()})
     else:
