@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opensirt.clinical.inputs import Labs
+from opensirt.clinical.units import BILIRUBIN_UMOL_L_PER_MG_DL
 from opensirt.errors import PlanRefusedError
 from opensirt.physics.devices import Device, DoseLimits
 
-#: umol/L per mg/dL of bilirubin: 10 mg/L / 584.66 g/mol = 17.104 umol/L.
-BILIRUBIN_UMOL_L_PER_MG_DL = 17.104
 #: Bilirubin above which the liver counts as compromised (Salem et al. 2023): 1.1 mg/dL.
 COMPROMISED_BILIRUBIN_MG_DL = 1.1
 
@@ -39,7 +38,7 @@ def compromised_liver(labs: Labs | None, declared: bool | None) -> tuple[bool, s
     """
     if declared is not None:
         return declared, f"liver.compromised is {str(declared).lower()} in the case file"
-    bilirubin_mg_dl = _bilirubin_mg_dl(labs)
+    bilirubin_mg_dl = None if labs is None else labs.bilirubin_in_mg_dl()
     if bilirubin_mg_dl is None:
         return False, "no bilirubin in patient.labs: normal-liver limit for a normal liver"
     if bilirubin_mg_dl > COMPROMISED_BILIRUBIN_MG_DL:
@@ -48,16 +47,6 @@ def compromised_liver(labs: Labs | None, declared: bool | None) -> tuple[bool, s
             f"({COMPROMISED_BILIRUBIN_MG_DL * BILIRUBIN_UMOL_L_PER_MG_DL:.1f} umol/L)"
         )
     return False, f"bilirubin {bilirubin_mg_dl:.2f} mg/dL <= {COMPROMISED_BILIRUBIN_MG_DL} mg/dL"
-
-
-def _bilirubin_mg_dl(labs: Labs | None) -> float | None:
-    if labs is None:
-        return None
-    umol_l = getattr(labs, "bilirubin_umol_l", None)
-    if umol_l is not None:
-        return float(umol_l) / BILIRUBIN_UMOL_L_PER_MG_DL
-    mg_dl = getattr(labs, "bilirubin_mg_dl", None)
-    return None if mg_dl is None else float(mg_dl)
 
 
 @dataclass(frozen=True)
