@@ -229,6 +229,12 @@ def assemble_plan(
         for c in checks
         if c.exceeded and not c.enforced
     ]
+    if ctx.case.method is Method.PARTITION and ctx.limits.normal_liver_max_gy is None:
+        warnings.append(
+            f"no normal-liver limit is set for {ctx.device.label}: the normal liver gets "
+            f"{normal if normal is not None else float('nan'):.1f} Gy unchecked; set "
+            "prescription.normal_liver_max_gy"
+        )
     if normal is None and ctx.limits.normal_liver_max_gy is not None:
         warnings.append(
             "normal-liver dose not computed: a tumour has no tn_ratio, so the normal-liver "

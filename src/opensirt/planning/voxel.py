@@ -49,8 +49,9 @@ class VoxelCoefficients:
         Voxel mean lung dose per GBq (reported; the limits use the partition lung dose).
     territory_activity_fractions : mapping
         Territory name -> fraction of the liver activity in it (sums to 1).
-    perfused_mass_kg : mapping
-        Territory name -> mass (kg) from the images.
+    perfused_mass_kg, normal_mass_kg : mapping
+        Territory name -> mass (kg) of the territory, and of its non-tumoural part, from the
+        images.
     """
 
     tumours: Mapping[str, float]
@@ -61,6 +62,7 @@ class VoxelCoefficients:
     lung_voxel: float
     territory_activity_fractions: Mapping[str, float]
     perfused_mass_kg: Mapping[str, float]
+    normal_mass_kg: Mapping[str, float]
 
 
 def _target(ctx: PlanContext, coeffs: VoxelCoefficients) -> tuple[Target, float]:
@@ -145,9 +147,14 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
             "is not reached: " + ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
         )
     schedule, schedule_warnings = _schedule(ctx, activity)
-    normal_treated = sum(coeffs.normal_liver[t.name] * t.perfused_mass_kg for t in terrs) / sum(
-        t.perfused_mass_kg for t in terrs
-    )
+    normal_treated = sum(
+        coeffs.normal_liver[name] * mass for name, mass in coeffs.normal_mass_kg.items()
+    ) / sum(coeffs.normal_mass_kg.values())
+    if ctx.limits.normal_liver_max_gy is None:
+        warnings.append(
+            f"no normal-liver limit is set for {ctx.device.label}: the normal liver gets "
+            f"{normal_treated * activity:.1f} Gy unchecked; set prescription.normal_liver_max_gy"
+        )
     lung = ctx.lung_gy_per_gbq * activity
     return PlanResult(
         method=Method.VOXEL,

@@ -275,6 +275,7 @@ def _coefficients(
         lung_voxel=per_gbq[roles.lungs].mean_gy,
         territory_activity_fractions={t.name: t.counts_fraction for t in measures.territories},
         perfused_mass_kg={t.name: t.volume_ml * kg_per_ml for t in measures.territories},
+        normal_mass_kg={t.name: t.normal_volume_ml * kg_per_ml for t in measures.territories},
     )
 
 
