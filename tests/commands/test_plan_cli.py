@@ -105,3 +105,16 @@ def test_help_has_examples() -> None:
     result = runner.invoke(app, ["plan", "--help"])
     assert result.exit_code == 0
     assert "opensirt plan examples/partition_resin.yaml" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "code"), [("partition_glass.yaml", 0), ("lung_limit_refused.yaml", 3)]
+)
+def test_plan_out_writes_report_and_json(tmp_path: Path, name: str, code: int) -> None:
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["plan", str(EXAMPLES / name), "--out", str(out)])
+    assert result.exit_code == code, result.output
+    assert (out / "plan.pdf").read_bytes().startswith(b"%PDF")
+    written = json.loads((out / "plan.json").read_text())
+    assert written["provenance"]["fingerprint"]
+    assert (written["refused"] is None) == (code == 0)
