@@ -4,12 +4,19 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from opensirt.dosimetry import point_kernel, voxel_s_values
 from opensirt.dosimetry.beta_spectrum import mean_energy_mev
 from opensirt.dosimetry.electron_transport import (
     collision_stopping_power,
     csda_range_table,
+    moller_cosines,
+    moller_cross_section,
+    moller_transport_cross_section,
+    restricted_collision_stopping_power,
+    sample_moller_fraction,
     simulate_point_kernel,
 )
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel
@@ -33,6 +40,117 @@ def test_collision_stopping_power_matches_estar() -> None:
     assert float(collision_stopping_power(0.1)) == pytest.approx(4.115, rel=0.005)
 
 
+# Class II quantities at T = 1 MeV, Delta = 10 keV, water (hand computation):
+# tau = 1/0.51099895 = 1.956951; beta^2 = tau(tau+2)/(tau+1)^2 = 0.885630;
+# d = Delta/mc^2 = 0.0195695; K Z/A = 0.153537 * 10/18.0153 = 0.0852259 MeV cm^2/g.
+_TAU = 1.0 / 0.51099895
+_BETA2 = _TAU * (_TAU + 2) / (_TAU + 1) ** 2
+_KZA = 0.153537 * 10 / 18.0153
+
+
+def test_restricted_stopping_power_hand_value() -> None:
+    # ICRU 37 restricted stopping power:
+    # ln(2 (tau + 2) / (I/mc^2)^2) = ln(2 * 3.956951 / (75e-6/0.510999)^2) = 19.721890;
+    # F-(tau, d) = -1 - 0.885630 + ln((1.956951 - 0.019570) * 0.019570)
+    # + 1.956951/1.937382 + (0.019570^2/2 + 4.913902 ln(1 - 0.0100000)) / 2.956951^2
+    # = -4.153601; density effect: x = log10(sqrt(tau (tau + 2))) = 0.444470,
+    # delta = 4.6052 x - 3.5017 + 0.09116 (2.8004 - x)^3.4773 = 0.339596;
+    # L = 0.0852259 / 0.885630 * (19.721890 - 4.153601 - 0.339596) = 1.46549 MeV cm^2/g
+    d = 0.01 / 0.51099895
+    f_minus = (
+        -1
+        - _BETA2
+        + math.log((_TAU - d) * d)
+        + _TAU / (_TAU - d)
+        + (d * d / 2 + (2 * _TAU + 1) * math.log(1 - d / _TAU)) / (_TAU + 1) ** 2
+    )
+    assert f_minus == pytest.approx(-4.153601, abs=1e-6)
+    expected = _KZA / _BETA2 * (19.721890 + f_minus - 0.339596)
+    assert expected == pytest.approx(1.46549, rel=1e-5)
+    assert float(restricted_collision_stopping_power(1.0, 0.01)) == pytest.approx(
+        expected, rel=1e-5
+    )
+
+
+def test_moller_cross_section_hand_value() -> None:
+    # eps0 = 0.01; c = (tau/(tau+1))^2 = 0.437998; g = (2 tau + 1)/(tau + 1)^2 = 0.562002;
+    # bracket = 1/0.01 - 1/0.99 + 0.437998 * 0.49 - 0.562002 * ln(99) = 96.62205;
+    # Sigma = 0.0852259 / (0.885630 * 1 MeV) * 96.62205 = 9.29813 cm^-1 (mean free path 1.1 mm)
+    c = (_TAU / (_TAU + 1)) ** 2
+    g = (2 * _TAU + 1) / (_TAU + 1) ** 2
+    bracket = 1 / 0.01 - 1 / 0.99 + c * 0.49 - g * math.log(99)
+    assert bracket == pytest.approx(96.62205, rel=1e-6)
+    assert float(moller_cross_section(1.0, 0.01)) == pytest.approx(
+        _KZA / _BETA2 * bracket, rel=1e-9
+    )
+    assert float(moller_cross_section(0.02, 0.01)) == 0.0  # T <= 2 Delta: no hard collision
+
+
+@pytest.mark.parametrize("t_mev", [0.05, 0.3, 1.0, 2.2])
+def test_restricted_plus_hard_losses_give_the_full_stopping_power(t_mev: float) -> None:
+    """L_Delta + int_Delta^(T/2) W dSigma/dW dW = S_col (ICRU 37, ch. 2)."""
+    delta = 0.01
+    w = np.geomspace(delta, t_mev / 2, 20001)
+    m = 0.51099895
+    tau = t_mev / m
+    b2 = tau * (tau + 2) / (tau + 1) ** 2
+    dsdw = (
+        _KZA
+        / b2
+        * (
+            1 / w**2
+            + 1 / (t_mev - w) ** 2
+            + 1 / (t_mev + m) ** 2
+            - (2 * t_mev + m) * m / ((t_mev + m) ** 2 * w * (t_mev - w))
+        )
+    )
+    hard_loss = np.trapezoid(w * dsdw, w)
+    total = float(restricted_collision_stopping_power(t_mev, delta)) + hard_loss
+    assert total == pytest.approx(float(collision_stopping_power(t_mev)), rel=1e-6)
+    assert np.trapezoid(dsdw, w) == pytest.approx(
+        float(moller_cross_section(t_mev, delta)), rel=1e-6
+    )
+
+
+def test_moller_sampling_reproduces_mean_transfer() -> None:
+    """Mean sampled transfer equals (S_col - L_Delta) / Sigma, the cross-section's own mean."""
+    rng = np.random.default_rng(5)
+    t = np.full(200_000, 1.0)
+    eps = sample_moller_fraction(t, rng, 0.01)
+    assert eps.min() >= 0.01
+    assert eps.max() <= 0.5
+    hard_loss = float(
+        collision_stopping_power(1.0) - restricted_collision_stopping_power(1.0, 0.01)
+    )
+    expected = hard_loss / float(moller_cross_section(1.0, 0.01))
+    # mean about 0.040 MeV; standard error of the mean 0.07 / sqrt(2e5) = 0.00016 MeV
+    assert float(eps.mean()) == pytest.approx(expected, abs=0.0008)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.floats(0.03, 2.5), st.floats(0.0, 1.0))
+def test_moller_kinematics_conserve_momentum(t_mev: float, u: float) -> None:
+    w = 0.01 + u * (t_mev / 2 - 0.01)
+    mu_p, mu_s = moller_cosines(np.array([t_mev]), np.array([w]))
+
+    def p(e: float) -> float:
+        return math.sqrt(e * (e + 2 * 0.51099895))
+
+    along = p(t_mev - w) * float(mu_p[0]) + p(w) * float(mu_s[0])
+    across = p(t_mev - w) * math.sqrt(1 - float(mu_p[0]) ** 2) - p(w) * math.sqrt(
+        1 - float(mu_s[0]) ** 2
+    )
+    assert along == pytest.approx(p(t_mev), rel=1e-9)
+    assert across == pytest.approx(0.0, abs=1e-9 * p(t_mev))
+
+
+def test_moller_transport_cross_section_small_share_of_scattering() -> None:
+    # the explicit hard deflections remove a few per cent of the scattering power
+    s1 = float(moller_transport_cross_section(1.0, 0.01))
+    assert 0.0 < s1 < 0.1 * float(moller_cross_section(1.0, 0.01))
+    assert float(moller_transport_cross_section(0.015, 0.01)) == 0.0
+
+
 def test_spectrum_mean_energy_close_to_icrp107() -> None:
     assert mean_energy_mev("Y-90") == pytest.approx(Y90.mean_beta_energy_mev, rel=0.02)
     assert mean_energy_mev("Ho-166") == pytest.approx(0.6651, rel=0.04)
@@ -42,16 +160,22 @@ def test_small_transport_run_conserves_energy() -> None:
     r_mm, fraction, radiative = simulate_point_kernel("Y-90", 4000, seed=1)
     assert fraction.sum() + radiative == pytest.approx(1.0, abs=1e-9)
     assert 0.002 < radiative < 0.01
-    assert r_mm[np.searchsorted(np.cumsum(fraction), fraction.sum() - 1e-12)] < 11.5
+    # range straggling carries a few electrons past the CSDA range (11.3 mm), never far past
+    assert r_mm[np.searchsorted(np.cumsum(fraction), fraction.sum() - 1e-12)] < 1.08 * 11.32
 
 
-@pytest.mark.parametrize("nuclide", ["Y-90", "Ho-166"])
-def test_shipped_point_kernel_is_consistent(nuclide: str) -> None:
+@pytest.mark.parametrize(("nuclide", "endpoint_mev"), [("Y-90", 2.2785), ("Ho-166", 1.8545)])
+def test_shipped_point_kernel_is_consistent(nuclide: str, endpoint_mev: float) -> None:
     pk = point_kernel(nuclide)
     assert pk.absorbed_fraction + pk.radiative_fraction == pytest.approx(1.0, abs=2e-6)
     assert np.all(np.diff(pk.cumulative_fraction) >= 0)
-    # beyond the CSDA range of the end-point energy nothing is absorbed (Y-90: 11.3 mm)
-    assert pk.max_radius_mm < 11.5
+    # CSDA range of the end-point energy (Y-90 11.3 mm, Ho-166 9.0 mm): energy-loss
+    # straggling carries a trace (1e-6 .. 1e-5) beyond it, none beyond 1.08 times it
+    t, r = csda_range_table()
+    csda_mm = float(np.interp(endpoint_mev, t, r)) * 10.0
+    beyond = pk.absorbed_fraction - float(np.interp(csda_mm, pk.r_mm, pk.cumulative_fraction))
+    assert 0.0 < beyond < 1e-5
+    assert pk.max_radius_mm < 1.08 * csda_mm
 
 
 def test_y90_x90_and_mean_range() -> None:

@@ -1,5 +1,11 @@
 """The Y-90 soft-tissue voxel S-values against published Monte Carlo tables.
 
+The tolerances are what the shipped kernel achieves (docs/dosimetry.md, table "Comparison
+with Lanconelli et al. 2012") plus a margin of about 1 %: source voxel within +1.7 %, face
+neighbours within 2.2 %, edges -0.9 to -3.9 %, corners -2.5 to -6.0 %, (2, 0, 0) -3.8 to
+-7.1 %. No published Ho-166 voxel S-values were found in machine-readable form, so Ho-166 is
+checked only through the transport tests in test_kernels.py.
+
 References
 ----------
 .. [L2012] Lanconelli N, Pacilio M, Lo Meo S et al. A free database of radionuclide voxel S
@@ -19,14 +25,55 @@ from opensirt.dosimetry import voxel_s_values
 
 #: [L2012] Y-90, soft tissue: voxel size (mm) -> {(i, j, k) offset: S in mGy/(MBq s)}.
 LANCONELLI_2012_Y90 = {
-    3.0: {(0, 0, 0): 1.59, (1, 0, 0): 2.75e-1, (1, 1, 0): 9.50e-2, (1, 1, 1): 4.29e-2},
-    4.0: {(0, 0, 0): 8.58e-1, (1, 0, 0): 1.29e-1, (1, 1, 0): 3.62e-2, (1, 1, 1): 1.27e-2},
-    4.42: {(0, 0, 0): 6.89e-1, (1, 0, 0): 9.73e-2, (1, 1, 0): 2.48e-2, (1, 1, 1): 7.78e-3},
-    4.8: {(0, 0, 0): 5.73e-1, (1, 0, 0): 7.63e-2, (1, 1, 0): 1.78e-2, (1, 1, 1): 5.07e-3},
-    6.0: {(0, 0, 0): 3.42e-1, (1, 0, 0): 3.80e-2, (1, 1, 0): 6.86e-3, (1, 1, 1): 1.45e-3},
+    2.33: {
+        (0, 0, 0): 2.69,
+        (1, 0, 0): 5.05e-1,
+        (1, 1, 0): 1.97e-1,
+        (1, 1, 1): 1.02e-1,
+        (2, 0, 0): 5.80e-2,
+    },
+    3.0: {
+        (0, 0, 0): 1.59,
+        (1, 0, 0): 2.75e-1,
+        (1, 1, 0): 9.50e-2,
+        (1, 1, 1): 4.29e-2,
+        (2, 0, 0): 2.05e-2,
+    },
+    4.0: {
+        (0, 0, 0): 8.58e-1,
+        (1, 0, 0): 1.29e-1,
+        (1, 1, 0): 3.62e-2,
+        (1, 1, 1): 1.27e-2,
+        (2, 0, 0): 4.18e-3,
+    },
+    4.42: {
+        (0, 0, 0): 6.89e-1,
+        (1, 0, 0): 9.73e-2,
+        (1, 1, 0): 2.48e-2,
+        (1, 1, 1): 7.78e-3,
+        (2, 0, 0): 2.10e-3,
+    },
+    4.8: {
+        (0, 0, 0): 5.73e-1,
+        (1, 0, 0): 7.63e-2,
+        (1, 1, 0): 1.78e-2,
+        (1, 1, 1): 5.07e-3,
+        (2, 0, 0): 1.11e-3,
+    },
+    6.0: {
+        (0, 0, 0): 3.42e-1,
+        (1, 0, 0): 3.80e-2,
+        (1, 1, 0): 6.86e-3,
+        (1, 1, 1): 1.45e-3,
+        (2, 0, 0): 1.31e-4,
+    },
+    # (2, 0, 0) at 9.28 mm (7.7e-7) is beyond the beta range: bremsstrahlung only
+    9.28: {(0, 0, 0): 1.17e-1, (1, 0, 0): 8.53e-3, (1, 1, 0): 9.09e-4, (1, 1, 1): 1.10e-4},
 }
 #: [MIRD17] Y-90 source-voxel S values, mGy/(MBq s).
 MIRD17_Y90_SELF = {3.0: 1.61, 6.0: 0.346}
+#: Relative tolerance per neighbour class (measured deviation plus about 1 %).
+TOLERANCE = {(0, 0, 0): 0.03, (1, 0, 0): 0.03, (1, 1, 0): 0.05, (1, 1, 1): 0.07, (2, 0, 0): 0.08}
 
 
 def _s(voxel_mm: float, offset: tuple[int, int, int]) -> float:
@@ -37,24 +84,13 @@ def _s(voxel_mm: float, offset: tuple[int, int, int]) -> float:
 
 
 @pytest.mark.parametrize("voxel_mm", sorted(LANCONELLI_2012_Y90))
-def test_source_voxel_and_face_neighbours_within_3_percent(voxel_mm: float) -> None:
-    table = LANCONELLI_2012_Y90[voxel_mm]
-    for offset in ((0, 0, 0), (1, 0, 0)):
-        assert _s(voxel_mm, offset) == pytest.approx(table[offset], rel=0.03), offset
+def test_voxel_s_values_against_lanconelli_2012(voxel_mm: float) -> None:
+    for offset, published in LANCONELLI_2012_Y90[voxel_mm].items():
+        assert _s(voxel_mm, offset) == pytest.approx(published, rel=TOLERANCE[offset]), offset
     # the face neighbours are the same along every axis (isotropic kernel)
     assert _s(voxel_mm, (0, 1, 0)) == pytest.approx(_s(voxel_mm, (0, 0, 1)), rel=1e-6)
 
 
-@pytest.mark.parametrize("voxel_mm", sorted(LANCONELLI_2012_Y90))
-def test_edge_and_corner_neighbours(voxel_mm: float) -> None:
-    """Edge (1,1,0) within 7 % and corner (1,1,1) within 12 %: beyond the face neighbours
-    the kernel is built without energy-loss straggling and falls a little faster than the
-    Monte Carlo tables (see docs/dosimetry.md)."""
-    table = LANCONELLI_2012_Y90[voxel_mm]
-    assert _s(voxel_mm, (1, 1, 0)) == pytest.approx(table[(1, 1, 0)], rel=0.07)
-    assert _s(voxel_mm, (1, 1, 1)) == pytest.approx(table[(1, 1, 1)], rel=0.12)
-
-
 @pytest.mark.parametrize("voxel_mm", sorted(MIRD17_Y90_SELF))
 def test_source_voxel_against_mird17(voxel_mm: float) -> None:
-    assert _s(voxel_mm, (0, 0, 0)) == pytest.approx(MIRD17_Y90_SELF[voxel_mm], rel=0.03)
+    assert _s(voxel_mm, (0, 0, 0)) == pytest.approx(MIRD17_Y90_SELF[voxel_mm], rel=0.015)

@@ -112,7 +112,7 @@ def point_kernel(nuclide: Nuclide | NuclideName | str) -> PointKernel:
     """The shipped dose point kernel of ``nuclide`` (Y-90 or Ho-166) in water.
 
     >>> round(point_kernel("Y-90").radius_containing_mm(0.9), 1)
-    5.3
+    5.4
     """
     nuc = get_nuclide(nuclide)
     if nuc.name not in _KERNEL_FILES:
