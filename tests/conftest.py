@@ -10,6 +10,28 @@ from pathlib import Path
 
 import pytest
 
+#: Keys of the ``opensirt plan --json`` object that the case-file contract promises.
+PLAN_JSON_KEYS = frozenset(
+    {
+        "method",
+        "device",
+        "activity_gbq",
+        "lung_shunt_fraction",
+        "doses_gy",
+        "territories",
+        "constants",
+        "limits",
+        "warnings",
+        "refused",
+    }
+)
+
+
+@pytest.fixture
+def plan_json_keys() -> frozenset[str]:
+    """The keys every ``opensirt plan --json`` object must have."""
+    return PLAN_JSON_KEYS
+
 
 @pytest.fixture
 def dciodvfy() -> Callable[[Path], str]:
