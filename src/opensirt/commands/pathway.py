@@ -25,29 +25,26 @@ from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
 from opensirt.workflow.staging import staged_output
 from opensirt.workflow.voxel import NORMAL_LIVER
 
-_DEMO_HELP = """Run the whole pathway on the synthetic patient: write its DICOM (CT, MAA SPECT,
-Y-90 PET, RTSTRUCT, SEG) and a case file, plan it from the images, verify the simulated
-delivery, and write the reports, RTDOSE, NIfTI, DVH tables and JSON.
+_DEMO_HELP = (
+    "Run the whole pathway on the synthetic patient.\n\n"
+    "It writes the patient's DICOM (CT, MAA SPECT, Y-90 PET, RTSTRUCT, SEG) and a case file, "
+    "plans it from the images, verifies the simulated delivery, and writes the reports, "
+    "RTDOSE, NIfTI, DVH tables and JSON.\n\n"
+    "\b\nExamples:\n"
+    "  opensirt demo demo-output\n"
+    "  opensirt demo results/sirt --seed 7 --overwrite\n"
+)
 
-\b
-Examples:
-  opensirt demo demo-output
-  opensirt demo /tmp/sirt --seed 7 --overwrite
-"""
-
-_VERIFY_HELP = """Verify a treatment: the delivered dose from the post-treatment image (Y-90 PET,
-bremsstrahlung or Ho-166 SPECT) and the treatment record of the case file, against the dose
-the work-up images predicted.
-
-\b
-The case file needs images.post_treatment and a treatment: section (injection time, vial
-assay, residual assay).
-
-\b
-Examples:
-  opensirt verify demo-output/case.yaml --out demo-output/verification
-  opensirt verify case.yaml --out results --tolerance 0.15 --json
-"""
+_VERIFY_HELP = (
+    "Verify a treatment: delivered dose against the predicted dose.\n\n"
+    "The delivered dose comes from the post-treatment image (Y-90 PET, bremsstrahlung or "
+    "Ho-166 SPECT) and the treatment record of the case file, the prediction from its work-up "
+    "images. The case file needs images.post_treatment and a treatment: section (injection "
+    "time, vial assay, residual assay).\n\n"
+    "\b\nExamples:\n"
+    "  opensirt verify demo-output/case.yaml --out demo-output/verification\n"
+    "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
+)
 
 
 def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -> Table:
