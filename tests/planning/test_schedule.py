@@ -26,9 +26,9 @@ EST = timezone(timedelta(hours=-5))
 def test_device_half_life_conventions() -> None:
     cal = datetime(2026, 11, 22, 12, tzinfo=UTC)
     later = cal + timedelta(hours=24)
-    # TheraSphere IFU 64.2 h, SIR-Spheres 64.1 h, QuiremSpheres 26.8 h
+    # TheraSphere and SIR-Spheres 64.1 h (their instructions), QuiremSpheres 26.8 h
     for device, half_life in (
-        ("therasphere", 64.2),
+        ("therasphere", 64.1),
         ("sir-spheres", 64.1),
         ("quiremspheres", 26.8),
     ):
@@ -53,8 +53,8 @@ def test_calibration_sunday_noon_eastern() -> None:
 
 def test_choose_vial_by_hand() -> None:
     treatment = datetime(2026, 11, 25, 10, tzinfo=CET)  # 64 h after calibration
-    factor = 2 ** (-64 / 64.2)  # 0.50108
-    # 3 GBq needs the 7 GBq vial: 5 * 0.50108 = 2.505 < 3 <= 7 * 0.50108 = 3.508
+    factor = 2 ** (-64 / 64.1)  # 0.50078
+    # 3 GBq needs the 7 GBq vial: 5 * 0.50078 = 2.504 < 3 <= 7 * 0.50078 = 3.505
     choice = choose_vial(3.0, treatment)
     assert choice is not None
     assert choice.vial_activity_gbq == 7.0
@@ -68,7 +68,7 @@ def test_choose_vial_by_hand() -> None:
 def test_vial_window_by_hand() -> None:
     cal = datetime(2026, 11, 22, 12, tzinfo=EST)
     start, end = vial_window(10.0, cal, 4.0, "therasphere", tolerance=0.10)
-    tau = 64.2 / math.log(2)
+    tau = 64.1 / math.log(2)
     # A = 4.4 GBq at t = tau ln(10 / 4.4), 4 GBq at tau ln(10 / 4)
     assert (start - cal).total_seconds() / 3600 == pytest.approx(tau * math.log(10 / 4.4), rel=1e-9)
     assert (end - cal).total_seconds() / 3600 == pytest.approx(tau * math.log(10 / 4.0), rel=1e-9)

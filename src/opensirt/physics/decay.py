@@ -35,7 +35,7 @@ def decay_factor(
     """Fraction of activity left after ``elapsed_h`` hours (> 1 for negative times).
 
     ``half_life_h`` overrides the nuclide's value, for a device whose instructions use
-    another (TheraSphere: 64.2 h).
+    another.
 
     >>> round(decay_factor("Y-90", 64.1), 12)
     0.5

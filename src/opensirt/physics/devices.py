@@ -10,8 +10,9 @@ References
 ----------
 .. [SIRIFU] SIR-Spheres Y-90 resin microspheres, Instructions for Use, Sirtex Medical
    (CR2450 / CR3099 series).
-.. [THERAIFU] TheraSphere Y-90 glass microspheres, Instructions for Use, Boston Scientific
-   (Rev. 14 and later).
+.. [THERAIFU] TheraSphere Y-90 glass microspheres, Package Insert (Rev. 12): Y-90 half-life
+   64.1 h, mean beta energy 0.9367 MeV, dose vials of 3, 5, 7, 10, 15 and 20 GBq;
+   D[Gy] = 50 A[GBq] (1 - LSF) / M[kg]. Boston Scientific (formerly BTG).
 .. [QUIREMIFU] QuiremSpheres Ho-166 microspheres, Instructions for Use, Quirem Medical /
    Terumo; planning A[MBq] = 3781 * W_liver[kg] for 60 Gy whole-liver dose (Smits et al.
    2012, Lancet Oncol 13:1025, doi:10.1016/S1470-2045(12)70334-0).
@@ -137,7 +138,7 @@ class Device:
     nuclide : Nuclide
     half_life_h : float
         Half-life used by the device's own decay tables (may differ from the nuclide's
-        evaluated value: TheraSphere uses 64.2 h).
+        evaluated value; both Y-90 devices state 64.1 h).
     dose_constant_gy_kg_per_gbq : float
         Dose constant of the device's instructions, used by its activity methods.
     tissue_density_g_ml : float
@@ -224,7 +225,7 @@ THERASPHERE = Device(
     label="TheraSphere Y-90 glass microspheres (Boston Scientific)",
     material="glass",
     nuclide=Y90,
-    half_life_h=64.2,
+    half_life_h=64.1,
     dose_constant_gy_kg_per_gbq=50.0,
     dose_constant_source="TheraSphere IFU: D[Gy] = 50 A[GBq] (1 - LSF) (1 - R) / M[kg]",
     tissue_density_g_ml=1.03,

@@ -105,7 +105,7 @@ class Nuclide:
 
 
 # Y-90: T1/2 = 64.10 h [ICRP107] (2.671 d; DDEP gives 64.05 h, the device instructions 64.1 h
-# and 64.2 h, see devices). Beta: ground-state branch mean 932.4 keV, 99.9885 %; branch to the
+# for both devices, see devices). Beta: ground-state branch mean 932.4 keV, 99.9885 %; branch to the
 # 1760.7 keV level mean 184.6 keV, 0.0115 % [ENSDF]; end point 2278.5 keV [ENSDF]. Internal
 # pair production gives 31.86 e+ per 10^6 decays (Selwyn et al. 2007, Appl Radiat Isot 65:318,
 # doi:10.1016/j.apradiso.2006.08.009), which makes Y-90 PET possible. Ranges in water:

@@ -1,7 +1,8 @@
 """Vials, decay to the treatment time, and the activity actually delivered.
 
 Decay uses the device's own half-life convention (:attr:`Device.half_life_h`): SIR-Spheres
-64.1 h (SIR-Spheres IFU), TheraSphere 64.2 h (TheraSphere IFU), QuiremSpheres 26.8 h; the
+64.1 h (SIR-Spheres IFU), TheraSphere 64.1 h (TheraSphere package insert), QuiremSpheres
+26.8 h; the
 decay law is that of :mod:`opensirt.physics.decay`.
 
 TheraSphere dose vials (3, 5, 7, 10, 15, 20 GBq) are calibrated at 12:00 Eastern Time on the
@@ -40,7 +41,7 @@ def activity_at_treatment_gbq(
 
     >>> from datetime import datetime, timedelta, timezone
     >>> cal = datetime(2026, 11, 22, 12, tzinfo=timezone(timedelta(hours=-5)))
-    >>> round(activity_at_treatment_gbq(10.0, cal, cal + timedelta(hours=64.2), "therasphere"), 9)
+    >>> round(activity_at_treatment_gbq(10.0, cal, cal + timedelta(hours=64.1), "therasphere"), 9)
     5.0
     """
     check_positive("vial_activity_gbq", vial_activity_gbq, "GBq")
@@ -133,8 +134,8 @@ def vial_window(
     >>> from datetime import datetime, timezone
     >>> cal = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
     >>> start, end = vial_window(10.0, cal, 5.0, "therasphere", tolerance=0.0)
-    >>> (end - cal).total_seconds() / 3600  # one half-life, 64.2 h
-    64.2
+    >>> (end - cal).total_seconds() / 3600  # one half-life, 64.1 h
+    64.1
     """
     check_positive("vial_activity_gbq", vial_activity_gbq, "GBq")
     check_positive("required_gbq", required_gbq, "GBq")
