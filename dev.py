@@ -31,6 +31,20 @@ def _python() -> Path:
     return BIN / ("python.exe" if os.name == "nt" else "python")
 
 
+def _create_venv() -> None:
+    """A virtual environment with pip; where ``ensurepip`` is missing (some system Pythons),
+    an environment without pip into which this interpreter's pip installs pip."""
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except subprocess.CalledProcessError:
+        print("ensurepip is not available; installing pip with this Python's pip", flush=True)
+        venv.EnvBuilder(with_pip=False, clear=True).create(VENV)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(_python()), "install", "pip"],
+            check=True,
+        )
+
+
 def setup() -> None:
     """Create ``.venv`` and install the package with its dev extras, if not current."""
     if sys.version_info < (3, 11):
@@ -40,7 +54,7 @@ def setup() -> None:
         return
     if not _python().exists():
         print(f"Creating virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        _create_venv()
     print("Installing OpenSIRT and its dependencies (first run only) ...", flush=True)
     pip = [str(_python()), "-m", "pip", "--disable-pip-version-check"]
     subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
