@@ -32,7 +32,8 @@ from opensirt.clinical.liver_function import (
     meld,
 )
 from opensirt.physics.devices import get_device
-from opensirt.planning import Case, Method, lung_shunt_fraction_from_counts, plan_case
+from opensirt.planning import Case, Method, plan_case
+from opensirt.planning.context import case_lung_shunt
 
 _BILI = "patient.labs.bilirubin_umol_l (or bilirubin_mg_dl)"
 _ALB = "patient.labs.albumin_g_l (or albumin_g_dl)"
@@ -235,10 +236,9 @@ def plan_facts(case: Case) -> PlanFacts:
     The case is planned with :func:`opensirt.planning.plan_case` (not for method ``voxel``,
     which is planned from images: its lung dose is then not checked).
     """
-    lsf, lung_gy, refused = case.lung.shunt_fraction, None, None
-    if lsf is None and case.lung.planar_counts is not None:
-        counts = case.lung.planar_counts
-        lsf = lung_shunt_fraction_from_counts(counts.lung, counts.liver)
+    given = case_lung_shunt(case)
+    lsf = None if given is None else given[0]
+    lung_gy, refused = None, None
     if case.method is not Method.VOXEL:
         result = plan_case(case)
         lung_gy, refused = result.lung_gy, result.refused

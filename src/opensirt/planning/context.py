@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from opensirt.errors import InputError
 from opensirt.physics.devices import Device, get_device
 from opensirt.planning.case import Case, Territory
 from opensirt.planning.limits import (
@@ -79,11 +80,14 @@ class MethodRequest:
     warnings: tuple[str, ...] = ()
 
 
-def _lung_shunt(case: Case) -> tuple[float, str]:
+def case_lung_shunt(case: Case) -> tuple[float, str] | None:
+    """The lung shunt fraction the case file gives (directly or by planar counts) and where it
+    comes from; None when it gives neither (a voxel case measures it on SPECT/CT)."""
     if case.lung.shunt_fraction is not None:
         return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
     counts = case.lung.planar_counts
-    assert counts is not None  # the case model guarantees one of the two
+    if counts is None:
+        return None
     lsf = lung_shunt_fraction_from_counts(counts.lung, counts.liver)
     return lsf, "planar geometric mean of lung.planar_counts"
 
@@ -102,7 +106,13 @@ def _compartments(territory: Territory, density_g_ml: float) -> TerritoryCompart
 def plan_context(case: Case) -> PlanContext:
     """Derive the shared quantities of a case."""
     device = get_device(case.device)
-    lsf, lsf_source = _lung_shunt(case)
+    given = case_lung_shunt(case)
+    if given is None:
+        raise InputError(
+            "the case file gives no lung shunt (lung.shunt_fraction or lung.planar_counts); "
+            "plan it from the images (method voxel) or give one"
+        )
+    lsf, lsf_source = given
     p = case.prescription
     overrides: dict[str, float | None] = {
         "lung_max_gy": p.lung_max_gy,

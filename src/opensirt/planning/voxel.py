@@ -20,7 +20,7 @@ shows (``territory_activity_fractions``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from opensirt.errors import InputError, PlanRefusedError
 from opensirt.planning.assemble import _constants, _limit_checks, _schedule, refused_plan
@@ -185,6 +185,4 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
 
 
 def _as_voxel(result: PlanResult) -> PlanResult:
-    from dataclasses import replace
-
     return replace(result, method=Method.VOXEL, formulas=FORMULAS[Method.VOXEL])

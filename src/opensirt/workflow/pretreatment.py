@@ -17,7 +17,7 @@ From a case file with ``images:`` (CT, MAA SPECT or Ho-166 scout SPECT, segmenta
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ from opensirt.imaging import Volume
 from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, plan_case
 from opensirt.planning.case import Case, Method
-from opensirt.planning.context import plan_context
+from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
 from opensirt.workflow.inputs import CaseImages, load_images
 from opensirt.workflow.measure import (
@@ -166,18 +166,10 @@ def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
     seg = images.segmentation
     # volumes from the fine (CT-grid) structures, not their coarse occupancy
     exact = tuple(
-        type(t)(
-            name=t.name,
+        replace(
+            t,
             volume_ml=seg.volume_ml(roles.territories[t.name]),
-            normal_volume_ml=t.normal_volume_ml,
-            normal_counts_per_ml=t.normal_counts_per_ml,
-            counts_fraction=t.counts_fraction,
-            tumours=tuple(
-                type(u)(
-                    u.name, u.territory, seg.volume_ml(u.name), u.tn_ratio, u.mean_counts_per_ml
-                )
-                for u in t.tumours
-            ),
+            tumours=tuple(replace(u, volume_ml=seg.volume_ml(u.name)) for u in t.tumours),
         )
         for t in territories
     )
@@ -191,16 +183,10 @@ def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
 
 
 def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, str]:
-    if case.lung.shunt_fraction is not None:
-        return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
-    if case.lung.planar_counts is not None:
-        from opensirt.planning import lung_shunt_fraction_from_counts
-
-        counts = case.lung.planar_counts
-        return (
-            lung_shunt_fraction_from_counts(counts.lung, counts.liver),
-            "planar geometric mean of lung.planar_counts",
-        )
+    """The case file's lung shunt where it gives one, else the SPECT/CT measurement."""
+    given = case_lung_shunt(case)
+    if given is not None:
+        return given
     return measures.lung_shunt.fraction, "SPECT/CT (lung counts beyond the lung base)"
 
 
