@@ -4,10 +4,14 @@ Ho-166 included."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from opensirt.cli import app
 from opensirt.errors import CaseFileError, InputError
 from opensirt.physics.devices import DEVICES, DeviceName
 from opensirt.planning import parse_case, plan_case
@@ -151,3 +155,16 @@ def test_with_a_lung_shunt_mird_adds_what_the_lungs_take(case_dict: MakeCase) ->
     assert mird.activity_gbq == pytest.approx(whole.activity_gbq / 0.95, rel=REL)
     assert mird.perfused_gy == pytest.approx(60.0, rel=REL)
     assert whole.perfused_gy == pytest.approx(60.0 * 0.95, rel=REL)
+
+
+def test_plan_cli_names_the_missing_volume(case_dict: MakeCase, tmp_path: Path) -> None:
+    data = case_dict()
+    del data["liver"]  # the whole section may go: its density has a default
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", str(path)])
+    assert result.exit_code == 2
+    message = " ".join(result.output.split())
+    assert "case.yaml: invalid case file: liver.volume_ml is missing: a case without an" in message
+    data["images"] = IMAGES
+    assert parse_case(data).liver.density_g_ml == 1.03

@@ -265,7 +265,7 @@ class Case(_Model):
     device: DeviceName
     method: Method
     lung: Lung
-    liver: Liver
+    liver: Liver = Liver()
     territories: Annotated[tuple[Territory, ...], Field(min_length=1)]
     prescription: Prescription = Prescription()
     schedule: Schedule | None = None
