@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
+from opensirt.errors import InputError
 from opensirt.imaging.dicom_write import write_phantom_dicom
 from opensirt.imaging.phantom import make_phantom
 from opensirt.planning import load_case, parse_case, plan_case
 from opensirt.planning.case import Case
+from opensirt.report.plan_report import build_plan_document
 from opensirt.workflow.demo_case import demo_case
 from opensirt.workflow.pretreatment import PreTreatmentResult, needs_images, plan_from_images
 
@@ -163,9 +166,33 @@ def test_typed_values_beyond_5_percent_warn_and_the_measured_ones_are_used(
     # the measured values are the ones planned with
     for name in METHODS:
         _same_plan(pre.plans[name].to_dict(), measured.plans[name].to_dict())
-    # and the warnings reach the JSON
+    # and the warnings reach the JSON and the report
     out = pre.to_dict()
     assert all(w in out["warnings"] for w in pre.warnings)
+    doc = build_plan_document(
+        pre.case,
+        pre.prescribed,
+        case_path="off.yaml",
+        created=datetime.now(UTC),
+        provenance=None,
+        pre=pre,
+    )
+    assert all(w in [n.text for n in doc.warnings] for w in pre.warnings)
+
+
+def test_partition_without_a_segmented_tumour_in_a_territory_is_explained(
+    untyped: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, data = untyped
+    images = {**data["images"], "structures": {**data["images"]["structures"], "tumours": []}}
+    territories = [{"name": t["name"]} for t in data["territories"]]
+    case = _case(
+        folder,
+        {**data, "method": "partition", "images": images, "territories": territories},
+        "no_tumours.yaml",
+    )
+    with pytest.raises(InputError, match=r"'partition' could not be planned .* plan by mird"):
+        plan_from_images(case)
 
 
 def test_a_typed_lung_shunt_is_used_and_compared(

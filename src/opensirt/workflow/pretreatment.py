@@ -364,6 +364,14 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     base_method = Method.PARTITION if every_territory_has_tumours else Method.MIRD
     image_case = _image_case(case, measures, lsf, lung_mass, base_method)
     plans = _compartment_plans(image_case)
+    if case.method is not Method.VOXEL and case.method.value not in plans:
+        why = ""
+        if case.method is Method.PARTITION:
+            why = (
+                ": a territory holds none of the tumours of images.structures.tumours; "
+                "list its tumours there, or plan by mird"
+            )
+        raise InputError(f"method {case.method.value!r} could not be planned from the images{why}")
     progress("voxel dose per GBq (kernel convolution)")
     ctx = plan_context(image_case)
     device = ctx.device
@@ -373,9 +381,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     per_gbq = structure_dvhs(dose_per_gbq, grid, names)
     coefficients = _coefficients(grid, dose_per_gbq, per_gbq, measures, ctx.kg_per_ml)
     plans[Method.VOXEL.value] = plan_voxel(ctx, coefficients)
-    prescribed = plans.get(case.method.value)
-    if prescribed is None:
-        raise InputError(f"method {case.method.value!r} could not be planned from the images")
+    prescribed = plans[case.method.value]
     progress("predicted dose and DVHs")
     scale = prescribed.activity_gbq or 0.0
     dose = dose_per_gbq.with_array(np.asarray(dose_per_gbq.array) * np.float32(scale))
