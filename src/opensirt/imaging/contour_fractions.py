@@ -11,8 +11,8 @@ inside it:
   grid's slices by overlap length.
 * In-plane: each grid pixel is split into ``subdivisions x subdivisions`` sub-pixels; a
   sub-pixel is inside when its centre is inside the plane's contours (even-odd rule, as
-  :func:`~opensirt.imaging.rtstruct.rasterise_polygons`). The covered fraction of a pixel
-  therefore errs by at most about one sub-pixel row along the contour.
+  :func:`~opensirt.imaging.rtstruct.rasterise_polygons`, by scanline). The covered
+  fraction of a pixel therefore errs by at most about one sub-pixel row along the contour.
 
 The volume of a structure is ``sum(fraction) x voxel volume``: contour area times slab
 thickness, independent of where the grid's voxel centres fall.
@@ -31,7 +31,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from opensirt.errors import ImageReadError, InputError
-from opensirt.imaging.rtstruct import _check_frame, _roi_names, rasterise_polygons
+from opensirt.imaging.rtstruct import _check_frame, _roi_names
 from opensirt.imaging.segmentation import missing_structure_error
 from opensirt.imaging.volume import Volume
 
@@ -74,6 +74,37 @@ def _planes(item: Dataset, grid: Volume, name: str, source: str) -> dict[float, 
     return planes
 
 
+def _even_odd_fill(polygons: list[_FloatArray], shape: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """``[row, column]`` mask of the pixel centres (at integers) inside ``polygons``.
+
+    Scanline even-odd rule over the edges of all polygons together, so nested contours cut
+    holes as in :func:`~opensirt.imaging.rtstruct.rasterise_polygons`; an edge crosses row
+    ``y`` when ``y`` lies in ``[y_low, y_high)``, so vertices on a row count once.
+
+    >>> square = np.array([[0.5, 0.5], [3.5, 0.5], [3.5, 2.5], [0.5, 2.5]])
+    >>> _even_odd_fill([square], (4, 5)).astype(int)
+    array([[0, 0, 0, 0, 0],
+           [0, 1, 1, 1, 0],
+           [0, 1, 1, 1, 0],
+           [0, 0, 0, 0, 0]])
+    """
+    start = np.concatenate(polygons)
+    end = np.concatenate([np.roll(p, -1, axis=0) for p in polygons])
+    y = np.arange(shape[0], dtype=np.float64)[:, None]
+    low, high = np.minimum(start[:, 1], end[:, 1]), np.maximum(start[:, 1], end[:, 1])
+    crosses = (low <= y) & (y < high)
+    rows, edges = np.nonzero(crosses)
+    x0, y0 = start[edges, 0], start[edges, 1]
+    slope = (end[edges, 0] - x0) / (end[edges, 1] - y0)
+    x = x0 + (rows - y0) * slope
+    # columns strictly right of the crossing see it: first such column floor(x) + 1
+    first = np.clip(np.floor(x).astype(np.int64) + 1, 0, shape[1])
+    counts = np.zeros((shape[0], shape[1] + 1), dtype=np.int64)
+    np.add.at(counts, (rows, first), 1)
+    inside: npt.NDArray[np.bool_] = (np.cumsum(counts, axis=1)[:, :-1] % 2) == 1
+    return inside
+
+
 def _in_plane_coverage(
     polygons: list[_FloatArray], shape: tuple[int, int], n: int
 ) -> tuple[_FloatArray, float]:
@@ -84,7 +115,7 @@ def _in_plane_coverage(
     size = hi - lo + 1
     # sub-pixel centres at integers: f = (index - (lo - 0.5)) * n - 0.5
     fine = [(p - (lo - 0.5)) * n - 0.5 for p in polygons]
-    mask = rasterise_polygons(fine, (int(size[1]) * n, int(size[0]) * n))
+    mask = _even_odd_fill(fine, (int(size[1]) * n, int(size[0]) * n))
     box = mask.reshape(size[1], n, size[0], n).sum(axis=(1, 3)) / float(n * n)
     out = np.zeros(shape)
     j0, j1 = max(lo[1], 0), min(hi[1] + 1, shape[0])
