@@ -20,6 +20,7 @@ import os
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pydicom
 from pydicom.errors import InvalidDicomError
 
@@ -51,7 +52,7 @@ def _floats(ds: Any, keyword: str, count: int | None, source: str) -> list[float
     return numbers
 
 
-def _frame_offsets(ds: Any, n_frames: int, source: str) -> tuple[np.ndarray, float]:
+def _frame_offsets(ds: Any, n_frames: int, source: str) -> tuple[npt.NDArray[np.float64], float]:
     """Offsets of the frames from the first along the normal (mm), and the plane spacing."""
     if n_frames == 1:
         thickness = ds.get("SliceThickness")
