@@ -15,16 +15,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
+if TYPE_CHECKING:  # the command line imports the enum; the phantom only when it runs
+    from opensirt.imaging.dicom_write import PhantomDicomPaths
+    from opensirt.imaging.phantom import ScanTruth, SyntheticPatient
 
-from opensirt.imaging.dicom_write import PhantomDicomPaths
-from opensirt.imaging.phantom import ScanTruth, SyntheticPatient
-from opensirt.imaging.phantom_posttreatment import bremsstrahlung_spect, holmium_spect, write_spect
-from opensirt.physics.devices import QUIREMSPHERES
-from opensirt.workflow.demo_case import demo_case, treatment_record, write_demo_case
-
-__all__ = ["PostTreatmentScenario", "write_scenario"]
+__all__ = ["PostTreatmentScenario", "scenario_scan", "write_scenario"]
 
 
 class PostTreatmentScenario(StrEnum):
@@ -43,6 +40,8 @@ _FOLDERS = {
 
 def scenario_scan(patient: SyntheticPatient, scenario: PostTreatmentScenario) -> ScanTruth:
     """The post-treatment scan of ``scenario`` and its truth."""
+    from opensirt.imaging.phantom_posttreatment import bremsstrahlung_spect, holmium_spect
+
     if scenario is PostTreatmentScenario.Y90_PET:
         return patient.pet
     if scenario is PostTreatmentScenario.Y90_BREMSSTRAHLUNG_SPECT:
@@ -60,6 +59,12 @@ def write_scenario(
 
     Returns the case file and the scan's truth (activity, lung shunt, T/N).
     """
+    import yaml
+
+    from opensirt.imaging.phantom_posttreatment import write_spect
+    from opensirt.physics.devices import QUIREMSPHERES
+    from opensirt.workflow.demo_case import demo_case, treatment_record, write_demo_case
+
     chosen = PostTreatmentScenario(scenario)
     scan = scenario_scan(patient, chosen)
     if chosen is PostTreatmentScenario.Y90_PET:
