@@ -297,3 +297,11 @@ def test_holmium_treatment_is_the_whole_liver_activity(patient: SyntheticPatient
     assert pharma.administered_activity_mbq / 1000.0 == pytest.approx(
         60.0 * liver_kg / 15.87, rel=1e-3
     )
+
+
+def test_demo_lists_the_post_treatment_scenarios(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", str(tmp_path / "out"), "--posttreatment", "spect"])
+    assert result.exit_code == 2
+    for name in PostTreatmentScenario:
+        assert name.value in result.output
+    assert not (tmp_path / "out").exists()

@@ -323,7 +323,8 @@ def check_image_against_assay(
     if factor <= ASSAY_IMAGE_WARN_FACTOR:
         return None
     text = (
-        f"the post-treatment PET holds {image_gbq:.4g} GBq in the liver and lungs at injection "
+        f"the post-treatment image's own calibration puts {image_gbq:.4g} GBq in the liver and "
+        "lungs at injection, "
         f"but the assays give {delivered_gbq:.4g} GBq delivered (a factor {factor:.2f}, beyond "
         f"{ASSAY_IMAGE_WARN_FACTOR:g})" + _unit_hint(delivered_gbq, image_gbq, vial_gbq)
     )
