@@ -239,6 +239,11 @@ def test_unlabelled_image_is_warned_and_pet_of_holmium_refused(
     assert any("names no radionuclide" in w for w in check.warnings)
     pet = read_image(written.pet_dir)
     assert classify_post_treatment_image(pet, SIR_SPHERES, "pet").absolute_calibration
+    in_counts = classify_post_treatment_image(pet.with_array(pet.array, "counts"), SIR_SPHERES, "p")
+    assert in_counts.modality is PostTreatmentModality.Y90_PET
+    assert not in_counts.absolute_calibration  # a PET in CNTS: relative calibration only
+    in_suv = classify_post_treatment_image(pet.with_array(pet.array, "gml"), SIR_SPHERES, "pet")
+    assert any("units 'gml'" in w for w in in_suv.warnings)
     with pytest.raises(InputError, match="labelled Y-90"):
         classify_post_treatment_image(pet, QUIREMSPHERES, "pet")
     with pytest.raises(InputError, match="Ho-166 emits no positrons"):
