@@ -16,6 +16,7 @@ from rich.table import Table
 from opensirt.commands._common import console, emit_json, exit_codes, progress_display
 from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
 from opensirt.planning import load_case
+from opensirt.workflow.demo_posttreatment import PostTreatmentScenario
 from opensirt.workflow.posttreatment import (
     DEFAULT_TOLERANCE_FRACTION,
     VerificationResult,
@@ -33,6 +34,8 @@ _DEMO_HELP = (
     "\b\nExamples:\n"
     "  opensirt demo demo-output\n"
     "  opensirt demo results/sirt --seed 7 --overwrite\n"
+    "  opensirt demo demo-spect --posttreatment y90-bremsstrahlung-spect\n"
+    "  opensirt demo demo-holmium --posttreatment ho166-spect   (QuiremSpheres)\n"
 )
 
 _VERIFY_HELP = (
@@ -79,11 +82,18 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic patient.")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+    posttreatment: Annotated[
+        PostTreatmentScenario,
+        typer.Option(
+            help="Post-treatment image to verify with: the Y-90 PET, a Y-90 bremsstrahlung "
+            "SPECT, or a Ho-166 SPECT of a QuiremSpheres treatment."
+        ),
+    ] = PostTreatmentScenario.Y90_PET,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
     from opensirt.imaging.dicom_write import write_phantom_dicom
     from opensirt.imaging.phantom import make_phantom
-    from opensirt.workflow.demo_case import write_demo_case
+    from opensirt.workflow.demo_posttreatment import write_scenario
 
     created = datetime.now(UTC)
     with (
@@ -95,7 +105,7 @@ def demo(
         patient = make_phantom(seed=seed)
         step("writing its DICOM (CT, NM, PT, RTSTRUCT, SEG)")
         paths = write_phantom_dicom(patient, stage / "dicom")
-        case_path = write_demo_case(patient, paths, stage / "case.yaml")
+        case_path, _scan = write_scenario(patient, paths, posttreatment, stage / "case.yaml")
         case = load_case(case_path)
         pre = plan_from_images(case, step)
         step("writing the plan report, JSON, RTDOSE")

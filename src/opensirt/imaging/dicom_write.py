@@ -197,12 +197,17 @@ def nm_dataset(
     duration_s: float,
     views: int = 120,
     series_number: int = 2,
+    series_key: str = "nm",
+    energy_window_kev: tuple[float, float] | None = None,
+    collimator: str = "LEHR",
 ) -> Dataset:
     """A reconstructed SPECT (NM Image, RECON TOMO) from a volume of counts.
 
     Non-negative integer counts up to 65535 are stored as they are; other values raise.
     ``duration_s`` is the acquisition time, written as ``views`` frames of equal duration in
-    the Rotation Information Sequence.
+    the Rotation Information Sequence. ``energy_window_kev`` (lower, upper) defaults to a
+    20 % window on the nuclide's photopeak; ``series_key`` keeps the UIDs of several NM
+    series of one context apart.
     """
     counts = np.asarray(volume.array, dtype=np.float64)
     if counts.min() < 0 or counts.max() > 65535 or not np.allclose(counts, np.rint(counts)):
@@ -215,9 +220,12 @@ def nm_dataset(
         context,
         sop_class_uid=NuclearMedicineImageStorage,
         modality="NM",
-        series_key="nm",
+        series_key=series_key,
         series_number=series_number,
-        series_description=f"{radiopharmaceutical.name} SPECT (synthetic)",
+        series_description=str(
+            volume.metadata.get("series_description")
+            or f"{radiopharmaceutical.name} SPECT (synthetic)"
+        ),
         series_datetime=acquired,
     )
     ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
@@ -236,17 +244,21 @@ def nm_dataset(
     ds.SpacingBetweenSlices = f"{volume.spacing_mm[2]:.6g}"
     ds.CountsAccumulated = int(counts.sum())
     window = Dataset()
-    window.EnergyWindowName = "photopeak"
     bounds = Dataset()
-    nominal = get_nuclide(radiopharmaceutical.nuclide).imaging_photon_kev
-    bounds.EnergyWindowLowerLimit = f"{nominal * 0.9:.2f}"  # a 20 % window, the usual for Tc-99m
-    bounds.EnergyWindowUpperLimit = f"{nominal * 1.1:.2f}"
+    if energy_window_kev is None:
+        window.EnergyWindowName = "photopeak"
+        nominal = get_nuclide(radiopharmaceutical.nuclide).imaging_photon_kev
+        energy_window_kev = (nominal * 0.9, nominal * 1.1)  # a 20 % window, usual for Tc-99m
+    else:
+        window.EnergyWindowName = "acquisition"
+    bounds.EnergyWindowLowerLimit = f"{energy_window_kev[0]:.2f}"
+    bounds.EnergyWindowUpperLimit = f"{energy_window_kev[1]:.2f}"
     window.EnergyWindowRangeSequence = DicomSequence([bounds])
     ds.EnergyWindowInformationSequence = DicomSequence([window])
     ds.RadiopharmaceuticalInformationSequence = DicomSequence([radiopharmaceutical.item()])
     detector = Dataset()
     detector.CollimatorType = "PARA"
-    detector.CollimatorGridName = "LEHR"
+    detector.CollimatorGridName = collimator
     detector.ImagePositionPatient = [f"{v:.4f}" for v in volume.origin_mm]
     detector.ImageOrientationPatient = [f"{v:.6f}" for v in (*row, *col)]
     ds.DetectorInformationSequence = DicomSequence([detector])

@@ -67,6 +67,28 @@ def _delivery_section(result: VerificationResult) -> Section:
     )
 
 
+def _image_section(result: VerificationResult) -> Section:
+    """The post-treatment image: modality, calibration, and where its counts are."""
+    image, counts = result.image_check, result.counts
+    rows = [
+        ("Modality", image.modality.value),
+        ("DICOM modality, units", f"{image.dicom_modality or 'not DICOM'}, {image.units}"),
+        ("Radionuclide in the header", image.radionuclide_label or "not given"),
+        ("Total in the field of view", f"{counts.total:.4g} {counts.units}"),
+        ("In the liver VOI", f"{counts.liver_fraction:.1%}"),
+        ("In the lung VOI", f"{counts.lungs_fraction:.1%}"),
+        ("Outside the liver and lung VOIs", f"{counts.outside_fraction:.1%}"),
+    ]
+    return Section(
+        "Post-treatment image",
+        (
+            image.physics_note + " The counts outside the liver and lung VOIs (scatter, "
+            "blur, extrahepatic deposition) are not given dose.",
+            make_table(("Item", "Value"), rows),
+        ),
+    )
+
+
 def _comparison_section(result: VerificationResult) -> Section:
     rows: list[tuple[Cell, ...]] = []
     highlights: dict[int, Highlight] = {}
@@ -158,7 +180,12 @@ def build_verification_document(
         subtitle=f"{device.label}: delivered dose from the post-treatment image",
         patient_id=result.case.patient.id,
         created=created,
-        sections=(_delivery_section(result), _comparison_section(result), _dose_section(result)),
+        sections=(
+            _delivery_section(result),
+            _image_section(result),
+            _comparison_section(result),
+            _dose_section(result),
+        ),
         warnings=tuple(Notice(w) for w in result.warnings),
         provenance=provenance,
     )

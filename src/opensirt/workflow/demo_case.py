@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
-from opensirt.imaging.dicom_write import PhantomDicomPaths
+from opensirt.imaging.dicom_write import PhantomDicomPaths, Radiopharmaceutical
 from opensirt.imaging.phantom import SyntheticPatient
 from opensirt.physics.decay import decay_factor
-from opensirt.physics.devices import SIR_SPHERES
+from opensirt.physics.devices import SIR_SPHERES, Device
 
 #: Residual fraction of the simulated delivery (vial, tubing and catheter).
 DEMO_RESIDUAL_FRACTION = 0.02
@@ -39,21 +39,23 @@ def _territories(patient: SyntheticPatient) -> list[dict[str, Any]]:
     return out
 
 
-def _treatment(patient: SyntheticPatient) -> dict[str, Any]:
-    pharma = patient.pet.radiopharmaceutical
+def treatment_record(pharma: Radiopharmaceutical, device: Device) -> dict[str, Any]:
+    """The ``treatment:`` section of a simulated delivery of ``pharma`` with ``device``: vial
+    assayed 1 h before the injection, residual (:data:`DEMO_RESIDUAL_FRACTION`) 1 h after,
+    so that the delivered activity is the administered one."""
     injection = pharma.administration_datetime
     delivered_gbq = pharma.administered_activity_mbq / 1000.0
     at_injection_gbq = delivered_gbq / (1.0 - DEMO_RESIDUAL_FRACTION)
     residual_gbq = at_injection_gbq - delivered_gbq
-    half_life_h = SIR_SPHERES.half_life_h
+    half_life_h = device.half_life_h
     return {
         "injection": injection,
         "vial_activity_gbq": round(
-            at_injection_gbq / decay_factor(SIR_SPHERES.nuclide, 1.0, half_life_h=half_life_h), 4
+            at_injection_gbq / decay_factor(device.nuclide, 1.0, half_life_h=half_life_h), 4
         ),
         "vial_measured": injection - timedelta(hours=1),
         "residual_activity_gbq": round(
-            residual_gbq * decay_factor(SIR_SPHERES.nuclide, 1.0, half_life_h=half_life_h), 4
+            residual_gbq * decay_factor(device.nuclide, 1.0, half_life_h=half_life_h), 4
         ),
         "residual_measured": injection + timedelta(hours=1),
     }
@@ -114,7 +116,7 @@ def demo_case(
             },
             "post_treatment": rel(paths.pet_dir),
         },
-        "treatment": _treatment(patient),
+        "treatment": treatment_record(patient.pet.radiopharmaceutical, SIR_SPHERES),
     }
 
 

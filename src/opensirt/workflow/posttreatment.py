@@ -17,6 +17,9 @@ Ho-166 SPECT) and ``treatment`` (vial and residual assays, injection time):
 
 A Y-90 PET also carries an absolute calibration (Bq/mL): its total in the liver and lungs,
 decayed to the injection, is reported against the delivered activity as a check of both.
+The image's modality, units and nuclide are checked against the device, and its counts
+outside the liver and lung VOIs reported (:mod:`opensirt.workflow.posttreatment_image`,
+which also describes the physics of each modality).
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ from opensirt.planning.case import Case
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
 from opensirt.workflow.inputs import CaseImages, load_images
 from opensirt.workflow.measure import lung_shunt_from_spect
+from opensirt.workflow.posttreatment_image import (
+    CountsInVois,
+    PostTreatmentImage,
+    check_delivered_plausible,
+    check_image_against_assay,
+    classify_post_treatment_image,
+    counts_in_vois,
+)
 from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
 from opensirt.workflow.voxel import (
     DoseGrid,
@@ -140,6 +151,10 @@ class VerificationResult:
     comparisons : tuple of StructureComparison
     tolerance_fraction, tolerance_floor_gy : float
     warnings : tuple of str
+    image_check : PostTreatmentImage
+        The post-treatment image's modality, units and nuclide.
+    counts : CountsInVois
+        Its signal in the liver and lung VOIs and outside them.
     """
 
     case: Case
@@ -158,6 +173,8 @@ class VerificationResult:
     tolerance_fraction: float
     tolerance_floor_gy: float
     warnings: tuple[str, ...]
+    image_check: PostTreatmentImage
+    counts: CountsInVois
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``opensirt verify --json``."""
@@ -188,6 +205,8 @@ class VerificationResult:
             },
             "structures": [c.to_dict() for c in self.comparisons],
             "delivered_dose": {name: h.metrics() for name, h in self.dvhs.items()},
+            "post_treatment_image": self.image_check.to_dict(),
+            "counts": self.counts.to_dict(),
             "warnings": list(self.warnings),
         }
 
@@ -242,8 +261,13 @@ def verify_case(
 ) -> VerificationResult:
     """Delivered dose of a case and its comparison with the prediction ``pre``."""
     delivered = _delivered(case)
+    device = get_device(case.device)
+    assert case.treatment is not None
+    vial_gbq = case.treatment.vial_activity_gbq
+    check_delivered_plausible(delivered.delivered_gbq, device, vial_gbq)
     progress("reading the post-treatment image, its CT and the structures")
     images = load_images(case, post_treatment=True)
+    image_check = classify_post_treatment_image(images.emission, device, images.sources["emission"])
     grid = prepare_dose_grid(images, images.roles.territories)
     roles = grid.roles
     assert roles.lungs is not None
@@ -255,7 +279,6 @@ def verify_case(
         grid.spacing_zyx_mm,
     ).fraction
     activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=delivered.delivered_gbq)
-    device = get_device(case.device)
     dose = dose_map(grid, activity, device)
     names = dvh_names(grid, roles.territories)
     dvhs = structure_dvhs(dose, grid, names)
@@ -285,6 +308,8 @@ def verify_case(
     if _differs(predicted_lung, lung_dose, tolerance_fraction, tolerance_floor_gy):
         warnings.append(f"lung dose {lung_dose:.1f} Gy vs predicted {predicted_lung:.1f} Gy")
     image_total = _image_total_at_injection_gbq(grid, case)
+    disagreement = check_image_against_assay(image_total, delivered.delivered_gbq, vial_gbq)
+    warnings = [*image_check.warnings, *([disagreement] if disagreement else []), *warnings]
     return VerificationResult(
         case=case,
         pre=pre,
@@ -302,4 +327,6 @@ def verify_case(
         tolerance_fraction=tolerance_fraction,
         tolerance_floor_gy=tolerance_floor_gy,
         warnings=tuple(warnings),
+        image_check=image_check,
+        counts=counts_in_vois(grid),
     )

@@ -1,0 +1,85 @@
+"""The synthetic patient's post-treatment scenarios: which image ``opensirt verify`` reads.
+
+* ``y90-pet`` (the default demo): SIR-Spheres, verified with the Y-90 PET;
+* ``y90-bremsstrahlung-spect``: the same Y-90 delivery, verified with a Y-90 bremsstrahlung
+  SPECT (``dicom/y90_bremsstrahlung_spect/``);
+* ``ho166-spect``: a QuiremSpheres (Ho-166) treatment of the same patient (60 Gy whole-liver
+  activity), planned from the same MAA SPECT/CT and verified with a Ho-166 SPECT
+  (``dicom/ho166_spect/``) on the planning CT.
+
+See :mod:`opensirt.imaging.phantom_posttreatment` for the image models. From the command
+line: ``opensirt demo OUT --posttreatment y90-bremsstrahlung-spect`` (or ``ho166-spect``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports the enum; the phantom only when it runs
+    from opensirt.imaging.dicom_write import PhantomDicomPaths
+    from opensirt.imaging.phantom import ScanTruth, SyntheticPatient
+
+__all__ = ["PostTreatmentScenario", "scenario_scan", "write_scenario"]
+
+
+class PostTreatmentScenario(StrEnum):
+    """Post-treatment scenarios of the synthetic patient (``opensirt demo --posttreatment``)."""
+
+    Y90_PET = "y90-pet"
+    Y90_BREMSSTRAHLUNG_SPECT = "y90-bremsstrahlung-spect"
+    HO166_SPECT = "ho166-spect"
+
+
+_FOLDERS = {
+    PostTreatmentScenario.Y90_BREMSSTRAHLUNG_SPECT: "y90_bremsstrahlung_spect",
+    PostTreatmentScenario.HO166_SPECT: "ho166_spect",
+}
+
+
+def scenario_scan(patient: SyntheticPatient, scenario: PostTreatmentScenario) -> ScanTruth:
+    """The post-treatment scan of ``scenario`` and its truth."""
+    from opensirt.imaging.phantom_posttreatment import bremsstrahlung_spect, holmium_spect
+
+    if scenario is PostTreatmentScenario.Y90_PET:
+        return patient.pet
+    if scenario is PostTreatmentScenario.Y90_BREMSSTRAHLUNG_SPECT:
+        return bremsstrahlung_spect(patient)
+    return holmium_spect(patient)
+
+
+def write_scenario(
+    patient: SyntheticPatient,
+    paths: PhantomDicomPaths,
+    scenario: PostTreatmentScenario | str,
+    case_path: Path,
+) -> tuple[Path, ScanTruth]:
+    """Write the scenario's post-treatment image (next to ``paths``) and its case file.
+
+    Returns the case file and the scan's truth (activity, lung shunt, T/N).
+    """
+    import yaml
+
+    from opensirt.imaging.phantom_posttreatment import write_spect
+    from opensirt.physics.devices import QUIREMSPHERES
+    from opensirt.workflow.demo_case import demo_case, treatment_record, write_demo_case
+
+    chosen = PostTreatmentScenario(scenario)
+    scan = scenario_scan(patient, chosen)
+    if chosen is PostTreatmentScenario.Y90_PET:
+        return write_demo_case(patient, paths, case_path), scan
+    folder = paths.ct_dir.parent / _FOLDERS[chosen]
+    write_spect(patient, scan, folder)
+    data = demo_case(patient, paths, case_path.parent)
+    data["images"]["post_treatment"] = str(folder.relative_to(case_path.parent))
+    if chosen is PostTreatmentScenario.HO166_SPECT:
+        data["device"] = QUIREMSPHERES.name.value
+        data["treatment"] = treatment_record(scan.radiopharmaceutical, QUIREMSPHERES)
+    header = (
+        "# OpenSIRT case file of the synthetic demo patient (written by `opensirt demo`).\n"
+        f"# Voxel planning from the MAA SPECT/CT; post-treatment scenario {chosen.value}:\n"
+        f"# `opensirt verify` reads the {scan.image.metadata.get('series_description')}.\n"
+    )
+    case_path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    return case_path, scan
