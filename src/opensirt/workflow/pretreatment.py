@@ -27,7 +27,7 @@ from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.physics.devices import get_device
-from opensirt.planning import PlanResult, plan_case
+from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method
 from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
@@ -214,7 +214,7 @@ def _image_case(
         }
         for t in measures.territories
     ]
-    return Case.model_validate(data)
+    return parse_case(data, source="the case with the measurements of the images")
 
 
 def _volume_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
