@@ -284,3 +284,27 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with pytest.raises(CaseFileError, match=r"not a regular file \(a FIFO, device or socket\)"):
         load_case(fifo)  # an open() of a FIFO without a writer would block forever
+
+
+@pytest.mark.parametrize(
+    ("written", "match"),
+    [
+        ("5_2", r"tn_ratio is '5_2': Input should be a valid number"),
+        ("1:30", r"tn_ratio is '1:30': Input should be a valid number"),
+        ("0x1f", r"tn_ratio is '0x1f': Input should be a valid number"),
+    ],
+)
+def test_yaml_1_1_number_forms_are_not_numbers(tmp_path: Path, written: str, match: str) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("tn_ratio: 4.0", f"tn_ratio: {written}")
+    with pytest.raises(CaseFileError, match=match):
+        load_case(_write(tmp_path, text))
+
+
+def test_numbers_read_as_decimals(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    text = text.replace("volume_ml: 1800", "volume_ml: 01800").replace(
+        "tn_ratio: 4.0", "tn_ratio: 4e0"
+    )
+    case = load_case(_write(tmp_path, text))
+    assert case.liver.volume_ml == 1800.0  # not octal
+    assert case.territories[0].tumours[0].tn_ratio == 4.0
