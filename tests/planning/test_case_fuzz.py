@@ -56,6 +56,10 @@ _VALUES = st.one_of(st.booleans(), st.none(), _NUMBERS, _STRINGS, _NESTED,
                     st.integers(), st.floats(allow_nan=True))  # fmt: skip
 
 
+#: Factors for numbers: near the plausible bounds and the planner's edge cases.
+_FACTORS = st.sampled_from([0, 0.01, 0.3, 0.5, 0.9, 0.999, 1.001, 1.1, 2, 5, 20, 100, -1])
+
+
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Every key path into the nested data (mappings and lists)."""
     out = [prefix] if prefix else []
@@ -66,6 +70,16 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         for i, value in enumerate(node):
             out += _paths(value, (*prefix, i))
     return out
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _mutate(data: Any, path: tuple[Any, ...], op: str, value: Any) -> Any:
@@ -84,6 +98,12 @@ def _mutate(data: Any, path: tuple[Any, ...], op: str, value: Any) -> Any:
         parent[last] = deep
     elif op == "duplicate" and isinstance(parent[last], list) and parent[last]:
         parent[last].append(copy.deepcopy(parent[last][0]))
+    elif (
+        op == "scale"
+        and isinstance(parent[last], int | float)
+        and not isinstance(parent[last], bool)
+    ):
+        parent[last] = parent[last] * value
     else:
         parent[last] = value
     return data
@@ -95,13 +115,16 @@ def mutated_case(draw: st.DrawFn) -> tuple[bytes, str]:
     source = draw(st.sampled_from(EXAMPLES))
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     changes = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.sampled_from([1, 1, 2, 3]))):
         paths = _paths(data)
         if not paths:
             break
-        path = draw(st.sampled_from(paths))
-        op = draw(st.sampled_from(["set", "set", "set", "drop", "add", "nest", "duplicate"]))
-        value = draw(_VALUES)
+        op = draw(
+            st.sampled_from(["scale"] * 4 + ["set"] * 3 + ["drop", "add", "nest", "duplicate"])
+        )
+        numeric = [p for p in paths if _is_number(_at(data, p))]
+        path = draw(st.sampled_from(numeric if op == "scale" and numeric else paths))
+        value = draw(_FACTORS if op == "scale" else _VALUES)
         data = _mutate(data, path, op, value)
         changes.append(f"{op} {path} {value!r:.60}")
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
