@@ -79,7 +79,7 @@ def test_response_shows_markup_ids(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("where", "reason"),
     [
-        ("under_file", r"(Not a directory|File exists)"),
+        ("under_file", r"which is a file, not a folder"),
         ("long_name", r"bytes long; expected at most"),
         ("too_long_path", r"(File name too long|bytes long)"),
         ("sys", r"(Permission denied|Read-only file system|No such file|Operation not permitted)"),

@@ -75,6 +75,12 @@ def _check_destination(outdir: Path, overwrite: bool) -> None:
         )
     if outdir.exists() and not outdir.is_dir():
         raise InputError(f"output folder {outdir} is a file, expected a folder (or a new name)")
+    ancestor = next((p for p in outdir.parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise InputError(
+            f"output folder {outdir} lies under {ancestor}, which is a file, not a folder; "
+            "choose a folder path"
+        )
     if outdir.is_dir() and any(outdir.iterdir()) and not overwrite:
         raise InputError(
             f"output folder {outdir} is not empty; choose a new folder or pass --overwrite "
