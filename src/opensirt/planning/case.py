@@ -100,8 +100,8 @@ TumourVolumeMl = Annotated[
 TNRatio = Annotated[
     float,
     _NUMBER,
-    Field(gt=0, le=pl.TN_RATIO_MAX),
-    Field(description="MAA T/N ratios reported lie within about 0.5-20"),
+    Field(gt=0),
+    AfterValidator(pl.in_range(0, pl.TN_RATIO_MAX, "", "reported MAA T/N ratios are 0.5-20")),
 ]
 LungMassKg = Annotated[
     float, _NUMBER, AfterValidator(pl.in_range(*pl.LUNG_MASS_KG, "kg", "adult lungs"))

@@ -68,7 +68,7 @@ def in_range(lo: float, hi: float, unit: str, why: str) -> Callable[[float], flo
 
     def check(value: float) -> float:
         if not lo <= value <= hi:
-            raise ValueError(f"expected {lo:g} to {hi:g} {unit} ({why})")
+            raise ValueError(f"expected {lo:g} to {hi:g}{' ' if unit else ''}{unit} ({why})")
         return value
 
     return check
