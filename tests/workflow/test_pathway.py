@@ -285,6 +285,6 @@ def test_overlapping_territory_structures_are_a_clean_error(demo_dir: Path, tmp_
     data["images"]["structures"]["territories"] = dict.fromkeys(names, "Liver")
     result = runner.invoke(app, ["plan", str(_write_case(demo_dir, tmp_path, data))])
     assert result.exit_code == 2, result.output
-    assert "the case with the measurements of the images" in result.output
+    assert "images.structures (the volumes, lung shunt and T/N measured" in result.output
     assert "must not overlap" in result.output
     assert "ValidationError" not in result.output

@@ -214,7 +214,9 @@ def _image_case(
         }
         for t in measures.territories
     ]
-    return parse_case(data, source="the case with the measurements of the images")
+    return parse_case(
+        data, source="images.structures (the volumes, lung shunt and T/N measured from the images)"
+    )
 
 
 def _volume_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
