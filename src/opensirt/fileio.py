@@ -1,11 +1,16 @@
-"""Atomic file writes: write to a temporary file in the target folder, then rename."""
+"""Atomic file writes (a temporary file in the target folder, then a rename) and bounded,
+strictly decoded reads of small text inputs (case files, measurement tables)."""
 
 from __future__ import annotations
 
+import codecs
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from opensirt.errors import InputError
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
@@ -28,3 +33,91 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
         if tmp.exists():
             tmp.unlink()
     return target
+
+
+#: Byte-order marks of the encodings a text input may carry, longest first
+#: (UTF-32 before UTF-16: the UTF-32 LE mark begins with the UTF-16 LE one).
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def check_regular_file(path: Path, what: str) -> os.stat_result:
+    """``os.stat`` of ``path``, refused with :class:`~opensirt.errors.InputError` unless it
+    is a regular file (a folder, FIFO, device or socket would block or never end).
+
+    Parameters
+    ----------
+    path : Path
+        The file (symbolic links are followed).
+    what : str
+        What the file is, for the message ("case file", "measurement table").
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{path}: is a folder, expected the {what} (a file)")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            f"{path}: is not a regular file (a FIFO, device or socket), expected the {what} "
+            "(a file); copy it to a file first"
+        )
+    return info
+
+
+def read_text_file(path: str | os.PathLike[str], *, what: str, max_bytes: int) -> str:
+    """The text of a small input file, read with bounds and decoded strictly.
+
+    Only a regular file is opened (checked with ``os.stat`` first, and opened non-blocking,
+    so a FIFO never blocks); at most ``max_bytes`` are read, so ``/dev/zero`` or a huge file
+    is refused without reading it. The text must be UTF-8 (with or without a byte-order
+    mark) or UTF-16/UTF-32 with a byte-order mark, as spreadsheets save "Unicode text"; it
+    may not contain a NUL character. The byte-order mark is removed.
+
+    Raises
+    ------
+    InputError
+        Naming the file, what is wrong (not a file, too large, the encoding, a NUL byte) and
+        the fix.
+    """
+    path = Path(path)
+    info = check_regular_file(path, what)
+    limit = f"{max_bytes / 2**20:g} MiB"
+    if info.st_size > max_bytes:
+        raise InputError(
+            f"{path}: the {what} is {info.st_size} bytes, larger than the {limit} a {what} may "
+            "have; check that this is the right file"
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                raise InputError(f"{path}: is not a regular file, expected the {what}")
+            data = stream.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the {what} ({exc.strerror})") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{path}: the {what} is larger than the {limit} a {what} may have")
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: the {what} is not valid {encoding.upper()} text (byte {exc.start}: "
+            f"{data[exc.start : exc.start + 1]!r}); it may be Latin-1, Windows-1252 or binary. "
+            "Fix: save it as UTF-8 (or UTF-16 with a byte-order mark)"
+        ) from None
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(
+            f"{path}: line {line} of the {what} holds a NUL character (binary data); "
+            "expected text. Fix: save it as UTF-8 text"
+        )
+    return text

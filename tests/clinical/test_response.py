@@ -137,11 +137,11 @@ def test_missing_target_is_ne_unless_progression_is_already_shown() -> None:
 
 
 def test_easl_thresholds() -> None:
-    assert _overall(_two_targets((600, 400), (300, 200)), "easl") == ["PR"]  # -50 %
-    assert _overall(_two_targets((600, 400), (300, 201)), "easl") == ["SD"]  # -49.9 %
-    # nadir 400 -> 500: +25 % -> PD; 499: SD
-    assert _overall(_two_targets((600, 400), (200, 200), (300, 200)), "easl") == ["PR", "PD"]
-    assert _overall(_two_targets((600, 400), (200, 200), (299, 200)), "easl") == ["PR", "PR"]
+    assert _overall(_two_targets((300, 200), (150, 100)), "easl") == ["PR"]  # -50 %
+    assert _overall(_two_targets((300, 200), (150, 100.5)), "easl") == ["SD"]  # -49.9 %
+    # nadir 200 -> 250: +25 % -> PD; 249.5: not PD
+    assert _overall(_two_targets((300, 200), (100, 100), (150, 100)), "easl") == ["PR", "PD"]
+    assert _overall(_two_targets((300, 200), (100, 100), (149.5, 100)), "easl") == ["PR", "PR"]
 
 
 def test_criterion_without_baseline_values_is_ne_with_a_warning() -> None:
@@ -220,7 +220,7 @@ def test_row_order_does_not_matter(order: list[int]) -> None:
         ([_row("L1", D0, ld=40, status="unequivocal-progression")],
          r"status .* expected present or absent for a target"),
         ([_row("L1", D0, ld=40, node="maybe")], r"row 2: is_node is 'maybe', expected true"),
-        ([_row("L1", D0, ld="abc")], r"longest_diameter_mm is 'abc', expected a number of mm"),
+        ([_row("L1", D0, ld="abc")], r"longest_diameter_mm is 'abc', expected a decimal number"),
         ([_row(f"L{i}", D0, ld=20, organ=f"o{i}") for i in range(6)],
          r"has 6 target lesions at baseline; expected at most 5"),
         ([_row(f"L{i}", D0, ld=20) for i in range(3)],

@@ -93,7 +93,7 @@ def test_missing_and_wrong_type(case_dict: MakeCase) -> None:
 
 
 def test_out_of_range_value(case_dict: MakeCase) -> None:
-    with pytest.raises(CaseFileError, match=r"liver\.volume_ml is -5: .*greater than 0"):
+    with pytest.raises(CaseFileError, match=r"liver\.volume_ml is -5: expected 200 to 10000 mL"):
         parse_case(case_dict(liver={"volume_ml": -5}))
 
 

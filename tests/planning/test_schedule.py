@@ -114,3 +114,17 @@ def test_decay_composes(a: float, h1: float, h2: float) -> None:
         activity_at_treatment_gbq(a, t0, t1, "therasphere"), t1, t2, "therasphere"
     )
     assert stepwise == pytest.approx(direct, rel=1e-9)
+
+
+def test_assay_decayed_to_nothing_is_named() -> None:
+    assay = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    late = datetime(2100, 11, 25, 9, tzinfo=UTC)
+    with pytest.raises(InputError, match=r"decays to nothing by the injection at 2100"):
+        delivered_activity(
+            pre_activity_gbq=2.0,
+            pre_measured=assay,
+            residual_activity_gbq=0.0,
+            residual_measured=late,
+            injection=late,
+            device="sir-spheres",
+        )

@@ -275,3 +275,14 @@ def test_assess_voxel_case_uses_the_image_plan(demo_dir: Path) -> None:
     assert reasons["lung_dose"]["status"] == "pass"
     plan = _json(demo_dir / "plan/plan.json")
     assert f"{plan['doses_gy']['lung']:.1f} Gy" in reasons["lung_dose"]["message"]
+
+
+def test_overlapping_territory_structures_are_a_clean_error(demo_dir: Path, tmp_path: Path) -> None:
+    data = _case_data(demo_dir)
+    names = list(data["images"]["structures"]["territories"])
+    data["images"]["structures"]["territories"] = dict.fromkeys(names, "Liver")
+    result = runner.invoke(app, ["plan", str(_write_case(demo_dir, tmp_path, data))])
+    assert result.exit_code == 2, result.output
+    assert "images.structures (the volumes, lung shunt and T/N measured" in result.output
+    assert "must not overlap" in result.output
+    assert "ValidationError" not in result.output

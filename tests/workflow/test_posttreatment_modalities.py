@@ -33,19 +33,18 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
-from opensirt.errors import InputError
+from opensirt.errors import CaseFileError, InputError
 from opensirt.exports import read_rtdose
 from opensirt.imaging import read_image
 from opensirt.imaging.dicom_write import PhantomDicomPaths, write_phantom_dicom
 from opensirt.imaging.phantom import ScanTruth, SyntheticPatient, make_phantom
 from opensirt.imaging.phantom_posttreatment import holmium_treatment
-from opensirt.physics.devices import QUIREMSPHERES, SIR_SPHERES, THERASPHERE, get_device
+from opensirt.physics.devices import QUIREMSPHERES, SIR_SPHERES, get_device
 from opensirt.planning import load_case
 from opensirt.workflow.demo_posttreatment import PostTreatmentScenario, write_scenario
 from opensirt.workflow.posttreatment import VerificationResult, verify_case
 from opensirt.workflow.posttreatment_image import (
     PostTreatmentModality,
-    check_delivered_plausible,
     check_image_against_assay,
     classify_post_treatment_image,
 )
@@ -253,16 +252,17 @@ def test_unlabelled_image_is_warned_and_pet_of_holmium_refused(
 
 
 def test_vial_in_mci_written_as_gbq_is_refused_with_the_hint(
-    bremsstrahlung: Scenario, pet_case: Path, tmp_path: Path
+    pet_case: Path, tmp_path: Path
 ) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["treatment"]["vial_activity_gbq"] = 50.18
 
-    case = load_case(_edited_case(pet_case, tmp_path, edit))
     with pytest.raises(
-        InputError, match=r"delivered activity is 49\.\d GBq .*50\.18 GBq.*50\.18 mCi is 1\.857 GBq"
+        CaseFileError,
+        match=r"treatment\.vial_activity_gbq is 50\.18 GBq, more than sir-spheres vials hold "
+        r"\(at most 6\.6 GBq.*mCi\? 50\.18 mCi is 1\.86 GBq",
     ):
-        verify_case(case, pre=bremsstrahlung.pre)
+        load_case(_edited_case(pet_case, tmp_path, edit))
 
 
 def test_pet_calibration_disagreeing_with_the_assays_is_warned(
@@ -280,7 +280,7 @@ def test_pet_calibration_disagreeing_with_the_assays_is_warned(
     assert warning in result.to_dict()["warnings"]
 
 
-def test_assay_image_factors_and_vial_bounds() -> None:
+def test_assay_image_factors() -> None:
     assert check_image_against_assay(1.7, 1.8, 1.9) is None
     assert check_image_against_assay(None, 49.6, 50.18) is None
     assert "factor 1.50" in str(check_image_against_assay(1.2, 1.8, 1.9))
@@ -288,12 +288,6 @@ def test_assay_image_factors_and_vial_bounds() -> None:
         check_image_against_assay(1.72, 49.6, 50.18)
     with pytest.raises(InputError, match=r"factor 6\.00.*check the units.*refused"):
         check_image_against_assay(1.0, 6.0, 6.1)
-    check_delivered_plausible(5.9, SIR_SPHERES, 6.0)  # 2 x the 3 GBq vial
-    check_delivered_plausible(39.0, THERASPHERE, 40.0)
-    with pytest.raises(InputError, match=r"41 GBq .*largest TheraSphere.*\(20 GBq\)"):
-        check_delivered_plausible(41.0, THERASPHERE, 42.0)
-    with pytest.raises(InputError, match=r"25 GBq .*QuiremSpheres.*\(12 GBq\)"):
-        check_delivered_plausible(25.0, QUIREMSPHERES, 26.0)
 
 
 def test_holmium_treatment_is_the_whole_liver_activity(patient: SyntheticPatient) -> None:

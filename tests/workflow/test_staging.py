@@ -1,5 +1,6 @@
 """All-or-nothing output folders."""
 
+import errno
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,20 @@ def test_non_empty_folder_or_file_is_refused(tmp_path: Path) -> None:
         pass
     with pytest.raises(InputError, match="is a file"), staged_output(tmp_path / "keep.txt"):
         pass
+
+
+def test_write_failure_in_the_staging_folder_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with (
+        pytest.raises(InputError, match=r"writing failed at .*plan\.pdf \(No space left"),
+        staged_output(out) as stage,
+    ):
+        raise OSError(errno.ENOSPC, "No space left on device", str(stage / "plan.pdf"))
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_failure_of_an_input_is_not_blamed_on_the_output(tmp_path: Path) -> None:
+    with pytest.raises(PermissionError), staged_output(tmp_path / "out"):
+        raise PermissionError(13, "Permission denied", "/somewhere/ct")
+    assert list(tmp_path.iterdir()) == []

@@ -52,15 +52,27 @@ class Labs(_Strict):
         Serum sodium (mmol/L = mEq/L), for MELD-Na.
     """
 
-    bilirubin_umol_l: float | None = Field(default=None, ge=0, le=1000)
-    bilirubin_mg_dl: float | None = Field(default=None, ge=0, le=60)
-    albumin_g_l: float | None = Field(default=None, ge=0, le=80)
-    albumin_g_dl: float | None = Field(default=None, ge=0, le=8)
-    inr: float | None = Field(default=None, gt=0, le=20)
-    prothrombin_time_prolongation_s: float | None = Field(default=None, ge=0, le=120)
-    creatinine_umol_l: float | None = Field(default=None, gt=0, le=3000)
-    creatinine_mg_dl: float | None = Field(default=None, gt=0, le=35)
-    sodium_mmol_l: float | None = Field(default=None, ge=90, le=200)
+    bilirubin_umol_l: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, ge=0, le=1000
+    )
+    bilirubin_mg_dl: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, ge=0, le=60
+    )
+    albumin_g_l: float | None = Field(default=None, strict=True, allow_inf_nan=False, ge=0, le=80)
+    albumin_g_dl: float | None = Field(default=None, strict=True, allow_inf_nan=False, ge=0, le=8)
+    inr: float | None = Field(default=None, strict=True, allow_inf_nan=False, gt=0, le=20)
+    prothrombin_time_prolongation_s: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, ge=0, le=120
+    )
+    creatinine_umol_l: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, gt=0, le=3000
+    )
+    creatinine_mg_dl: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, gt=0, le=35
+    )
+    sodium_mmol_l: float | None = Field(
+        default=None, strict=True, allow_inf_nan=False, ge=90, le=200
+    )
 
     @model_validator(mode="after")
     def _single_unit(self) -> Self:
@@ -161,14 +173,14 @@ class ClinicalFindings(_Strict):
     prior_treatments : tuple[PriorTreatment, ...] | None
     """
 
-    ecog: int | None = Field(default=None, ge=0, le=5)
+    ecog: int | None = Field(default=None, strict=True, ge=0, le=5)
     ascites: Ascites | None = None
-    encephalopathy_grade: int | None = Field(default=None, ge=0, le=4)
+    encephalopathy_grade: int | None = Field(default=None, strict=True, ge=0, le=4)
     dialysis_twice_past_week: bool | None = None
     diagnosis: Diagnosis | None = None
     cirrhosis: bool | None = None
-    tumour_count: int | None = Field(default=None, ge=1, le=100)
-    largest_tumour_diameter_mm: float | None = Field(default=None, gt=0, le=400)
+    tumour_count: int | None = Field(default=None, strict=True, ge=1, le=100)
+    largest_tumour_diameter_mm: float | None = Field(default=None, strict=True, gt=0, le=400)
     macrovascular_invasion: bool | None = None
     extrahepatic_spread: bool | None = None
     extrahepatic_maa_uptake: bool | None = None

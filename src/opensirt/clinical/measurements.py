@@ -13,6 +13,14 @@ Lesion tracking rules checked here:
   (RECIST 1.1, Eisenhauer et al. 2009, doi:10.1016/j.ejca.2008.10.026);
 * each target lesion has its RECIST 1.1 measurement at baseline (longest diameter, or short
   axis for a node).
+
+Each row is checked on its own too: numbers are plain decimals (``5_2`` or ``0x1f`` are not
+read as 52 or 31), lengths at most :data:`MAX_DIAMETER_MM` (500 mm, more than any abdomen;
+areas at most its square), the viable (enhancing) diameter at most the longest diameter, and
+a lesion marked ``absent`` has no size (a node may keep a normal short axis below 10 mm).
+The file is read with bounds (:func:`opensirt.fileio.read_text_file`: a regular file of at
+most 10 MiB, UTF-8 or UTF-16 with a byte-order mark, no NUL), names and cells are bounded,
+and a column given twice is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +37,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from opensirt.errors import InputError
+from opensirt.fileio import read_text_file
 
 COLUMNS: tuple[str, ...] = (
     "patient_id",
@@ -52,6 +62,15 @@ MAX_TARGET_LESIONS = 5
 MAX_TARGET_LESIONS_PER_ORGAN = 2
 MIN_MEASURABLE_DIAMETER_MM = 10.0
 MIN_MEASURABLE_NODE_SHORT_AXIS_MM = 15.0
+#: A node with a short axis below 10 mm is normal (RECIST 1.1, section 4.3.1).
+NORMAL_NODE_SHORT_AXIS_MM = 10.0
+#: Longest length accepted (mm): wider than any abdomen, so a larger value is a unit slip.
+MAX_DIAMETER_MM = 500.0
+#: Largest table read (bytes); 100,000 rows take about 8 MiB.
+MAX_TABLE_BYTES = 10 * 2**20
+#: Longest cell (characters); ids and organ names are short codes.
+MAX_CELL_CHARS = 64
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 class Role(StrEnum):
@@ -112,12 +131,16 @@ def _number(source: str, row: int, column: str, text: str) -> float | None:
     if text == "":
         return None
     unit = "mm2" if column.endswith("mm2") else "mm"
-    try:
-        value = float(text)
-    except ValueError:
-        raise _err(source, row, column, text, f"a number of {unit} or an empty cell") from None
+    if not _DECIMAL.fullmatch(text):
+        raise _err(
+            source, row, column, text, f"a decimal number of {unit} (like 52 or 52.5) or empty"
+        )
+    value = float(text)
+    top = MAX_DIAMETER_MM**2 if unit == "mm2" else MAX_DIAMETER_MM
     if not math.isfinite(value) or value < 0:
         raise _err(source, row, column, text, f"a number >= 0 {unit} (0 when nothing is seen)")
+    if value > top:
+        raise _err(source, row, column, text, f"at most {top:g} {unit}; was it given in um?")
     return value
 
 
@@ -161,23 +184,68 @@ def _status(source: str, row: int, role: Role, text: str) -> LesionStatus:
     return status
 
 
+def _check_sizes(source: str, m: Measurement) -> Measurement:
+    """The viable diameter fits in the longest; an absent lesion has no size."""
+    longest, viable = m.longest_diameter_mm, m.viable_diameter_mm
+    if longest is not None and viable is not None and viable > longest:
+        raise _err(
+            source, m.row, "viable_diameter_mm", f"{viable:g}",
+            f"at most the longest_diameter_mm {longest:g} (the viable part lies within it)",
+        )  # fmt: skip
+    if m.status is not LesionStatus.ABSENT:
+        return m
+    sizes = {
+        "longest_diameter_mm": longest,
+        "viable_diameter_mm": viable,
+        "enhancing_area_mm2": m.enhancing_area_mm2,
+        "short_axis_mm": None if m.is_node else m.short_axis_mm,
+    }
+    for column, value in sizes.items():
+        if value:
+            raise _err(
+                source, m.row, column, f"{value:g}",
+                "0 or an empty cell for a lesion whose status is 'absent' (or set the status "
+                "to present)",
+            )  # fmt: skip
+    if m.is_node and m.short_axis_mm is not None and m.short_axis_mm >= NORMAL_NODE_SHORT_AXIS_MM:
+        raise _err(
+            source, m.row, "short_axis_mm", f"{m.short_axis_mm:g}",
+            f"below {NORMAL_NODE_SHORT_AXIS_MM:g} mm for an 'absent' (normal) node (RECIST 1.1)",
+        )  # fmt: skip
+    return m
+
+
 def _parse_row(source: str, row: int, cells: dict[str, str]) -> Measurement:
+    for column in COLUMNS:
+        text = cells[column]
+        if len(text) > MAX_CELL_CHARS:
+            raise _err(
+                source, row, column, f"{text[:20]}... ({len(text)} characters)",
+                f"at most {MAX_CELL_CHARS} characters",
+            )  # fmt: skip
     role = _choice(source, row, "role", _required(source, row, "role", cells["role"]), Role)
-    return Measurement(
-        row=row,
-        patient_id=_required(source, row, "patient_id", cells["patient_id"]),
-        lesion_id=_required(source, row, "lesion_id", cells["lesion_id"]),
-        date=_date(source, row, cells["date"]),
-        role=role,
-        organ=cells["organ"].lower(),
-        is_node=_bool(source, row, "is_node", cells["is_node"]),
-        longest_diameter_mm=_number(
-            source, row, "longest_diameter_mm", cells["longest_diameter_mm"]
+    return _check_sizes(
+        source,
+        Measurement(
+            row=row,
+            patient_id=_required(source, row, "patient_id", cells["patient_id"]),
+            lesion_id=_required(source, row, "lesion_id", cells["lesion_id"]),
+            date=_date(source, row, cells["date"]),
+            role=role,
+            organ=cells["organ"].lower(),
+            is_node=_bool(source, row, "is_node", cells["is_node"]),
+            longest_diameter_mm=_number(
+                source, row, "longest_diameter_mm", cells["longest_diameter_mm"]
+            ),
+            short_axis_mm=_number(source, row, "short_axis_mm", cells["short_axis_mm"]),
+            viable_diameter_mm=_number(
+                source, row, "viable_diameter_mm", cells["viable_diameter_mm"]
+            ),
+            enhancing_area_mm2=_number(
+                source, row, "enhancing_area_mm2", cells["enhancing_area_mm2"]
+            ),
+            status=_status(source, row, role, cells["status"]),
         ),
-        short_axis_mm=_number(source, row, "short_axis_mm", cells["short_axis_mm"]),
-        viable_diameter_mm=_number(source, row, "viable_diameter_mm", cells["viable_diameter_mm"]),
-        enhancing_area_mm2=_number(source, row, "enhancing_area_mm2", cells["enhancing_area_mm2"]),
-        status=_status(source, row, role, cells["status"]),
     )
 
 
@@ -193,8 +261,26 @@ def parse_measurements(
     >>> rows[0].longest_diameter_mm, rows[0].date.isoformat()
     (52.0, '2026-01-10')
     """
+    if "\x00" in text:
+        raise InputError(f"{source}: holds a NUL character (binary data); expected CSV text")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(reader, source)
+    except csv.Error as exc:
+        raise InputError(
+            f"{source}: line {reader.line_num + 1}: not valid CSV ({exc}); expected one row per "
+            f"lesion per date, cells of at most {MAX_CELL_CHARS} characters"
+        ) from None
+
+
+def _parse(reader: csv.DictReader[str], source: str) -> tuple[list[Measurement], list[str]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InputError(
+            f"{source}: the header names column {twice[0]!r} twice; expected each column once "
+            "(the second copy would silently replace the first)"
+        )
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(
@@ -218,10 +304,7 @@ def parse_measurements(
 def read_measurements(path: str | Path) -> tuple[list[Measurement], list[str]]:
     """Read a measurement table from a CSV file (UTF-8)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the measurement table ({exc.strerror})") from None
+    text = read_text_file(path, what="measurement table", max_bytes=MAX_TABLE_BYTES)
     return parse_measurements(text, source=str(path))
 
 

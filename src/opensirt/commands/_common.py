@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 unexpected error, 2 bad input, 3 plan refused for safet
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -16,7 +17,10 @@ from typing import Any
 
 import numpy as np
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.errors import MarkupError
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from opensirt.errors import InputError, OpenSIRTError, PlanRefusedError
@@ -25,6 +29,15 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
+#: Errors of reading input that OpenSIRT's own checks should have named; kept off the user.
+_UNCHECKED_INPUT = (
+    UnicodeError,
+    csv.Error,
+    RecursionError,
+    MemoryError,
+    ValidationError,
+    MarkupError,
+)
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -56,25 +69,63 @@ def to_json(obj: Any) -> str:
     return json.dumps(_jsonable(obj), indent=2, ensure_ascii=False)
 
 
+def render(show: Callable[[], None]) -> str:
+    """What ``show`` prints on the console, rendered now and returned as text.
+
+    Commands render their output before they write any file, so that nothing is written when
+    rendering fails, and print it with :func:`print_rendered` afterwards.
+    """
+    with console.capture() as captured:
+        show()
+    return captured.get()
+
+
+def print_rendered(text: str) -> None:
+    """Print text from :func:`render` as it is (it holds no markup any more)."""
+    console.file.write(text)
+    console.file.flush()
+
+
 def emit_json(obj: Any) -> None:
     """Print ``obj`` as JSON on standard output, nothing else."""
     typer.echo(to_json(obj))
 
 
+def _os_message(exc: OSError) -> str:
+    where = exc.filename if exc.filename is not None else "a file"
+    return f"{where}: {exc.strerror or exc} (errno {exc.errno})"
+
+
 @contextmanager
 def exit_codes() -> Iterator[None]:
-    """Turn OpenSIRT errors into a message on stderr and the documented exit code."""
+    """Turn OpenSIRT errors into a message on stderr and the documented exit code.
+
+    Input that OpenSIRT's own checks missed still gets a one-line message and exit 2, never
+    a traceback: a file-system error names the path and the system's reason; a decoding,
+    CSV, nesting, memory or validation error names its kind. Messages are printed without
+    markup, so a name such as ``[/bold]`` is shown as written.
+    """
     try:
         yield
     except PlanRefusedError as exc:
-        err_console.print(f"[bold red]Plan refused:[/] {exc.reason}")
+        err_console.print(f"[bold red]Plan refused:[/] {escape(exc.reason)}")
         raise typer.Exit(EXIT_REFUSED) from exc
-    except (InputError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
+    except InputError as exc:
+        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from exc
     except OpenSIRTError as exc:
-        err_console.print(f"[bold red]Error:[/] {exc}")
+        err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_ERROR) from exc
+    except OSError as exc:
+        err_console.print(f"[bold red]Error:[/] {escape(_os_message(exc))}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    except _UNCHECKED_INPUT as exc:
+        kind = type(exc).__name__
+        err_console.print(
+            f"[bold red]Error:[/] the input could not be read ({kind}: "
+            f"{escape(str(exc)[:300])}); check the files given"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from opensirt.clinical.assess import Assessment, PlanFacts, assess_case
@@ -83,7 +84,7 @@ def _score_table(a: Assessment) -> Table:
     for label, value, key, source in rows:
         missing = a.missing.get(key)
         note = ("missing: " + ", ".join(missing)) if missing else (source or "")
-        table.add_row(label, str(value) if value else "-", note)
+        table.add_row(label, escape(str(value)) if value else "-", escape(note))
     return table
 
 
@@ -98,22 +99,24 @@ def _eligibility_table(a: Assessment) -> tuple[Table, list[str]]:
             sources.append(r.source)
         style = _STATUS_STYLE[r.status]
         ref = f"[{sources.index(r.source) + 1}]"
-        table.add_row(r.rule, f"[{style}]{r.status.value}[/]", r.message, ref)
+        table.add_row(
+            escape(r.rule), f"[{style}]{r.status.value}[/]", escape(r.message), escape(ref)
+        )
     return table, sources
 
 
 def _print_assessment(path: Path, a: Assessment) -> None:
-    console.print(f"[bold]{path.name}[/]")
+    console.print(f"[bold]{escape(path.name)}[/]")
     console.print(_score_table(a))
     if a.bclc is not None:
         for reason in a.bclc.reasons:
-            console.print(f"  BCLC: {reason}")
+            console.print(f"  BCLC: {escape(reason)}")
     table, sources = _eligibility_table(a)
     console.print(table)
     for number, source in enumerate(sources, start=1):
         console.print(f"  [{number}] {source}", highlight=False, markup=False)
     for note in a.notes:
-        console.print(f"[yellow]Note:[/] {note}")
+        console.print(f"[yellow]Note:[/] {escape(note)}")
 
 
 def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
@@ -149,7 +152,7 @@ def assess(
 
 
 def _response_table(p: PatientResponse) -> Table:
-    title = f"Patient {p.patient_id} (baseline {p.baseline.isoformat()})"
+    title = f"Patient {escape(p.patient_id)} (baseline {p.baseline.isoformat()})"
     table = Table(title=title, title_justify="left")
     table.add_column("date")
     for c in CRITERIA:
@@ -191,14 +194,14 @@ def response(
     with exit_codes():
         patients, warnings = assess_table(table, options)
     for warning in warnings:
-        err_console.print(f"[yellow]Warning:[/] {warning}")
+        err_console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if as_json:
         emit_json([p.as_dict() for p in patients])
         return
     for p in patients:
         console.print(_response_table(p))
         for warning in p.warnings:
-            console.print(f"[yellow]Warning:[/] {warning}")
+            console.print(f"[yellow]Warning:[/] {escape(warning)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,9 +11,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from opensirt.commands._common import console, emit_json, exit_codes, progress_display
+from opensirt.commands._common import (
+    console,
+    emit_json,
+    exit_codes,
+    print_rendered,
+    progress_display,
+    render,
+)
 from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
 from opensirt.planning import load_case
 from opensirt.workflow.demo_posttreatment import PostTreatmentScenario
@@ -59,18 +67,18 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
         "activity to inject (voxel plan)",
         "refused" if plan.activity_gbq is None else f"{plan.activity_gbq:.3f} GBq",
     )
-    table.add_row("binding limit", plan.binding_limit or "none")
+    table.add_row("binding limit", escape(plan.binding_limit or "none"))
     table.add_row("lung shunt fraction (SPECT/CT)", f"{pre.lung_shunt_fraction:.1%}")
     key = {*pre.images.roles.tumours, NORMAL_LIVER, pre.images.roles.lungs}
     for name, dvh in pre.dvhs.items():
         if name in key:
-            table.add_row(f"predicted mean dose {name}", f"{dvh.mean_gy:.1f} Gy")
+            table.add_row(f"predicted mean dose {escape(name)}", f"{dvh.mean_gy:.1f} Gy")
     if verification is not None:
         table.add_row("delivered activity", f"{verification.delivered.delivered_gbq:.3f} GBq")
         for c in (c for c in verification.comparisons if c.name in key):
             flag = " [bold red](differs)[/]" if c.flagged else ""
             table.add_row(
-                f"delivered mean dose {c.name}",
+                f"delivered mean dose {escape(c.name)}",
                 f"{c.delivered_mean_gy:.1f} Gy ({c.mean_difference_fraction:+.0%}){flag}",
             )
     return table
@@ -115,11 +123,12 @@ def demo(
         result = verify_case(case, pre=pre, progress=step)
         step("writing the verification report, JSON, RTDOSE")
         write_verification_outputs(stage / "verification", result, case_path, created=created)
-    console.print(_summary(pre, result))
-    console.print(f"\nWritten to [bold]{outdir}[/]:")
+        shown = render(lambda: console.print(_summary(pre, result)))
+    print_rendered(shown)
+    console.print(f"\nWritten to [bold]{escape(str(outdir))}[/]:", highlight=False)
     for path in sorted(p for p in outdir.rglob("*") if p.is_file() and "dicom" not in p.parts):
-        console.print(f"  {path}")
-    console.print(f"  {outdir / 'dicom'}/ (the synthetic patient's DICOM)")
+        console.print(f"  {path}", markup=False)
+    console.print(f"  {outdir / 'dicom'}/ (the synthetic patient's DICOM)", markup=False)
 
 
 def verify(
@@ -142,13 +151,18 @@ def verify(
             result = verify_case(case, pre=pre, progress=step, tolerance_fraction=tolerance)
             step("writing the verification report, JSON, RTDOSE")
             write_verification_outputs(stage, result, case_file.resolve(), created=created)
+        shown = "" if as_json else render(lambda: _print_verification(pre, result))
     if as_json:
         emit_json(result.to_dict())
         return
+    print_rendered(shown)
+    console.print(f"Written to [bold]{escape(str(out))}[/]")
+
+
+def _print_verification(pre: PreTreatmentResult, result: VerificationResult) -> None:
     console.print(_summary(pre, result))
     for warning in result.warnings:
-        console.print(f"[bold yellow]Warning:[/] {warning}")
-    console.print(f"Written to [bold]{out}[/]")
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from opensirt.commands._common import (
@@ -18,7 +19,9 @@ from opensirt.commands._common import (
     console,
     emit_json,
     exit_codes,
+    print_rendered,
     progress_display,
+    render,
 )
 from opensirt.commands.outputs import write_plan_outputs
 from opensirt.physics.units import gbq_to_mci
@@ -73,7 +76,7 @@ def _dose_table(result: PlanResult) -> Table:
         limit = _fmt(check.limit_gy) if check is not None else ""
         table.add_row(label, _fmt(dose), limit, status)
     for name, dose in result.tumours_gy.items():
-        table.add_row(f"tumour {name}", _fmt(dose), "", "")
+        table.add_row(f"tumour {escape(name)}", _fmt(dose), "", "")
     return table
 
 
@@ -83,7 +86,7 @@ def _territory_table(result: PlanResult) -> Table:
         table.add_column(column)
     for t in result.territories:
         table.add_row(
-            t.name,
+            escape(t.name),
             _fmt(t.activity_gbq, 3),
             _fmt(t.perfused_gy),
             _fmt(t.normal_liver_gy),
@@ -93,10 +96,12 @@ def _territory_table(result: PlanResult) -> Table:
 
 
 def _print_plan(path: Path, result: PlanResult) -> None:
-    console.print(f"[bold]{path.name}[/]: {result.device.value}, method {result.method.value}")
+    console.print(
+        f"[bold]{escape(path.name)}[/]: {result.device.value}, method {result.method.value}"
+    )
     console.print(f"Lung shunt fraction: {result.lung_shunt_fraction:.2%}")
     if result.refused is not None:
-        console.print(f"[bold red]Refused:[/] {result.refused}")
+        console.print(f"[bold red]Refused:[/] {escape(result.refused)}")
         return
     assert result.activity_gbq is not None
     delivered = result.activity_gbq * (1.0 - result.residual_fraction)
@@ -108,16 +113,18 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     if result.target is not None:
         t = result.target
         state = "reached" if t.reached else "[bold red]NOT reached[/]"
-        console.print(f"Target {t.name} {t.value_gy:g} Gy: {state} ({_fmt(t.achieved_gy)} Gy)")
+        console.print(
+            f"Target {escape(t.name)} {t.value_gy:g} Gy: {state} ({_fmt(t.achieved_gy)} Gy)"
+        )
     console.print(f"Binding limit: {result.binding_limit or 'none'}")
     console.print(_dose_table(result))
     if len(result.territories) > 1:
         console.print(_territory_table(result))
     if result.schedule is not None:
         console.print(f"Schedule: treatment {result.schedule.treatment.isoformat()}; ")
-        console.print(f"  {result.schedule.note}")
+        console.print(f"  {escape(result.schedule.note)}")
     for warning in result.warnings:
-        console.print(f"[bold yellow]Warning:[/] {warning}")
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
     c = result.constants
     console.print(
         f"Constants: k = {c['dose_constant_gy_kg_per_gbq']} Gy kg/GBq "
@@ -147,6 +154,7 @@ def plan(
             result = pre.prescribed
         else:
             result = plan_case(case)
+        shown = "" if as_json else render(lambda: _print_all(case_file, result, pre))
         if out is not None:
             with staged_output(out, overwrite=overwrite) as stage:
                 write_plan_outputs(
@@ -155,13 +163,17 @@ def plan(
     if as_json:
         emit_json(pre.to_dict() if pre is not None else result.to_dict())
     else:
-        _print_plan(case_file, result)
-        if pre is not None:
-            _print_images(pre)
+        print_rendered(shown)
         if out is not None:
-            console.print(f"Written to [bold]{out}[/]")
+            console.print(f"Written to [bold]{escape(str(out))}[/]")
     if result.refused is not None:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -> None:
+    _print_plan(path, result)
+    if pre is not None:
+        _print_images(pre)
 
 
 def _print_images(pre: PreTreatmentResult) -> None:
@@ -172,7 +184,7 @@ def _print_images(pre: PreTreatmentResult) -> None:
     for name, dvh in pre.dvhs.items():
         ratio = tn.get(name)
         table.add_row(
-            name,
+            escape(name),
             f"{dvh.volume_ml:.1f}",
             "" if ratio is None else f"{ratio:.2f}",
             _fmt(dvh.mean_gy),
@@ -183,9 +195,9 @@ def _print_images(pre: PreTreatmentResult) -> None:
         f"{name} {p.activity_gbq:.3f} GBq" if p.activity_gbq is not None else f"{name} refused"
         for name, p in pre.plans.items()
     )
-    console.print(f"Activity by method: {others}")
+    console.print(f"Activity by method: {escape(others)}")
     for warning in pre.warnings:
-        console.print(f"[bold yellow]Warning:[/] {warning}")
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,10 @@ Optional keys added to the contract here (all backwards compatible):
   and ``treatment`` (injection time, vial and residual assays): the inputs of
   ``opensirt verify``.
 
+Numbers are strict (``true`` is not 1; an integer is accepted where a float is expected)
+and bounded to plausible ranges (:mod:`opensirt.planning.plausibility`, which gives the
+reasoning); names are at most 64 characters.
+
 Use :func:`opensirt.planning.load_case` to read a file; it turns validation errors into
 :class:`~opensirt.errors.CaseFileError` messages that name the key path and the fix.
 
@@ -52,6 +56,7 @@ from pydantic import (
 
 from opensirt.clinical.inputs import ClinicalFindings, Labs
 from opensirt.physics.devices import DeviceName, get_device
+from opensirt.planning import plausibility as pl
 
 CASE_FORMAT_VERSION = 1
 
@@ -76,10 +81,38 @@ def _fraction(value: float) -> float:
     return value
 
 
-Fraction = Annotated[float, AfterValidator(_fraction)]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Counts = Annotated[tuple[NonNegativeFloat, NonNegativeFloat], Field(description="[ant, post]")]
+_NUMBER = Field(strict=True, allow_inf_nan=False)
+Fraction = Annotated[float, _NUMBER, AfterValidator(_fraction)]
+PositiveFloat = Annotated[float, _NUMBER, Field(gt=0)]
+NonNegativeFloat = Annotated[float, _NUMBER, Field(ge=0)]
+Name = Annotated[str, Field(min_length=1, max_length=pl.NAME_MAX_CHARS)]
+DoseGy = Annotated[float, _NUMBER, Field(gt=0, le=pl.DOSE_MAX_GY)]
+DoseLimitGy = Annotated[float, _NUMBER, Field(ge=0, le=pl.DOSE_MAX_GY)]
+CountValue = Annotated[float, _NUMBER, Field(ge=0, le=pl.PLANAR_COUNTS_MAX)]
+Counts = Annotated[tuple[CountValue, CountValue], Field(description="[ant, post]")]
+LiverVolumeMl = Annotated[
+    float, _NUMBER, AfterValidator(pl.in_range(*pl.LIVER_VOLUME_ML, "mL", "adult liver"))
+]
+TerritoryVolumeMl = Annotated[
+    float,
+    _NUMBER,
+    AfterValidator(pl.in_range(*pl.TERRITORY_VOLUME_ML, "mL", "a perfused territory")),
+]
+TumourVolumeMl = Annotated[
+    float,
+    _NUMBER,
+    AfterValidator(pl.in_range(*pl.TUMOUR_VOLUME_ML, "mL", "smaller is below CT resolution")),
+]
+TNRatio = Annotated[
+    float,
+    _NUMBER,
+    Field(gt=0),
+    AfterValidator(pl.in_range(0, pl.TN_RATIO_MAX, "", "reported MAA T/N ratios are 0.5-20")),
+]
+LungMassKg = Annotated[
+    float, _NUMBER, AfterValidator(pl.in_range(*pl.LUNG_MASS_KG, "kg", "adult lungs"))
+]
+VialGbq = Annotated[float, _NUMBER, Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -89,9 +122,9 @@ class _Model(BaseModel):
 class Patient(_Model):
     """The patient: pseudonymised id, height (m), weight (kg) and optional labs."""
 
-    id: Annotated[str, Field(min_length=1)]
-    height_m: Annotated[float, Field(gt=0.3, le=2.8)]
-    weight_kg: Annotated[float, Field(gt=2, le=500)]
+    id: Name
+    height_m: Annotated[float, _NUMBER, Field(gt=0.3, le=2.8)]
+    weight_kg: Annotated[float, _NUMBER, Field(gt=2, le=500)]
     labs: Labs | None = None
 
     model_config = ConfigDict(coerce_numbers_to_str=True)
@@ -109,8 +142,8 @@ class Lung(_Model):
 
     shunt_fraction: Fraction | None = None
     planar_counts: PlanarCounts | None = None
-    mass_kg: PositiveFloat = 1.0
-    previous_dose_gy: NonNegativeFloat = 0.0
+    mass_kg: LungMassKg = 1.0
+    previous_dose_gy: Annotated[float, _NUMBER, Field(ge=0, le=pl.PREVIOUS_LUNG_DOSE_MAX_GY)] = 0.0
 
     @model_validator(mode="after")
     def _one_shunt_source(self) -> Self:
@@ -126,8 +159,8 @@ class Liver(_Model):
     """Whole liver, tumours included: volume (mL; measured from ``images`` when absent) and
     density (g/mL)."""
 
-    volume_ml: PositiveFloat | None = None
-    density_g_ml: Annotated[float, Field(gt=0.5, lt=2.0)] = 1.03
+    volume_ml: LiverVolumeMl | None = None
+    density_g_ml: Annotated[float, _NUMBER, Field(gt=0.5, lt=2.0)] = 1.03
     compromised: bool | None = None
 
 
@@ -135,18 +168,18 @@ class Tumour(_Model):
     """One tumour: volume (mL) and tumour-to-normal activity concentration ratio (MAA); both
     measured from ``images`` when absent."""
 
-    name: Annotated[str, Field(min_length=1)]
-    volume_ml: PositiveFloat | None = None
-    tn_ratio: PositiveFloat | None = None
+    name: Name
+    volume_ml: TumourVolumeMl | None = None
+    tn_ratio: TNRatio | None = None
 
 
 class Territory(_Model):
     """A perfused territory treated in this session: volume (mL, tumours included; measured
     from ``images`` when absent)."""
 
-    name: Annotated[str, Field(min_length=1)]
-    volume_ml: PositiveFloat | None = None
-    tumours: tuple[Tumour, ...] = ()
+    name: Name
+    volume_ml: TerritoryVolumeMl | None = None
+    tumours: Annotated[tuple[Tumour, ...], Field(max_length=pl.TUMOURS_PER_TERRITORY_MAX)] = ()
 
     @model_validator(mode="after")
     def _tumours_fit(self) -> Self:
@@ -166,19 +199,23 @@ class Territory(_Model):
 class Prescription(_Model):
     """Targets and limits (Gy) and the residual fraction; absent keys take device defaults."""
 
-    perfused_dose_gy: PositiveFloat | None = None
-    tumour_dose_gy: PositiveFloat | None = None
-    whole_liver_dose_gy: PositiveFloat | None = None
-    normal_liver_max_gy: NonNegativeFloat | None = None
-    lung_max_gy: NonNegativeFloat | None = None
-    lung_cumulative_max_gy: NonNegativeFloat | None = None
+    perfused_dose_gy: DoseGy | None = None
+    tumour_dose_gy: DoseGy | None = None
+    whole_liver_dose_gy: DoseGy | None = None
+    normal_liver_max_gy: DoseLimitGy | None = None
+    lung_max_gy: DoseLimitGy | None = None
+    lung_cumulative_max_gy: DoseLimitGy | None = None
     residual_fraction: Fraction = 0.0
 
     @field_validator("residual_fraction")
     @classmethod
     def _not_all_left(cls, value: float) -> float:
-        if value >= 1.0:
-            raise ValueError("expected a fraction < 1: a residual of 1 means nothing is injected")
+        if value >= pl.RESIDUAL_FRACTION_MAX:
+            raise ValueError(
+                f"expected a fraction below {pl.RESIDUAL_FRACTION_MAX:g} (residuals are a few "
+                "percent; the planned activity is divided by 1 - residual, so it would more "
+                "than double)"
+            )
         return value
 
 
@@ -186,7 +223,7 @@ class Schedule(_Model):
     """Treatment time and, optionally, a vial activity with its calibration time."""
 
     treatment: AwareDatetime
-    vial_activity_gbq: PositiveFloat | None = None
+    vial_activity_gbq: VialGbq | None = None
     vial_calibration: AwareDatetime | None = None
 
     @model_validator(mode="after")
@@ -209,10 +246,12 @@ def _resolve(value: Path, info: ValidationInfo) -> Path:
 class Structures(_Model):
     """Which segmentation structure plays which role."""
 
-    liver: Annotated[str, Field(min_length=1)]
-    lungs: str | None = None
-    tumours: tuple[str, ...] = ()
-    territories: dict[str, str] = Field(default_factory=dict)
+    liver: Name
+    lungs: Name | None = None
+    tumours: Annotated[tuple[Name, ...], Field(max_length=pl.TUMOURS_PER_TERRITORY_MAX)] = ()
+    territories: Annotated[dict[Name, Name], Field(max_length=pl.TERRITORIES_MAX)] = Field(
+        default_factory=dict
+    )
 
 
 class Images(_Model):
@@ -230,7 +269,7 @@ class Images(_Model):
     spect: Path
     segmentation: Path
     structures: Structures
-    labels: dict[int, str] = Field(default_factory=dict)
+    labels: Annotated[dict[int, Name], Field(max_length=255)] = Field(default_factory=dict)
     post_treatment: Path | None = None
     post_ct: Path | None = None
     post_segmentation: Path | None = None
@@ -251,10 +290,19 @@ class Treatment(_Model):
     """
 
     injection: AwareDatetime
-    vial_activity_gbq: PositiveFloat
+    vial_activity_gbq: VialGbq
     vial_measured: AwareDatetime
     residual_activity_gbq: NonNegativeFloat = 0.0
     residual_measured: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _residual_below_vial(self) -> Self:
+        if self.residual_activity_gbq > self.vial_activity_gbq:
+            raise ValueError(
+                f"treatment.residual_activity_gbq {self.residual_activity_gbq:g} GBq is more "
+                f"than the vial assay {self.vial_activity_gbq:g} GBq; check the assays"
+            )
+        return self
 
 
 class Case(_Model):
@@ -266,12 +314,21 @@ class Case(_Model):
     method: Method
     lung: Lung
     liver: Liver = Liver()
-    territories: Annotated[tuple[Territory, ...], Field(min_length=1)]
+    territories: Annotated[
+        tuple[Territory, ...], Field(min_length=1, max_length=pl.TERRITORIES_MAX)
+    ]
     prescription: Prescription = Prescription()
     schedule: Schedule | None = None
     images: Images | None = None
     treatment: Treatment | None = None
     clinical: ClinicalFindings | None = None
+
+    @field_validator("opensirt_case", mode="before")
+    @classmethod
+    def _integer_version(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("expected the integer 1, not a boolean")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -279,6 +336,7 @@ class Case(_Model):
         _check_typed(self)
         _check_volumes(self)
         _check_method(self)
+        _check_vials_and_times(self)
         return self
 
     def tumour_names(self) -> tuple[str, ...]:
@@ -374,3 +432,39 @@ def _check_method(case: Case) -> None:
                     f"images.structures.territories names {name!r}, which is not a territory "
                     f"name; expected one of {sorted(known)}"
                 )
+
+
+def _check_vials_and_times(case: Case) -> None:
+    """Vial activities within a vial of the device; calibration and assays near the
+    treatment, in order (reasoning in :mod:`opensirt.planning.plausibility`)."""
+    device = get_device(case.device)
+    sched = case.schedule
+    if sched is not None and sched.vial_activity_gbq is not None:
+        pl.check_vial("schedule.vial_activity_gbq", sched.vial_activity_gbq, device)
+    if sched is not None and sched.vial_calibration is not None:
+        pl.check_interval(
+            "schedule.vial_calibration",
+            sched.vial_calibration,
+            "schedule.treatment",
+            sched.treatment,
+            device,
+            before_half_lives=pl.CALIBRATION_AFTER_TREATMENT_HALF_LIVES,
+        )
+    record = case.treatment
+    if record is not None:
+        pl.check_vial("treatment.vial_activity_gbq", record.vial_activity_gbq, device, assay=True)
+        pl.check_interval(
+            "treatment.vial_measured",
+            record.vial_measured,
+            "treatment.injection",
+            record.injection,
+            device,
+        )
+        if record.residual_measured is not None:
+            pl.check_interval(
+                "treatment.injection",
+                record.injection,
+                "treatment.residual_measured",
+                record.residual_measured,
+                device,
+            )

@@ -196,6 +196,11 @@ def delivered_activity(
         dev.nuclide,
         half_life_h=dev.half_life_h,
     )
+    if not pre > 0.0:
+        raise InputError(
+            f"the vial assay of {pre_activity_gbq:g} GBq at {pre_measured.isoformat()} decays to "
+            f"nothing by the injection at {injection.isoformat()}; check the dates"
+        )
     if residual > pre:
         raise InputError(
             f"residual activity {residual:.4g} GBq at injection exceeds the activity before "

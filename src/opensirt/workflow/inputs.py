@@ -8,6 +8,8 @@ file and the fix.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,12 +76,37 @@ def _images(case: Case) -> Images:
     return case.images
 
 
+#: System folders that hold no images (reading them may never end).
+_SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
+
+
 def _exists(path: Path, key: str) -> Path:
+    """``path`` if it is an image file or a folder of regular files; checked before any
+    reading, so that a FIFO, a device or a system folder is refused at once."""
     if not path.exists():
         raise InputError(
             f"images.{key} is {path}, which does not exist; give a DICOM series folder or file "
             "(or a NIfTI file), relative to the case file"
         )
+    resolved = path.resolve()
+    if any(resolved == top or top in resolved.parents for top in _SYSTEM_FOLDERS):
+        raise InputError(
+            f"images.{key} is {path}, a system folder ({resolved}), expected a DICOM series "
+            "folder or file (or a NIfTI file)"
+        )
+    files = [path]
+    if path.is_dir():
+        files = [Path(root) / name for root, _, names in os.walk(path) for name in names]
+    for file in files:
+        try:
+            mode = os.stat(file).st_mode
+        except OSError:
+            continue  # the reader skips a file it cannot read, with a warning
+        if not stat.S_ISREG(mode):
+            raise InputError(
+                f"images.{key}: {file} is not a regular file (a FIFO, device or socket); "
+                "expected DICOM or NIfTI files only. Fix: remove it or copy the images"
+            )
     return path
 
 

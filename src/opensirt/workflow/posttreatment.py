@@ -44,7 +44,6 @@ from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.posttreatment_image import (
     CountsInVois,
     PostTreatmentImage,
-    check_delivered_plausible,
     check_image_against_assay,
     classify_post_treatment_image,
     counts_in_vois,
@@ -264,7 +263,6 @@ def verify_case(
     device = get_device(case.device)
     assert case.treatment is not None
     vial_gbq = case.treatment.vial_activity_gbq
-    check_delivered_plausible(delivered.delivered_gbq, device, vial_gbq)
     progress("reading the post-treatment image, its CT and the structures")
     images = load_images(case, post_treatment=True)
     image_check = classify_post_treatment_image(images.emission, device, images.sources["emission"])

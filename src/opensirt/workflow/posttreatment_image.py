@@ -35,8 +35,8 @@ image of another nuclide is refused, an unlabelled one warned about.
 Assays against the image: an image with its own calibration (PET in Bq/mL) whose total in
 the liver and lungs disagrees with the assay-based delivered activity by more than a factor
 :data:`ASSAY_IMAGE_WARN_FACTOR` is warned about; beyond :data:`ASSAY_IMAGE_REFUSE_FACTOR` the
-verification is refused. And a delivered activity far above any vial of the device is refused
-before any image is read (a unit error, such as mCi written as GBq).
+verification is refused. (A vial assay far above any vial of the device, such as mCi written
+as GBq, is already refused when the case file is read: :mod:`opensirt.planning.plausibility`.)
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ import numpy as np
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.imaging.dicom_meta import MetaKey
-from opensirt.physics.devices import Device, DeviceName
+from opensirt.physics.devices import Device
 from opensirt.physics.nuclides import NuclideName
 from opensirt.workflow.voxel import DoseGrid
 
@@ -61,7 +61,6 @@ __all__ = [
     "CountsInVois",
     "PostTreatmentImage",
     "PostTreatmentModality",
-    "check_delivered_plausible",
     "check_image_against_assay",
     "classify_post_treatment_image",
     "counts_in_vois",
@@ -75,13 +74,6 @@ ASSAY_IMAGE_WARN_FACTOR = 1.3
 #: Beyond this factor the assays and the image cannot both be right (a unit or time error):
 #: the verification is refused.
 ASSAY_IMAGE_REFUSE_FACTOR = 5.0
-#: A delivered activity above this multiple of the device's largest vial is refused. The
-#: margin allows a vial used before its calibration time (SIR-Spheres up to 24 h before:
-#: x 1.3) and two vials in one session.
-VIAL_MARGIN = 2.0
-#: QuiremSpheres are prepared per patient, 6-12 GBq a dose (Reinders et al. 2019, Cardiovasc
-#: Intervent Radiol 42:1240, doi:10.1007/s00270-019-02284-9, table 4).
-_PREPARED_MAX_GBQ = {DeviceName.QUIREMSPHERES: 12.0}
 _GBQ_PER_MCI = 0.037  # 1 mCi = 37 MBq (definition of the curie, 3.7e10 Bq)
 
 
@@ -284,24 +276,6 @@ def _unit_hint(assay_gbq: float, image_gbq: float | None, vial_gbq: float) -> st
             f"{vial_gbq * _GBQ_PER_MCI:.4g} GBq (1 mCi = 37 MBq)"
         )
     return "; check the units (GBq) and times of the vial and residual assays"
-
-
-def check_delivered_plausible(delivered_gbq: float, device: Device, vial_gbq: float) -> None:
-    """Refuse a delivered activity far above any vial of ``device`` (see the module notes).
-
-    Raises
-    ------
-    InputError
-        Naming the delivered activity, the vial assay and the largest vial.
-    """
-    largest = max(device.vial_activities_gbq, default=_PREPARED_MAX_GBQ.get(device.name, 0.0))
-    if largest <= 0 or delivered_gbq <= VIAL_MARGIN * largest:
-        return
-    raise InputError(
-        f"the delivered activity is {delivered_gbq:.4g} GBq (from treatment.vial_activity_gbq "
-        f"{vial_gbq:g} GBq), more than {VIAL_MARGIN:g} x the largest {device.label} dose "
-        f"({largest:g} GBq)" + _unit_hint(delivered_gbq, None, vial_gbq)
-    )
 
 
 def check_image_against_assay(

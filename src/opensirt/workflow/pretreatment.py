@@ -27,7 +27,7 @@ from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.physics.devices import get_device
-from opensirt.planning import PlanResult, plan_case
+from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
@@ -231,7 +231,11 @@ def _image_case(
         }
         for t in measures.territories
     ]
-    return Case.model_validate(data)
+    return parse_case(
+        data,
+        source="images.structures (the volumes, lung shunt and T/N measured from the images)",
+        measured=True,
+    )
 
 
 def _differs(given: float, measured: float) -> bool:
