@@ -188,7 +188,7 @@ def _check_decoder(ds: Dataset, ts: UID, source: str) -> None:
         )
 
 
-def _check_native_length(ds: Dataset, ts: UID, source: str, frame_bytes: int, frames: int) -> None:
+def _check_native_length(ds: Dataset, ts: UID, source: str, frame_bits: int, frames: int) -> None:
     if ds["PixelData"].is_undefined_length:
         raise ImageReadError(
             f"{source}: the pixel data is encapsulated (compressed) but the transfer syntax "
@@ -197,10 +197,11 @@ def _check_native_length(ds: Dataset, ts: UID, source: str, frame_bytes: int, fr
     if ts.is_deflated:
         return
     length = len(ds.PixelData)
-    expected = frame_bytes * frames
+    expected = (frame_bits * frames + 7) // 8  # 1-bit frames are packed without padding
     if expected <= length <= expected + 1:  # one byte of even-length padding
         return
-    held = length / frame_bytes if frame_bytes else 0.0
+    frame_bytes = frame_bits / 8
+    held = length / frame_bytes
     if length < expected:
         raise ImageReadError(
             f"{source}: the pixel data holds {length} bytes but Rows x Columns x "
@@ -257,8 +258,7 @@ def decode_pixels(ds: Dataset, source: str) -> npt.NDArray[Any]:
     if ts.is_compressed:
         _check_decoder(ds, ts, source)
     else:
-        frame_bytes = (rows * columns * bits + 7) // 8 if bits == 1 else rows * columns * bits // 8
-        _check_native_length(ds, ts, source, frame_bytes, frames)
+        _check_native_length(ds, ts, source, rows * columns * bits, frames)
     try:
         pixels = np.asarray(ds.pixel_array)
     except Exception as exc:  # decoder plugins raise many types on corrupt data

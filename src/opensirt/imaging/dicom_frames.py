@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from opensirt.errors import ImageReadError
 from opensirt.imaging.dicom_file import decode_pixels, header_int
@@ -104,7 +105,14 @@ def _geometry(
         )
     spacing = None
     if slice_mm not in (None, ""):
-        spacing = abs(float(finite_values([slice_mm], 1, "slice spacing", source)[0])) or None
+        spacing = (
+            abs(
+                float(
+                    finite_values([slice_mm], 1, "SpacingBetweenSlices/SliceThickness", source)[0]
+                )
+            )
+            or None
+        )
     return PlaneGeometry(
         orientation=tuple(float(v) for v in cosines),
         pixel_spacing_mm=(float(spacing_mm[1]), float(spacing_mm[0])),
@@ -161,7 +169,7 @@ def _frame_vector(ds: Dataset, keyword: str, n: int, source: str) -> npt.NDArray
     if value in (None, ""):
         return np.arange(1, n + 1) if keyword == "SliceVector" else np.ones(n, dtype=np.int64)
     values = finite_values(
-        value if isinstance(value, list | tuple) else [value], n, keyword, source
+        value if isinstance(value, MultiValue | list) else [value], n, keyword, source
     )
     if not np.array_equal(values, np.rint(values)):
         raise ImageReadError(f"{source}: {keyword} holds non-integer values")
