@@ -40,6 +40,7 @@ from opensirt.errors import ImageReadError, OpenSIRTError
 __all__ = [
     "MAX_PIXEL_BYTES",
     "NotDicomError",
+    "as_read_error",
     "decode_pixels",
     "header_int",
     "read_dataset",
@@ -139,7 +140,26 @@ def read_dataset(path: str | os.PathLike[str], *, header_only: bool = False) -> 
         raise ImageReadError(
             f"{source}: a corrupt or truncated DICOM file ({_reason(exc)}); export it again"
         ) from exc
+    with as_read_error(source, "a DICOM file: a header value cannot be decoded"):
+        for _element in ds.iterall():  # pydicom converts values lazily: convert them now
+            pass
     return ds
+
+
+@contextmanager
+def as_read_error(source: str, what: str) -> Iterator[None]:
+    """Turn any exception but an :class:`OpenSIRTError` raised inside into an
+    :class:`ImageReadError` naming ``source``: the boundary of every reader, since pydicom,
+    numpy and highdicom raise many types on corrupt input."""
+    try:
+        yield
+    except OpenSIRTError:
+        raise
+    except Exception as exc:
+        raise ImageReadError(
+            f"{source}: cannot be read as {what} ({_reason(exc)}); the file is corrupt: "
+            "export it again"
+        ) from exc
 
 
 def header_int(ds: Dataset, keyword: str, source: str, *, default: int | None = None) -> int:

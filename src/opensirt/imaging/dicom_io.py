@@ -33,7 +33,7 @@ import numpy.typing as npt
 from pydicom.dataset import Dataset
 
 from opensirt.errors import ImageReadError, OpenSIRTError
-from opensirt.imaging.dicom_file import read_dataset, recording_warnings
+from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_warnings
 from opensirt.imaging.dicom_frames import Plane, PlaneGeometry, planes_of
 from opensirt.imaging.dicom_meta import MetaKey, series_metadata, volume_units
 from opensirt.imaging.volume import Volume
@@ -139,8 +139,7 @@ def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
                 raise
             skipped += 1
             continue
-        uid = str(ds.get("SeriesInstanceUID", ""))
-        groups.setdefault(uid, []).append((file, ds))
+        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
     if skipped:
         warnings.warn(
             f"{path}: skipped {skipped} file(s) that are not DICOM or not readable", stacklevel=2
@@ -256,15 +255,8 @@ def _file_planes(
     file: Path, energy_window: int | None
 ) -> tuple[Dataset, list[Plane], PlaneGeometry]:
     ds = read_dataset(file)
-    try:
+    with as_read_error(str(file), "an image"):
         planes, geometry = planes_of(ds, str(file), energy_window=energy_window)
-    except OpenSIRTError:
-        raise
-    except Exception as exc:  # a header value pydicom cannot convert, a corrupt sequence
-        raise ImageReadError(
-            f"{file}: cannot be read as an image ({type(exc).__name__}: {exc}); the header "
-            "is corrupt: export the series again"
-        ) from exc
     return ds, planes, geometry
 
 
@@ -287,15 +279,8 @@ def _read_files(
     if geometry is None or first is None:
         raise ImageReadError("no image file given")
     source = str(Path(paths[0]).parent if len(paths) > 1 else paths[0])
-    try:
+    with as_read_error(source, "an image volume"):  # header values of the first file
         return _stack(planes, geometry, first, source, tolerance)
-    except OpenSIRTError:
-        raise
-    except Exception as exc:  # header values of the first file (times, doses) not parsable
-        raise ImageReadError(
-            f"{source}: cannot be read as an image ({type(exc).__name__}: {exc}); the header "
-            "is corrupt: export the series again"
-        ) from exc
 
 
 def _slice_grid(

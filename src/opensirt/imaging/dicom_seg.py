@@ -21,7 +21,13 @@ from pydicom.sr.codedict import codes
 
 from opensirt.errors import GeometryError, ImageReadError, OpenSIRTError
 from opensirt.imaging.dicom_common import MANUFACTURER, SOFTWARE_VERSION, DicomContext
-from opensirt.imaging.dicom_file import decode_pixels, header_int, read_dataset, recording_warnings
+from opensirt.imaging.dicom_file import (
+    as_read_error,
+    decode_pixels,
+    header_int,
+    read_dataset,
+    recording_warnings,
+)
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 
@@ -134,7 +140,7 @@ def read_dicom_seg(path: str | os.PathLike[str], reference: Volume) -> Segmentat
     """
     source = str(path)
     messages: list[str] = []
-    with recording_warnings(messages):
+    with recording_warnings(messages), as_read_error(source, "a DICOM SEG"):
         masks, fractional = _segments(source, reference)
     if fractional:
         return Segmentation.from_fractions(

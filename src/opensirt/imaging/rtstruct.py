@@ -32,9 +32,9 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import RTStructureSetStorage
 
-from opensirt.errors import GeometryError, ImageReadError, OpenSIRTError
+from opensirt.errors import GeometryError, ImageReadError
 from opensirt.imaging.dicom_common import DicomContext, dicom_date, dicom_time, new_dataset
-from opensirt.imaging.dicom_file import read_dataset, recording_warnings
+from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_warnings
 from opensirt.imaging.segmentation import Segmentation, missing_structure_error
 from opensirt.imaging.volume import Volume
 
@@ -198,15 +198,8 @@ def read_rtstruct(
     """
     source = str(path)
     messages: list[str] = []
-    with recording_warnings(messages):
-        try:
-            structures = _read_structures(source, reference, names)
-        except OpenSIRTError:
-            raise
-        except Exception as exc:  # a corrupt header value pydicom cannot convert
-            raise ImageReadError(
-                f"{source}: cannot be read as an RT Structure Set ({type(exc).__name__}: {exc})"
-            ) from exc
+    with recording_warnings(messages), as_read_error(source, "an RT Structure Set"):
+        structures = _read_structures(source, reference, names)
     return Segmentation(reference, structures, source=source, warnings=tuple(messages))
 
 
