@@ -122,3 +122,56 @@ def test_compressed_transfer_syntaxes_decode(name: str, tmp_path: Path) -> None:
     _, values = _expected_values(path)
     assert volume.origin_mm == pytest.approx((-10.0, 20.0, 30.0))
     np.testing.assert_allclose(volume.array[0], values[0])
+
+
+def _modality(path: Path) -> str:
+    try:
+        return str(pydicom.dcmread(path, stop_before_pixels=True, force=True).get("Modality", ""))
+    except Exception:  # not DICOM: not a structure file
+        return ""
+
+
+STRUCTURE_FILES = [p for p in FILES if p.suffix == ".dcm" and _modality(p) in {"SEG", "RTSTRUCT"}]
+
+
+@pytest.mark.parametrize("path", STRUCTURE_FILES, ids=lambda p: p.name)
+def test_corpus_structures_are_read_or_refused_clearly(path: Path) -> None:
+    """SEGs on their own grid give highdicom's voxels; RTSTRUCTs (whose CT is not bundled)
+    read or are refused by name."""
+    import highdicom as hd
+
+    from opensirt.imaging import Segmentation
+    from opensirt.imaging.dicom_seg import _volume_from_hd
+
+    dummy = Volume(np.zeros((3, 4, 4)), spacing_mm=(1.0, 1.0, 1.0))
+    try:
+        source = hd.seg.segread(path)
+        frame = str(source.FrameOfReferenceUID)
+        truths = {
+            str(source.get_segment_description(n).segment_label): _volume_from_hd(
+                source.get_volume(segment_numbers=[n]), frame
+            )
+            for n in source.segment_numbers
+        }
+    except Exception:  # highdicom cannot read it (an RTSTRUCT, a big-endian or cut SEG)
+        truths = {}
+    for label, truth in truths.items() or [("", dummy)]:
+        try:
+            read = _read_structures(path, truth.with_array(np.zeros(truth.shape)))
+        except OpenSIRTError as exc:
+            refusal: str | None = str(exc)
+        else:
+            refusal = None
+            assert isinstance(read, Segmentation)
+            if label:
+                expected_ml = np.count_nonzero(truth.array) * truth.voxel_volume_ml
+                assert read.volume_ml(label) == pytest.approx(expected_ml)
+        assert refusal is None or path.name in refusal, refusal
+
+
+def _read_structures(path: Path, reference: Volume) -> object:
+    from opensirt.imaging import read_dicom_seg, read_rtstruct
+
+    if _modality(path) == "RTSTRUCT":
+        return read_rtstruct(path, reference)
+    return read_dicom_seg(path, reference)
