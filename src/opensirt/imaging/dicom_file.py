@@ -140,10 +140,7 @@ def read_dataset(path: str | os.PathLike[str], *, header_only: bool = False) -> 
         raise ImageReadError(
             f"{source}: a corrupt or truncated DICOM file ({_reason(exc)}); export it again"
         ) from exc
-    with as_read_error(source, "a DICOM file: a header value cannot be decoded"):
-        for _element in ds.iterall():  # pydicom converts values lazily: convert them now
-            pass
-    return ds
+    return ds  # pydicom converts values lazily: each reader has an as_read_error boundary
 
 
 @contextmanager

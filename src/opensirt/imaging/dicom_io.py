@@ -128,18 +128,23 @@ def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
     In a folder, files that are not DICOM, or whose header cannot be read, are skipped with a
     warning; a single file that cannot be read raises :class:`ImageReadError` with the reason.
     """
-    groups: dict[str, list[tuple[Path, Dataset]]] = {}
+    groups: dict[str, list[tuple[Path, str, str]]] = {}
     skipped = 0
     single = Path(path).is_file()
     for file in _dicom_files(Path(path)):
         try:
-            ds = read_dataset(file, header_only=True)
+            with as_read_error(str(file), "a DICOM file"):
+                ds = read_dataset(file, header_only=True)
+                uid, modality, description = (
+                    str(ds.get(k, ""))
+                    for k in ("SeriesInstanceUID", "Modality", "SeriesDescription")
+                )
         except OpenSIRTError:
             if single:
                 raise
             skipped += 1
             continue
-        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
+        groups.setdefault(uid, []).append((file, modality, description))
     if skipped:
         warnings.warn(
             f"{path}: skipped {skipped} file(s) that are not DICOM or not readable", stacklevel=2
@@ -147,9 +152,9 @@ def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
     return [
         SeriesInfo(
             series_instance_uid=uid,
-            modality=str(items[0][1].get("Modality", "")),
-            description=str(items[0][1].get("SeriesDescription", "")),
-            paths=tuple(p for p, _ in items),
+            modality=items[0][1],
+            description=items[0][2],
+            paths=tuple(p for p, _, _ in items),
         )
         for uid, items in groups.items()
     ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import Volume
-from opensirt.imaging.dicom_file import read_dataset
+from opensirt.imaging.dicom_file import as_read_error, read_dataset
 from opensirt.imaging.dicom_io import read_image
 from opensirt.imaging.dicom_seg import read_dicom_seg
 from opensirt.imaging.nifti_io import read_nifti_labels
@@ -98,7 +98,8 @@ def read_segmentation(
             )
         return read_nifti_labels(path, labels, reference)
     try:
-        modality = str(read_dataset(path, header_only=True).get("Modality", ""))
+        with as_read_error(str(path), "a DICOM file"):
+            modality = str(read_dataset(path, header_only=True).get("Modality", ""))
     except ImageReadError as exc:
         raise ImageReadError(f"{exc}; give an RTSTRUCT or SEG file, or a NIfTI label map") from exc
     if modality == "RTSTRUCT":
