@@ -126,7 +126,10 @@ def test_compressed_transfer_syntaxes_decode(name: str, tmp_path: Path) -> None:
 
 def _modality(path: Path) -> str:
     try:
-        return str(pydicom.dcmread(path, stop_before_pixels=True, force=True).get("Modality", ""))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+        return str(ds.get("Modality", ""))
     except Exception:  # not DICOM: not a structure file
         return ""
 
