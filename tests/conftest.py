@@ -33,21 +33,34 @@ def plan_json_keys() -> frozenset[str]:
     return PLAN_JSON_KEYS
 
 
+def require_tool(name: str, package: str) -> str:
+    """The path of an external program that a test needs.
+
+    Skips when the program is missing, unless ``OPENSIRT_REQUIRE_TOOLS`` is set (CI sets it
+    after installing them), in which case a missing program fails the test: in CI a test
+    that needs a tool never skips silently.
+    """
+    exe = shutil.which(name)
+    if exe is None:
+        if os.environ.get("OPENSIRT_REQUIRE_TOOLS"):
+            pytest.fail(f"{name} ({package}) is required (OPENSIRT_REQUIRE_TOOLS set) but missing")
+        pytest.skip(f"{name} ({package}) not installed")
+    return exe
+
+
 @pytest.fixture
 def dciodvfy() -> Callable[[Path], str]:
-    """Run dciodvfy (Debian's dicom3tools) on a file; returns its report.
-
-    Skips when the tool is missing, unless ``OPENSIRT_REQUIRE_DCIODVFY`` is set (CI sets it),
-    in which case a missing tool fails the test.
-    """
-    exe = shutil.which("dciodvfy")
-    if exe is None:
-        if os.environ.get("OPENSIRT_REQUIRE_DCIODVFY"):
-            pytest.fail("dciodvfy is required (OPENSIRT_REQUIRE_DCIODVFY is set) but missing")
-        pytest.skip("dciodvfy (dicom3tools) not installed")
+    """Run dciodvfy (Debian's dicom3tools) on a file; returns its report."""
+    exe = require_tool("dciodvfy", "dicom3tools")
 
     def run(path: Path) -> str:
         result = subprocess.run([exe, str(path)], capture_output=True, text=True, check=False)
         return result.stdout + result.stderr
 
     return run
+
+
+@pytest.fixture
+def pdftoppm() -> str:
+    """The path of poppler's ``pdftoppm``, which renders PDF pages to PNG."""
+    return require_tool("pdftoppm", "poppler-utils")

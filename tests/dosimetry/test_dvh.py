@@ -81,3 +81,40 @@ def test_bad_structures_are_refused() -> None:
         dose_volume_histogram(np.ones(3), np.ones(4), 1.0)
     with pytest.raises(InputError, match="percent is 120"):
         dose_volume_histogram(np.ones(3), np.ones(3), 1.0).d_percent_gy(120)
+
+
+def test_dust_weights_are_dropped() -> None:
+    # round-off occupancies (1e-15) from grid arithmetic change neither the volume, the mean,
+    # the extremes nor any D_x
+    doses = np.array([10.0, 20.0, 30.0, 40.0, 1000.0, 0.0])
+    clean = dose_volume_histogram(doses[:4], np.ones(4), 1.0)
+    dusty = dose_volume_histogram(doses, np.array([1, 1, 1, 1, 1e-15, 3e-7]), 1.0)
+    assert dusty.volume_ml == clean.volume_ml
+    assert dusty.mean_gy == clean.mean_gy
+    assert (dusty.min_gy, dusty.max_gy) == (10.0, 40.0)
+    for x in (0.0, 2.0, 50.0, 98.0, 100.0):
+        assert dusty.d_percent_gy(x) == clean.d_percent_gy(x)
+    with pytest.raises(InputError, match=r"structure 'dust' is empty \(no voxel with occupancy"):
+        dose_volume_histogram(doses, np.full(6, 1e-9), 1.0, name="dust")
+
+
+def test_barely_touched_voxels_do_not_set_min_max_or_d2() -> None:
+    # 100 voxels fully inside at 10..19.9 Gy; the contour grazes a 500 Gy voxel (1 %) and a
+    # 0 Gy voxel (2 %): min and max are those of the voxels at least half inside, and the
+    # near-extremes move by the partial volumes only, not to 0 or 500 Gy
+    doses = np.concatenate([10.0 + 0.1 * np.arange(100), [500.0, 0.0]])
+    weights = np.concatenate([np.ones(100), [0.01, 0.02]])
+    h = dose_volume_histogram(doses, weights, 1.0)
+    assert (h.min_gy, h.max_gy) == (10.0, pytest.approx(19.9))
+    assert h.volume_ml == pytest.approx(100.03)
+    assert 19.0 < h.d_percent_gy(2.0) < 19.9
+    assert 10.0 < h.d_percent_gy(98.0) < 11.0
+    # the barely-touched voxels still hold their share of the volume at their dose
+    assert h.v_ml(500.0) == pytest.approx(0.01)
+    assert h.v_fraction(0.0) == 1.0
+
+
+def test_structure_smaller_than_half_a_voxel_uses_its_most_occupied_voxels() -> None:
+    h = dose_volume_histogram(np.array([5.0, 7.0, 9.0]), np.array([0.2, 0.3, 0.3]), 1.0)
+    assert (h.min_gy, h.max_gy) == (7.0, 9.0)
+    assert h.volume_ml == pytest.approx(0.8)

@@ -83,12 +83,12 @@ def test_unknown_top_level_key(case_dict: MakeCase) -> None:
 
 def test_missing_and_wrong_type(case_dict: MakeCase) -> None:
     data = case_dict()
-    del data["liver"]["volume_ml"]
+    del data["patient"]["height_m"]
     data["patient"]["weight_kg"] = "eighty"
     with pytest.raises(CaseFileError) as info:
         parse_case(data)
     message = str(info.value)
-    assert "liver.volume_ml: required key is missing" in message
+    assert "patient.height_m: required key is missing" in message
     assert "patient.weight_kg is 'eighty'" in message
 
 

@@ -259,11 +259,9 @@ def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
-def test_pdf_pages_render(demo_dir: Path, tmp_path: Path) -> None:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm (poppler-utils) not installed")
+def test_pdf_pages_render(demo_dir: Path, tmp_path: Path, pdftoppm: str) -> None:
     subprocess.run(
-        ["pdftoppm", "-r", "20", "-png", str(demo_dir / "plan/plan.pdf"), str(tmp_path / "p")],
+        [pdftoppm, "-r", "20", "-png", str(demo_dir / "plan/plan.pdf"), str(tmp_path / "p")],
         check=True,
     )
     assert len(list(tmp_path.glob("p-*.png"))) >= 4

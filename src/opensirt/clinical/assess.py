@@ -234,7 +234,9 @@ def plan_facts(case: Case) -> PlanFacts:
     """Volumes, lung shunt and the lung dose of the planned activity of ``case``.
 
     The case is planned with :func:`opensirt.planning.plan_case` (not for method ``voxel``,
-    which is planned from images: its lung dose is then not checked).
+    which is planned from images: its lung dose is then not checked). For a case that leaves its
+    volumes to its images, ``plan_case`` raises ``InputError``: plan it from the images and
+    pass their facts as ``plan`` to :func:`assess_case`.
     """
     given = case_lung_shunt(case)
     lsf = None if given is None else given[0]
@@ -247,10 +249,15 @@ def plan_facts(case: Case) -> PlanFacts:
         lung_dose_gy=lung_gy,
         previous_lung_dose_gy=case.lung.previous_dose_gy,
         liver_volume_ml=case.liver.volume_ml,
-        treated_volume_ml=sum(t.volume_ml for t in case.territories),
-        tumour_volume_ml=sum(tu.volume_ml for t in case.territories for tu in t.tumours),
+        treated_volume_ml=_total([t.volume_ml for t in case.territories]),
+        tumour_volume_ml=_total([tu.volume_ml for t in case.territories for tu in t.tumours]),
         plan_refused=refused,
     )
+
+
+def _total(volumes_ml: list[float | None]) -> float | None:
+    """The sum of typed volumes; None when one is left to the images."""
+    return None if None in volumes_ml else sum(v for v in volumes_ml if v is not None)
 
 
 def case_thresholds(case: Case) -> EligibilityThresholds:

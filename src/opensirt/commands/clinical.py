@@ -23,8 +23,7 @@ from opensirt.commands._common import (
     progress_display,
 )
 from opensirt.planning import load_case
-from opensirt.planning.case import Method
-from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.pretreatment import PreTreatmentResult, needs_images, plan_from_images
 
 _ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a case file.
 
@@ -139,7 +138,7 @@ def assess(
     with exit_codes():
         case = load_case(case_file)
         facts = None
-        if case.method is Method.VOXEL:
+        if needs_images(case):
             with progress_display(enabled=not as_json) as step:
                 facts = _image_plan_facts(plan_from_images(case, step))
         result = assess_case(case, facts)

@@ -23,7 +23,6 @@ from opensirt.commands._common import (
 from opensirt.commands.outputs import write_plan_outputs
 from opensirt.physics.units import gbq_to_mci
 from opensirt.planning import PlanResult, load_case, plan_case
-from opensirt.planning.case import Method
 from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
 from opensirt.workflow.staging import staged_output
 
@@ -33,7 +32,7 @@ _HELP = """Plan the activity of a case file and show the doses it implies.
 Examples:
   opensirt plan examples/partition_resin.yaml
   opensirt plan examples/mird_glass.yaml --json > plan.json
-  opensirt plan demo-output/case.yaml --out my-plan   (voxel: from images)
+  opensirt plan demo-output/case.yaml --out my-plan   (a case with images: from them)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
@@ -142,7 +141,7 @@ def plan(
     pre = None
     with exit_codes():
         case = load_case(case_file)
-        if case.method is Method.VOXEL:
+        if case.images is not None:  # every method: volumes, T/N, lung shunt from the images
             with progress_display(enabled=not as_json) as step:
                 pre = plan_from_images(case, step)
             result = pre.prescribed

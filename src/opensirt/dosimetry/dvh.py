@@ -12,7 +12,17 @@ Conventions (ICRU Report 83, 2010, section 3.7, doi:10.1093/jicru/ndq002):
 * ``D_x``: the dose received by at least ``x`` % of the volume, the inverse of ``V``: the
   maximum dose ``d`` with ``V(d) >= x %``, interpolated on the same polyline. ``D_x`` for
   ``x`` below the hottest voxel's share is the maximum dose; ``D_100`` is the minimum.
-* Mean: occupancy-weighted mean; min and max over voxels with occupancy > 0.
+* Mean: occupancy-weighted mean.
+* Minimum and maximum: over the voxels at least half inside the structure (occupancy >=
+  :data:`MIN_MAX_OCCUPANCY`), the partial-voxel counterpart of the whole-voxel convention
+  (a voxel belongs to a contour when its centre does) of treatment-planning systems and
+  dicompyler-core, so that a hot or cold voxel the structure barely touches does not set them.
+  A structure that fills no voxel to half takes them over its most-occupied voxels.
+* Occupancies below :data:`OCCUPANCY_EPSILON` are round-off of grid arithmetic, not anatomy,
+  and are dropped before anything is computed.
+
+ICRU 83 recommends the near-minimum ``D_98`` and near-maximum ``D_2`` over the minimum and
+maximum, which depend on the grid; docs/dvh.md gives the definitions with examples.
 """
 
 from __future__ import annotations
@@ -29,6 +39,13 @@ from opensirt.imaging.volume import Volume
 
 #: The D_x reported by :meth:`DoseVolumeHistogram.metrics`, percent of the volume.
 STANDARD_D_PERCENTS: tuple[float, ...] = (2.0, 50.0, 70.0, 90.0, 95.0, 98.0)
+#: Occupancies below this (fraction of a voxel) are dropped as floating-point dust. Grid
+#: arithmetic leaves ~1e-15; 1e-6 of a 4.4 mm SPECT voxel is 8.6e-5 uL, far below any
+#: contour's precision, so no real partial voxel is lost.
+OCCUPANCY_EPSILON = 1e-6
+#: Voxels at least this much inside a structure count for its minimum and maximum dose; for
+#: a locally straight boundary through a voxel, its centre is inside exactly when half of it is.
+MIN_MAX_OCCUPANCY = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +67,10 @@ class DoseVolumeHistogram:
         Structure volume (sum of occupancy x voxel volume), mL.
     mean_gy : float
         Occupancy-weighted mean dose.
+    min_gy, max_gy : float
+        Lowest and highest dose of the voxels at least :data:`MIN_MAX_OCCUPANCY` inside (see
+        the module notes); ``D_x`` near 0 or 100 % can lie beyond them when a partial voxel
+        is hotter or colder.
     """
 
     name: str
@@ -57,16 +78,8 @@ class DoseVolumeHistogram:
     cumulative_fraction: npt.NDArray[np.float64]
     volume_ml: float
     mean_gy: float
-
-    @property
-    def max_gy(self) -> float:
-        """Highest voxel dose in the structure."""
-        return float(self.doses_gy[0])
-
-    @property
-    def min_gy(self) -> float:
-        """Lowest voxel dose in the structure."""
-        return float(self.doses_gy[-1])
+    min_gy: float
+    max_gy: float
 
     def d_percent_gy(self, percent: float) -> float:
         """``D_x``: the dose (Gy) received by at least ``percent`` % of the volume.
@@ -79,7 +92,7 @@ class DoseVolumeHistogram:
             raise InputError(f"percent is {percent!r}, expected a percentage in [0, 100]")
         x = percent / 100.0
         if x <= self.cumulative_fraction[0]:
-            return self.max_gy
+            return float(self.doses_gy[0])
         return float(np.interp(x, self.cumulative_fraction, self.doses_gy))
 
     def v_fraction(self, dose_gy: float) -> float:
@@ -89,9 +102,9 @@ class DoseVolumeHistogram:
         >>> h.v_fraction(20.0), h.v_fraction(25.0), h.v_fraction(41.0)
         (0.75, 0.625, 0.0)
         """
-        if dose_gy > self.max_gy:
+        if dose_gy > self.doses_gy[0]:
             return 0.0
-        if dose_gy <= self.min_gy:
+        if dose_gy <= self.doses_gy[-1]:
             return 1.0
         return float(np.interp(dose_gy, self.doses_gy[::-1], self.cumulative_fraction[::-1]))
 
@@ -152,7 +165,8 @@ def dose_volume_histogram(
     dose : Volume or array
         Dose (Gy); a Volume carries its voxel volume, an array needs ``voxel_volume_ml``.
     structure : Volume or array
-        Boolean mask or occupancy fractions in [0, 1], same shape as the dose.
+        Boolean mask or occupancy fractions in [0, 1], same shape as the dose; occupancies
+        below :data:`OCCUPANCY_EPSILON` are dropped.
     voxel_volume_ml : float, optional
         Voxel volume (mL) when ``dose`` is a plain array.
     name : str
@@ -168,12 +182,15 @@ def dose_volume_histogram(
     if voxel_volume_ml is None or not voxel_volume_ml > 0:
         raise InputError(f"voxel_volume_ml is {voxel_volume_ml!r}, expected a volume > 0 mL")
     w = _weights(structure, values.shape)
-    inside = w > 0
+    inside = w >= OCCUPANCY_EPSILON
     if not inside.any():
-        raise InputError(f"structure {name!r} is empty (no voxel with occupancy > 0)")
+        raise InputError(
+            f"structure {name!r} is empty (no voxel with occupancy >= {OCCUPANCY_EPSILON:g})"
+        )
     d, wt = values[inside], w[inside]
     if not np.all(np.isfinite(d)):
         raise InputError(f"dose has NaN or infinite values inside structure {name!r}")
+    core = d[wt >= min(MIN_MAX_OCCUPANCY, float(wt.max()))]
     order = np.argsort(-d, kind="stable")
     d, wt = d[order], wt[order]
     unique, start = np.unique(-d, return_index=True)
@@ -185,4 +202,6 @@ def dose_volume_histogram(
         cumulative_fraction=np.cumsum(summed) / total,
         volume_ml=total * voxel_volume_ml,
         mean_gy=math.fsum(d * wt) / total,
+        min_gy=float(core.min()),
+        max_gy=float(core.max()),
     )

@@ -1,8 +1,9 @@
 """OpenSIRT exports: DICOM RT Dose, NIfTI and DVH tables."""
 
 from opensirt.exports.dvh_csv import write_dvh_csv
-from opensirt.exports.rtdose import build_rtdose, read_rtdose, write_rtdose
+from opensirt.exports.rtdose import build_rtdose, write_rtdose
 from opensirt.imaging.nifti_io import ras_affine, read_nifti, write_nifti
+from opensirt.imaging.rtdose_io import read_rtdose
 
 __all__ = [
     "build_rtdose",

@@ -1,4 +1,4 @@
-"""DICOM RT Dose export (and re-import) of a dose Volume.
+"""DICOM RT Dose export of a dose Volume (read it back with :func:`read_rtdose`).
 
 Writes one multi-frame RT Dose instance (SOP Class 1.2.840.10008.5.1.4.1.1.481.2; DICOM PS3.3
 section A.18, RT Dose IOD): unsigned 32-bit pixels times Dose Grid Scaling (Gy), frames at the
@@ -25,11 +25,11 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from opensirt import __version__
-from opensirt.errors import GeometryError, ImageReadError, InputError
+from opensirt.errors import GeometryError, InputError
 from opensirt.fileio import write_atomically
+from opensirt.imaging.rtdose_io import RT_DOSE_STORAGE
 from opensirt.imaging.volume import Volume
 
-RT_DOSE_STORAGE = "1.2.840.10008.5.1.4.1.1.481.2"
 #: Dose Summation Type written when no RT Plan is named. Every standard term that fits
 #: (PLAN, BRACHY, RECORD) makes a referenced RT Plan or Treatment Record Type 1C-required
 #: (PS3.3 C.8.8.3), and a radioembolization has neither object; Dose Summation Type has
@@ -242,34 +242,3 @@ def write_rtdose(
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta = meta
     return write_atomically(path, lambda tmp: ds.save_as(tmp, enforce_file_format=True))
-
-
-def read_rtdose(path: str | os.PathLike[str]) -> Volume:
-    """Read a multi-frame RT Dose file as a dose Volume in Gy (float64)."""
-    ds = pydicom.dcmread(path)
-    if ds.get("SOPClassUID") != RT_DOSE_STORAGE:
-        raise ImageReadError(f"{path} is not an RT Dose object (SOP Class {ds.get('SOPClassUID')})")
-    units = str(ds.get("DoseUnits", "")).upper()
-    if units != "GY":
-        raise ImageReadError(f"{path} has Dose Units {units!r}, expected 'GY'")
-    frames = ds.pixel_array.reshape(int(ds.get("NumberOfFrames", 1)), ds.Rows, ds.Columns)
-    offsets = np.asarray([float(v) for v in ds.GridFrameOffsetVector])
-    steps = np.diff(offsets)
-    if offsets.size > 1 and (np.any(steps <= 0) or not np.allclose(steps, steps[0], rtol=1e-4)):
-        raise ImageReadError(f"{path}: Grid Frame Offset Vector is not evenly increasing")
-    cos = np.asarray([float(v) for v in ds.ImageOrientationPatient])
-    row, col = cos[:3], cos[3:]
-    normal = np.cross(row, col)
-    position = np.asarray([float(v) for v in ds.ImagePositionPatient])
-    if offsets.size and offsets[0] != 0.0:  # absolute offsets along the normal
-        position = position + normal * (offsets[0] - float(np.dot(position, normal)))
-    spacing_z = float(steps[0]) if offsets.size > 1 else float(ds.get("SliceThickness", 1.0))
-    return Volume(
-        array=frames.astype(np.float64) * float(ds.DoseGridScaling),
-        spacing_mm=(float(ds.PixelSpacing[1]), float(ds.PixelSpacing[0]), spacing_z),
-        origin_mm=(float(position[0]), float(position[1]), float(position[2])),
-        direction=tuple(np.column_stack([row, col, normal]).ravel()),
-        frame_of_reference_uid=str(ds.FrameOfReferenceUID),
-        units="Gy",
-        metadata={"modality": "RTDOSE", "series_instance_uid": str(ds.SeriesInstanceUID)},
-    )

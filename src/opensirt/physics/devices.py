@@ -178,6 +178,11 @@ class Device:
 
 _LEVILLAIN = "Levillain et al. 2021 doi:10.1007/s00259-020-05163-5"
 _SALEM = "Salem et al. 2022 doi:10.1007/s00259-022-05956-w"
+_HO_PERFUSED = (
+    "Weber et al. 2022 (EANM) doi:10.1007/s00259-021-05600-z, Table 4: 166Ho one-compartment "
+    "perfused-volume dose 60 Gy (segmental, lobar, bilobar; level of evidence 3), the "
+    "QuiremSpheres IFU's 60 Gy (3.781 GBq/kg) applied to the perfused volume"
+)
 _LUNG = (
     "lung 30 Gy/session, 50 Gy cumulative: Leung et al. 1995 Int J Radiat Oncol Biol Phys "
     "33:919 doi:10.1016/0360-3016(95)00039-3; Weber et al. 2022 (EANM) "
@@ -269,20 +274,21 @@ QUIREMSPHERES = Device(
     tissue_density_g_ml=1.03,
     vial_activities_gbq=(),
     calibration="activity prepared per patient, stated at the reference time on the label",
-    methods=("whole-liver", "partition", "voxel"),
+    methods=("whole-liver", "mird", "partition", "voxel"),
     limits=DoseLimits(
         lung_max_gy=30.0,
         lung_cumulative_max_gy=50.0,
         normal_liver_max_gy=None,
         normal_liver_max_compromised_gy=None,
         tumour_target_gy=None,
-        perfused_target_gy=None,
+        perfused_target_gy=60.0,
         segmentectomy_target_gy=None,
         whole_liver_target_gy=60.0,
         max_lung_shunt_fraction=None,
         sources={
             "lung_max_gy": "QuiremSpheres IFU (30 Gy estimated lung dose); " + _LUNG,
             "lung_cumulative_max_gy": _LUNG,
+            "perfused_target_gy": _HO_PERFUSED,
             "whole_liver_target_gy": "Smits et al. 2012 (HEPAR) doi:10.1016/S1470-2045(12)70334-0",
         },
     ),

@@ -211,7 +211,7 @@ def assemble_plan(
         ),
     }
     if ctx.case.method is Method.WHOLE_LIVER:
-        liver_kg = ctx.case.liver.volume_ml * ctx.kg_per_ml
+        liver_kg = ctx.liver_volume_ml * ctx.kg_per_ml
         doses["whole_liver_gy"] = whole_liver_dose_gy(
             total, liver_kg, ctx.k, residual_fraction=ctx.residual
         )

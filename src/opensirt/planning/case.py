@@ -13,6 +13,12 @@ Optional keys added to the contract here (all backwards compatible):
   normal-liver limit applies); when absent it is decided from the bilirubin in the labs.
 * ``schedule.vial_activity_gbq`` and ``schedule.vial_calibration``: a vial (or an ordered
   activity) and the time its activity is stated for, to decay it to the treatment time.
+* Volumes left to the images: in a case with ``images:`` (CT, SPECT, segmentation),
+  ``liver.volume_ml``, ``territories[].volume_ml``, ``territories[].tumours[].volume_ml``
+  and ``tn_ratio`` may be left out: they are measured from the segmentation and the SPECT
+  (a value typed anyway is compared with the measurement). Without images they are required.
+* ``method: mird`` applies to every device, QuiremSpheres included (Ho-166 single
+  compartment, 60 Gy perfused-volume default of the EANM guideline).
 * ``images.post_treatment`` (with optional ``images.post_ct``, ``images.post_segmentation``)
   and ``treatment`` (injection time, vial and residual assays): the inputs of
   ``opensirt verify``.
@@ -117,32 +123,38 @@ class Lung(_Model):
 
 
 class Liver(_Model):
-    """Whole liver, tumours included: volume (mL) and density (g/mL)."""
+    """Whole liver, tumours included: volume (mL; measured from ``images`` when absent) and
+    density (g/mL)."""
 
-    volume_ml: PositiveFloat
+    volume_ml: PositiveFloat | None = None
     density_g_ml: Annotated[float, Field(gt=0.5, lt=2.0)] = 1.03
     compromised: bool | None = None
 
 
 class Tumour(_Model):
-    """One tumour: volume (mL) and tumour-to-normal activity concentration ratio (MAA)."""
+    """One tumour: volume (mL) and tumour-to-normal activity concentration ratio (MAA); both
+    measured from ``images`` when absent."""
 
     name: Annotated[str, Field(min_length=1)]
-    volume_ml: PositiveFloat
+    volume_ml: PositiveFloat | None = None
     tn_ratio: PositiveFloat | None = None
 
 
 class Territory(_Model):
-    """A perfused territory treated in this session: volume (mL, tumours included)."""
+    """A perfused territory treated in this session: volume (mL, tumours included; measured
+    from ``images`` when absent)."""
 
     name: Annotated[str, Field(min_length=1)]
-    volume_ml: PositiveFloat
+    volume_ml: PositiveFloat | None = None
     tumours: tuple[Tumour, ...] = ()
 
     @model_validator(mode="after")
     def _tumours_fit(self) -> Self:
-        total = sum(t.volume_ml for t in self.tumours)
-        if self.tumours and total >= self.volume_ml:
+        volumes = [t.volume_ml for t in self.tumours]
+        if self.volume_ml is None or not volumes or None in volumes:
+            return self
+        total = sum(v for v in volumes if v is not None)
+        if total >= self.volume_ml:
             raise ValueError(
                 f"the tumour volumes of territory {self.name!r} add up to {total:g} mL, "
                 f"expected less than its volume_ml {self.volume_ml:g} mL (the territory "
@@ -253,7 +265,7 @@ class Case(_Model):
     device: DeviceName
     method: Method
     lung: Lung
-    liver: Liver
+    liver: Liver = Liver()
     territories: Annotated[tuple[Territory, ...], Field(min_length=1)]
     prescription: Prescription = Prescription()
     schedule: Schedule | None = None
@@ -264,6 +276,7 @@ class Case(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         _check_names(self)
+        _check_typed(self)
         _check_volumes(self)
         _check_method(self)
         return self
@@ -283,8 +296,39 @@ def _check_names(case: Case) -> None:
             raise ValueError(f"{label} name {duplicates[0]!r} is used twice; names must be unique")
 
 
+def untyped_volumes(case: Case) -> list[str]:
+    """Key paths of the volumes that the case file leaves to the images (``liver.volume_ml``,
+    ``territories[0].volume_ml``, ``territories[0].tumours[1].volume_ml`` ...)."""
+    missing = ["liver.volume_ml"] if case.liver.volume_ml is None else []
+    for i, terr in enumerate(case.territories):
+        if terr.volume_ml is None:
+            missing.append(f"territories[{i}].volume_ml")
+        missing += [
+            f"territories[{i}].tumours[{j}].volume_ml"
+            for j, tumour in enumerate(terr.tumours)
+            if tumour.volume_ml is None
+        ]
+    return missing
+
+
+def _check_typed(case: Case) -> None:
+    """Without ``images:`` every volume must be typed."""
+    missing = untyped_volumes(case)
+    if case.images is None and missing:
+        one = len(missing) == 1
+        raise ValueError(
+            f"{', '.join(missing)} {'is' if one else 'are'} missing: a case without an images: "
+            f"section must give {'it' if one else 'them'} (mL, tumours included in their "
+            "territory and in the liver); with images (ct, spect, segmentation) the volumes are "
+            "measured from the segmentation instead"
+        )
+
+
 def _check_volumes(case: Case) -> None:
-    total = sum(t.volume_ml for t in case.territories)
+    volumes = [t.volume_ml for t in case.territories]
+    if case.liver.volume_ml is None or None in volumes:
+        return
+    total = sum(v for v in volumes if v is not None)
     if total > case.liver.volume_ml * (1.0 + 1e-9):
         raise ValueError(
             f"the territory volumes add up to {total:g} mL, more than liver.volume_ml "
@@ -308,7 +352,7 @@ def _check_method(case: Case) -> None:
             "(anterior/posterior counts of lung and liver); without them the lung shunt can "
             "only come from a SPECT/CT in an images: section"
         )
-    if case.method is Method.PARTITION:
+    if case.method is Method.PARTITION and case.images is None:
         for terr in case.territories:
             if not terr.tumours:
                 raise ValueError(
@@ -319,7 +363,8 @@ def _check_method(case: Case) -> None:
             if missing:
                 raise ValueError(
                     f"method 'partition' needs tn_ratio for every tumour; tumour {missing[0]!r} "
-                    "has none (give the MAA tumour-to-normal ratio)"
+                    "has none (give the MAA tumour-to-normal ratio, or an images: section to "
+                    "measure it)"
                 )
     if case.images is not None:
         known = {t.name for t in case.territories}

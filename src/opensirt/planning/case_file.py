@@ -105,6 +105,8 @@ def _describe(error: ErrorDetails) -> str:
     if kind == "timezone_aware":
         message += " (write it as 2026-11-25T10:00:00+01:00)"
     value = error.get("input")
+    if not loc:  # a check across keys: its message names them
+        return message
     if isinstance(value, dict | list):
         return f"{path}: {message}"
     return f"{path} is {value!r}: {message}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from opensirt.errors import InputError
 from opensirt.physics.devices import Device, get_device
-from opensirt.planning.case import Case, Territory
+from opensirt.planning.case import Case, Method, Territory, untyped_volumes
 from opensirt.planning.limits import (
     AppliedLimits,
     LinearLimit,
@@ -54,15 +54,29 @@ class PlanContext:
     compartments: tuple[TerritoryCompartments | None, ...]
 
     @property
+    def liver_volume_ml(self) -> float:
+        """Whole-liver volume (mL), tumours included."""
+        return typed_ml(self.case.liver.volume_ml)
+
+    @property
+    def territory_volumes_ml(self) -> tuple[float, ...]:
+        """Volume of each territory (mL), tumours included."""
+        return tuple(typed_ml(t.volume_ml) for t in self.case.territories)
+
+    @property
+    def tumour_volume_ml(self) -> float:
+        """Total volume of the tumours of the case (mL)."""
+        return sum(typed_ml(t.volume_ml) for terr in self.case.territories for t in terr.tumours)
+
+    @property
     def perfused_masses_kg(self) -> tuple[float, ...]:
         """Mass of each territory (kg), tumours included."""
-        return tuple(t.volume_ml * self.kg_per_ml for t in self.case.territories)
+        return tuple(v * self.kg_per_ml for v in self.territory_volumes_ml)
 
     @property
     def whole_normal_mass_kg(self) -> float:
         """Non-tumoural mass of the whole liver (kg): liver minus the tumours of the case."""
-        tumours_ml = sum(t.volume_ml for terr in self.case.territories for t in terr.tumours)
-        return (self.case.liver.volume_ml - tumours_ml) * self.kg_per_ml
+        return (self.liver_volume_ml - self.tumour_volume_ml) * self.kg_per_ml
 
     @property
     def lung_gy_per_gbq(self) -> float:
@@ -92,19 +106,47 @@ def case_lung_shunt(case: Case) -> tuple[float, str] | None:
     return lsf, "planar geometric mean of lung.planar_counts"
 
 
+def typed_ml(volume_ml: float | None) -> float:
+    """A case-file volume that :func:`plan_context` has checked is typed."""
+    if volume_ml is None:
+        raise InputError("a volume of the case is not typed; plan the case from its images")
+    return volume_ml
+
+
 def _compartments(territory: Territory, density_g_ml: float) -> TerritoryCompartments | None:
     tumours = []
     for t in territory.tumours:
         if t.tn_ratio is None:
             return None
-        tumours.append((t.name, t.volume_ml, t.tn_ratio))
+        tumours.append((t.name, typed_ml(t.volume_ml), t.tn_ratio))
     return TerritoryCompartments.from_volumes(
-        territory.name, territory.volume_ml, tuple(tumours), density_g_ml
+        territory.name, typed_ml(territory.volume_ml), tuple(tumours), density_g_ml
     )
 
 
 def plan_context(case: Case) -> PlanContext:
-    """Derive the shared quantities of a case."""
+    """Derive the shared quantities of a case.
+
+    Raises
+    ------
+    InputError
+        When the case leaves a volume to its images (planned by
+        :func:`opensirt.workflow.pretreatment.plan_from_images`), or gives no lung shunt.
+    """
+    untyped = untyped_volumes(case)
+    if case.method is Method.PARTITION:
+        untyped += [
+            f"the tn_ratio of tumour {t.name!r}"
+            for terr in case.territories
+            for t in terr.tumours
+            if t.tn_ratio is None
+        ]
+    if untyped:
+        raise InputError(
+            f"{untyped[0]} is not in the case file: it is measured from the images, so plan "
+            "this case from them (opensirt plan, or opensirt.workflow.pretreatment."
+            "plan_from_images), or type it"
+        )
     device = get_device(case.device)
     given = case_lung_shunt(case)
     if given is None:

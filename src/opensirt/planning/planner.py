@@ -59,9 +59,9 @@ def _request_bsa(ctx: PlanContext) -> MethodRequest:
     steps = bsa_activity(
         height_m=case.patient.height_m,
         weight_kg=case.patient.weight_kg,
-        tumour_volume_ml=sum(t.volume_ml for terr in case.territories for t in terr.tumours),
-        liver_volume_ml=case.liver.volume_ml,
-        perfused_volume_ml=sum(t.volume_ml for t in case.territories),
+        tumour_volume_ml=ctx.tumour_volume_ml,
+        liver_volume_ml=ctx.liver_volume_ml,
+        perfused_volume_ml=sum(ctx.territory_volumes_ml),
         lung_shunt_fraction=ctx.lsf,
     )
     total = steps.activity_gbq / delivered_fraction(0.0, ctx.residual)
@@ -72,7 +72,7 @@ def _request_bsa(ctx: PlanContext) -> MethodRequest:
             f"fraction of {ctx.lsf:.1%} (SIR-Spheres IFU)",
         )
     return MethodRequest(
-        activities_gbq=_split(total, [t.volume_ml for t in case.territories]),
+        activities_gbq=_split(total, ctx.territory_volumes_ml),
         target=None,
         details={"bsa": steps.__dict__ | {"activity_to_inject_gbq": total}},
         warnings=warnings,
@@ -118,16 +118,16 @@ def _request_whole_liver(ctx: PlanContext) -> MethodRequest:
         ctx.case.prescription.whole_liver_dose_gy,
         "whole_liver_target_gy",
     )
-    liver_kg = ctx.case.liver.volume_ml * ctx.kg_per_ml
+    liver_kg = ctx.liver_volume_ml * ctx.kg_per_ml
     total = whole_liver_activity_gbq(
         target.value_gy, liver_kg, ctx.k, residual_fraction=ctx.residual
     )
     warnings: tuple[str, ...] = ()
-    treated_ml = sum(t.volume_ml for t in ctx.case.territories)
-    if treated_ml < ctx.case.liver.volume_ml * (1 - 1e-9):
+    treated_ml = sum(ctx.territory_volumes_ml)
+    if treated_ml < ctx.liver_volume_ml * (1 - 1e-9):
         warnings = (
             f"whole-liver planning assumes the whole liver is treated, but the territories "
-            f"hold {treated_ml:g} of {ctx.case.liver.volume_ml:g} mL; the perfused dose is "
+            f"hold {treated_ml:g} of {ctx.liver_volume_ml:g} mL; the perfused dose is "
             "higher than the whole-liver dose",
         )
     return MethodRequest(

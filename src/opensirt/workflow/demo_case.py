@@ -1,13 +1,13 @@
 """The case file of the synthetic patient, written next to its DICOM.
 
-The demo case is a voxel plan for SIR-Spheres of the synthetic patient's two lobes, with the
+The demo case is a voxel plan for SIR-Spheres of the synthetic patient's two lobes (volumes,
+T/N ratios and lung shunt left to the images, which measure them), with the
 treatment record of its simulated Y-90 delivery: the vial assayed one hour before the
 injection, 2 % of it left as residual, so that the delivered activity equals the phantom's.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,22 +25,14 @@ DEMO_RESIDUAL_FRACTION = 0.02
 _TERRITORY_NAMES = {"RightLobe": "right lobe", "LeftLobe": "left lobe"}
 
 
-def _volume_ml(patient: SyntheticPatient, name: str) -> float:
-    return math.floor(patient.structures.volume_ml(name) * 10.0) / 10.0
-
-
 def _territories(patient: SyntheticPatient) -> list[dict[str, Any]]:
+    """Territories and their tumours by name: the volumes and T/N come from the images."""
     out = []
     for structure in patient.territories:
-        tumours = [
-            {"name": t.name, "volume_ml": _volume_ml(patient, t.name)}
-            for t in patient.tumours
-            if t.territory == structure
-        ]
+        tumours = [{"name": t.name} for t in patient.tumours if t.territory == structure]
         out.append(
             {
                 "name": _TERRITORY_NAMES.get(structure, structure),
-                "volume_ml": _volume_ml(patient, structure),
                 **({"tumours": tumours} if tumours else {}),
             }
         )
@@ -72,7 +64,6 @@ def demo_case(
 ) -> dict[str, Any]:
     """The case-file mapping of the synthetic patient (image paths relative to ``case_dir``)."""
     territories = _territories(patient)
-    liver_ml = max(_volume_ml(patient, "Liver"), sum(t["volume_ml"] for t in territories))
     largest = max(patient.tumours, key=lambda t: t.diameter_mm)
 
     def rel(path: Path) -> str:
@@ -107,7 +98,7 @@ def demo_case(
         "device": SIR_SPHERES.name.value,
         "method": "voxel",
         "lung": {"previous_dose_gy": 0.0},
-        "liver": {"volume_ml": liver_ml, "density_g_ml": 1.03},
+        "liver": {"density_g_ml": 1.03},
         "territories": territories,
         "prescription": {"tumour_dose_gy": 120.0, "residual_fraction": DEMO_RESIDUAL_FRACTION},
         "schedule": {"treatment": patient.pet.radiopharmaceutical.administration_datetime},
@@ -132,7 +123,8 @@ def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: P
     data = demo_case(patient, paths, path.parent)
     header = (
         "# OpenSIRT case file of the synthetic demo patient (written by `opensirt demo`).\n"
-        "# Voxel planning from the MAA SPECT/CT, and the treatment record of the simulated\n"
+        "# Voxel planning from the MAA SPECT/CT (volumes, T/N and lung shunt measured from\n"
+        "# the images, not typed), and the treatment record of the simulated\n"
         "# Y-90 delivery for `opensirt verify`.\n"
     )
     path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

@@ -28,7 +28,7 @@ from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, plan_case
-from opensirt.planning.case import Case, Method
+from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
 from opensirt.workflow.inputs import CaseImages, load_images
@@ -51,8 +51,25 @@ from opensirt.workflow.voxel import (
 
 Progress = Callable[[str], None]
 
-#: Relative difference between a case-file volume and the segmented one that gives a warning.
-VOLUME_TOLERANCE = 0.05
+#: Relative difference between a value typed in the case file (a volume, a T/N ratio, the lung
+#: shunt) and the one measured from the images beyond which a warning names it.
+TYPED_VALUE_TOLERANCE = 0.05
+
+
+def needs_images(case: Case) -> bool:
+    """Whether planning ``case`` needs what only its images give: method voxel, a volume or
+    (for partition) a T/N ratio not typed, or no lung shunt in the case file."""
+    if case.images is None:
+        return False
+    no_tn = case.method is Method.PARTITION and any(
+        t.tn_ratio is None for terr in case.territories for t in terr.tumours
+    )
+    return (
+        case.method is Method.VOXEL
+        or no_tn
+        or bool(untyped_volumes(case))
+        or case_lung_shunt(case) is None
+    )
 
 
 def _quiet(_: str) -> None:
@@ -217,21 +234,54 @@ def _image_case(
     return Case.model_validate(data)
 
 
-def _volume_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
+def _differs(given: float, measured: float) -> bool:
+    return abs(given - measured) > TYPED_VALUE_TOLERANCE * abs(measured)
+
+
+def typed_value_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
+    """Values typed in the case file that the images also measure, compared.
+
+    Volumes and T/N ratios beyond :data:`TYPED_VALUE_TOLERANCE` of the measurement are
+    named; the plan uses the measured ones. A lung shunt typed in the case file
+    (``lung.shunt_fraction`` or ``lung.planar_counts``) is compared with the SPECT/CT's
+    and is the one used (a deliberate choice, e.g. the conservative planar value).
+    """
     out = []
-    pairs = [("liver.volume_ml", case.liver.volume_ml, measures.liver_volume_ml)]
-    measured = {t.name: t.volume_ml for t in measures.territories}
-    pairs += [
-        (f"territory {t.name!r} volume_ml", t.volume_ml, measured[t.name])
-        for t in case.territories
-        if t.name in measured
-    ]
-    for label, given, seen in pairs:
-        if abs(given - seen) > VOLUME_TOLERANCE * seen:
+    m_liver = measures.liver_volume_ml
+    typed = [("liver.volume_ml", case.liver.volume_ml, m_liver, "mL", "segmentation")]
+    territories = {t.name: t for t in measures.territories}
+    tumours = {u.name: u for t in measures.territories for u in t.tumours}
+    for i, terr in enumerate(case.territories):
+        key = f"territories[{i}]"
+        if terr.name in territories:
+            seen = territories[terr.name].volume_ml
+            typed.append((f"{key}.volume_ml", terr.volume_ml, seen, "mL", "segmentation"))
+        for j, tumour in enumerate(terr.tumours):
+            u = tumours.get(tumour.name)
+            if u is None:
+                out.append(
+                    f"{key}.tumours[{j}] {tumour.name!r} is not in images.structures.tumours: "
+                    "the plan from the images leaves it out; add its structure to the list"
+                )
+                continue
+            tkey = f"{key}.tumours[{j}]"
+            typed.append((f"{tkey}.volume_ml", tumour.volume_ml, u.volume_ml, "mL", "segmentation"))
+            typed.append((f"{tkey}.tn_ratio", tumour.tn_ratio, u.tn_ratio, "", "SPECT"))
+    for label, given, seen, unit, source in typed:
+        if given is not None and _differs(given, seen):
             out.append(
-                f"{label} is {given:g} mL in the case file but {seen:.0f} mL in the "
-                "segmentation; the plan uses the segmented volume"
+                f"{label} is {given:g}{' ' + unit if unit else ''} in the case file but "
+                f"{seen:.4g}{' ' + unit if unit else ''} on the {source} (more than "
+                f"{TYPED_VALUE_TOLERANCE:.0%} apart); the plan uses the measured {seen:.4g}"
             )
+    given_lsf = case_lung_shunt(case)
+    seen_lsf = measures.lung_shunt.fraction
+    if given_lsf is not None and _differs(given_lsf[0], seen_lsf):
+        out.append(
+            f"the lung shunt fraction of the case file ({given_lsf[1]}) is {given_lsf[0]:.2%} "
+            f"but the SPECT/CT measures {seen_lsf:.2%} (more than {TYPED_VALUE_TOLERANCE:.0%} "
+            "apart); the plan uses the case file's value: remove it to plan with the measured one"
+        )
     return out
 
 
@@ -301,7 +351,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     else:
         lung_mass = _lung_mass_kg(images)
         lung_mass_source = "CT densitometry of the lungs (Kao et al. 2014)"
-    warnings = _volume_warnings(case, measures)
+    warnings = typed_value_warnings(case, measures)
     warnings += [
         f"extrahepatic uptake on the SPECT: {e.counts_fraction:.1%} of the counts in "
         f"{e.volume_ml:.0f} mL around voxel (k, j, i) = {e.centre_index_kji}, "
@@ -314,6 +364,14 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     base_method = Method.PARTITION if every_territory_has_tumours else Method.MIRD
     image_case = _image_case(case, measures, lsf, lung_mass, base_method)
     plans = _compartment_plans(image_case)
+    if case.method is not Method.VOXEL and case.method.value not in plans:
+        why = ""
+        if case.method is Method.PARTITION:
+            why = (
+                ": a territory holds none of the tumours of images.structures.tumours; "
+                "list its tumours there, or plan by mird"
+            )
+        raise InputError(f"method {case.method.value!r} could not be planned from the images{why}")
     progress("voxel dose per GBq (kernel convolution)")
     ctx = plan_context(image_case)
     device = ctx.device
@@ -323,9 +381,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     per_gbq = structure_dvhs(dose_per_gbq, grid, names)
     coefficients = _coefficients(grid, dose_per_gbq, per_gbq, measures, ctx.kg_per_ml)
     plans[Method.VOXEL.value] = plan_voxel(ctx, coefficients)
-    prescribed = plans.get(case.method.value)
-    if prescribed is None:
-        raise InputError(f"method {case.method.value!r} could not be planned from the images")
+    prescribed = plans[case.method.value]
     progress("predicted dose and DVHs")
     scale = prescribed.activity_gbq or 0.0
     dose = dose_per_gbq.with_array(np.asarray(dose_per_gbq.array) * np.float32(scale))
