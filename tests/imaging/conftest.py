@@ -45,18 +45,20 @@ def phantom_root(phantom_dicom: PhantomDicomPaths) -> Path:
 
 @dataclass(frozen=True)
 class SmallDicom:
-    """A tiny CT series, NM SPECT, RTSTRUCT and binary SEG in one frame of reference, to mutate."""
+    """A tiny CT series, NM SPECT, RTSTRUCT, binary SEG and RT Dose in one frame of reference."""
 
     ct_files: tuple[Path, ...]
     nm_file: Path
     rtstruct_file: Path
     seg_file: Path
+    rtdose_file: Path
     ct: Volume
 
 
 @pytest.fixture(scope="session")
 def small_dicom(tmp_path_factory: pytest.TempPathFactory) -> SmallDicom:
     """Files written once; tests copy them before mutating."""
+    from opensirt.exports import write_rtdose
     from opensirt.imaging.dicom_seg import seg_dataset
     from opensirt.imaging.rtstruct import rtstruct_dataset
 
@@ -85,4 +87,5 @@ def small_dicom(tmp_path_factory: pytest.TempPathFactory) -> SmallDicom:
     pharma = Radiopharmaceutical(NuclideName.TC99M, "Tc-99m MAA", 150.0, WHEN)
     nm = nm_dataset(counts, context, pharma, acquired=WHEN, duration_s=600.0)
     nm_file = save_dataset(nm, folder / "nm.dcm")
-    return SmallDicom(tuple(ct_files), nm_file, rtstruct, seg, ct)
+    dose = write_rtdose(counts.with_array(counts.array / 100.0, units="Gy"), folder / "dose.dcm")
+    return SmallDicom(tuple(ct_files), nm_file, rtstruct, seg, dose, ct)

@@ -1,5 +1,5 @@
-"""Property: whatever bytes or header values a small CT, NM, RTSTRUCT or SEG file holds, the
-readers return a valid object or raise an OpenSIRTError, never anything else.
+"""Property: whatever bytes or header values a small CT, NM, RTSTRUCT, SEG or RT Dose file
+holds, the readers return a valid object or raise an OpenSIRTError, never anything else.
 
 Bounded and deterministic (derandomized hypothesis, a fixed number of examples), so that CI
 catches new crashes without flakiness.
@@ -23,10 +23,12 @@ from pydicom.tag import Tag
 
 from opensirt.errors import OpenSIRTError
 from opensirt.imaging import Segmentation, Volume, read_dicom_seg, read_image, read_rtstruct
+from opensirt.imaging.contour_fractions import rtstruct_fractions
+from opensirt.imaging.rtdose_io import read_rtdose
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
-KINDS = ("ct", "nm", "rtstruct", "seg")
+KINDS = ("ct", "nm", "rtstruct", "seg", "rtdose", "fractions")
 KEYWORDS = (
     "Rows",
     "Columns",
@@ -45,6 +47,8 @@ KEYWORDS = (
     "Modality",
     "SegmentationType",
     "MaximumFractionalValue",
+    "DoseGridScaling",
+    "GridFrameOffsetVector",
 )
 VALUES = ("0", "-1", "65535", "nan", "inf", "", "1e308", "abc", "1\\2", "1\\0\\0\\0\\1\\0\\9")
 
@@ -68,15 +72,21 @@ def _path(small: Any, kind: str) -> Path:
         "ct": small.ct_files[2],
         "nm": small.nm_file,
         "rtstruct": small.rtstruct_file,
+        "fractions": small.rtstruct_file,
         "seg": small.seg_file,
+        "rtdose": small.rtdose_file,
     }[kind]
 
 
 def _read(kind: str, path: Path, reference: Volume) -> object:
     if kind == "rtstruct":
         return read_rtstruct(path, reference)
+    if kind == "fractions":
+        return rtstruct_fractions(path, reference)
     if kind == "seg":
         return read_dicom_seg(path, reference)
+    if kind == "rtdose":
+        return read_rtdose(path)
     return read_image(path)
 
 
@@ -112,11 +122,11 @@ def test_readers_never_crash(
     source = _path(small_dicom, kind)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / source.name
-        if header is not None or (kind == "rtstruct" and contour_value is not None):
+        if header is not None or (kind in {"rtstruct", "fractions"} and contour_value is not None):
             ds = pydicom.dcmread(source)
             for keyword, text in header or []:
                 _raw(ds, keyword, text)
-            if kind == "rtstruct" and contour_value is not None:
+            if kind in {"rtstruct", "fractions"} and contour_value is not None:
                 contour = ds.ROIContourSequence[0].ContourSequence[0]
                 _raw(contour, "ContourData", contour_value)
             ds.save_as(path, enforce_file_format=False)
@@ -135,4 +145,4 @@ def test_readers_never_crash(
                 result = _read(kind, path, small_dicom.ct)
             except OpenSIRTError:
                 return
-    assert isinstance(result, Volume | Segmentation)
+    assert isinstance(result, Volume | Segmentation | dict)

@@ -262,36 +262,6 @@ def _nm_multiframe(
     return planes, geometry
 
 
-def _rtdose(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
-    """An RT Dose grid: frames at Grid Frame Offset Vector along the normal, Dose Grid Scaling.
-
-    PS3.3 C.8.8.3.2: offsets relative to Image Position (Patient) when the first is 0, else
-    absolute z for an axial grid; both give ``position = IPP + (offset - offset[0]) n``.
-    """
-    n = header_int(ds, "NumberOfFrames", source, default=1)
-    if "ImagePositionPatient" not in ds:
-        raise ImageReadError(f"{source}: RT Dose without ImagePositionPatient")
-    offsets = finite_values(
-        ds.get("GridFrameOffsetVector") or [], n, "GridFrameOffsetVector", source
-    )
-    geometry = _geometry(
-        source,
-        ds.get("ImageOrientationPatient"),
-        ds.get("PixelSpacing"),
-        _matrix(ds, source),
-        None,
-    )
-    normal = np.cross(geometry.orientation[:3], geometry.orientation[3:])
-    origin = finite_values(ds.ImagePositionPatient, 3, "ImagePositionPatient", source)
-    slope, intercept, units = _mapping(ds, source, required=True)
-    pixels = decode_pixels(ds, source)
-    planes = [
-        Plane(pixels[f], slope, intercept, origin + (offsets[f] - offsets[0]) * normal, units)
-        for f in range(n)
-    ]
-    return planes, geometry
-
-
 def _group(ds: Dataset, frame: Dataset, name: str) -> Dataset | None:
     for groups in (frame, (ds.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]):
         seq = groups.get(name)
@@ -352,8 +322,6 @@ def planes_of(
         raise ImageReadError(f"{source}: no PixelData, this is not an image")
     if "PerFrameFunctionalGroupsSequence" in ds:
         return _enhanced(ds, source)
-    if str(ds.get("Modality", "")) == "RTDOSE" and "GridFrameOffsetVector" in ds:
-        return _rtdose(ds, source)
     if header_int(ds, "NumberOfFrames", source, default=1) > 1:
         if str(ds.get("Modality", "")) != "NM":
             raise ImageReadError(

@@ -1,4 +1,4 @@
-"""Read CT, MR, PET, NM/SPECT and RT Dose DICOM series into :class:`~opensirt.imaging.Volume`.
+"""Read CT, MR, PET and NM/SPECT DICOM series into :class:`~opensirt.imaging.Volume`.
 
 Read tolerantly where it is safe, and say so: slices in any file order, missing optional tags
 and small position jitter give a warning, not a failure. What the reader tolerates beyond that
@@ -11,8 +11,8 @@ more than 5 % of a slice off a regular grid.
 
 Slices are sorted along the slice normal n = row x column direction (DICOM Image Orientation
 (Patient)); the volume's ``k`` axis is n, so the direction matrix is right-handed. Stored
-pixel values are mapped to real values per slice (Rescale Slope/Intercept, Dose Grid Scaling,
-or a Real World Value Mapping). Header information goes to :attr:`Volume.metadata` (keys:
+pixel values are mapped to real values per slice (Rescale Slope/Intercept or a Real World
+Value Mapping). Header information goes to :attr:`Volume.metadata` (keys:
 :class:`~opensirt.imaging.dicom_meta.MetaKey`); every warning the reader gave is kept there too,
 as a tuple of messages under ``metadata["reader_warnings"]``
 (:attr:`MetaKey.READER_WARNINGS <opensirt.imaging.dicom_meta.MetaKey.READER_WARNINGS>`), for
@@ -200,7 +200,8 @@ def read_image(
     Parameters
     ----------
     path : path-like
-        A DICOM file (a multi-frame NM object, one slice), a folder holding one image series
+        A DICOM file (a multi-frame NM object, one slice, an RT Dose read by
+        :func:`~opensirt.imaging.rtdose_io.read_rtdose`), a folder holding one image series
         (other series such as RTSTRUCT may be there too), or a ``.nii``/``.nii.gz`` file.
     series_uid : str, optional
         The Series Instance UID to read when the folder holds several image series.
@@ -234,8 +235,22 @@ def read_image(
     messages: list[str] = []
     with recording_warnings(messages):
         chosen = _choose(location, list_series(location), series_uid, modality)
-        volume = _read_files(chosen.paths, energy_window, tolerance)
+        if chosen.modality == "RTDOSE":
+            volume = _rtdose(chosen)
+        else:
+            volume = _read_files(chosen.paths, energy_window, tolerance)
     return _with_warnings(volume, messages)
+
+
+def _rtdose(series: SeriesInfo) -> Volume:
+    from opensirt.imaging.rtdose_io import read_rtdose
+
+    if series.n_files != 1:
+        raise ImageReadError(
+            f"{series.paths[0].parent}: the RT Dose series {series} has several files; give "
+            "the RT Dose file itself"
+        )
+    return read_rtdose(series.paths[0])
 
 
 def read_dicom_files(

@@ -221,8 +221,7 @@ def _slope(item: Dataset, keyword: str, source: str) -> float:
 
 
 def pixel_value_mapping(item: Dataset, source: str = "") -> tuple[float, float, str | None] | None:
-    """``(slope, intercept, units)`` from Rescale Slope/Intercept, an RT Dose's Dose Grid
-    Scaling (units ``"Gy"`` for Dose Units GY), or a Real World Value Mapping.
+    """``(slope, intercept, units)`` from Rescale Slope/Intercept or a Real World Value Mapping.
 
     Rescale (the Modality LUT) wins when both are present; None when none is. A slope of 0 or
     a value that is not a finite number is refused (:class:`ImageReadError`, naming ``source``).
@@ -230,9 +229,6 @@ def pixel_value_mapping(item: Dataset, source: str = "") -> tuple[float, float, 
     if "RescaleSlope" in item or "RescaleIntercept" in item:
         slope = _slope(item, "RescaleSlope", source)
         return slope, _number(item, "RescaleIntercept", 0.0, source), None
-    if "DoseGridScaling" in item:  # PS3.3 C.8.8.3: dose = stored value x Dose Grid Scaling
-        units = "Gy" if str(item.get("DoseUnits", "")).upper() == "GY" else None
-        return _slope(item, "DoseGridScaling", source), 0.0, units
     for group in (item, *(item.get("PixelValueTransformationSequence") or [])):
         rwvm = group.get("RealWorldValueMappingSequence")
         if rwvm:

@@ -38,7 +38,13 @@ from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_w
 from opensirt.imaging.segmentation import Segmentation, missing_structure_error
 from opensirt.imaging.volume import Volume
 
-__all__ = ["contours_of_mask", "rasterise_polygons", "read_rtstruct", "rtstruct_dataset"]
+__all__ = [
+    "contour_points",
+    "contours_of_mask",
+    "rasterise_polygons",
+    "read_rtstruct",
+    "rtstruct_dataset",
+]
 
 _EDGE_TOL = 1e-3  # voxel
 _PLANE_TOL = 0.25  # voxel: how far off a slice centre a contour plane may lie
@@ -106,7 +112,7 @@ def _check_frame(ds: Dataset, name: str, frame_uid: str, reference: Volume, sour
         )
 
 
-def _contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
+def contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
     """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked."""
     raw = contour.get("ContourData")
     values = [] if raw is None else list(raw) if isinstance(raw, MultiValue | list) else [raw]
@@ -139,7 +145,7 @@ def _contour_slices(
         if kind not in {"CLOSED_PLANAR", "CLOSEDPLANAR_XOR"}:
             skipped += 1
             continue
-        points = _contour_points(contour, name, source)
+        points = contour_points(contour, name, source)
         if len(points) < 3:
             skipped += 1
             continue
