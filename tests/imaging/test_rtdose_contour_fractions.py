@@ -88,7 +88,7 @@ def test_bad_rtdose_is_refused_naming_the_file(
 def test_not_dicom_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("not a dose")
-    with pytest.raises(ImageReadError, match=r"notes\.txt: not a readable DICOM file"):
+    with pytest.raises(ImageReadError, match=r"notes\.txt: not a DICOM file"):
         read_rtdose(path)
 
 

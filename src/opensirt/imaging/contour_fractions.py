@@ -26,12 +26,11 @@ from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
-import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from opensirt.errors import ImageReadError, InputError
-from opensirt.imaging.rtstruct import _check_frame, _roi_names
+from opensirt.imaging.dicom_file import as_read_error, read_dataset
+from opensirt.imaging.rtstruct import _check_frame, _roi_names, contour_points
 from opensirt.imaging.segmentation import missing_structure_error
 from opensirt.imaging.volume import Volume
 
@@ -50,17 +49,10 @@ def _planes(item: Dataset, grid: Volume, name: str, source: str) -> dict[float, 
             "CLOSEDPLANAR_XOR",
         }:
             continue
-        try:
-            points = np.asarray(contour.ContourData, dtype=np.float64).reshape(-1, 3)
-        except (ValueError, TypeError) as exc:
+        points = contour_points(contour, name, source)
+        if len(points) < 3:
             raise ImageReadError(
-                f"{source}: a contour of {name!r} has Contour Data that is not x, y, z "
-                f"triplets of numbers ({exc})"
-            ) from exc
-        if len(points) < 3 or not np.all(np.isfinite(points)):
-            raise ImageReadError(
-                f"{source}: a contour of {name!r} has {len(points)} points or a non-finite "
-                "coordinate, expected at least 3 finite points"
+                f"{source}: a contour of {name!r} has {len(points)} points, expected at least 3"
             )
         index = grid.physical_to_index(points)
         if np.ptp(index[:, 2]) * grid.spacing_mm[2] > _PLANE_TOL_MM:
@@ -199,10 +191,14 @@ def rtstruct_fractions(
     if subdivisions < 1:
         raise InputError(f"subdivisions is {subdivisions}, expected an integer >= 1")
     source = str(path)
-    try:
-        ds = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-        raise ImageReadError(f"{source}: not a readable DICOM file ({exc})") from exc
+    ds = read_dataset(source)
+    with as_read_error(source, "an RT Structure Set"):
+        return _fractions(ds, source, grid, names, subdivisions)
+
+
+def _fractions(
+    ds: Dataset, source: str, grid: Volume, names: Iterable[str] | None, subdivisions: int
+) -> dict[str, Volume]:
     if str(ds.get("Modality", "")) != "RTSTRUCT":
         raise ImageReadError(f"{source}: Modality is {ds.get('Modality')!r}, expected RTSTRUCT")
     rois = _roi_names(ds)

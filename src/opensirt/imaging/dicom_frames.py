@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from opensirt.errors import ImageReadError
+from opensirt.imaging.dicom_file import decode_pixels, header_int
 from opensirt.imaging.dicom_meta import pixel_value_mapping
 
 __all__ = ["Plane", "PlaneGeometry", "planes_of"]
@@ -63,6 +65,20 @@ class Plane:
     units: str | None = None
 
 
+def finite_values(value: Any, count: int, name: str, source: str) -> npt.NDArray[np.float64]:
+    """``count`` finite numbers from a DICOM multi-valued DS, or an :class:`ImageReadError`."""
+    try:
+        values = np.asarray([float(v) for v in value], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ImageReadError(f"{source}: {name} is {value!r}, expected {count} numbers") from exc
+    if values.size != count or not np.all(np.isfinite(values)):
+        raise ImageReadError(
+            f"{source}: {name} is {values.tolist()}, expected {count} finite numbers (mm or "
+            "direction cosines); the header is corrupt"
+        )
+    return values
+
+
 def _geometry(
     source: str, orientation: Any, pixel_spacing: Any, shape: tuple[int, int], slice_mm: Any
 ) -> PlaneGeometry:
@@ -72,22 +88,41 @@ def _geometry(
             stacklevel=4,
         )
         orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    cosines = finite_values(orientation, 6, "ImageOrientationPatient", source)
+    if min(np.linalg.norm(cosines[:3]), np.linalg.norm(cosines[3:])) < 1e-6:
+        raise ImageReadError(
+            f"{source}: ImageOrientationPatient {cosines.tolist()} has a zero direction vector"
+        )
     if pixel_spacing is None or len(pixel_spacing) != 2:
         raise ImageReadError(
             f"{source}: PixelSpacing is missing, so the voxel size is unknown; OpenSIRT needs "
             "it for every volume and dose (export the series with its geometry)"
         )
-    spacing = None if slice_mm in (None, "") else float(slice_mm)
+    spacing_mm = finite_values(pixel_spacing, 2, "PixelSpacing", source)
+    if np.any(spacing_mm <= 0):
+        raise ImageReadError(
+            f"{source}: PixelSpacing is {spacing_mm.tolist()} mm, expected two positive distances"
+        )
+    spacing = None
+    if slice_mm not in (None, ""):
+        spacing = (
+            abs(
+                float(
+                    finite_values([slice_mm], 1, "SpacingBetweenSlices/SliceThickness", source)[0]
+                )
+            )
+            or None
+        )
     return PlaneGeometry(
-        orientation=tuple(float(v) for v in orientation),
-        pixel_spacing_mm=(float(pixel_spacing[1]), float(pixel_spacing[0])),
+        orientation=tuple(float(v) for v in cosines),
+        pixel_spacing_mm=(float(spacing_mm[1]), float(spacing_mm[0])),
         shape=shape,
         slice_spacing_mm=spacing,
     )
 
 
 def _mapping(item: Dataset, source: str, *, required: bool) -> tuple[float, float, str | None]:
-    mapping = pixel_value_mapping(item)
+    mapping = pixel_value_mapping(item, source)
     if mapping is None:
         if required:
             warnings.warn(
@@ -109,25 +144,42 @@ def _single_frame(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]
         source,
         ds.get("ImageOrientationPatient"),
         ds.get("PixelSpacing"),
-        (int(ds.Rows), int(ds.Columns)),
+        _matrix(ds, source),
         ds.get("SpacingBetweenSlices", ds.get("SliceThickness")),
     )
     required = str(ds.get("Modality", "")) in {"CT", "PT"}
     slope, intercept, units = _mapping(ds, source, required=required)
     plane = Plane(
-        pixels=ds.pixel_array,
+        pixels=decode_pixels(ds, source)[0],
         slope=slope,
         intercept=intercept,
-        position_mm=np.asarray(ds.ImagePositionPatient, dtype=np.float64),
+        position_mm=finite_values(ds.ImagePositionPatient, 3, "ImagePositionPatient", source),
         units=units,
     )
     return [plane], geometry
 
 
+def _matrix(ds: Dataset, source: str) -> tuple[int, int]:
+    return header_int(ds, "Rows", source), header_int(ds, "Columns", source)
+
+
+def _frame_vector(ds: Dataset, keyword: str, n: int, source: str) -> npt.NDArray[np.int64]:
+    """An NM frame index vector (Energy Window, Detector, Slice Vector): one value per frame."""
+    value = ds.get(keyword)
+    if value in (None, ""):
+        return np.arange(1, n + 1) if keyword == "SliceVector" else np.ones(n, dtype=np.int64)
+    values = finite_values(
+        value if isinstance(value, MultiValue | list) else [value], n, keyword, source
+    )
+    if not np.array_equal(values, np.rint(values)):
+        raise ImageReadError(f"{source}: {keyword} holds non-integer values")
+    return values.astype(np.int64)
+
+
 def _nm_frame_selection(ds: Dataset, source: str, energy_window: int | None) -> Any:
-    n = int(ds.NumberOfFrames)
-    windows = np.asarray(ds.get("EnergyWindowVector", [1] * n), dtype=int)
-    detectors = np.asarray(ds.get("DetectorVector", [1] * n), dtype=int)
+    n = header_int(ds, "NumberOfFrames", source)
+    windows = _frame_vector(ds, "EnergyWindowVector", n, source)
+    detectors = _frame_vector(ds, "DetectorVector", n, source)
     if len(set(detectors.tolist())) > 1:
         raise ImageReadError(
             f"{source}: a reconstructed NM object with frames from several detectors "
@@ -185,26 +237,24 @@ def _nm_multiframe(
             f"{source}: neither SpacingBetweenSlices nor SliceThickness is given, so the slice "
             "spacing is unknown"
         )
-    geometry = _geometry(
-        source,
-        orientation,
-        ds.get("PixelSpacing"),
-        (int(ds.Rows), int(ds.Columns)),
-        abs(float(step)),
-    )
+    step_mm = float(finite_values([step], 1, "SpacingBetweenSlices", source)[0])
+    if step_mm == 0:
+        raise ImageReadError(f"{source}: SpacingBetweenSlices is 0 mm, expected the slice spacing")
+    geometry = _geometry(source, orientation, ds.get("PixelSpacing"), _matrix(ds, source), step_mm)
     frames, _window = _nm_frame_selection(ds, source, energy_window)
-    n = int(ds.NumberOfFrames)
-    slice_numbers = np.asarray(ds.get("SliceVector", list(range(1, n + 1))), dtype=int)
+    n = header_int(ds, "NumberOfFrames", source)
+    slice_numbers = _frame_vector(ds, "SliceVector", n, source)
     row, col = np.asarray(geometry.orientation[:3]), np.asarray(geometry.orientation[3:])
     normal = np.cross(row, col)
     slope, intercept, units = _mapping(ds, source, required=False)
-    pixels = ds.pixel_array.reshape(n, int(ds.Rows), int(ds.Columns))
+    pixels = decode_pixels(ds, source)
+    origin = finite_values(position, 3, "ImagePositionPatient", source)
     planes = [
         Plane(
             pixels=pixels[f],
             slope=slope,
             intercept=intercept,
-            position_mm=np.asarray(position, float) + (slice_numbers[f] - 1) * float(step) * normal,
+            position_mm=origin + (slice_numbers[f] - 1) * step_mm * normal,
             units=units,
         )
         for f in frames
@@ -223,6 +273,12 @@ def _group(ds: Dataset, frame: Dataset, name: str) -> Dataset | None:
 
 def _enhanced(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
     per_frame = ds.PerFrameFunctionalGroupsSequence
+    n = header_int(ds, "NumberOfFrames", source, default=1)
+    if len(per_frame) != n:
+        raise ImageReadError(
+            f"{source}: {len(per_frame)} per-frame functional group item(s) for "
+            f"NumberOfFrames {n}; the header is inconsistent"
+        )
     first = per_frame[0]
     orientation = _group(ds, first, "PlaneOrientationSequence")
     measures = _group(ds, first, "PixelMeasuresSequence") or Dataset()
@@ -230,10 +286,10 @@ def _enhanced(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
         source,
         None if orientation is None else orientation.get("ImageOrientationPatient"),
         measures.get("PixelSpacing"),
-        (int(ds.Rows), int(ds.Columns)),
+        _matrix(ds, source),
         measures.get("SpacingBetweenSlices", measures.get("SliceThickness")),
     )
-    pixels = ds.pixel_array.reshape(len(per_frame), int(ds.Rows), int(ds.Columns))
+    pixels = decode_pixels(ds, source)
     planes = []
     for f, frame in enumerate(per_frame):
         position = _group(ds, frame, "PlanePositionSequence")
@@ -251,7 +307,7 @@ def _enhanced(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
                 pixels[f],
                 slope,
                 intercept,
-                np.asarray(position.ImagePositionPatient, float),
+                finite_values(position.ImagePositionPatient, 3, "ImagePositionPatient", source),
                 units,
             )
         )
@@ -266,7 +322,7 @@ def planes_of(
         raise ImageReadError(f"{source}: no PixelData, this is not an image")
     if "PerFrameFunctionalGroupsSequence" in ds:
         return _enhanced(ds, source)
-    if int(ds.get("NumberOfFrames", 1) or 1) > 1:
+    if header_int(ds, "NumberOfFrames", source, default=1) > 1:
         if str(ds.get("Modality", "")) != "NM":
             raise ImageReadError(
                 f"{source}: multi-frame {ds.get('Modality', '')} object without functional "

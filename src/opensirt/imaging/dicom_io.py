@@ -1,14 +1,22 @@
-"""Read CT, MR, PET and NM/SPECT DICOM series into :class:`~opensirt.imaging.volume.Volume`.
+"""Read CT, MR, PET and NM/SPECT DICOM series into :class:`~opensirt.imaging.Volume`.
 
-Read tolerantly: slices in any file order, missing optional tags, small position jitter and
-missing slices give a warning, not a failure. Refuse what cannot be a single volume, or
-what is ambiguous: several series in one folder, tilted or sheared stacks, irregular spacing.
+Read tolerantly where it is safe, and say so: slices in any file order, missing optional tags
+and small position jitter give a warning, not a failure. What the reader tolerates beyond that
+is an explicit argument (highdicom's style): ``allow_missing_slices`` (fill gaps by linear
+interpolation between neighbours) and ``allow_uneven_spacing`` (slice positions off a regular
+grid by more than ``spacing_tolerance_mm``), allowed by default for CT and MR, refused by
+default for emission images (PT, NM) whose values are quantified. Refuse what cannot be a single
+volume, or what is ambiguous: several series in one folder, tilted or sheared stacks, positions
+more than 5 % of a slice off a regular grid.
 
 Slices are sorted along the slice normal n = row x column direction (DICOM Image Orientation
 (Patient)); the volume's ``k`` axis is n, so the direction matrix is right-handed. Stored
-pixel values are mapped to real values per slice (Rescale Slope/Intercept, or a Real World
+pixel values are mapped to real values per slice (Rescale Slope/Intercept or a Real World
 Value Mapping). Header information goes to :attr:`Volume.metadata` (keys:
-:class:`~opensirt.imaging.dicom_meta.MetaKey`).
+:class:`~opensirt.imaging.dicom_meta.MetaKey`); every warning the reader gave is kept there too,
+as a tuple of messages under ``metadata["reader_warnings"]``
+(:attr:`MetaKey.READER_WARNINGS <opensirt.imaging.dicom_meta.MetaKey.READER_WARNINGS>`), for
+the plan's JSON and report.
 """
 
 from __future__ import annotations
@@ -16,27 +24,68 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
-from opensirt.errors import ImageReadError
+from opensirt.errors import ImageReadError, OpenSIRTError
+from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_warnings
 from opensirt.imaging.dicom_frames import Plane, PlaneGeometry, planes_of
-from opensirt.imaging.dicom_meta import series_metadata, volume_units
+from opensirt.imaging.dicom_meta import MetaKey, series_metadata, volume_units
 from opensirt.imaging.volume import Volume
 
-__all__ = ["SeriesInfo", "list_series", "read_dicom_files", "read_image"]
+__all__ = ["ReaderTolerance", "SeriesInfo", "list_series", "read_dicom_files", "read_image"]
 
 #: Modalities that hold no image volume (structures, plans, reports, registrations).
 NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "SEG", "RTPLAN", "RTRECORD", "SR", "PR", "REG", "KO"})
-_SPACING_WARN_MM = 0.01
+_SPACING_TOLERANCE_MM = 0.01
 _SPACING_FAIL_FRACTION = 0.05
+#: Modalities whose reader tolerances (missing slices, uneven spacing) are on by default.
+_LENIENT_MODALITIES = frozenset({"CT", "MR"})
+
+
+@dataclass(frozen=True)
+class ReaderTolerance:
+    """What the series reader accepts beyond a regular, complete stack of slices.
+
+    Parameters
+    ----------
+    allow_missing_slices : bool or None
+        Fill slices missing from a regular grid by linear interpolation between their
+        neighbours, with a warning (at most as many missing as present). None: allowed for
+        CT and MR, refused for emission images (PT, NM) and others.
+    allow_uneven_spacing : bool or None
+        Accept slice positions up to 5 % of the spacing off a regular grid (placed on the
+        least-squares regular grid, with a warning). None: as ``allow_missing_slices``.
+    spacing_tolerance_mm : float
+        Deviation from a regular grid accepted silently, mm (scanner rounding).
+    """
+
+    allow_missing_slices: bool | None = None
+    allow_uneven_spacing: bool | None = None
+    spacing_tolerance_mm: float = _SPACING_TOLERANCE_MM
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.spacing_tolerance_mm < float("inf")):
+            raise ImageReadError(
+                f"spacing_tolerance_mm is {self.spacing_tolerance_mm}, expected a distance >= 0 mm"
+            )
+
+    def missing_allowed(self, modality: str) -> bool:
+        """Whether gaps are filled for this modality."""
+        if self.allow_missing_slices is None:
+            return modality in _LENIENT_MODALITIES
+        return self.allow_missing_slices
+
+    def uneven_allowed(self, modality: str) -> bool:
+        """Whether positions off the regular grid are accepted for this modality."""
+        if self.allow_uneven_spacing is None:
+            return modality in _LENIENT_MODALITIES
+        return self.allow_uneven_spacing
 
 
 @dataclass(frozen=True)
@@ -76,25 +125,36 @@ def _dicom_files(path: Path) -> list[Path]:
 def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
     """The DICOM series in a file or folder (searched recursively), grouped by Series UID.
 
-    Files that are not DICOM are skipped with a warning.
+    In a folder, files that are not DICOM, or whose header cannot be read, are skipped with a
+    warning; a single file that cannot be read raises :class:`ImageReadError` with the reason.
     """
-    groups: dict[str, list[tuple[Path, Dataset]]] = {}
+    groups: dict[str, list[tuple[Path, str, str]]] = {}
     skipped = 0
+    single = Path(path).is_file()
     for file in _dicom_files(Path(path)):
         try:
-            ds = pydicom.dcmread(file, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError):
+            with as_read_error(str(file), "a DICOM file"):
+                ds = read_dataset(file, header_only=True)
+                uid, modality, description = (
+                    str(ds.get(k, ""))
+                    for k in ("SeriesInstanceUID", "Modality", "SeriesDescription")
+                )
+        except OpenSIRTError:
+            if single:
+                raise
             skipped += 1
             continue
-        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
+        groups.setdefault(uid, []).append((file, modality, description))
     if skipped:
-        warnings.warn(f"{path}: skipped {skipped} file(s) that are not DICOM", stacklevel=2)
+        warnings.warn(
+            f"{path}: skipped {skipped} file(s) that are not DICOM or not readable", stacklevel=2
+        )
     return [
         SeriesInfo(
             series_instance_uid=uid,
-            modality=str(items[0][1].get("Modality", "")),
-            description=str(items[0][1].get("SeriesDescription", "")),
-            paths=tuple(p for p, _ in items),
+            modality=items[0][1],
+            description=items[0][2],
+            paths=tuple(p for p, _, _ in items),
         )
         for uid, items in groups.items()
     ]
@@ -131,13 +191,17 @@ def read_image(
     modality: str | None = None,
     *,
     energy_window: int | None = None,
+    allow_missing_slices: bool | None = None,
+    allow_uneven_spacing: bool | None = None,
+    spacing_tolerance_mm: float = _SPACING_TOLERANCE_MM,
 ) -> Volume:
     """Read one image volume: a DICOM file, a DICOM series folder, or a NIfTI file.
 
     Parameters
     ----------
     path : path-like
-        A DICOM file (a multi-frame NM object, one slice), a folder holding one image series
+        A DICOM file (a multi-frame NM object, one slice, an RT Dose read by
+        :func:`~opensirt.imaging.rtdose_io.read_rtdose`), a folder holding one image series
         (other series such as RTSTRUCT may be there too), or a ``.nii``/``.nii.gz`` file.
     series_uid : str, optional
         The Series Instance UID to read when the folder holds several image series.
@@ -145,30 +209,85 @@ def read_image(
         Keep only series of this modality (``"CT"``, ``"PT"``, ``"NM"``, ``"MR"``).
     energy_window : int, optional
         NM only: the energy window number, when the object holds several.
+    allow_missing_slices, allow_uneven_spacing, spacing_tolerance_mm
+        What the reader accepts beyond a complete regular stack; see :class:`ReaderTolerance`
+        (by default missing slices and uneven spacing are accepted, with a warning, for CT
+        and MR only).
+
+    Returns
+    -------
+    Volume
+        With ``metadata["reader_warnings"]``: the messages of every warning the reader gave.
 
     Raises
     ------
     ImageReadError
-        If nothing readable is found, or several series match (the message lists each with
-        its UID, modality, description and file count, and how to choose).
+        If nothing readable is found, several series match (the message lists each with
+        its UID, modality, description and file count, and how to choose), or a file is
+        corrupt, truncated or not an image (the message names the file).
     """
     location = Path(path)
     if location.is_file() and location.name.lower().endswith((".nii", ".nii.gz")):
         from opensirt.imaging.nifti_io import read_nifti
 
         return read_nifti(location)
-    chosen = _choose(location, list_series(location), series_uid, modality)
-    return read_dicom_files(chosen.paths, energy_window=energy_window)
+    tolerance = ReaderTolerance(allow_missing_slices, allow_uneven_spacing, spacing_tolerance_mm)
+    messages: list[str] = []
+    with recording_warnings(messages):
+        chosen = _choose(location, list_series(location), series_uid, modality)
+        if chosen.modality == "RTDOSE":
+            volume = _rtdose(chosen)
+        else:
+            volume = _read_files(chosen.paths, energy_window, tolerance)
+    return _with_warnings(volume, messages)
 
 
-def read_dicom_files(paths: Sequence[Path], *, energy_window: int | None = None) -> Volume:
-    """Stack the image planes of the files of one series into a volume."""
+def _rtdose(series: SeriesInfo) -> Volume:
+    from opensirt.imaging.rtdose_io import read_rtdose
+
+    if series.n_files != 1:
+        raise ImageReadError(
+            f"{series.paths[0].parent}: the RT Dose series {series} has several files; give "
+            "the RT Dose file itself"
+        )
+    return read_rtdose(series.paths[0])
+
+
+def read_dicom_files(
+    paths: Sequence[Path],
+    *,
+    energy_window: int | None = None,
+    tolerance: ReaderTolerance | None = None,
+) -> Volume:
+    """Stack the image planes of the files of one series into a volume (see :func:`read_image`;
+    ``tolerance`` holds its tolerance arguments)."""
+    messages: list[str] = []
+    with recording_warnings(messages):
+        volume = _read_files(paths, energy_window, tolerance or ReaderTolerance())
+    return _with_warnings(volume, messages)
+
+
+def _with_warnings(volume: Volume, messages: list[str]) -> Volume:
+    return replace(volume, metadata={**volume.metadata, MetaKey.READER_WARNINGS: tuple(messages)})
+
+
+def _file_planes(
+    file: Path, energy_window: int | None
+) -> tuple[Dataset, list[Plane], PlaneGeometry]:
+    ds = read_dataset(file)
+    with as_read_error(str(file), "an image"):
+        planes, geometry = planes_of(ds, str(file), energy_window=energy_window)
+    return ds, planes, geometry
+
+
+def _read_files(
+    paths: Sequence[Path], energy_window: int | None, tolerance: ReaderTolerance
+) -> Volume:
     planes: list[Plane] = []
     geometry: PlaneGeometry | None = None
     first: Dataset | None = None
     for file in paths:
-        ds = pydicom.dcmread(file)
-        file_planes, file_geometry = planes_of(ds, str(file), energy_window=energy_window)
+        ds, file_planes, file_geometry = _file_planes(file, energy_window)
         if geometry is None:
             geometry, first = file_geometry, ds
         elif not geometry.matches(file_geometry):
@@ -180,11 +299,16 @@ def read_dicom_files(paths: Sequence[Path], *, energy_window: int | None = None)
     if geometry is None or first is None:
         raise ImageReadError("no image file given")
     source = str(Path(paths[0]).parent if len(paths) > 1 else paths[0])
-    return _stack(planes, geometry, first, source)
+    with as_read_error(source, "an image volume"):  # header values of the first file
+        return _stack(planes, geometry, first, source, tolerance)
 
 
 def _slice_grid(
-    offsets: npt.NDArray[np.float64], nominal: float | None, source: str
+    offsets: npt.NDArray[np.float64],
+    nominal: float | None,
+    source: str,
+    tolerance: ReaderTolerance,
+    modality: str,
 ) -> tuple[npt.NDArray[np.int64], float]:
     """Slice index of each (sorted) offset along the normal, and the slice spacing (mm)."""
     if offsets.size == 1:
@@ -199,6 +323,13 @@ def _slice_grid(
             "time frames: separate them"
         )
     step = float(steps.min())
+    extent = (offsets[-1] - offsets[0]) / step
+    if extent > 2 * offsets.size:  # before any allocation: a gap of thousands of slices
+        raise ImageReadError(
+            f"{source}: {offsets.size} slices spread over {offsets[-1] - offsets[0]:.1f} mm at "
+            f"{step:.3f} mm spacing: more than half the stack would be missing slices; the "
+            "positions are corrupt or the folder mixes series"
+        )
     index = np.rint((offsets - offsets[0]) / step).astype(np.int64)
     step = float(np.sum(index * (offsets - offsets[0])) / np.sum(index * index))  # LSQ fit
     deviation = float(np.max(np.abs(offsets - offsets[0] - index * step)))
@@ -207,7 +338,14 @@ def _slice_grid(
             f"{source}: slice positions are irregular (up to {deviation:.2f} mm off a "
             f"{step:.3f} mm grid); resample the series to a regular grid first"
         )
-    if deviation > _SPACING_WARN_MM:
+    if deviation > tolerance.spacing_tolerance_mm:
+        if not tolerance.uneven_allowed(modality):
+            raise ImageReadError(
+                f"{source}: {modality} slice positions deviate up to {deviation:.3f} mm from a "
+                f"regular {step:.4f} mm grid (tolerance {tolerance.spacing_tolerance_mm} mm); "
+                "refused for a quantitative image: pass allow_uneven_spacing=True (or a larger "
+                "spacing_tolerance_mm) to place them on the regular grid"
+            )
         warnings.warn(
             f"{source}: slice positions deviate up to {deviation:.3f} mm from a regular "
             f"{step:.4f} mm grid; using the regular grid",
@@ -222,10 +360,22 @@ def _slice_grid(
     return index, step
 
 
-def _fill_gaps(array: npt.NDArray[Any], present: npt.NDArray[np.bool_], source: str) -> None:
+def _fill_gaps(
+    array: npt.NDArray[Any],
+    present: npt.NDArray[np.bool_],
+    source: str,
+    tolerance: ReaderTolerance,
+    modality: str,
+) -> None:
     missing = np.nonzero(~present)[0]
     if missing.size == 0:
         return
+    if not tolerance.missing_allowed(modality):
+        raise ImageReadError(
+            f"{source}: {missing.size} slice(s) of the {modality} series are missing (indices "
+            f"{missing.tolist()}); refused for a quantitative image: export the complete "
+            "series, or pass allow_missing_slices=True to fill them by interpolation"
+        )
     warnings.warn(
         f"{source}: {missing.size} slice(s) missing (indices {missing.tolist()}); "
         "filled by linear interpolation between their neighbours",
@@ -239,7 +389,13 @@ def _fill_gaps(array: npt.NDArray[Any], present: npt.NDArray[np.bool_], source: 
         array[k] = (1 - w) * array[lo] + w * array[hi]
 
 
-def _stack(planes: list[Plane], geometry: PlaneGeometry, first: Dataset, source: str) -> Volume:
+def _stack(
+    planes: list[Plane],
+    geometry: PlaneGeometry,
+    first: Dataset,
+    source: str,
+    tolerance: ReaderTolerance,
+) -> Volume:
     row = np.asarray(geometry.orientation[:3]) / np.linalg.norm(geometry.orientation[:3])
     col = np.asarray(geometry.orientation[3:]) / np.linalg.norm(geometry.orientation[3:])
     if abs(float(row @ col)) > 1e-4:
@@ -257,15 +413,17 @@ def _stack(planes: list[Plane], geometry: PlaneGeometry, first: Dataset, source:
             f"{source}: the slices are shifted in-plane from one another (gantry tilt or a "
             "sheared stack); resample the series to an orthogonal grid first"
         )
-    index, step = _slice_grid(positions @ normal, geometry.slice_spacing_mm, source)
     modality = str(first.get("Modality", ""))
+    index, step = _slice_grid(
+        positions @ normal, geometry.slice_spacing_mm, source, tolerance, modality
+    )
     dtype = np.float32 if modality in {"CT", "MR"} else np.float64
     array = np.zeros((int(index[-1]) + 1, *geometry.shape), dtype=dtype)
     for k, plane in zip(index, (planes[i] for i in order), strict=True):
         array[k] = plane.pixels.astype(np.float64) * plane.slope + plane.intercept
     present = np.zeros(array.shape[0], dtype=bool)
     present[index] = True
-    _fill_gaps(array, present, source)
+    _fill_gaps(array, present, source, tolerance, modality)
     frame_uid = str(first.get("FrameOfReferenceUID", "")) or None
     if frame_uid is None:
         warnings.warn(

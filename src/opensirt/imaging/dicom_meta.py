@@ -14,6 +14,7 @@ References
 
 from __future__ import annotations
 
+import math
 import warnings
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -54,6 +55,7 @@ class MetaKey(StrEnum):
     RADIOPHARMACEUTICAL_START_DATETIME = "radiopharmaceutical_start_datetime"
     ENERGY_WINDOW = "energy_window"
     SOURCE = "source"
+    READER_WARNINGS = "reader_warnings"
 
 
 #: Radionuclide code meanings (DICOM CID 18 and CID 4020) and code values, to nuclide names.
@@ -194,14 +196,39 @@ def volume_units(ds: Dataset, rwv_units: str | None = None) -> str:
     return units.lower() if units else ""
 
 
-def pixel_value_mapping(item: Dataset) -> tuple[float, float, str | None] | None:
+def _number(item: Dataset, keyword: str, default: float, source: str) -> float:
+    """A finite DS value of ``item`` (``default`` when absent or empty)."""
+    where = f"{source}: " if source else ""
+    try:
+        raw = item.get(keyword, default)
+        value = default if raw in (None, "") else float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ImageReadError(f"{where}{keyword} is not a decimal number ({exc})") from exc
+    if not math.isfinite(value):
+        raise ImageReadError(f"{where}{keyword} is {value}, expected a finite number")
+    return value
+
+
+def _slope(item: Dataset, keyword: str, source: str) -> float:
+    slope = _number(item, keyword, 1.0, source)
+    if slope == 0.0:
+        where = f"{source}: " if source else ""
+        raise ImageReadError(
+            f"{where}{keyword} is 0, which maps every pixel to the same value; the header is "
+            "corrupt (a slope of 0 is not 1): export the series again"
+        )
+    return slope
+
+
+def pixel_value_mapping(item: Dataset, source: str = "") -> tuple[float, float, str | None] | None:
     """``(slope, intercept, units)`` from Rescale Slope/Intercept or a Real World Value Mapping.
 
-    Rescale (the Modality LUT) wins when both are present; None when neither is.
+    Rescale (the Modality LUT) wins when both are present; None when none is. A slope of 0 or
+    a value that is not a finite number is refused (:class:`ImageReadError`, naming ``source``).
     """
     if "RescaleSlope" in item or "RescaleIntercept" in item:
-        slope = float(item.get("RescaleSlope", 1.0) or 1.0)
-        return slope, float(item.get("RescaleIntercept", 0.0) or 0.0), None
+        slope = _slope(item, "RescaleSlope", source)
+        return slope, _number(item, "RescaleIntercept", 0.0, source), None
     for group in (item, *(item.get("PixelValueTransformationSequence") or [])):
         rwvm = group.get("RealWorldValueMappingSequence")
         if rwvm:
@@ -212,10 +239,10 @@ def pixel_value_mapping(item: Dataset) -> tuple[float, float, str | None] | None
                     "apply; export the series with a linear mapping (slope and intercept)"
                 )
             unit_seq = m.get("MeasurementUnitsCodeSequence") or []
-            units = str(unit_seq[0].CodeValue) if unit_seq else None
+            units = str(unit_seq[0].get("CodeValue", "")) or None if unit_seq else None
             return (
-                float(m.get("RealWorldValueSlope", 1.0)),
-                float(m.get("RealWorldValueIntercept", 0.0)),
+                _slope(m, "RealWorldValueSlope", source),
+                _number(m, "RealWorldValueIntercept", 0.0, source),
                 units,
             )
     return None

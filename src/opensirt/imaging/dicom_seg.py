@@ -1,6 +1,7 @@
 """DICOM Segmentation (SEG) objects, written and read with highdicom.
 
-Binary segments only. Each segment is one structure; its label is the structure name.
+Written as BINARY segments; read BINARY or FRACTIONAL (fractions kept as partial-voxel
+weights). Each segment is one structure; its label is the structure name.
 
 References
 ----------
@@ -18,8 +19,15 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
-from opensirt.errors import GeometryError, ImageReadError
+from opensirt.errors import GeometryError, ImageReadError, OpenSIRTError
 from opensirt.imaging.dicom_common import MANUFACTURER, SOFTWARE_VERSION, DicomContext
+from opensirt.imaging.dicom_file import (
+    as_read_error,
+    decode_pixels,
+    header_int,
+    read_dataset,
+    recording_warnings,
+)
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 
@@ -114,29 +122,75 @@ def _volume_from_hd(volume: Any, frame_uid: str | None) -> Volume:
 
 
 def read_dicom_seg(path: str | os.PathLike[str], reference: Volume) -> Segmentation:
-    """The segments of a DICOM SEG as structures on ``reference``'s grid (nearest neighbour).
+    """The segments of a DICOM SEG as structures on ``reference``'s grid.
+
+    BINARY segments become boolean masks (nearest neighbour when the SEG's grid differs from
+    ``reference``'s). FRACTIONAL segments keep their fractions (stored value / Maximum
+    Fractional Value) as partial-voxel weights (:attr:`Segmentation.fractions`; linear
+    interpolation onto another grid); their masks are the voxels at least half inside. The
+    messages of the reader's warnings are in :attr:`Segmentation.warnings`.
 
     Raises
     ------
     ImageReadError
-        If the file is not a SEG or cannot be decoded.
+        If the file is not a SEG, is truncated, has a frame count that disagrees with its
+        pixel data, or cannot be decoded (the message names the file).
     GeometryError
         If its frame of reference differs from ``reference``'s.
     """
+    source = str(path)
+    messages: list[str] = []
+    with recording_warnings(messages), as_read_error(source, "a DICOM SEG"):
+        masks, fractional = _segments(source, reference)
+    if fractional:
+        return Segmentation.from_fractions(
+            reference, masks, source=source, warnings=tuple(messages)
+        )
+    return Segmentation(reference, masks, source=source, warnings=tuple(messages))
+
+
+def _segments(source: str, reference: Volume) -> tuple[dict[str, Volume], bool]:
     import highdicom as hd
 
-    try:
-        seg = hd.seg.segread(str(path))
-    except (ValueError, AttributeError, OSError) as exc:
-        raise ImageReadError(f"{path}: cannot be read as a DICOM SEG ({exc})") from exc
-    frame_uid = str(seg.get("FrameOfReferenceUID", "")) or None
-    structures: dict[str, Volume] = {}
-    for number in seg.segment_numbers:
-        name = str(seg.get_segment_description(number).segment_label)
-        volume = _volume_from_hd(
-            seg.get_volume(segment_numbers=[number], combine_segments=False), frame_uid
+    ds = read_dataset(source)
+    if str(ds.get("Modality", "")) != "SEG":
+        raise ImageReadError(f"{source}: Modality is {ds.get('Modality')!r}, expected SEG")
+    frames = header_int(ds, "NumberOfFrames", source, default=1)
+    items = len(ds.get("PerFrameFunctionalGroupsSequence") or [])
+    if items != frames:
+        raise ImageReadError(
+            f"{source}: NumberOfFrames is {frames} but {items} per-frame functional group "
+            "item(s) describe the frames; the SEG is truncated or corrupt"
         )
-        volume.require_same_frame(reference, f"SEG {path} segment {name!r} and reference")
-        moved = volume.resample_to(reference, interpolation="nearest")
-        structures[name] = reference.with_array(moved.array > 0, units="mask")
-    return Segmentation(reference, structures, source=str(path))
+    decode_pixels(ds, source)  # pixel data length against Rows x Columns x NumberOfFrames
+    try:
+        seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
+        fractional = seg.segmentation_type == hd.seg.SegmentationTypeValues.FRACTIONAL
+        frame_uid = str(seg.get("FrameOfReferenceUID", "")) or None
+        segments = [
+            (
+                str(seg.get_segment_description(number).segment_label),
+                seg.get_volume(segment_numbers=[number], combine_segments=False),
+            )
+            for number in seg.segment_numbers
+        ]
+    except OpenSIRTError:
+        raise
+    except Exception as exc:  # highdicom: ValueError, RuntimeError, sqlite3 errors, ...
+        raise ImageReadError(
+            f"{source}: cannot be decoded as a DICOM SEG ({type(exc).__name__}: {exc})"
+        ) from exc
+    out: dict[str, Volume] = {}
+    for name, hd_volume in segments:
+        volume = _volume_from_hd(hd_volume, frame_uid)
+        volume.require_same_frame(reference, f"SEG {source} segment {name!r} and reference")
+        if fractional:
+            values = np.asarray(volume.array, dtype=np.float64)
+            on_grid = volume.with_array(values)
+            if not volume.same_grid(reference):
+                on_grid = on_grid.resample_to(reference, interpolation="linear")
+            out[name] = reference.with_array(np.clip(on_grid.array, 0.0, 1.0), units="fraction")
+        else:
+            moved = volume.resample_to(reference, interpolation="nearest")
+            out[name] = reference.with_array(moved.array > 0, units="mask")
+    return out, fractional

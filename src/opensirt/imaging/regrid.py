@@ -162,6 +162,9 @@ def rebin_sum(source: Volume, target: Volume, *, supersampling: int = 4) -> Volu
 def coverage_fraction(mask: Volume, grid: Volume, *, supersampling: int = 4) -> Volume:
     """Fraction of each voxel of ``grid`` covered by the boolean ``mask`` (on a finer grid).
 
+    ``mask`` may also hold partial-voxel weights in [0, 1] (the part of each of its voxels
+    inside the structure, as a fractional DICOM SEG gives them); they are rebinned the same way.
+
     Used to weight a coarse dose grid (SPECT, 4.42 mm) by a structure drawn on the CT, so that
     the DVH of a small structure counts partial voxels. ``sum(fraction) * grid voxel volume``
     equals the mask's volume (exactly for parallel axes, if the grid covers the mask).
@@ -169,7 +172,7 @@ def coverage_fraction(mask: Volume, grid: Volume, *, supersampling: int = 4) -> 
     Raises
     ------
     InputError
-        If ``mask`` is not boolean (or 0/1).
+        If ``mask`` is not boolean nor weights in [0, 1].
     GeometryError
         If the frames of reference differ.
 
@@ -182,8 +185,13 @@ def coverage_fraction(mask: Volume, grid: Volume, *, supersampling: int = 4) -> 
     0.5
     """
     values = np.asarray(mask.array)
-    if values.dtype != np.bool_ and not np.isin(values, (0, 1)).all():
-        raise InputError("mask has values other than 0 and 1, expected a boolean structure mask")
+    if values.dtype != np.bool_ and not (
+        np.all(np.isfinite(values)) and values.min() >= 0 and values.max() <= 1
+    ):
+        raise InputError(
+            "mask has values outside [0, 1], expected a boolean structure mask or "
+            "partial-voxel weights"
+        )
     if grid.voxel_volume_ml <= 0:  # pragma: no cover - Volume forbids it
         raise GeometryError("grid has a zero voxel volume")
     volume_ml = mask.with_array(values.astype(np.float64) * mask.voxel_volume_ml)

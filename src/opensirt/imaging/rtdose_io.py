@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pydicom
-from pydicom.errors import InvalidDicomError
 
 from opensirt.errors import ImageReadError
+from opensirt.imaging.dicom_file import as_read_error, decode_pixels, header_int, read_dataset
 from opensirt.imaging.volume import Volume
 
 __all__ = ["RT_DOSE_STORAGE", "read_rtdose"]
@@ -92,14 +91,17 @@ def read_rtdose(path: str | os.PathLike[str]) -> Volume:
     Raises
     ------
     ImageReadError
-        If the file is not a readable RT Dose, has Dose Units other than GY, lacks Dose Grid
+        If the file is not a readable RT Dose (truncated, corrupt, pixel data that disagree
+        with NumberOfFrames x Rows x Columns), has Dose Units other than GY, lacks Dose Grid
         Scaling or geometry, or its frames are not evenly spaced.
     """
     source = str(path)
-    try:
-        ds = pydicom.dcmread(path)
-    except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-        raise ImageReadError(f"{source}: not a readable DICOM file ({exc})") from exc
+    ds = read_dataset(source)
+    with as_read_error(source, "an RT Dose"):
+        return _dose_volume(ds, source)
+
+
+def _dose_volume(ds: Any, source: str) -> Volume:
     if ds.get("SOPClassUID") != RT_DOSE_STORAGE and ds.get("Modality") != "RTDOSE":
         raise ImageReadError(
             f"{source} is not an RT Dose object (SOP Class {ds.get('SOPClassUID')}, Modality "
@@ -112,18 +114,8 @@ def read_rtdose(path: str | os.PathLike[str]) -> Volume:
             "absolute scale; export the dose in Gy)"
         )
     scaling = _floats(ds, "DoseGridScaling", 1, source)[0]
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
-    rows, columns = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
-    try:
-        pixels = np.asarray(ds.pixel_array)
-    except Exception as exc:  # pydicom and its decoders raise many types for broken pixels
-        raise ImageReadError(f"{source}: the dose pixel data cannot be decoded ({exc})") from exc
-    if pixels.size != n_frames * rows * columns:
-        raise ImageReadError(
-            f"{source}: pixel data holds {pixels.size} values, expected NumberOfFrames x Rows "
-            f"x Columns = {n_frames} x {rows} x {columns}"
-        )
-    frames = pixels.reshape(n_frames, rows, columns).astype(np.float64) * scaling
+    n_frames = header_int(ds, "NumberOfFrames", source, default=1)
+    frames = decode_pixels(ds, source).astype(np.float64) * scaling
     cosines = np.asarray(_floats(ds, "ImageOrientationPatient", 6, source))
     row, col = cosines[:3], cosines[3:]
     normal = np.cross(row, col)

@@ -26,18 +26,25 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-import pydicom
 from matplotlib.path import Path as PolygonPath
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import RTStructureSetStorage
 
 from opensirt.errors import GeometryError, ImageReadError
 from opensirt.imaging.dicom_common import DicomContext, dicom_date, dicom_time, new_dataset
+from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_warnings
 from opensirt.imaging.segmentation import Segmentation, missing_structure_error
 from opensirt.imaging.volume import Volume
 
-__all__ = ["contours_of_mask", "rasterise_polygons", "read_rtstruct", "rtstruct_dataset"]
+__all__ = [
+    "contour_points",
+    "contours_of_mask",
+    "rasterise_polygons",
+    "read_rtstruct",
+    "rtstruct_dataset",
+]
 
 _EDGE_TOL = 1e-3  # voxel
 _PLANE_TOL = 0.25  # voxel: how far off a slice centre a contour plane may lie
@@ -105,6 +112,29 @@ def _check_frame(ds: Dataset, name: str, frame_uid: str, reference: Volume, sour
         )
 
 
+def contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
+    """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked."""
+    raw = contour.get("ContourData")
+    values = [] if raw is None else list(raw) if isinstance(raw, MultiValue | list) else [raw]
+    try:
+        points = np.asarray([float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ImageReadError(
+            f"{source}: a contour of {name!r} has Contour Data that are not numbers ({exc})"
+        ) from exc
+    if points.size % 3:
+        raise ImageReadError(
+            f"{source}: a contour of {name!r} has {points.size} Contour Data values, not a "
+            "multiple of 3 (x, y, z per point); the structure set is corrupt"
+        )
+    if not np.all(np.isfinite(points)):
+        raise ImageReadError(
+            f"{source}: a contour of {name!r} has a coordinate that is not a finite number "
+            "(NaN or infinity); the structure set is corrupt"
+        )
+    return points.reshape(-1, 3)
+
+
 def _contour_slices(
     item: Dataset, reference: Volume, name: str, source: str
 ) -> dict[int, list[npt.NDArray[np.float64]]]:
@@ -115,7 +145,10 @@ def _contour_slices(
         if kind not in {"CLOSED_PLANAR", "CLOSEDPLANAR_XOR"}:
             skipped += 1
             continue
-        points = np.asarray(contour.ContourData, dtype=np.float64).reshape(-1, 3)
+        points = contour_points(contour, name, source)
+        if len(points) < 3:
+            skipped += 1
+            continue
         index = reference.physical_to_index(points)
         k = index[:, 2]
         if np.ptp(k) > 2 * _PLANE_TOL or abs(float(k.mean()) - round(float(k.mean()))) > _PLANE_TOL:
@@ -130,7 +163,11 @@ def _contour_slices(
             continue
         by_slice.setdefault(slice_k, []).append(index[:, :2])
     if skipped:
-        warnings.warn(f"{source}: {name!r}: {skipped} non-closed contour(s) ignored", stacklevel=3)
+        warnings.warn(
+            f"{source}: {name!r}: {skipped} contour(s) that are not closed polygons of at least "
+            "3 points ignored",
+            stacklevel=3,
+        )
     if outside:
         warnings.warn(
             f"{source}: {name!r}: {outside} contour(s) lie outside the reference image's slices "
@@ -157,14 +194,25 @@ def read_rtstruct(
     Raises
     ------
     ImageReadError
-        If the file is not an RTSTRUCT, or a contour does not lie on a reference slice.
+        If the file is not an RTSTRUCT, is truncated or corrupt (Contour Data not triples of
+        finite numbers), or a contour does not lie on a reference slice. A file without
+        preamble or File Meta header is read if it is an RT Structure Set.
     GeometryError
         If the structures are in another frame of reference than ``reference``.
     InputError
         If a requested name is absent (the message lists the available names).
     """
     source = str(path)
-    ds = pydicom.dcmread(path)
+    messages: list[str] = []
+    with recording_warnings(messages), as_read_error(source, "an RT Structure Set"):
+        structures = _read_structures(source, reference, names)
+    return Segmentation(reference, structures, source=source, warnings=tuple(messages))
+
+
+def _read_structures(
+    source: str, reference: Volume, names: Iterable[str] | None
+) -> dict[str, Volume]:
+    ds = read_dataset(source)
     if str(ds.get("Modality", "")) != "RTSTRUCT":
         raise ImageReadError(f"{source}: Modality is {ds.get('Modality')!r}, expected RTSTRUCT")
     rois = _roi_names(ds)
@@ -191,7 +239,7 @@ def read_rtstruct(
             warnings.warn(
                 f"{source}: structure {name!r} (ROI {number}) has no contour", stacklevel=2
             )
-    return Segmentation(reference, structures, source=source)
+    return structures
 
 
 def _corners(ring: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

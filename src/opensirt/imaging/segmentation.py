@@ -1,16 +1,28 @@
-"""Structures: named boolean masks on one reference grid.
+"""Structures: named boolean masks on one reference grid, with partial-voxel weights.
 
 A :class:`Segmentation` maps structure names (``"Liver"``, ``"T1"``) to boolean
 :class:`~opensirt.imaging.volume.Volume` masks that all share one grid and frame of reference.
 Structures may overlap (a tumour lies inside the liver and inside its lobe). Readers for
 RTSTRUCT, DICOM SEG and NIfTI label maps return this type.
+
+Partial-voxel coverage
+    A structure may also carry *fractions*: the part of each reference voxel inside it, in
+    [0, 1] (a FRACTIONAL DICOM SEG). Its boolean mask is then the voxels at least half inside
+    (fraction >= 0.5); its volume and its coverage of another grid (:meth:`fractions_on`, used
+    by the voxel dosimetry and DVH) use the fractions themselves. Structures without fractions
+    weigh each voxel of their mask 1. On coarser grids every structure gets partial-voxel
+    weights through :func:`~opensirt.imaging.regrid.coverage_fraction`.
+
+Reader warnings
+    :attr:`Segmentation.warnings` holds the messages of the warnings its reader gave (ignored
+    contours, empty structures), for the plan's JSON and report.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,6 +60,11 @@ class Segmentation:
         Structure name -> boolean mask on ``reference``'s grid. Names are case-sensitive.
     source : str
         Where the structures came from (a file path, ``"phantom"``), for messages.
+    fractions : mapping of str to Volume
+        Partial-voxel weights in [0, 1] on ``reference``'s grid for some structures (see the
+        module notes); each name must also be in ``structures``.
+    warnings : tuple of str
+        The messages of the warnings given while reading the structures.
 
     Examples
     --------
@@ -61,6 +78,8 @@ class Segmentation:
     reference: Volume
     structures: Mapping[str, Volume]
     source: str = ""
+    fractions: Mapping[str, Volume] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         checked: dict[str, Volume] = {}
@@ -80,6 +99,49 @@ class Segmentation:
                 array = array.astype(bool)
             checked[name] = mask.with_array(array, units="mask", structure=name)
         object.__setattr__(self, "structures", checked)
+        object.__setattr__(self, "fractions", self._checked_fractions())
+        object.__setattr__(self, "warnings", tuple(str(w) for w in self.warnings))
+
+    def _checked_fractions(self) -> dict[str, Volume]:
+        checked: dict[str, Volume] = {}
+        for name, weights in self.fractions.items():
+            if name not in self.structures:
+                raise InputError(
+                    f"fractions given for {name!r}, which is not a structure of the "
+                    f"segmentation{self._from()}"
+                )
+            self.reference.require_same_grid(weights, f"fractions of {name!r} and reference")
+            array = np.asarray(weights.array, dtype=np.float64)
+            if not (np.all(np.isfinite(array)) and array.min() >= 0.0 and array.max() <= 1.0):
+                raise InputError(
+                    f"fractions of structure {name!r}{self._from()} lie outside [0, 1] "
+                    f"(min {np.nanmin(array):.3g}, max {np.nanmax(array):.3g}), expected the "
+                    "part of each voxel inside the structure"
+                )
+            checked[name] = weights.with_array(array, units="fraction", structure=name)
+        return checked
+
+    @classmethod
+    def from_fractions(
+        cls,
+        reference: Volume,
+        fractions: Mapping[str, Volume],
+        *,
+        source: str = "",
+        warnings: tuple[str, ...] = (),
+    ) -> Segmentation:
+        """Structures given by partial-voxel weights; each mask is the voxels >= half inside.
+
+        >>> grid = Volume(np.zeros((1, 1, 3)), spacing_mm=(10, 10, 10))
+        >>> seg = Segmentation.from_fractions(grid, {"T1": grid.with_array([[[0.2, 0.5, 1]]])})
+        >>> seg["T1"].array.astype(int).tolist(), seg.volume_ml("T1")
+        ([[[0, 1, 1]]], 1.7)
+        """
+        masks = {
+            name: weights.with_array(np.asarray(weights.array) >= 0.5)
+            for name, weights in fractions.items()
+        }
+        return cls(reference, masks, source=source, fractions=fractions, warnings=warnings)
 
     # ------------------------------------------------------------------ access
     @property
@@ -121,9 +183,19 @@ class Segmentation:
     def _from(self) -> str:
         return f" from {self.source}" if self.source else ""
 
-    def volume_ml(self, name: str) -> float:
-        """Volume of structure ``name`` in mL (voxel count x voxel volume)."""
+    def weights(self, name: str) -> Volume:
+        """Part of each reference voxel inside ``name``: its fractions, else its mask as 0/1."""
         mask = self.get(name, allow_empty=True)
+        if name in self.fractions:
+            return self.fractions[name]
+        return mask.with_array(np.asarray(mask.array, dtype=np.float64), units="fraction")
+
+    def volume_ml(self, name: str) -> float:
+        """Volume of structure ``name`` in mL (voxel count, or sum of its fractions, x voxel
+        volume)."""
+        mask = self.get(name, allow_empty=True)
+        if name in self.fractions:
+            return float(np.sum(self.fractions[name].array)) * mask.voxel_volume_ml
         return float(np.count_nonzero(mask.array)) * mask.voxel_volume_ml
 
     def union(self, names: Iterable[str]) -> Volume:
@@ -137,8 +209,16 @@ class Segmentation:
         return self.reference.with_array(array, units="mask", structure=" + ".join(names))
 
     def with_structures(self, structures: Mapping[str, Volume]) -> Segmentation:
-        """A copy with ``structures`` added (or replaced, by name)."""
-        return Segmentation(self.reference, {**self.structures, **structures}, source=self.source)
+        """A copy with ``structures`` added (or replaced, by name: a replaced structure loses
+        its fractions)."""
+        kept = {n: f for n, f in self.fractions.items() if n not in structures}
+        return Segmentation(
+            self.reference,
+            {**self.structures, **structures},
+            source=self.source,
+            fractions=kept,
+            warnings=self.warnings,
+        )
 
     # ------------------------------------------------------------------ other grids
     def resampled_to(self, reference: Volume) -> Segmentation:
@@ -148,16 +228,34 @@ class Segmentation:
         for name, mask in self.structures.items():
             nearest = mask.resample_to(reference, interpolation="nearest")
             moved[name] = nearest.with_array(nearest.array.astype(bool))
-        return Segmentation(reference, moved, source=self.source)
+        fractions = {
+            name: weights.resample_to(reference, interpolation="linear")
+            for name, weights in self.fractions.items()
+        }
+        for name, weights in fractions.items():  # linear interpolation stays within [0, 1]
+            fractions[name] = weights.with_array(np.clip(weights.array, 0.0, 1.0))
+        return Segmentation(
+            reference, moved, source=self.source, fractions=fractions, warnings=self.warnings
+        )
 
     def fractions_on(self, grid: Volume, names: Iterable[str] | None = None) -> dict[str, Volume]:
         """Fraction of each voxel of ``grid`` (e.g. the SPECT dose grid) inside each structure.
 
         See :func:`opensirt.imaging.regrid.coverage_fraction`; the fractions of a structure
-        times the grid's voxel volume sum to the structure's volume.
+        times the grid's voxel volume sum to the structure's volume. A structure with
+        partial-voxel weights (a fractional SEG) contributes its weights, not its mask.
         """
         chosen = self.names if names is None else tuple(names)
-        return {name: coverage_fraction(self.get(name), grid) for name in chosen}
+        out = {}
+        for name in chosen:
+            mask = self.get(name)
+            weights = (
+                self.fractions[name].with_array(self.fractions[name].array, **mask.metadata)
+                if name in self.fractions
+                else mask
+            )
+            out[name] = coverage_fraction(weights, grid)
+        return out
 
     # ------------------------------------------------------------------ constructors
     @classmethod

@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pydicom
-
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import Volume
+from opensirt.imaging.dicom_file import as_read_error, read_dataset
 from opensirt.imaging.dicom_io import read_image
 from opensirt.imaging.dicom_seg import read_dicom_seg
 from opensirt.imaging.nifti_io import read_nifti_labels
@@ -126,12 +125,10 @@ def read_segmentation(
             )
         return read_nifti_labels(path, labels, reference)
     try:
-        modality = str(pydicom.dcmread(path, stop_before_pixels=True).get("Modality", ""))
-    except (pydicom.errors.InvalidDicomError, OSError, IsADirectoryError) as exc:
-        raise ImageReadError(
-            f"{path} is not a readable DICOM file ({exc}); give an RTSTRUCT or SEG file, or a "
-            "NIfTI label map"
-        ) from exc
+        with as_read_error(str(path), "a DICOM file"):
+            modality = str(read_dataset(path, header_only=True).get("Modality", ""))
+    except ImageReadError as exc:
+        raise ImageReadError(f"{exc}; give an RTSTRUCT or SEG file, or a NIfTI label map") from exc
     if modality == "RTSTRUCT":
         return read_rtstruct(path, reference)
     if modality == "SEG":
