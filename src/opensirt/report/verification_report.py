@@ -23,6 +23,7 @@ from opensirt.report.document import (
 )
 from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
 from opensirt.report.provenance import Provenance
+from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.posttreatment import VerificationResult
 
 
@@ -158,7 +159,12 @@ def build_verification_document(
         subtitle=f"{device.label}: delivered dose from the post-treatment image",
         patient_id=result.case.patient.id,
         created=created,
-        sections=(_delivery_section(result), _comparison_section(result), _dose_section(result)),
+        sections=(
+            _delivery_section(result),
+            *registration_sections(result.images.registration, "post-treatment image"),
+            _comparison_section(result),
+            _dose_section(result),
+        ),
         warnings=tuple(Notice(w) for w in result.warnings),
         provenance=provenance,
     )

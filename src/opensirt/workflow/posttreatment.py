@@ -188,6 +188,9 @@ class VerificationResult:
             },
             "structures": [c.to_dict() for c in self.comparisons],
             "delivered_dose": {name: h.metrics() for name, h in self.dvhs.items()},
+            "registration": (
+                None if self.images.registration is None else self.images.registration.to_dict()
+            ),
             "warnings": list(self.warnings),
         }
 
