@@ -9,7 +9,9 @@ register.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +22,19 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
+from opensirt.commands.outputs import write_verification_outputs
 from opensirt.errors import GeometryError
 from opensirt.imaging.dicom_write import write_phantom_dicom
 from opensirt.imaging.phantom import make_phantom
 from opensirt.imaging.phantom_moved import (
     MovedStudy,
     moved_posttreatment,
+    moved_spect,
     write_moved_posttreatment,
+    write_moved_spect,
 )
 from opensirt.planning import load_case
+from opensirt.report.verification_report import build_verification_document
 from opensirt.workflow.demo_case import demo_case
 from opensirt.workflow.inputs import load_images
 from opensirt.workflow.posttreatment import verify_case
@@ -46,6 +52,7 @@ class Studies:
     moved_pet: Path
     register_pet: Path
     true_transform: Path
+    moved_spect: Path
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +68,9 @@ def studies(tmp_path_factory: pytest.TempPathFactory) -> Studies:
     _, register_pet = write_moved_posttreatment(in_register, patient, root / "in_register")
     transform = root / "true.tfm"
     sitk.WriteTransform(moved.transform, str(transform))
+    spect = write_moved_spect(moved_spect(patient, moved), moved, patient, root / "moved")
     base = demo_case(patient, paths, root)
-    return Studies(root, base, moved, moved_ct, moved_pet, register_pet, transform)
+    return Studies(root, base, moved, moved_ct, moved_pet, register_pet, transform, spect)
 
 
 def _case_path(studies: Studies, name: str, **images: Any) -> Path:
@@ -95,6 +103,22 @@ def test_moved_study_verifies_like_the_study_in_register(studies: Studies) -> No
     assert recorded["quality"]["correlation_after"] > 0.9
     assert len(recorded["matrix"]) == 4
     assert reference.to_dict()["registration"] is None
+    # recorded in the output folder: JSON, .tfm, and a section of the PDF report
+    out = studies.root / "verification"
+    written = write_verification_outputs(
+        out, result, studies.root / "moved.yaml", created=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    assert out / "registration.tfm" in written
+    again = sitk.ReadTransform(str(out / "registration.tfm"))
+    point = (10.0, 20.0, 30.0)
+    assert again.TransformPoint(point) == pytest.approx(
+        registration.transform.TransformPoint(point), abs=1e-6
+    )
+    assert json.loads((out / "verification.json").read_text())["registration"]["method"] == "rigid"
+    assert (out / "verification.pdf").read_bytes().startswith(b"%PDF")
+    document = build_verification_document(result, created=datetime.now(UTC), provenance=None)
+    titles = [section.title for section in document.sections]
+    assert "Registration of the post-treatment image" in titles
 
 
 def test_transform_file_of_the_case_is_used(studies: Studies) -> None:
@@ -154,3 +178,16 @@ def test_failed_registration_exits_2_with_the_reason(studies: Studies, tmp_path:
     assert result.exit_code == 2, result.output
     assert "far.tfm" in result.output
     assert "liver region" in result.output
+
+
+def test_spect_with_its_own_ct_is_registered(studies: Studies) -> None:
+    case = load_case(
+        _case_path(studies, "spect", spect=studies.moved_spect.parent, spect_ct=studies.moved_ct)
+    )
+    images = load_images(case)
+    registration = images.registration
+    assert registration is not None
+    assert registration.method == "rigid"
+    assert registration.rotation_deg == pytest.approx(ROTATION_DEG, abs=0.5)
+    assert images.emission.frame_of_reference_uid == images.ct.frame_of_reference_uid
+    assert images.emission.units == "counts"

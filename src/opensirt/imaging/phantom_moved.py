@@ -29,11 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from opensirt.imaging.dicom_common import DicomContext
+from opensirt.imaging.dicom_common import DicomContext, save_dataset
 from opensirt.imaging.dicom_meta import MetaKey
-from opensirt.imaging.dicom_write import ct_datasets, pet_datasets, write_series
+from opensirt.imaging.dicom_write import ct_datasets, nm_dataset, pet_datasets, write_series
 from opensirt.imaging.phantom import (
     PET_EFFECTIVE_EFFICIENCY,
+    SPECT_CALIBRATION_CPS_PER_MBQ,
+    ScanTruth,
     SyntheticPatient,
     _blur,
     _in_scan_integral_s,
@@ -43,7 +45,13 @@ from opensirt.imaging.regrid import rebin_sum
 from opensirt.imaging.volume import Volume
 from opensirt.physics.nuclides import get_nuclide
 
-__all__ = ["MovedStudy", "moved_posttreatment", "write_moved_posttreatment"]
+__all__ = [
+    "MovedStudy",
+    "moved_posttreatment",
+    "moved_spect",
+    "write_moved_posttreatment",
+    "write_moved_spect",
+]
 
 #: Default pose change: a few degrees about every axis and a 10-20 mm shift.
 DEFAULT_ROTATION_DEG = (3.0, -2.0, 4.0)
@@ -100,6 +108,47 @@ def _followed(grid: Volume, frame: str, translation_mm: tuple[float, float, floa
     )
 
 
+def _render(
+    scan: ScanTruth,
+    ct_grid: Volume,
+    inverse: Any,
+    translation_mm: tuple[float, float, float],
+    sensitivity_cps_per_mbq: float,
+    noise: bool,
+    rng: np.random.Generator,
+) -> tuple[Volume, float]:
+    """(counts on the scan's grid moved with the patient, counts per MBq at scan start)."""
+    moved_mbq = _carried(scan.activity_ct_mbq, ct_grid, inverse, 0.0)  # same voxel volume
+    grid = _followed(scan.image, str(ct_grid.frame_of_reference_uid), translation_mm)
+    on_grid = rebin_sum(ct_grid.with_array(moved_mbq, units="MBq"), grid)
+    nuclide = scan.radiopharmaceutical.nuclide
+    per_mbq = sensitivity_cps_per_mbq * _in_scan_integral_s(nuclide, scan.acquisition_duration_s)
+    expected = np.clip(_blur(on_grid, scan.fwhm_mm) * per_mbq, 0.0, None)
+    counts = rng.poisson(expected).astype(np.float64) if noise else expected
+    return grid.with_array(counts, units="counts"), per_mbq
+
+
+def moved_spect(
+    patient: SyntheticPatient, study: MovedStudy, *, noise: bool = True, seed: int = 8
+) -> Volume:
+    """The phantom's MAA SPECT (integer counts) with the patient moved as in ``study``, in
+    ``study``'s frame: a work-up SPECT/CT acquired apart from the planning CT."""
+    rng = np.random.default_rng(seed)
+    inverse = study.transform.GetInverse()
+    translation = tuple(float(t) for t in study.transform.GetTranslation())
+    maa = patient.maa
+    counts, _ = _render(
+        maa,
+        study.ct,
+        inverse,
+        (translation[0], translation[1], translation[2]),
+        SPECT_CALIBRATION_CPS_PER_MBQ,
+        noise,
+        rng,
+    )
+    return counts.with_array(np.rint(np.asarray(counts.array)), **maa.image.metadata)
+
+
 def moved_posttreatment(
     patient: SyntheticPatient,
     *,
@@ -150,21 +199,12 @@ def moved_posttreatment(
         0.0, CT_NOISE_HU, ct_grid.shape
     )
     ct = ct_grid.with_array(np.clip(hu, _AIR_HU, None).astype(np.float32), units="HU")
-    truth = pet.activity_ct_mbq
-    moved_mbq = _carried(truth, ct_grid, inverse, 0.0)  # per voxel: same volume
-    pet_grid = _followed(pet.image, frame, translation_mm)
-    on_grid = rebin_sum(ct_grid.with_array(moved_mbq, units="MBq"), pet_grid)
-    nuclide = pet.radiopharmaceutical.nuclide
-    per_mbq = (
-        1e6
-        * get_nuclide(nuclide).imaging_photon_yield
-        * PET_EFFECTIVE_EFFICIENCY
-        * _in_scan_integral_s(nuclide, pet.acquisition_duration_s)
+    sensitivity = 1e6 * get_nuclide(pet.radiopharmaceutical.nuclide).imaging_photon_yield
+    sensitivity *= PET_EFFECTIVE_EFFICIENCY  # counts per second per MBq, as the phantom's PET
+    counts, per_mbq = _render(pet, ct_grid, inverse, translation_mm, sensitivity, noise, rng)
+    image = counts.with_array(
+        np.asarray(counts.array) / per_mbq * 1e6 / counts.voxel_volume_ml, units="Bq/mL"
     )
-    expected = np.clip(_blur(on_grid, pet.fwhm_mm) * per_mbq, 0.0, None)
-    counts = rng.poisson(expected).astype(np.float64) if noise else expected
-    bq_per_ml = counts / per_mbq * 1e6 / pet_grid.voxel_volume_ml
-    image = pet_grid.with_array(bq_per_ml, units="Bq/mL")
     return MovedStudy(ct=ct, pet=image, context=context, transform=transform)
 
 
@@ -188,3 +228,19 @@ def write_moved_posttreatment(
     )
     write_series(pt, root / "post_pet", "PT")
     return root / "post_ct", root / "post_pet"
+
+
+def write_moved_spect(
+    spect: Volume, study: MovedStudy, patient: SyntheticPatient, outdir: str | os.PathLike[str]
+) -> Path:
+    """Write :func:`moved_spect`'s SPECT as ``spect/NM_0001.dcm`` under ``outdir``, in
+    ``study``'s frame of reference (with ``study``'s CT as its own CT)."""
+    maa = patient.maa
+    dataset = nm_dataset(
+        spect,
+        study.context,
+        maa.radiopharmaceutical,
+        acquired=maa.acquisition_datetime,
+        duration_s=maa.acquisition_duration_s,
+    )
+    return save_dataset(dataset, Path(outdir) / "spect" / "NM_0001.dcm")
