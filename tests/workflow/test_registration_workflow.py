@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.commands.outputs import write_verification_outputs
-from opensirt.errors import GeometryError
+from opensirt.errors import InputError
 from opensirt.imaging.dicom_write import write_phantom_dicom
 from opensirt.imaging.phantom import make_phantom
 from opensirt.imaging.phantom_moved import (
@@ -152,14 +152,18 @@ def test_transform_file_of_the_case_is_used(studies: Studies) -> None:
     [
         ({"post_registration": "none"}, r"different frames of reference .* is none"),
         ({"post_ct": None}, r"give images\.post_ct"),
+        ({"post_registration": "none", "post_transform": "T"}, r"remove one of the two"),
+        ({"post_ct": None, "post_registration": "rigid", "post_treatment": "R"}, "no CT of its"),
     ],
 )
 def test_another_frame_without_a_way_to_register_is_refused(
     studies: Studies, images: dict[str, Any], message: str
 ) -> None:
     keys = {"post_treatment": studies.moved_pet, "post_ct": studies.moved_ct, **images}
+    named = {"T": studies.true_transform, "R": studies.register_pet}
+    keys = {k: named.get(v, v) if isinstance(v, str) else v for k, v in keys.items()}
     path = _case_path(studies, "refused", **{k: v for k, v in keys.items() if v is not None})
-    with pytest.raises(GeometryError, match=message):
+    with pytest.raises(InputError, match=message):
         load_images(load_case(path), post_treatment=True)
 
 

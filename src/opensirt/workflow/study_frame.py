@@ -87,6 +87,8 @@ def place_study(
 
     Raises
     ------
+    InputError
+        Contradictory keys (``none`` with a transform; a registration without a CT).
     GeometryError
         Different frames without a CT or transform to register them, or with ``none``.
     RegistrationError
@@ -101,7 +103,12 @@ def place_study(
     differ = bool(frames[0] and frames[1] and frames[0] != frames[1])
     method = RegistrationMethod(keys.method or ("rigid" if differ else "none"))
     what = f"images.{keys.emission_key} {emission_path.name} to the planning CT"
-    if keys.transform is not None and method != RegistrationMethod.NONE:
+    if keys.transform is not None and keys.method == RegistrationMethod.NONE:
+        raise InputError(
+            f"images.{keys.prefix}_registration is none but images.{keys.prefix}_transform "
+            f"is given ({keys.transform}); remove one of the two"
+        )
+    if keys.transform is not None:
         registration = read_registration(keys.transform, planning_ct, liver, own_ct, what=what)
     elif method == RegistrationMethod.NONE:
         if differ:
@@ -114,6 +121,12 @@ def place_study(
             )
         ct = own_ct if own_ct is not None else planning_ct
         return PlacedStudy(emission, ct, own_path or planning_ct_path, None)
+    elif own_ct is None and not differ:
+        raise InputError(
+            f"images.{keys.prefix}_registration is {method.value}, but the study has no CT of "
+            f"its own to register; give images.{ct_key} (the emission study's CT), or remove "
+            f"images.{keys.prefix}_registration for a study in the planning CT's frame"
+        )
     elif own_ct is None:
         raise GeometryError(
             f"emission image {emission_path} and CT {planning_ct_path} are in different "
