@@ -19,8 +19,8 @@ from opensirt.imaging.registration import (
     RegistrationMethod,
     read_registration,
     register_ct,
-    resample_into_frame,
 )
+from opensirt.imaging.registration_resample import resample_into_frame
 
 ROTATION_DEG = (3.0, -2.0, 4.0)
 TRANSLATION_MM = (12.0, -10.0, 15.0)

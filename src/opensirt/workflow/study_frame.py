@@ -28,8 +28,8 @@ from opensirt.imaging.registration import (
     RegistrationMethod,
     read_registration,
     register_ct,
-    resample_into_frame,
 )
+from opensirt.imaging.registration_resample import resample_into_frame
 
 
 @dataclass(frozen=True)
