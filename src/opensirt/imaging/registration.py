@@ -192,7 +192,7 @@ class Registration:
         return write_atomically(path, lambda tmp: sitk.WriteTransform(self.transform, str(tmp)))
 
 
-# ---------------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------------- internals
 def _liver_region(ct: Volume, liver: Volume, margin_mm: float) -> tuple[Volume, Volume]:
     """The planning CT cropped to the dilated liver, and the dilated liver on that crop."""
     ct.require_same_grid(liver, "planning CT and liver structure")
