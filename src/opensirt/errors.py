@@ -33,6 +33,10 @@ class ImageReadError(InputError):
     """An image or segmentation file cannot be read, or is ambiguous."""
 
 
+class RegistrationError(GeometryError):
+    """Two studies could not be registered: the result failed its quality check."""
+
+
 class PlanRefusedError(OpenSIRTError):
     """No activity satisfies every safety limit: the plan is refused.
 

@@ -99,6 +99,8 @@ def write_plan_outputs(
         base_dir=case_path.parent,
     )
     written = [_write_json(folder / "plan.json", data), write_pdf(document, folder / "plan.pdf")]
+    if pre is not None and pre.images.registration is not None:
+        written.append(pre.images.registration.write(folder / "spect_registration.tfm"))
     if pre is not None and plan.activity_gbq is not None:
         written += _dose_files(
             folder, "plan", pre.dose, pre.images.sources["ct"], pre.dvhs, "OpenSIRT predicted dose"
@@ -117,7 +119,9 @@ def write_verification_outputs(
         "software": provenance.software,
     }
     document = build_verification_document(result, created=created, provenance=provenance)
+    registration = result.images.registration
     return [
+        *([] if registration is None else [registration.write(folder / "registration.tfm")]),
         _write_json(folder / "verification.json", data),
         write_pdf(document, folder / "verification.pdf"),
         *_dose_files(

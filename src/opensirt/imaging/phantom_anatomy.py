@@ -151,9 +151,9 @@ def build_anatomy(
 
 
 def ct_from_labels(
-    labels: npt.NDArray[np.int16], rng: np.random.Generator
+    labels: npt.NDArray[np.int16], rng: np.random.Generator, noise_hu: float = CT_NOISE_HU
 ) -> npt.NDArray[np.float32]:
-    """CT numbers (HU) of the tissue map plus Gaussian noise (12 HU)."""
+    """CT numbers (HU) of the tissue map plus Gaussian noise (``noise_hu``, 12 HU)."""
     lut = np.full(int(labels.max()) + 1, CT_NUMBER_HU["tumour"], dtype=np.float64)
     lut[Tissue.AIR] = CT_NUMBER_HU["air"]
     lut[Tissue.SOFT_TISSUE] = CT_NUMBER_HU["soft_tissue"]
@@ -161,7 +161,7 @@ def ct_from_labels(
     lut[Tissue.BONE] = CT_NUMBER_HU["bone"]
     lut[[Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT]] = CT_NUMBER_HU["lung"]
     lut[[Tissue.LIVER_RIGHT, Tissue.LIVER_LEFT]] = CT_NUMBER_HU["liver"]
-    hu = lut[labels] + rng.normal(0.0, CT_NOISE_HU, labels.shape)
+    hu = lut[labels] + rng.normal(0.0, noise_hu, labels.shape)
     hu[labels == Tissue.AIR] = CT_NUMBER_HU["air"]
     out: npt.NDArray[np.float32] = hu.astype(np.float32)
     return out

@@ -22,6 +22,9 @@ Optional keys added to the contract here (all backwards compatible):
 * ``images.post_treatment`` (with optional ``images.post_ct``, ``images.post_segmentation``)
   and ``treatment`` (injection time, vial and residual assays): the inputs of
   ``opensirt verify``.
+* ``images.post_registration``, ``images.post_transform``, ``images.spect_ct``,
+  ``images.spect_registration``, ``images.spect_transform``: registration of an emission
+  study in another frame of reference than the planning CT (see :class:`Images`).
 
 Numbers are strict (``true`` is not 1; an integer is accepted where a float is expected)
 and bounded to plausible ranges (:mod:`opensirt.planning.plausibility`, which gives the
@@ -263,6 +266,15 @@ class Images(_Model):
     (they must then be registered to it: same frame of reference). ``labels`` names the
     values of a NIfTI label map (``{1: Liver, 2: Lungs}``); DICOM RTSTRUCT and SEG carry
     their own names.
+
+    Registration (:mod:`opensirt.imaging.registration`): when the post-treatment study
+    (``post_treatment`` with its own CT ``post_ct``) or the work-up SPECT (with its own CT
+    ``spect_ct``) is in another frame of reference than the planning ``ct``, its CT is
+    registered to the planning CT within the liver region and the emission image resampled
+    into the planning frame. ``post_registration`` / ``spect_registration`` choose
+    ``rigid`` (the default when the frames differ), ``deformable`` or ``none`` (refuse
+    different frames); ``post_transform`` / ``spect_transform`` give an ITK transform file
+    (mapping planning points to the study's points) to use instead of computing one.
     """
 
     ct: Path
@@ -273,9 +285,22 @@ class Images(_Model):
     post_treatment: Path | None = None
     post_ct: Path | None = None
     post_segmentation: Path | None = None
+    post_registration: Literal["rigid", "deformable", "none"] | None = None
+    post_transform: Path | None = None
+    spect_ct: Path | None = None
+    spect_registration: Literal["rigid", "deformable", "none"] | None = None
+    spect_transform: Path | None = None
 
     @field_validator(
-        "ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"
+        "ct",
+        "spect",
+        "segmentation",
+        "post_treatment",
+        "post_ct",
+        "post_segmentation",
+        "post_transform",
+        "spect_ct",
+        "spect_transform",
     )
     @classmethod
     def _relative_to_case(cls, value: Path | None, info: ValidationInfo) -> Path | None:

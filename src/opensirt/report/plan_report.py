@@ -32,6 +32,7 @@ from opensirt.report.document import (
 )
 from opensirt.report.figures import DoseMarker, MarkerKind, activity_methods_figure
 from opensirt.report.provenance import Provenance, display_path
+from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.pretreatment import PreTreatmentResult
 
 
@@ -214,6 +215,7 @@ def build_plan_document(
     warnings = [*(pre.warnings if pre else ()), *plan.warnings]
     sections = [_prescription_section(case, plan), _inputs_section(case, pre, case_path, base_dir)]
     if pre is not None:
+        sections += registration_sections(pre.images.registration, "SPECT")
         sections.append(_measurements_section(pre))
     dose_blocks: list[str | Table | Notice | ReportFigure] = [limits_table(plan)]
     if plan.refused is None:

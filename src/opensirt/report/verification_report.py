@@ -23,6 +23,7 @@ from opensirt.report.document import (
 )
 from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
 from opensirt.report.provenance import Provenance
+from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.posttreatment import VerificationResult
 
 
@@ -183,6 +184,7 @@ def build_verification_document(
         sections=(
             _delivery_section(result),
             _image_section(result),
+            *registration_sections(result.images.registration, "post-treatment image"),
             _comparison_section(result),
             _dose_section(result),
         ),

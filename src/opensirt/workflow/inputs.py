@@ -1,7 +1,8 @@
 """Reading the images of a case and checking that they belong together.
 
 The work-up needs a CT, an emission image (Tc-99m MAA SPECT or Ho-166 scout SPECT) in the
-CT's frame of reference (a hybrid SPECT/CT), and structures drawn on the CT. Everything that
+CT's frame of reference (a hybrid SPECT/CT) or with its own CT to register
+(:mod:`opensirt.workflow.study_frame`), and structures drawn on the CT. Everything that
 can be wrong with them is found here, before any computation, with a message that names the
 file and the fix.
 """
@@ -20,9 +21,11 @@ from opensirt.imaging.dicom_file import as_read_error, read_dataset
 from opensirt.imaging.dicom_io import read_image
 from opensirt.imaging.dicom_seg import read_dicom_seg
 from opensirt.imaging.nifti_io import read_nifti_labels
+from opensirt.imaging.registration import Registration
 from opensirt.imaging.rtstruct import read_rtstruct
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.planning.case import Case, Images
+from opensirt.workflow.study_frame import StudyKeys, place_study
 
 
 @dataclass(frozen=True)
@@ -140,13 +143,18 @@ def read_segmentation(
 
 @dataclass(frozen=True)
 class CaseImages:
-    """The images of one emission study with their CT and structures, checked."""
+    """The images of one emission study with their CT and structures, checked.
+
+    ``registration`` is how the emission image was brought into the CT's frame, if it was
+    (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image.
+    """
 
     ct: Volume
     emission: Volume
     segmentation: Segmentation
     roles: StructureRoles
     sources: Mapping[str, Path]
+    registration: Registration | None = None
 
 
 def _check_roles(segmentation: Segmentation, roles: StructureRoles) -> None:
@@ -182,19 +190,33 @@ def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
         ct_path = images.post_ct or images.ct
         emission_path = _exists(images.post_treatment, "post_treatment")
         seg_path = images.post_segmentation or images.segmentation
+        keys = StudyKeys("post", "post_treatment", None, None, None)
+        if images.post_segmentation is None:  # structures on the planning CT: register
+            ct_path = images.ct
+            keys = StudyKeys(
+                "post",
+                "post_treatment",
+                images.post_ct,
+                images.post_registration,
+                images.post_transform,
+            )
     else:
         ct_path, emission_path, seg_path = images.ct, images.spect, images.segmentation
         _exists(emission_path, "spect")
+        keys = StudyKeys(
+            "spect", "spect", images.spect_ct, images.spect_registration, images.spect_transform
+        )
     ct = read_image(_exists(ct_path, "ct"), modality="CT")
     emission = read_image(emission_path)
-    emission.require_same_frame(ct, f"emission image {emission_path} and CT {ct_path}")
+    segmentation = read_segmentation(_exists(seg_path, "segmentation"), ct, images.labels)
+    roles = structure_roles(case)
+    _check_roles(segmentation, roles)
+    placed = place_study(emission, emission_path, ct, ct_path, segmentation.get(roles.liver), keys)
+    emission, ct, ct_path = placed.emission, placed.ct, placed.ct_path
     if emission.frame_of_reference_uid is None or ct.frame_of_reference_uid is None:
         raise InputError(
             f"emission image {emission_path} or CT {ct_path} has no frame of reference; "
             "OpenSIRT needs them registered (a hybrid SPECT/CT or PET/CT)"
         )
-    segmentation = read_segmentation(_exists(seg_path, "segmentation"), ct, images.labels)
-    roles = structure_roles(case)
-    _check_roles(segmentation, roles)
     sources = {"ct": ct_path, "emission": emission_path, "segmentation": seg_path}
-    return CaseImages(ct, emission, segmentation, roles, sources)
+    return CaseImages(ct, emission, segmentation, roles, sources, placed.registration)

@@ -206,6 +206,9 @@ class VerificationResult:
             "delivered_dose": {name: h.metrics() for name, h in self.dvhs.items()},
             "post_treatment_image": self.image_check.to_dict(),
             "counts": self.counts.to_dict(),
+            "registration": (
+                None if self.images.registration is None else self.images.registration.to_dict()
+            ),
             "warnings": list(self.warnings),
         }
 

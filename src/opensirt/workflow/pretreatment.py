@@ -130,6 +130,8 @@ class PreTreatmentResult:
         out["image_measurements"] = measurements_dict(self)
         out["methods"] = {name: plan.to_dict() for name, plan in self.plans.items()}
         out["voxel_dose"] = {name: dvh.metrics() for name, dvh in self.dvhs.items()}
+        if self.images.registration is not None:
+            out["registration"] = self.images.registration.to_dict()
         return out
 
 
