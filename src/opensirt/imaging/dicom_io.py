@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,105 +23,17 @@ import numpy as np
 import numpy.typing as npt
 import pydicom
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 
 from opensirt.errors import ImageReadError
 from opensirt.imaging.dicom_frames import Plane, PlaneGeometry, planes_of
 from opensirt.imaging.dicom_meta import series_metadata, volume_units
+from opensirt.imaging.dicom_series import choose_series, dicom_source, list_series
 from opensirt.imaging.volume import Volume
 
-__all__ = ["SeriesInfo", "list_series", "read_dicom_files", "read_image"]
+__all__ = ["read_dicom_files", "read_image"]
 
-#: Modalities that hold no image volume (structures, plans, reports, registrations).
-NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "SEG", "RTPLAN", "RTRECORD", "SR", "PR", "REG", "KO"})
 _SPACING_WARN_MM = 0.01
 _SPACING_FAIL_FRACTION = 0.05
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    """One DICOM series found in a folder."""
-
-    series_instance_uid: str
-    modality: str
-    description: str
-    paths: tuple[Path, ...]
-
-    @property
-    def n_files(self) -> int:
-        """Number of files of the series."""
-        return len(self.paths)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.series_instance_uid} ({self.modality}, {self.description or 'no description'}, "
-            f"{self.n_files} file{'s' if self.n_files != 1 else ''})"
-        )
-
-
-def _dicom_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ImageReadError(f"image path {str(path)!r} does not exist")
-    return sorted(
-        Path(root) / name
-        for root, _dirs, names in os.walk(path)
-        for name in names
-        if name.upper() != "DICOMDIR" and not name.startswith(".")
-    )
-
-
-def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
-    """The DICOM series in a file or folder (searched recursively), grouped by Series UID.
-
-    Files that are not DICOM are skipped with a warning.
-    """
-    groups: dict[str, list[tuple[Path, Dataset]]] = {}
-    skipped = 0
-    for file in _dicom_files(Path(path)):
-        try:
-            ds = pydicom.dcmread(file, stop_before_pixels=True)
-        except (InvalidDicomError, OSError, ValueError):
-            skipped += 1
-            continue
-        groups.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((file, ds))
-    if skipped:
-        warnings.warn(f"{path}: skipped {skipped} file(s) that are not DICOM", stacklevel=2)
-    return [
-        SeriesInfo(
-            series_instance_uid=uid,
-            modality=str(items[0][1].get("Modality", "")),
-            description=str(items[0][1].get("SeriesDescription", "")),
-            paths=tuple(p for p, _ in items),
-        )
-        for uid, items in groups.items()
-    ]
-
-
-def _choose(
-    path: Path, series: list[SeriesInfo], series_uid: str | None, modality: str | None
-) -> SeriesInfo:
-    if not series:
-        raise ImageReadError(f"no DICOM file found in {str(path)!r}")
-    candidates = [s for s in series if s.modality not in NON_IMAGE_MODALITIES]
-    if series_uid is not None:
-        candidates = [s for s in series if s.series_instance_uid == series_uid]
-    if modality is not None:
-        candidates = [s for s in candidates if s.modality == modality.upper()]
-    if len(candidates) == 1:
-        return candidates[0]
-    listing = "; ".join(str(s) for s in series)
-    if not candidates:
-        raise ImageReadError(
-            f"no image series in {str(path)!r} matches series_uid={series_uid!r}, "
-            f"modality={modality!r}; found: {listing}"
-        )
-    raise ImageReadError(
-        f"{str(path)!r} holds {len(candidates)} image series: {listing}; choose one with "
-        "series_uid=<SeriesInstanceUID> (or modality=<CT|MR|PT|NM> if that is unique), or put "
-        "each series in its own folder"
-    )
 
 
 def read_image(
@@ -130,6 +41,7 @@ def read_image(
     series_uid: str | None = None,
     modality: str | None = None,
     *,
+    description: str | None = None,
     energy_window: int | None = None,
 ) -> Volume:
     """Read one image volume: a DICOM file, a DICOM series folder, or a NIfTI file.
@@ -137,12 +49,16 @@ def read_image(
     Parameters
     ----------
     path : path-like
-        A DICOM file (a multi-frame NM object, one slice), a folder holding one image series
-        (other series such as RTSTRUCT may be there too), or a ``.nii``/``.nii.gz`` file.
+        A DICOM file (a multi-frame NM object, one slice), a folder (or a DICOMDIR, or a zip)
+        holding image series (other series such as RTSTRUCT may be there too), or a
+        ``.nii``/``.nii.gz`` file; see :mod:`opensirt.imaging.dicom_series`.
     series_uid : str, optional
         The Series Instance UID to read when the folder holds several image series.
     modality : str, optional
         Keep only series of this modality (``"CT"``, ``"PT"``, ``"NM"``, ``"MR"``).
+    description : str, optional
+        Keep only series whose Series Description matches (case-insensitive substring, or a
+        glob such as ``"MAA*"``).
     energy_window : int, optional
         NM only: the energy window number, when the object holds several.
 
@@ -157,8 +73,15 @@ def read_image(
         from opensirt.imaging.nifti_io import read_nifti
 
         return read_nifti(location)
-    chosen = _choose(location, list_series(location), series_uid, modality)
-    return read_dicom_files(chosen.paths, energy_window=energy_window)
+    with dicom_source(location) as root:
+        chosen = choose_series(
+            location,
+            list_series(root),
+            series_uid=series_uid,
+            modality=modality,
+            description=description,
+        )
+        return read_dicom_files(chosen.paths, energy_window=energy_window)
 
 
 def read_dicom_files(paths: Sequence[Path], *, energy_window: int | None = None) -> Volume:

@@ -16,6 +16,9 @@ Optional keys added to the contract here (all backwards compatible):
 * ``images.post_treatment`` (with optional ``images.post_ct``, ``images.post_segmentation``)
   and ``treatment`` (injection time, vial and residual assays): the inputs of
   ``opensirt verify``.
+* an image entry may be a mapping ``{path: FOLDER, series_uid: UID}`` or ``{path: FOLDER,
+  modality: NM, description: "MAA*"}`` to pick one series of a folder, DICOMDIR or zip that
+  holds several (kept as ``images.series``).
 
 Use :func:`opensirt.planning.load_case` to read a file; it turns validation errors into
 :class:`~opensirt.errors.CaseFileError` messages that name the key path and the fix.
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -203,6 +206,39 @@ class Structures(_Model):
     territories: dict[str, str] = Field(default_factory=dict)
 
 
+ImageKey = Literal["ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"]
+_IMAGE_KEYS: tuple[ImageKey, ...] = (
+    "ct",
+    "spect",
+    "segmentation",
+    "post_treatment",
+    "post_ct",
+    "post_segmentation",
+)
+
+
+class SeriesChoice(_Model):
+    """Which series of a folder, DICOMDIR or zip an image entry means.
+
+    ``series_uid`` is the Series Instance UID; ``modality`` the DICOM Modality (``CT``,
+    ``NM``, ``PT``, ``RTSTRUCT``, ``SEG``); ``description`` a case-insensitive part of the
+    Series Description, or a glob such as ``"MAA*"``.
+    """
+
+    series_uid: Annotated[str, Field(min_length=1)] | None = None
+    modality: Annotated[str, Field(min_length=1)] | None = None
+    description: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _something_chosen(self) -> Self:
+        if self.series_uid is None and self.modality is None and self.description is None:
+            raise ValueError(
+                "give series_uid, or modality and/or description, to pick a series "
+                "(e.g. {path: export/, modality: NM, description: MAA})"
+            )
+        return self
+
+
 class Images(_Model):
     """Image inputs of voxel planning and verification; paths relative to the case file.
 
@@ -212,6 +248,10 @@ class Images(_Model):
     (they must then be registered to it: same frame of reference). ``labels`` names the
     values of a NIfTI label map (``{1: Liver, 2: Lungs}``); DICOM RTSTRUCT and SEG carry
     their own names.
+
+    Each path may instead be a mapping ``{path: ..., series_uid: ...}`` (or ``modality`` and
+    ``description``) that picks one series of a folder, DICOMDIR or zip holding several;
+    the path is kept in its key and the choice in ``series`` under the same key.
     """
 
     ct: Path
@@ -222,6 +262,35 @@ class Images(_Model):
     post_treatment: Path | None = None
     post_ct: Path | None = None
     post_segmentation: Path | None = None
+    series: dict[ImageKey, SeriesChoice] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_series_choices(cls, data: Any) -> Any:
+        """``ct: {path: P, series_uid: U}`` -> ``ct: P`` and ``series: {ct: {series_uid: U}}``."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        given = out.get("series")
+        chosen: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+        for key in _IMAGE_KEYS:
+            value = out.get(key)
+            if not isinstance(value, dict):
+                continue
+            entry = dict(value)
+            if "path" not in entry:
+                raise ValueError(
+                    f"images.{key} is a mapping without 'path'; write {key}: {{path: FOLDER, "
+                    "series_uid: UID} (or modality and description instead of series_uid)"
+                )
+            if key in chosen:
+                raise ValueError(f"images.{key}: its series is chosen twice (also in series)")
+            out[key] = entry.pop("path")
+            if entry:
+                chosen[key] = entry
+        if chosen:
+            out["series"] = chosen
+        return out
 
     @field_validator(
         "ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"
