@@ -12,7 +12,8 @@ is removed afterwards.
 References
 ----------
 .. [PS3.10] DICOM PS3.10 Media Storage and File Format, 8 DICOM File-set (DICOMDIR).
-.. [PS3.3F] DICOM PS3.3 Annex F Basic Directory Information Object Definition.
+.. [PS3.3F] DICOM PS3.3 Annex F Basic Directory Information Object Definition (Directory
+   Record Sequence, Referenced File ID).
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from pathlib import Path, PurePosixPath
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
-from pydicom.fileset import FileSet
 
-from opensirt.errors import ImageReadError
+from opensirt.errors import ImageReadError, InputError
 
 __all__ = [
     "IMAGE_MODALITIES",
@@ -162,7 +162,8 @@ def dicom_source(
     """The folder or file to read: ``path`` itself, or a zip extracted into a temporary folder.
 
     The temporary folder is removed when the ``with`` block ends, so everything read from it
-    must be read inside the block.
+    must be read inside the block. Warnings and errors raised in the block name a member as
+    ``ARCHIVE.zip!/member/path``, not the temporary folder.
 
     Raises
     ------
@@ -176,29 +177,54 @@ def dicom_source(
         yield location
         return
     folder = Path(tempfile.mkdtemp(prefix="opensirt-zip-"))
+
+    def named(text: str) -> str:
+        return text.replace(str(folder), f"{location}!")
+
     try:
         _extract_zip(location, folder, max_members, max_uncompressed_bytes)
-        yield folder
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield folder
+            except InputError as exc:
+                raise type(exc)(named(str(exc))) from exc
+            finally:
+                for item in caught:
+                    warnings.warn_explicit(
+                        named(str(item.message)), item.category, item.filename, item.lineno
+                    )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _dicomdir_files(dicomdir: Path) -> list[Path]:
-    """The files a DICOMDIR references (each must exist)."""
+    """The files a DICOMDIR's records reference (Referenced File ID, relative to its folder);
+    each must exist and stay inside that folder."""
     try:
-        fileset = FileSet(pydicom.dcmread(dicomdir))
-    except (InvalidDicomError, OSError, ValueError, AttributeError, KeyError) as exc:
+        records = pydicom.dcmread(dicomdir).get("DirectoryRecordSequence") or []
+    except (InvalidDicomError, OSError, ValueError) as exc:
         raise ImageReadError(
             f"{dicomdir}: not a readable DICOMDIR ({exc}); give the series folder instead"
         ) from exc
-    files = [Path(instance.path) for instance in fileset]
+    files = []
+    for record in records:
+        reference = record.get("ReferencedFileID")
+        if not reference:
+            continue
+        parts = [str(reference)] if isinstance(reference, str) else [str(p) for p in reference]
+        if any(p in {"", ".", ".."} or "/" in p or "\\" in p for p in parts):
+            raise ImageReadError(
+                f"{dicomdir}: a record references {'/'.join(parts)!r}, outside its folder"
+            )
+        files.append(dicomdir.parent.joinpath(*parts))
     missing = [f for f in files if not f.is_file()]
     if missing:
         raise ImageReadError(
             f"{dicomdir}: references {len(missing)} file(s) that are not there (first: "
             f"{missing[0]}); copy the whole export, not only some of its folders"
         )
-    return files
+    return list(dict.fromkeys(files))
 
 
 def _dicom_files(path: Path) -> list[Path]:
@@ -332,14 +358,14 @@ def choose_series(
             ("description", description),
         )
         if value is not None
-    )
+    ) or (f"Modality {' or '.join(sorted(kinds))}" if kinds else "")
     structures = (modality or "").strip().upper() in NON_IMAGE_MODALITIES or bool(
         kinds and kinds <= NON_IMAGE_MODALITIES
     )
     what = "series" if structures else "image series"
     if not candidates:
         raise ImageReadError(
-            f"no {what} in {str(path)!r} matches {asked or 'the modalities wanted'}; found "
+            f"no {what} in {str(path)!r} matches {asked or 'an image modality'}; found "
             f"{len(series)} series:\n{listing}\npick one with {how}"
         )
     raise ImageReadError(
