@@ -3,6 +3,7 @@ refused before planning; what the readers warn about reaches the plan's JSON and
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from pydicom.dataset import Dataset
 from typer.testing import CliRunner
 
 from opensirt.cli import app
-from opensirt.commands.outputs import write_plan_outputs
+from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.imaging.dicom_write import write_phantom_dicom
@@ -29,6 +30,7 @@ from opensirt.planning import load_case
 from opensirt.workflow.demo_case import write_demo_case
 from opensirt.workflow.inputs import load_images, merge_file_warnings
 from opensirt.workflow.plausibility import check_ct_structures
+from opensirt.workflow.posttreatment import verify_case
 from opensirt.workflow.pretreatment import plan_from_images
 
 #: The small patient's voxel plan (GBq) before these checks existed: they must not change it.
@@ -153,8 +155,8 @@ def _rotate_30_degrees(ds: Dataset) -> None:
     [
         (
             _plus_1024,
-            r"holds no air: its lowest 0\.1 % of values is 24, expected about -1000 HU .* look "
-            r"like HU \+ 1024 .* dropped RescaleIntercept \(-1024\)",
+            r"holds no air: fewer than 0\.1% of its voxels are below -500 \(lowest 24\), "
+            r"expected air .* look like HU \+ 1024 .* dropped RescaleIntercept \(-1024\)",
         ),
         (
             _swap_rows_columns,
@@ -187,9 +189,19 @@ def test_lungs_drawn_on_soft_tissue_are_refused(study: Path, tmp_path: Path) -> 
         load_images(case)
 
 
-def test_reader_warnings_reach_the_plan_json_and_pdf(study: Path, tmp_path: Path) -> None:
+def _pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(out.stdout.split())
+
+
+def test_reader_warnings_reach_the_json_and_pdf_of_plan_and_verification(
+    study: Path, tmp_path: Path
+) -> None:
     """A CT without rescale tags (values already in HU): planned as before, and the readers'
-    warning, once for the 40 slices, is in the JSON and the PDF."""
+    warning, once for the 40 slices, is in the JSON and the PDF of the plan and of the
+    verification."""
 
     def drop_rescale(ds: Dataset) -> None:
         del ds.RescaleIntercept, ds.RescaleSlope
@@ -204,17 +216,13 @@ def test_reader_warnings_reach_the_plan_json_and_pdf(study: Path, tmp_path: Path
     assert rescale[0].endswith("(and 39 other files)")
     created = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     write_plan_outputs(tmp_path / "plan", case, case_path, pre.prescribed, created=created, pre=pre)
-    data = yaml.safe_load((tmp_path / "plan/plan.json").read_text())
-    assert rescale[0] in data["warnings"]
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext (poppler-utils) not installed")
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "plan/plan.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "no RescaleSlope/RescaleIntercept" in " ".join(text.split())
+    result = verify_case(case, pre=pre)
+    write_verification_outputs(tmp_path / "verification", result, case_path, created=created)
+    for name in ("plan/plan", "verification/verification"):
+        data = json.loads((tmp_path / f"{name}.json").read_text())
+        assert rescale[0] in data["warnings"], name
+    for name in ("plan/plan", "verification/verification"):
+        assert "no RescaleSlope/RescaleIntercept" in _pdf_text(tmp_path / f"{name}.pdf"), name
 
 
 def test_per_file_warnings_are_merged() -> None:
@@ -265,7 +273,7 @@ def test_a_tumour_half_outside_the_body_is_refused() -> None:
     tumour = np.zeros(ct.shape, dtype=bool)
     tumour[:, 12:14, 16:20] = True  # two columns in the body, two in the air beside it
     seg = seg.with_structures({"T1": ct.with_array(tumour)})
-    with pytest.raises(InputError, match=r"'T1' .* only 50% of it lies inside the body"):
+    with pytest.raises(InputError, match=r"'T1' .* only 50% of it lies on tissue"):
         check_ct_structures(
             ct, seg, Path("ct"), liver="Liver", lungs="Lungs", territories=(), tumours=("T1",)
         )
