@@ -245,3 +245,16 @@ def test_choose_series_messages(export: Path) -> None:
     assert chosen.description == "Earlier Structures"
     with pytest.raises(InputError, match=r"(?s)holds 2 image series.*pick one with series_uid="):
         choose_series(export, series, modality="CT")
+
+
+def test_messages_name_the_zip_not_its_temporary_folder(
+    export_zip: Path, study: Path, tmp_path: Path
+) -> None:
+    data = yaml.safe_load((study / "case.yaml").read_text())
+    structures = {**data["images"]["structures"], "liver": "Liverr"}
+    picked = {"path": str(export_zip), "modality": "RTSTRUCT", "description": "str*"}
+    case = load_case(_case(study, tmp_path, {"segmentation": picked, "structures": structures}))
+    with pytest.raises(InputError, match=r"'Liverr' not found") as caught:
+        plan_from_images(case)
+    assert "pacs.zip" in str(caught.value)
+    assert "opensirt-zip-" not in str(caught.value)

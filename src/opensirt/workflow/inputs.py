@@ -12,7 +12,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pydicom
@@ -110,7 +110,8 @@ def _is_nifti(path: Path) -> bool:
 
 def _how_to_pick(key: ImageKey, path: Path) -> str:
     """The case-file line that picks a series of ``images.<key>``."""
-    modality = "/".join(sorted(_ROLE_KINDS[key]))
+    kinds = sorted(_ROLE_KINDS[key])
+    modality = kinds[0] if len(kinds) == 1 else f"<{'|'.join(kinds)}>"
     return (
         f"images.{key}: {{path: {path}, series_uid: <SeriesInstanceUID>}} (or {{path: {path}, "
         f"modality: {modality}, description: <part of the SeriesDescription, or a glob such "
@@ -166,7 +167,8 @@ def read_segmentation(
                     f"images.{key}: the series picked in {path} has {len(files)} files, "
                     "expected one RTSTRUCT or SEG file"
                 )
-            return read_segmentation(files[0], reference, labels)
+            found = read_segmentation(files[0], reference, labels)
+            return replace(found, source=f"{path} ({files[0].name})")
     if path.name.lower().endswith((".nii", ".nii.gz")):
         if not labels:
             raise InputError(
