@@ -17,12 +17,15 @@ from opensirt.commands._common import to_json
 from opensirt.exports import write_dvh_csv, write_nifti, write_rtdose
 from opensirt.fileio import write_atomically
 from opensirt.imaging import Volume
+from opensirt.imaging.dicom_meta import MetaKey
+from opensirt.imaging.dicom_series import choose_series, dicom_source, list_series
 from opensirt.planning import PlanResult
 from opensirt.planning.case import Case
 from opensirt.report import collect_provenance, write_pdf
 from opensirt.report.plan_report import build_plan_document
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.verification_report import build_verification_document
+from opensirt.workflow.inputs import CaseImages
 from opensirt.workflow.posttreatment import VerificationResult
 from opensirt.workflow.pretreatment import PreTreatmentResult
 
@@ -44,26 +47,27 @@ def _provenance(case: Case, case_path: Path, sources: Mapping[str, Path]) -> Pro
     )
 
 
-def _reference_slice(ct_path: Path) -> pydicom.Dataset | None:
-    """One CT slice, for the patient and study of the RT Dose (None for NIfTI)."""
-    files = [ct_path] if ct_path.is_file() else sorted(p for p in ct_path.iterdir() if p.is_file())
-    for path in files:
-        try:
-            return pydicom.dcmread(path, stop_before_pixels=True)
-        except pydicom.errors.InvalidDicomError:
-            continue
-    return None
+def _reference_slice(images: CaseImages) -> pydicom.Dataset | None:
+    """One slice of the CT that was read, for the patient and study of the RT Dose (None for
+    NIfTI). An export folder or zip is searched for that CT's series, not its first file."""
+    uid = images.ct.metadata.get(MetaKey.SERIES_UID)
+    if not uid:
+        return None
+    ct_path = images.sources["ct"]
+    with dicom_source(ct_path) as root:
+        chosen = choose_series(ct_path, list_series(root), series_uid=str(uid))
+        return pydicom.dcmread(chosen.paths[0], stop_before_pixels=True)
 
 
 def _dose_files(
-    folder: Path, stem: str, dose: Volume, ct_path: Path, dvhs: Any, description: str
+    folder: Path, stem: str, dose: Volume, images: CaseImages, dvhs: Any, description: str
 ) -> list[Path]:
     positive = dose.with_array(dose.array.clip(min=0.0))
     return [
         write_rtdose(
             positive,
             folder / f"{stem}_rtdose.dcm",
-            reference=_reference_slice(ct_path),
+            reference=_reference_slice(images),
             series_description=description,
             density_corrected=True,
         ),
@@ -103,7 +107,7 @@ def write_plan_outputs(
         written.append(pre.images.registration.write(folder / "spect_registration.tfm"))
     if pre is not None and plan.activity_gbq is not None:
         written += _dose_files(
-            folder, "plan", pre.dose, pre.images.sources["ct"], pre.dvhs, "OpenSIRT predicted dose"
+            folder, "plan", pre.dose, pre.images, pre.dvhs, "OpenSIRT predicted dose"
         )
     return written
 
@@ -128,7 +132,7 @@ def write_verification_outputs(
             folder,
             "delivered",
             result.dose,
-            result.images.sources["ct"],
+            result.images,
             result.dvhs,
             "OpenSIRT delivered dose",
         ),

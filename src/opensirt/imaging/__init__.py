@@ -4,9 +4,10 @@ Heavier modules (DICOM writers, the phantom) are imported from their own modules
 ``opensirt.imaging.dicom_write``, ``opensirt.imaging.phantom``.
 """
 
-from opensirt.imaging.dicom_io import SeriesInfo, list_series, read_image
+from opensirt.imaging.dicom_io import read_image
 from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.imaging.dicom_seg import read_dicom_seg
+from opensirt.imaging.dicom_series import SeriesInfo, list_series
 from opensirt.imaging.nifti_io import read_nifti, read_nifti_labels, write_nifti
 from opensirt.imaging.quantify import (
     concentration_to_activity_mbq,

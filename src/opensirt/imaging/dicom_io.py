@@ -32,16 +32,15 @@ import numpy as np
 import numpy.typing as npt
 from pydicom.dataset import Dataset
 
-from opensirt.errors import ImageReadError, OpenSIRTError
+from opensirt.errors import ImageReadError
 from opensirt.imaging.dicom_file import as_read_error, read_dataset, recording_warnings
 from opensirt.imaging.dicom_frames import Plane, PlaneGeometry, planes_of
 from opensirt.imaging.dicom_meta import MetaKey, series_metadata, volume_units
+from opensirt.imaging.dicom_series import SeriesInfo, choose_series, dicom_source, list_series
 from opensirt.imaging.volume import Volume
 
-__all__ = ["ReaderTolerance", "SeriesInfo", "list_series", "read_dicom_files", "read_image"]
+__all__ = ["ReaderTolerance", "read_dicom_files", "read_image"]
 
-#: Modalities that hold no image volume (structures, plans, reports, registrations).
-NON_IMAGE_MODALITIES = frozenset({"RTSTRUCT", "SEG", "RTPLAN", "RTRECORD", "SR", "PR", "REG", "KO"})
 _SPACING_TOLERANCE_MM = 0.01
 _SPACING_FAIL_FRACTION = 0.05
 #: Modalities whose reader tolerances (missing slices, uneven spacing) are on by default.
@@ -88,108 +87,12 @@ class ReaderTolerance:
         return self.allow_uneven_spacing
 
 
-@dataclass(frozen=True)
-class SeriesInfo:
-    """One DICOM series found in a folder."""
-
-    series_instance_uid: str
-    modality: str
-    description: str
-    paths: tuple[Path, ...]
-
-    @property
-    def n_files(self) -> int:
-        """Number of files of the series."""
-        return len(self.paths)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.series_instance_uid} ({self.modality}, {self.description or 'no description'}, "
-            f"{self.n_files} file{'s' if self.n_files != 1 else ''})"
-        )
-
-
-def _dicom_files(path: Path) -> list[Path]:
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ImageReadError(f"image path {str(path)!r} does not exist")
-    return sorted(
-        Path(root) / name
-        for root, _dirs, names in os.walk(path)
-        for name in names
-        if name.upper() != "DICOMDIR" and not name.startswith(".")
-    )
-
-
-def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
-    """The DICOM series in a file or folder (searched recursively), grouped by Series UID.
-
-    In a folder, files that are not DICOM, or whose header cannot be read, are skipped with a
-    warning; a single file that cannot be read raises :class:`ImageReadError` with the reason.
-    """
-    groups: dict[str, list[tuple[Path, str, str]]] = {}
-    skipped = 0
-    single = Path(path).is_file()
-    for file in _dicom_files(Path(path)):
-        try:
-            with as_read_error(str(file), "a DICOM file"):
-                ds = read_dataset(file, header_only=True)
-                uid, modality, description = (
-                    str(ds.get(k, ""))
-                    for k in ("SeriesInstanceUID", "Modality", "SeriesDescription")
-                )
-        except OpenSIRTError:
-            if single:
-                raise
-            skipped += 1
-            continue
-        groups.setdefault(uid, []).append((file, modality, description))
-    if skipped:
-        warnings.warn(
-            f"{path}: skipped {skipped} file(s) that are not DICOM or not readable", stacklevel=2
-        )
-    return [
-        SeriesInfo(
-            series_instance_uid=uid,
-            modality=items[0][1],
-            description=items[0][2],
-            paths=tuple(p for p, _, _ in items),
-        )
-        for uid, items in groups.items()
-    ]
-
-
-def _choose(
-    path: Path, series: list[SeriesInfo], series_uid: str | None, modality: str | None
-) -> SeriesInfo:
-    if not series:
-        raise ImageReadError(f"no DICOM file found in {str(path)!r}")
-    candidates = [s for s in series if s.modality not in NON_IMAGE_MODALITIES]
-    if series_uid is not None:
-        candidates = [s for s in series if s.series_instance_uid == series_uid]
-    if modality is not None:
-        candidates = [s for s in candidates if s.modality == modality.upper()]
-    if len(candidates) == 1:
-        return candidates[0]
-    listing = "; ".join(str(s) for s in series)
-    if not candidates:
-        raise ImageReadError(
-            f"no image series in {str(path)!r} matches series_uid={series_uid!r}, "
-            f"modality={modality!r}; found: {listing}"
-        )
-    raise ImageReadError(
-        f"{str(path)!r} holds {len(candidates)} image series: {listing}; choose one with "
-        "series_uid=<SeriesInstanceUID> (or modality=<CT|MR|PT|NM> if that is unique), or put "
-        "each series in its own folder"
-    )
-
-
 def read_image(
     path: str | os.PathLike[str],
     series_uid: str | None = None,
     modality: str | None = None,
     *,
+    description: str | None = None,
     energy_window: int | None = None,
     allow_missing_slices: bool | None = None,
     allow_uneven_spacing: bool | None = None,
@@ -201,12 +104,16 @@ def read_image(
     ----------
     path : path-like
         A DICOM file (a multi-frame NM object, one slice, an RT Dose read by
-        :func:`~opensirt.imaging.rtdose_io.read_rtdose`), a folder holding one image series
-        (other series such as RTSTRUCT may be there too), or a ``.nii``/``.nii.gz`` file.
+        :func:`~opensirt.imaging.rtdose_io.read_rtdose`), a folder (or a DICOMDIR, or a zip)
+        holding image series (other series such as RTSTRUCT may be there too), or a
+        ``.nii``/``.nii.gz`` file; see :mod:`opensirt.imaging.dicom_series`.
     series_uid : str, optional
         The Series Instance UID to read when the folder holds several image series.
     modality : str, optional
         Keep only series of this modality (``"CT"``, ``"PT"``, ``"NM"``, ``"MR"``).
+    description : str, optional
+        Keep only series whose Series Description matches (case-insensitive substring, or a
+        glob such as ``"MAA*"``).
     energy_window : int, optional
         NM only: the energy window number, when the object holds several.
     allow_missing_slices, allow_uneven_spacing, spacing_tolerance_mm
@@ -233,8 +140,14 @@ def read_image(
         return read_nifti(location)
     tolerance = ReaderTolerance(allow_missing_slices, allow_uneven_spacing, spacing_tolerance_mm)
     messages: list[str] = []
-    with recording_warnings(messages):
-        chosen = _choose(location, list_series(location), series_uid, modality)
+    with recording_warnings(messages), dicom_source(location) as root:
+        chosen = choose_series(
+            location,
+            list_series(root),
+            series_uid=series_uid,
+            modality=modality,
+            description=description,
+        )
         if chosen.modality == "RTDOSE":
             volume = _rtdose(chosen)
         else:

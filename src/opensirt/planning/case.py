@@ -25,6 +25,9 @@ Optional keys added to the contract here (all backwards compatible):
 * ``images.post_registration``, ``images.post_transform``, ``images.spect_ct``,
   ``images.spect_registration``, ``images.spect_transform``: registration of an emission
   study in another frame of reference than the planning CT (see :class:`Images`).
+* an image entry may be a mapping ``{path: FOLDER, series_uid: UID}`` or ``{path: FOLDER,
+  modality: NM, description: "MAA*"}`` to pick one series of a folder, DICOMDIR or zip that
+  holds several (kept as ``images.series``).
 
 Numbers are strict (``true`` is not 1; an integer is accepted where a float is expected)
 and bounded to plausible ranges (:mod:`opensirt.planning.plausibility`, which gives the
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -257,6 +260,39 @@ class Structures(_Model):
     )
 
 
+ImageKey = Literal["ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"]
+_IMAGE_KEYS: tuple[ImageKey, ...] = (
+    "ct",
+    "spect",
+    "segmentation",
+    "post_treatment",
+    "post_ct",
+    "post_segmentation",
+)
+
+
+class SeriesChoice(_Model):
+    """Which series of a folder, DICOMDIR or zip an image entry means.
+
+    ``series_uid`` is the Series Instance UID; ``modality`` the DICOM Modality (``CT``,
+    ``NM``, ``PT``, ``RTSTRUCT``, ``SEG``); ``description`` a case-insensitive part of the
+    Series Description, or a glob such as ``"MAA*"``.
+    """
+
+    series_uid: Annotated[str, Field(min_length=1)] | None = None
+    modality: Annotated[str, Field(min_length=1)] | None = None
+    description: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _something_chosen(self) -> Self:
+        if self.series_uid is None and self.modality is None and self.description is None:
+            raise ValueError(
+                "give series_uid, or modality and/or description, to pick a series "
+                "(e.g. {path: export/, modality: NM, description: MAA})"
+            )
+        return self
+
+
 class Images(_Model):
     """Image inputs of voxel planning and verification; paths relative to the case file.
 
@@ -275,6 +311,10 @@ class Images(_Model):
     ``rigid`` (the default when the frames differ), ``deformable`` or ``none`` (refuse
     different frames); ``post_transform`` / ``spect_transform`` give an ITK transform file
     (mapping planning points to the study's points) to use instead of computing one.
+
+    Each path may instead be a mapping ``{path: ..., series_uid: ...}`` (or ``modality`` and
+    ``description``) that picks one series of a folder, DICOMDIR or zip holding several;
+    the path is kept in its key and the choice in ``series`` under the same key.
     """
 
     ct: Path
@@ -290,6 +330,35 @@ class Images(_Model):
     spect_ct: Path | None = None
     spect_registration: Literal["rigid", "deformable", "none"] | None = None
     spect_transform: Path | None = None
+    series: dict[ImageKey, SeriesChoice] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_series_choices(cls, data: Any) -> Any:
+        """``ct: {path: P, series_uid: U}`` -> ``ct: P`` and ``series: {ct: {series_uid: U}}``."""
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        given = out.get("series")
+        chosen: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+        for key in _IMAGE_KEYS:
+            value = out.get(key)
+            if not isinstance(value, dict):
+                continue
+            entry = dict(value)
+            if "path" not in entry:
+                raise ValueError(
+                    f"images.{key} is a mapping without 'path'; write {key}: {{path: FOLDER, "
+                    "series_uid: UID} (or modality and description instead of series_uid)"
+                )
+            if key in chosen:
+                raise ValueError(f"images.{key}: its series is chosen twice (also in series)")
+            out[key] = entry.pop("path")
+            if entry:
+                chosen[key] = entry
+        if chosen:
+            out["series"] = chosen
+        return out
 
     @field_validator(
         "ct",

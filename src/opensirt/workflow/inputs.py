@@ -10,22 +10,43 @@ file and the fix.
 from __future__ import annotations
 
 import os
+import re
 import stat
-from collections.abc import Mapping
-from dataclasses import dataclass
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import Volume
 from opensirt.imaging.dicom_file import as_read_error, read_dataset
-from opensirt.imaging.dicom_io import read_image
+from opensirt.imaging.dicom_io import read_dicom_files, read_image
 from opensirt.imaging.dicom_seg import read_dicom_seg
+from opensirt.imaging.dicom_series import (
+    SEGMENTATION_MODALITIES,
+    choose_series,
+    dicom_source,
+    is_zip,
+    list_series,
+)
 from opensirt.imaging.nifti_io import read_nifti_labels
 from opensirt.imaging.registration import Registration
 from opensirt.imaging.rtstruct import read_rtstruct
 from opensirt.imaging.segmentation import Segmentation
-from opensirt.planning.case import Case, Images
+from opensirt.planning.case import Case, ImageKey, Images, SeriesChoice
+from opensirt.workflow.plausibility import check_ct_structures, check_image_role
 from opensirt.workflow.study_frame import StudyKeys, place_study
+
+#: The modalities each image entry takes from a folder when no series is picked.
+_ROLE_KINDS: dict[ImageKey, frozenset[str]] = {
+    "ct": frozenset({"CT"}),
+    "post_ct": frozenset({"CT"}),
+    "spect": frozenset({"NM"}),
+    "post_treatment": frozenset({"PT", "NM"}),
+    "segmentation": SEGMENTATION_MODALITIES,
+    "post_segmentation": SEGMENTATION_MODALITIES,
+}
 
 
 @dataclass(frozen=True)
@@ -112,14 +133,71 @@ def _exists(path: Path, key: str) -> Path:
     return path
 
 
+def _is_nifti(path: Path) -> bool:
+    return path.is_file() and path.name.lower().endswith((".nii", ".nii.gz"))
+
+
+def _how_to_pick(key: ImageKey, path: Path) -> str:
+    """The case-file line that picks a series of ``images.<key>``."""
+    kinds = sorted(_ROLE_KINDS[key])
+    modality = kinds[0] if len(kinds) == 1 else f"<{'|'.join(kinds)}>"
+    return (
+        f"images.{key}: {{path: {path}, series_uid: <SeriesInstanceUID>}} (or {{path: {path}, "
+        f"modality: {modality}, description: <part of the SeriesDescription, or a glob such "
+        "as 'MAA*'>})"
+    )
+
+
+@contextmanager
+def _chosen_files(key: ImageKey, path: Path, choice: SeriesChoice | None) -> Iterator[list[Path]]:
+    """The files of the series ``images.<key>`` means, in a folder, DICOMDIR or zip."""
+    with dicom_source(path) as root:
+        chosen = choose_series(
+            path,
+            list_series(root),
+            series_uid=choice.series_uid if choice else None,
+            modality=choice.modality if choice else None,
+            description=choice.description if choice else None,
+            kinds=_ROLE_KINDS[key],
+            how_to_pick=_how_to_pick(key, path),
+        )
+        yield list(chosen.paths)
+
+
+def read_role_image(images: Images, key: ImageKey, path: Path) -> Volume:
+    """The image of ``images.<key>``: a NIfTI file, or the series picked in a DICOM file,
+    folder, DICOMDIR or zip (by ``images.series``, else by the role's modality)."""
+    if _is_nifti(path):
+        return read_image(path)
+    with _chosen_files(key, path, images.series.get(key)) as files:
+        return read_dicom_files(files)
+
+
 def read_segmentation(
-    path: Path, reference: Volume, labels: Mapping[int, str] | None = None
+    path: Path,
+    reference: Volume,
+    labels: Mapping[int, str] | None = None,
+    *,
+    key: ImageKey = "segmentation",
+    choice: SeriesChoice | None = None,
 ) -> Segmentation:
     """Structures from an RTSTRUCT, a DICOM SEG or a NIfTI label map, on ``reference``'s grid.
 
     The kind is taken from the file: NIfTI by its extension (``labels`` names its values),
-    DICOM by its Modality (RTSTRUCT or SEG).
+    DICOM by its Modality (RTSTRUCT or SEG). A folder, DICOMDIR or zip is searched for the
+    one RTSTRUCT or SEG series (or the one ``choice`` picks) of ``images.<key>``.
     """
+    if not _is_nifti(path) and (
+        path.is_dir() or choice is not None or path.name.upper() == "DICOMDIR" or is_zip(path)
+    ):
+        with _chosen_files(key, path, choice) as files:
+            if len(files) != 1:
+                raise ImageReadError(
+                    f"images.{key}: the series picked in {path} has {len(files)} files, "
+                    "expected one RTSTRUCT or SEG file"
+                )
+            found = read_segmentation(files[0], reference, labels)
+            return replace(found, source=f"{path} ({files[0].name})")
     if path.name.lower().endswith((".nii", ".nii.gz")):
         if not labels:
             raise InputError(
@@ -145,7 +223,9 @@ def read_segmentation(
 class CaseImages:
     """The images of one emission study with their CT and structures, checked.
 
-    ``registration`` is how the emission image was brought into the CT's frame, if it was
+    ``warnings`` holds what the readers and the plausibility checks found worth saying
+    (each repeated per-file warning once, with the number of files). ``registration`` is how
+    the emission image was brought into the CT's frame, if it was
     (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image.
     """
 
@@ -154,6 +234,7 @@ class CaseImages:
     segmentation: Segmentation
     roles: StructureRoles
     sources: Mapping[str, Path]
+    warnings: tuple[str, ...] = ()
     registration: Registration | None = None
 
 
@@ -168,50 +249,125 @@ def _check_roles(segmentation: Segmentation, roles: StructureRoles) -> None:
         segmentation.get(name)
 
 
+_FILE_PREFIX = re.compile(r"^(?P<source>[^\s:][^:]*[/\\][^:]*): (?P<rest>.+)$", re.DOTALL)
+
+
+def merge_file_warnings(messages: list[str]) -> list[str]:
+    """Each message once; ``FILE: text`` repeated for many files once, with their number.
+
+    >>> merge_file_warnings(["a/1.dcm: no slope", "a/2.dcm: no slope", "other"])
+    ['a/1.dcm: no slope (and 1 other file)', 'other']
+    """
+    groups: dict[str, list[str]] = {}
+    for message in messages:
+        match = _FILE_PREFIX.match(message)
+        key = match["rest"] if match else message
+        groups.setdefault(key, []).append(message)
+    out = []
+    for same in groups.values():
+        distinct = list(dict.fromkeys(same))
+        more = len(distinct) - 1
+        out.append(
+            distinct[0] + (f" (and {more} other file{'s' if more > 1 else ''})" * (more > 0))
+        )
+    return out
+
+
+@contextmanager
+def recorded_warnings() -> Iterator[list[str]]:
+    """Record the warnings (``UserWarning``) raised in the block into the list it gives, to
+    carry them into the result; other warnings (deprecations) pass on as usual."""
+    collected: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield collected
+    for item in caught:
+        if issubclass(item.category, UserWarning):
+            collected.append(str(item.message))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    collected[:] = merge_file_warnings(collected)
+
+
+def _read_checked(case: Case, key: ImageKey, path: Path, found: list[str]) -> Volume:
+    volume = read_role_image(_images(case), key, _exists(path, key))
+    found += check_image_role(key, path, volume, case.device)
+    return volume
+
+
 def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
     """Read and check the work-up (or, with ``post_treatment``, the verification) images.
+
+    Each image is checked against its role and the device, and the CT numbers under the
+    structures against the organs (:mod:`opensirt.workflow.plausibility`). The readers'
+    warnings are kept in :attr:`CaseImages.warnings`.
 
     Raises
     ------
     InputError
-        A missing file or series, a missing or empty structure, a structure role not given.
+        A missing file or series, a missing or empty structure, a structure role not given,
+        an image that does not fit its role, a CT not in HU or not matching its structures.
     GeometryError
         Emission image, CT and structures not in one frame of reference.
     ImageReadError
-        A file that cannot be read, or a folder with several series.
+        A file that cannot be read, or a folder with several series and none picked.
     """
     images = _images(case)
+    found: list[str] = []
+    ct_key: ImageKey = "ct"
+    emission_key: ImageKey = "spect"
+    seg_key: ImageKey = "segmentation"
     if post_treatment:
         if images.post_treatment is None:
             raise InputError(
                 "images.post_treatment is not given; add the post-treatment Y-90 PET (or "
                 "bremsstrahlung / Ho-166 SPECT) folder to the case file's images: section"
             )
-        ct_path = images.post_ct or images.ct
-        emission_path = _exists(images.post_treatment, "post_treatment")
-        seg_path = images.post_segmentation or images.segmentation
-        keys = StudyKeys("post", "post_treatment", None, None, None)
-        if images.post_segmentation is None:  # structures on the planning CT: register
-            ct_path = images.ct
-            keys = StudyKeys(
-                "post",
-                "post_treatment",
-                images.post_ct,
-                images.post_registration,
-                images.post_transform,
-            )
+        emission_key, emission_path = "post_treatment", images.post_treatment
+        ct_path, seg_path = images.ct, images.segmentation
+        # structures on the planning CT: the study (with its own CT) is registered to it
+        keys = StudyKeys(
+            "post",
+            "post_treatment",
+            images.post_ct,
+            images.post_registration,
+            images.post_transform,
+        )
+        if images.post_segmentation:  # structures drawn on the study's own CT
+            seg_key, seg_path = "post_segmentation", images.post_segmentation
+            if images.post_ct:
+                ct_key, ct_path = "post_ct", images.post_ct
+            keys = StudyKeys("post", "post_treatment", None, None, None)
     else:
         ct_path, emission_path, seg_path = images.ct, images.spect, images.segmentation
-        _exists(emission_path, "spect")
+        _exists(emission_path, emission_key)
         keys = StudyKeys(
             "spect", "spect", images.spect_ct, images.spect_registration, images.spect_transform
         )
-    ct = read_image(_exists(ct_path, "ct"), modality="CT")
-    emission = read_image(emission_path)
-    segmentation = read_segmentation(_exists(seg_path, "segmentation"), ct, images.labels)
-    roles = structure_roles(case)
-    _check_roles(segmentation, roles)
-    placed = place_study(emission, emission_path, ct, ct_path, segmentation.get(roles.liver), keys)
+    with recorded_warnings() as read_warnings:
+        ct = _read_checked(case, ct_key, ct_path, found)
+        emission = _read_checked(case, emission_key, emission_path, found)
+        segmentation = read_segmentation(
+            _exists(seg_path, seg_key),
+            ct,
+            images.labels,
+            key=seg_key,
+            choice=images.series.get(seg_key),
+        )
+        roles = structure_roles(case)
+        _check_roles(segmentation, roles)
+        found += check_ct_structures(
+            ct,
+            segmentation,
+            ct_path,
+            liver=roles.liver,
+            lungs=roles.lungs,
+            territories=tuple(roles.territories.values()),
+            tumours=roles.tumours,
+        )
+        placed = place_study(
+            emission, emission_path, ct, ct_path, segmentation.get(roles.liver), keys
+        )
     emission, ct, ct_path = placed.emission, placed.ct, placed.ct_path
     if emission.frame_of_reference_uid is None or ct.frame_of_reference_uid is None:
         raise InputError(
@@ -219,4 +375,12 @@ def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
             "OpenSIRT needs them registered (a hybrid SPECT/CT or PET/CT)"
         )
     sources = {"ct": ct_path, "emission": emission_path, "segmentation": seg_path}
-    return CaseImages(ct, emission, segmentation, roles, sources, placed.registration)
+    return CaseImages(
+        ct,
+        emission,
+        segmentation,
+        roles,
+        sources,
+        (*read_warnings, *found),
+        placed.registration,
+    )

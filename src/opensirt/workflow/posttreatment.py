@@ -39,7 +39,7 @@ from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
-from opensirt.workflow.inputs import CaseImages, load_images
+from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.posttreatment_image import (
     CountsInVois,
@@ -269,7 +269,8 @@ def verify_case(
     progress("reading the post-treatment image, its CT and the structures")
     images = load_images(case, post_treatment=True)
     image_check = classify_post_treatment_image(images.emission, device, images.sources["emission"])
-    grid = prepare_dose_grid(images, images.roles.territories)
+    with recorded_warnings() as grid_warnings:
+        grid = prepare_dose_grid(images, images.roles.territories)
     roles = grid.roles
     assert roles.lungs is not None
     progress("lung shunt and delivered dose")
@@ -298,7 +299,8 @@ def verify_case(
     k = device.dose_constant_gy_kg_per_gbq
     lung_dose = k * delivered.delivered_gbq * lsf / pre.lung_mass_kg
     predicted_lung = k * delivered.delivered_gbq * pre.lung_shunt_fraction / pre.lung_mass_kg
-    warnings = [
+    warnings = [*images.warnings, *grid_warnings]
+    warnings += [
         f"{c.name}: delivered mean {c.delivered_mean_gy:.1f} Gy vs predicted "
         f"{c.predicted_mean_gy:.1f} Gy ({c.mean_difference_fraction:+.0%}), D70 "
         f"{c.delivered_d70_gy:.1f} vs {c.predicted_d70_gy:.1f} Gy: beyond the "

@@ -31,7 +31,7 @@ from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
-from opensirt.workflow.inputs import CaseImages, load_images
+from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import (
     WorkupMeasures,
     extrahepatic_uptake,
@@ -348,7 +348,8 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     progress("reading the CT, the SPECT and the structures")
     images = load_images(case)
     progress("structures and tissue density on the SPECT grid")
-    grid = prepare_dose_grid(images, images.roles.territories)
+    with recorded_warnings() as grid_warnings:
+        grid = prepare_dose_grid(images, images.roles.territories)
     progress("lung shunt, tumour-to-normal ratios, volumes, extrahepatic uptake")
     measures = _measure(case, images, grid)
     lsf, lsf_source = _lung_shunt(case, measures)
@@ -357,7 +358,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     else:
         lung_mass = _lung_mass_kg(images)
         lung_mass_source = "CT densitometry of the lungs (Kao et al. 2014)"
-    warnings = typed_value_warnings(case, measures)
+    warnings = [*images.warnings, *grid_warnings, *typed_value_warnings(case, measures)]
     warnings += [
         f"extrahepatic uptake on the SPECT: {e.counts_fraction:.1%} of the counts in "
         f"{e.volume_ml:.0f} mL around voxel (k, j, i) = {e.centre_index_kji}, "
