@@ -230,10 +230,7 @@ def test_zip_bomb_is_refused(tmp_path: Path) -> None:
 
 def test_not_a_zip_nor_dicom_is_named(tmp_path: Path) -> None:
     (tmp_path / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
-    with (
-        pytest.warns(UserWarning, match="skipped 1 file"),
-        pytest.raises(ImageReadError, match="no DICOM file found"),
-    ):
+    with pytest.raises(ImageReadError, match=r"broken\.zip: not a DICOM file"):
         read_image(tmp_path / "broken.zip")
 
 

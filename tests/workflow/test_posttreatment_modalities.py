@@ -33,7 +33,7 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
-from opensirt.errors import CaseFileError, InputError
+from opensirt.errors import CaseFileError, ImageReadError, InputError
 from opensirt.exports import read_rtdose
 from opensirt.imaging import read_image
 from opensirt.imaging.dicom_write import PhantomDicomPaths, write_phantom_dicom
@@ -224,7 +224,7 @@ def test_ct_as_post_treatment_image_is_refused(bremsstrahlung: Scenario, tmp_pat
         data["images"]["post_treatment"] = data["images"]["ct"]
 
     case = load_case(_edited_case(bremsstrahlung.case_path, tmp_path, edit))
-    with pytest.raises(InputError, match=r"is a CT series, expected the post-treatment"):
+    with pytest.raises(ImageReadError, match=r"Modality NM or PT; found 1 series:\n.*\(CT, "):
         verify_case(case, pre=bremsstrahlung.pre)
 
 
