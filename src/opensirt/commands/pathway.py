@@ -8,22 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from opensirt.commands._common import console, emit_json, exit_codes, progress_display
-from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
-from opensirt.planning import load_case
-from opensirt.workflow.posttreatment import (
-    DEFAULT_TOLERANCE_FRACTION,
-    VerificationResult,
-    verify_case,
-)
-from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.staging import staged_output
-from opensirt.workflow.voxel import NORMAL_LIVER
+
+if TYPE_CHECKING:
+    from opensirt.workflow.posttreatment import VerificationResult
+    from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _DEMO_HELP = (
     "Run the whole pathway on the synthetic patient.\n\n"
@@ -48,6 +44,8 @@ _VERIFY_HELP = (
 
 
 def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -> Table:
+    from opensirt.workflow.voxel import NORMAL_LIVER
+
     plan = pre.prescribed
     table = Table(title="Result", title_justify="left")
     table.add_column("quantity")
@@ -81,9 +79,13 @@ def demo(
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
+    from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
     from opensirt.imaging.dicom_write import write_phantom_dicom
     from opensirt.imaging.phantom import make_phantom
+    from opensirt.planning import load_case
     from opensirt.workflow.demo_case import write_demo_case
+    from opensirt.workflow.posttreatment import verify_case
+    from opensirt.workflow.pretreatment import plan_from_images
 
     created = datetime.now(UTC)
     with (
@@ -124,6 +126,11 @@ def verify(
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
+    from opensirt.commands.outputs import write_verification_outputs
+    from opensirt.planning import load_case
+    from opensirt.workflow.posttreatment import verify_case
+    from opensirt.workflow.pretreatment import plan_from_images
+
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
         case = load_case(case_file)

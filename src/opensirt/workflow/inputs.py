@@ -136,8 +136,13 @@ def _check_roles(segmentation: Segmentation, roles: StructureRoles) -> None:
         segmentation.get(name)
 
 
-def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
+def load_images(
+    case: Case, *, post_treatment: bool = False, read: CaseImages | None = None
+) -> CaseImages:
     """Read and check the work-up (or, with ``post_treatment``, the verification) images.
+
+    ``read``: images already read for this case (the work-up's); a CT or segmentation at the
+    same path is taken from there instead of being read again.
 
     Raises
     ------
@@ -161,7 +166,8 @@ def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
     else:
         ct_path, emission_path, seg_path = images.ct, images.spect, images.segmentation
         _exists(emission_path, "spect")
-    ct = read_image(_exists(ct_path, "ct"), modality="CT")
+    same = read is not None and read.sources["ct"] == ct_path
+    ct = read.ct if read is not None and same else read_image(_exists(ct_path, "ct"), modality="CT")
     emission = read_image(emission_path)
     emission.require_same_frame(ct, f"emission image {emission_path} and CT {ct_path}")
     if emission.frame_of_reference_uid is None or ct.frame_of_reference_uid is None:
@@ -169,7 +175,10 @@ def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
             f"emission image {emission_path} or CT {ct_path} has no frame of reference; "
             "OpenSIRT needs them registered (a hybrid SPECT/CT or PET/CT)"
         )
-    segmentation = read_segmentation(_exists(seg_path, "segmentation"), ct, images.labels)
+    if read is not None and same and read.sources["segmentation"] == seg_path:
+        segmentation = read.segmentation
+    else:
+        segmentation = read_segmentation(_exists(seg_path, "segmentation"), ct, images.labels)
     roles = structure_roles(case)
     _check_roles(segmentation, roles)
     sources = {"ct": ct_path, "emission": emission_path, "segmentation": seg_path}

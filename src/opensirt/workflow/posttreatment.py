@@ -36,6 +36,7 @@ from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
+from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.inputs import CaseImages, load_images
 from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
@@ -47,11 +48,6 @@ from opensirt.workflow.voxel import (
     prepare_dose_grid,
     structure_dvhs,
 )
-
-#: Relative difference of mean dose or D70 beyond which a structure is flagged.
-DEFAULT_TOLERANCE_FRACTION = 0.20
-#: Absolute difference (Gy) below which no structure is flagged (low-dose structures).
-DEFAULT_TOLERANCE_FLOOR_GY = 2.0
 
 
 @dataclass(frozen=True)
@@ -243,7 +239,7 @@ def verify_case(
     """Delivered dose of a case and its comparison with the prediction ``pre``."""
     delivered = _delivered(case)
     progress("reading the post-treatment image, its CT and the structures")
-    images = load_images(case, post_treatment=True)
+    images = load_images(case, post_treatment=True, read=pre.images)
     grid = prepare_dose_grid(images, images.roles.territories)
     roles = grid.roles
     assert roles.lungs is not None

@@ -146,8 +146,10 @@ def measurements_dict(result: PreTreatmentResult) -> dict[str, Any]:
 def _lung_mass_kg(images: CaseImages) -> float:
     """Lung mass from CT densitometry: sum of HU-derived density x voxel volume."""
     assert images.roles.lungs is not None
-    mask = np.asarray(images.segmentation.get(images.roles.lungs).array, dtype=bool)
-    density = np.asarray(density_from_ct(images.ct).array, dtype=np.float64)
+    lungs = images.segmentation.get(images.roles.lungs)
+    box = lungs.bounding_box()  # the densities of the lungs' box only
+    mask = np.asarray(lungs.array[box], dtype=bool)
+    density = np.asarray(density_from_ct(images.ct.crop(box)).array, dtype=np.float64)
     return float(density[mask].sum()) * images.ct.voxel_volume_ml / 1000.0
 
 
