@@ -29,6 +29,7 @@ _DEMO_HELP = (
     "\b\nExamples:\n"
     "  opensirt demo demo-output\n"
     "  opensirt demo results/sirt --seed 7 --overwrite\n"
+    "  opensirt demo clinical-size --resolution clinical\n"
 )
 
 _VERIFY_HELP = (
@@ -76,6 +77,13 @@ def demo(
         "demo-output"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic patient.")] = 1,
+    resolution: Annotated[
+        str,
+        typer.Option(
+            help="Matrix sizes of the synthetic patient: 'small' (quick) or 'clinical' "
+            "(CT 512 x 512 x 250 of 0.8 x 0.8 x 2 mm, SPECT 128^3, PET 200 x 200 x 110)."
+        ),
+    ] = "small",
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
@@ -94,7 +102,7 @@ def demo(
         progress_display() as step,
     ):
         step("synthetic patient: CT, MAA SPECT, Y-90 PET, structures")
-        patient = make_phantom(seed=seed)
+        patient = make_phantom(seed=seed, resolution=resolution)
         step("writing its DICOM (CT, NM, PT, RTSTRUCT, SEG)")
         paths = write_phantom_dicom(patient, stage / "dicom")
         case_path = write_demo_case(patient, paths, stage / "case.yaml")

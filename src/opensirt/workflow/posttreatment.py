@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from opensirt._threads import limited_threads
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
@@ -228,6 +229,7 @@ def _image_total_at_injection_gbq(grid: DoseGrid, case: Case) -> float | None:
     )
 
 
+@limited_threads()
 def verify_case(
     case: Case,
     *,

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from opensirt._threads import limited_threads
 from opensirt.dosimetry import density_from_ct
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
@@ -282,6 +283,7 @@ def _compartment_plans(image_case: Case) -> dict[str, PlanResult]:
     return plans
 
 
+@limited_threads()
 def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
     """Plan a case from its images (see the module notes).
 
