@@ -363,10 +363,21 @@ def _roi_contour(number: int, mask: Volume, contour_images: list[Dataset]) -> Da
             contour.ContourImageSequence = DicomSequence([contour_images[k]])
             contour.ContourGeometricType = "CLOSED_PLANAR"
             contour.NumberOfContourPoints = len(polygon)
-            contour.ContourData = [f"{v:.3f}" for v in np.round(polygon, 3).reshape(-1)]
+            contour[_CONTOUR_DATA] = _raw_decimal_strings(np.round(polygon, 3).reshape(-1))
             sequence.append(contour)
     item.ContourSequence = DicomSequence(sequence)
     return item
+
+
+def _raw_decimal_strings(values: npt.NDArray[np.float64]) -> RawDataElement:
+    """Contour Data as the DS text it is written as (``%.3f``, explicit VR little endian).
+
+    Kept raw, the element is written as it is: pydicom would otherwise build and validate one
+    ``DS`` object per number (seconds for a clinical structure set).
+    """
+    text = "\\".join(f"{v:.3f}" for v in values).encode("ascii")
+    text += b" " * (len(text) % 2)  # even length, padded with a space (PS3.5 6.2)
+    return RawDataElement(_CONTOUR_DATA, "DS", len(text), text, 0, False, True, True, False)
 
 
 def _observation(number: int, interpreted_type: str) -> Dataset:
