@@ -109,7 +109,8 @@ def _worker(case_path: Path, out: Path) -> None:
     start = (time.perf_counter(), time.process_time())
     pre = plan_from_images(case, lambda s: clock.step(f"plan: {s}"))
     clock.stop()
-    plan_total = (time.perf_counter() - start[0], time.process_time() - start[1])
+    plan_peak = max(r[3] for r in clock.rows[2:])
+    plan_total = (time.perf_counter() - start[0], time.process_time() - start[1], plan_peak)
     when = datetime.now(UTC)
     (out / "plan").mkdir(parents=True, exist_ok=True)
     clock.timed(
@@ -123,10 +124,11 @@ def _worker(case_path: Path, out: Path) -> None:
     start = (time.perf_counter(), time.process_time())
     verify_case(case, pre=pre, progress=lambda s: clock.step(f"verify: {s}"))
     clock.stop()
-    verify_total = (time.perf_counter() - start[0], time.process_time() - start[1])
+    verify_peak = max(r[3] for r in clock.rows if r[0].startswith("verify"))
+    verify_total = (time.perf_counter() - start[0], time.process_time() - start[1], verify_peak)
     rows = [*clock.rows]
-    rows.append(("plan from images (total)", *plan_total, max(r[3] for r in rows[2:])))
-    rows.append(("verify (total)", *verify_total, max(r[3] for r in rows if "verify" in r[0])))
+    rows.append(("plan from images (total)", *plan_total))
+    rows.append(("verify (total)", *verify_total))
     print(json.dumps(rows))
 
 
@@ -176,7 +178,7 @@ def main() -> None:
     parser.add_argument("--resolutions", nargs="+", default=["small", "clinical"])
     parser.add_argument("--all-threads", action="store_true")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=150)
     table = Table(title="Planning and verification from images (ratio = wall / read DICOM)")
     for col in ("resolution", "run", "step", "wall (s)", "cpu (s)", "ratio", "peak (MiB)"):
         table.add_column(col, justify="left" if col in ("step", "run") else "right")

@@ -211,7 +211,7 @@ class Volume:
         if not margin_mm >= 0.0:
             raise InputError(f"margin_mm is {margin_mm!r} mm, expected a distance >= 0 mm")
         values = np.asarray(self.array)
-        present: npt.NDArray[np.bool_] = np.asarray(values != 0)
+        present: npt.NDArray[np.bool_] = np.asarray(values, dtype=np.bool_)  # non-zero
         # the non-zero planes along each axis, from projections (no index array per voxel)
         rows = np.any(present, axis=2)
         k, j = np.flatnonzero(np.any(rows, axis=1)), np.flatnonzero(np.any(rows, axis=0))
