@@ -79,7 +79,7 @@ def hu_to_density(
     values = np.asarray(hu, dtype=np.float32)
     lo, hi = _HU_VALID_RANGE
     # the quick check: min and max are NaN if any value is, so in range means no NaN either
-    in_range = values.size == 0 or lo <= float(values.min()) and float(values.max()) <= hi
+    in_range = values.size == 0 or (lo <= float(values.min()) and float(values.max()) <= hi)
     if not in_range and (float(np.nanmin(values)) < lo or float(np.nanmax(values)) > hi):
         raise InputError(
             f"CT numbers span {float(np.nanmin(values)):.0f} to {float(np.nanmax(values)):.0f} "
