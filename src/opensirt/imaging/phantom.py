@@ -222,10 +222,10 @@ def _structures(labels: Volume, tumours: tuple[TumourSpec, ...]) -> Segmentation
     }
     masks = {
         "Body": lab != Tissue.AIR,
-        "Lungs": np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT]),
+        "Lungs": np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT], kind="table"),
         "Liver": lab >= Tissue.LIVER_RIGHT,
-        "RightLobe": np.isin(lab, [Tissue.LIVER_RIGHT, *lobe_tumours["RightLobe"]]),
-        "LeftLobe": np.isin(lab, [Tissue.LIVER_LEFT, *lobe_tumours["LeftLobe"]]),
+        "RightLobe": np.isin(lab, [Tissue.LIVER_RIGHT, *lobe_tumours["RightLobe"]], kind="table"),
+        "LeftLobe": np.isin(lab, [Tissue.LIVER_LEFT, *lobe_tumours["LeftLobe"]], kind="table"),
         "Spine": lab == Tissue.BONE,
     }
     masks.update({name: lab == label for name, label in tumour_labels.items()})
@@ -245,13 +245,14 @@ def _concentration(
 ) -> Volume:
     """MBq per CT voxel: lungs hold ``lsf``, the liver the rest, split by T/N and lobe uptake."""
     lab = np.asarray(labels.array)
-    weight = np.zeros(lab.shape, dtype=np.float64)  # relative liver concentration
-    weight[lab == Tissue.LIVER_RIGHT] = TERRITORY_UPTAKE["RightLobe"]
-    weight[lab == Tissue.LIVER_LEFT] = TERRITORY_UPTAKE["LeftLobe"]
+    per_label = np.zeros(Tissue.TUMOUR_FIRST + len(tumours))  # relative liver concentration
+    per_label[Tissue.LIVER_RIGHT] = TERRITORY_UPTAKE["RightLobe"]
+    per_label[Tissue.LIVER_LEFT] = TERRITORY_UPTAKE["LeftLobe"]
     for n, t in enumerate(tumours):
-        weight[lab == Tissue.TUMOUR_FIRST + n] = tn[t.name] * TERRITORY_UPTAKE[t.territory]
+        per_label[Tissue.TUMOUR_FIRST + n] = tn[t.name] * TERRITORY_UPTAKE[t.territory]
+    weight = per_label[lab]  # one look-up per voxel
     activity = weight * ((1.0 - lsf) * activity_mbq / weight.sum())
-    lungs = np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT])
+    lungs = np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT], kind="table")
     activity[lungs] = lsf * activity_mbq / np.count_nonzero(lungs)
     return labels.with_array(activity, units="MBq")
 
