@@ -110,3 +110,16 @@ def test_clinical_phantom_geometry_at_a_quarter_size() -> None:
 def test_unknown_resolution_is_refused() -> None:
     with pytest.raises(InputError, match="resolution is 'huge', expected one of 'small', 'clin"):
         make_phantom(size=0.25, resolution="huge")
+
+
+def test_half_covered_voxels_are_exactly_one_half() -> None:
+    """Fractions do not depend on the summation order: a half-covered voxel is 0.5 exactly."""
+    from opensirt.imaging.regrid import coverage_fraction
+
+    mask = np.zeros((30, 30, 30), dtype=bool)
+    mask[:, :, :15] = True  # x < 15 voxels of 0.1 mm: 1.5 mm
+    fine = Volume(mask, spacing_mm=(0.1, 0.1, 0.1))
+    coarse = Volume(np.zeros((3, 3, 3)), spacing_mm=(1.0, 1.0, 1.0), origin_mm=(0.45, 0.45, 0.45))
+    fraction = coverage_fraction(fine, coarse).array
+    np.testing.assert_array_equal(fraction[:, :, 1], 0.5)
+    assert bool(np.all(fraction[:, :, 1] >= 0.5))

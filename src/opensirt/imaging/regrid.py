@@ -288,6 +288,8 @@ def coverage_fraction(mask: Volume, grid: Volume, *, supersampling: int = 4) -> 
             f"{volume_ml.total():.3g} mL lies outside the coarse grid and is not counted",
             stacklevel=2,
         )
-    # the clip removes floating-point rounding only (overlaps never exceed the voxel)
-    fraction = np.clip(covered.array / grid.voxel_volume_ml, 0.0, 1.0)
+    # the clip removes floating-point rounding only (overlaps never exceed the voxel); rounding
+    # to 1e-12 makes exact fractions (a voxel half inside: 0.5) exact whatever the summation
+    # order, so that thresholds such as ">= 0.5" do not depend on it
+    fraction = np.clip(np.round(covered.array / grid.voxel_volume_ml, 12), 0.0, 1.0)
     return grid.with_array(fraction, units="fraction", **mask.metadata)
