@@ -45,6 +45,10 @@ def test_limit_is_restored_and_nests(monkeypatch: pytest.MonkeyPatch) -> None:
         with limited_threads(1):
             assert fft_workers() == 1
             assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == 1
+        with limited_threads() as kept:  # an entry point inside the block keeps its limit
+            assert kept == 2
+            assert fft_workers() == 2
+            assert _blas_threads() == {2}
         assert fft_workers() == 2
     assert sitk.ProcessObject.GetGlobalDefaultNumberOfThreads() == before
     assert _blas_threads() == blas_before
