@@ -106,6 +106,7 @@ def demo(
         step("writing its DICOM (CT, NM, PT, RTSTRUCT, SEG)")
         paths = write_phantom_dicom(patient, stage / "dicom")
         case_path = write_demo_case(patient, paths, stage / "case.yaml")
+        del patient  # its arrays (GBs at clinical resolution) are not needed from here on
         case = load_case(case_path)
         pre = plan_from_images(case, step)
         step("writing the plan report, JSON, RTDOSE")
