@@ -1,14 +1,25 @@
 """The ``opensirt`` command line.
 
 Exit codes: 0 success (a plan), 2 bad input, 3 a plan refused for safety, 1 unexpected error.
+
+Every command runs under the thread policy of :mod:`opensirt._threads` (the math libraries
+use ``OPENSIRT_THREADS`` threads, 1 by default). The command modules import numpy, scipy,
+pydicom and the other heavy libraries inside their commands, so that ``opensirt --help``
+starts at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 
 from opensirt import __version__
+from opensirt._threads import limited_threads, thread_count
 from opensirt.commands import clinical, pathway, plan
+from opensirt.commands._common import EXIT_BAD_INPUT, err_console
+from opensirt.errors import InputError
 
 app = typer.Typer(
     name="opensirt",
@@ -35,8 +46,23 @@ def _root(
     """OpenSIRT command line."""
 
 
+@contextmanager
+def _thread_policy() -> Iterator[None]:
+    """Run a command with the math libraries limited to ``OPENSIRT_THREADS`` threads."""
+    try:
+        count = thread_count()
+    except InputError as exc:
+        err_console.print(f"[bold red]Error:[/] {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from exc
+    with limited_threads(0 if count is None else count):
+        yield
+
+
 for _group in (plan, clinical, pathway):
     _group.register(app)
+for _command in app.registered_commands:  # the policy wraps the commands, not their --help
+    assert _command.callback is not None
+    _command.callback = _thread_policy()(_command.callback)
 
 
 def main() -> None:

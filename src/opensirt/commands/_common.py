@@ -15,7 +15,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -45,6 +44,8 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _jsonable(value: Any) -> Any:
     """Convert numpy scalars, enums, paths, dates and non-finite floats for JSON."""
+    import numpy as np  # here: the command line starts without numpy
+
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

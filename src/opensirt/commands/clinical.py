@@ -6,14 +6,12 @@ Exit codes: 0 success, 2 bad input (the message names the key or the row and the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from opensirt.clinical.assess import Assessment, PlanFacts, assess_case
-from opensirt.clinical.eligibility import RuleStatus
 from opensirt.clinical.response import CRITERIA, PatientResponse, ResponseOptions
 from opensirt.clinical.response import assess_measurements as assess_table
 from opensirt.commands._common import (
@@ -23,8 +21,10 @@ from opensirt.commands._common import (
     exit_codes,
     progress_display,
 )
-from opensirt.planning import load_case
-from opensirt.workflow.pretreatment import PreTreatmentResult, needs_images, plan_from_images
+
+if TYPE_CHECKING:
+    from opensirt.clinical.assess import Assessment, PlanFacts
+    from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a case file.
 
@@ -58,11 +58,12 @@ Examples:
 Exit codes: 0 assessed, 2 bad table (the message names the row, the column and the fix).
 """
 
+#: Style of each ``RuleStatus`` (by member name).
 _STATUS_STYLE = {
-    RuleStatus.PASS: "green",
-    RuleStatus.CAUTION: "yellow",
-    RuleStatus.NOT_ELIGIBLE: "bold red",
-    RuleStatus.NOT_CHECKED: "dim",
+    "PASS": "green",
+    "CAUTION": "yellow",
+    "NOT_ELIGIBLE": "bold red",
+    "NOT_CHECKED": "dim",
 }
 
 
@@ -97,7 +98,7 @@ def _eligibility_table(a: Assessment) -> tuple[Table, list[str]]:
     for r in a.eligibility.reasons:
         if r.source not in sources:
             sources.append(r.source)
-        style = _STATUS_STYLE[r.status]
+        style = _STATUS_STYLE[r.status.name]
         ref = f"[{sources.index(r.source) + 1}]"
         table.add_row(
             escape(r.rule), f"[{style}]{r.status.value}[/]", escape(r.message), escape(ref)
@@ -121,6 +122,8 @@ def _print_assessment(path: Path, a: Assessment) -> None:
 
 def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
     """Lung shunt, lung dose and volumes of a voxel plan from the images."""
+    from opensirt.clinical.assess import PlanFacts
+
     m = pre.measures
     return PlanFacts(
         lung_shunt_fraction=pre.lung_shunt_fraction,
@@ -138,6 +141,10 @@ def assess(
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
 ) -> None:
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
+    from opensirt.clinical.assess import assess_case
+    from opensirt.planning import load_case
+    from opensirt.workflow.pretreatment import needs_images, plan_from_images
+
     with exit_codes():
         case = load_case(case_file)
         facts = None

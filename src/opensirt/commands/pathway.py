@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,17 +22,12 @@ from opensirt.commands._common import (
     progress_display,
     render,
 )
-from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
-from opensirt.planning import load_case
-from opensirt.workflow.demo_posttreatment import PostTreatmentScenario
-from opensirt.workflow.posttreatment import (
-    DEFAULT_TOLERANCE_FRACTION,
-    VerificationResult,
-    verify_case,
-)
-from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
 from opensirt.workflow.staging import staged_output
-from opensirt.workflow.voxel import NORMAL_LIVER
+
+if TYPE_CHECKING:
+    from opensirt.workflow.posttreatment import VerificationResult
+    from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _DEMO_HELP = (
     "Run the whole pathway on the synthetic patient.\n\n"
@@ -44,6 +39,7 @@ _DEMO_HELP = (
     "  opensirt demo results/sirt --seed 7 --overwrite\n"
     "  opensirt demo demo-spect --posttreatment y90-bremsstrahlung-spect\n"
     "  opensirt demo demo-holmium --posttreatment ho166-spect   (QuiremSpheres)\n"
+    "  opensirt demo clinical-size --resolution clinical\n"
 )
 
 _VERIFY_HELP = (
@@ -59,6 +55,8 @@ _VERIFY_HELP = (
 
 
 def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -> Table:
+    from opensirt.workflow.voxel import NORMAL_LIVER
+
     plan = pre.prescribed
     table = Table(title="Result", title_justify="left")
     table.add_column("quantity")
@@ -89,6 +87,13 @@ def demo(
         "demo-output"
     ),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic patient.")] = 1,
+    resolution: Annotated[
+        str,
+        typer.Option(
+            help="Matrix sizes of the synthetic patient: 'small' (quick) or 'clinical' "
+            "(CT 512 x 512 x 250 of 0.8 x 0.8 x 2 mm, SPECT 128^3, PET 200 x 200 x 110)."
+        ),
+    ] = "small",
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
     posttreatment: Annotated[
         PostTreatmentScenario,
@@ -99,9 +104,13 @@ def demo(
     ] = PostTreatmentScenario.Y90_PET,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
+    from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
     from opensirt.imaging.dicom_write import write_phantom_dicom
     from opensirt.imaging.phantom import make_phantom
+    from opensirt.planning import load_case
     from opensirt.workflow.demo_posttreatment import write_scenario
+    from opensirt.workflow.posttreatment import verify_case
+    from opensirt.workflow.pretreatment import plan_from_images
 
     created = datetime.now(UTC)
     with (
@@ -110,10 +119,11 @@ def demo(
         progress_display() as step,
     ):
         step("synthetic patient: CT, MAA SPECT, Y-90 PET, structures")
-        patient = make_phantom(seed=seed)
+        patient = make_phantom(seed=seed, resolution=resolution)
         step("writing its DICOM (CT, NM, PT, RTSTRUCT, SEG)")
         paths = write_phantom_dicom(patient, stage / "dicom")
         case_path, _scan = write_scenario(patient, paths, posttreatment, stage / "case.yaml")
+        del patient  # its arrays (GBs at clinical resolution) are not needed from here on
         case = load_case(case_path)
         pre = plan_from_images(case, step)
         step("writing the plan report, JSON, RTDOSE")
@@ -143,6 +153,11 @@ def verify(
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
+    from opensirt.commands.outputs import write_verification_outputs
+    from opensirt.planning import load_case
+    from opensirt.workflow.posttreatment import verify_case
+    from opensirt.workflow.pretreatment import plan_from_images
+
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
         case = load_case(case_file)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -23,11 +23,12 @@ from opensirt.commands._common import (
     progress_display,
     render,
 )
-from opensirt.commands.outputs import write_plan_outputs
 from opensirt.physics.units import gbq_to_mci
-from opensirt.planning import PlanResult, load_case, plan_case
-from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
 from opensirt.workflow.staging import staged_output
+
+if TYPE_CHECKING:
+    from opensirt.planning import PlanResult
+    from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _HELP = """Plan the activity of a case file and show the doses it implies.
 
@@ -145,6 +146,10 @@ def plan(
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty --out folder.")] = False,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
+    from opensirt.commands.outputs import write_plan_outputs
+    from opensirt.planning import load_case, plan_case
+    from opensirt.workflow.pretreatment import plan_from_images
+
     pre = None
     with exit_codes():
         case = load_case(case_file)

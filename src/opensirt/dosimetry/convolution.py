@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import fft
 
+from opensirt._threads import fft_workers
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel
 from opensirt.dosimetry.ldm import decays_per_voxel, dose_volume, energy_per_decay_j
@@ -79,13 +80,15 @@ def _crop_same(
 
 
 def fft_convolve_sum(
-    pairs: list[tuple[npt.NDArray[Any], npt.NDArray[Any]]], *, workers: int = -1
+    pairs: list[tuple[npt.NDArray[Any], npt.NDArray[Any]]], *, workers: int | None = None
 ) -> npt.NDArray[np.float32]:
     """``sum_i conv(array_i, kernel_i)``, each linear ('same' size, odd kernels centred).
 
     All arrays have one shape; the products are summed in Fourier space, so there is a single
     inverse transform. Computed in single precision (relative error ~1e-6 of the maximum).
+    ``workers``: FFT threads, default the thread policy's (:func:`opensirt._threads.fft_workers`).
     """
+    workers = fft_workers() if workers is None else workers
     shape = pairs[0][0].shape
     kshape = tuple(max(k.shape[d] for _, k in pairs) for d in range(3))
     if any(k.shape[d] % 2 == 0 for _, k in pairs for d in range(3)):
@@ -109,7 +112,7 @@ def fft_convolve_sum(
 
 
 def fft_convolve(
-    array: npt.NDArray[Any], kernel: npt.NDArray[Any], *, workers: int = -1
+    array: npt.NDArray[Any], kernel: npt.NDArray[Any], *, workers: int | None = None
 ) -> npt.NDArray[np.float32]:
     """Linear convolution of a 3-D array with an odd-sized kernel, same size as ``array``.
 
@@ -144,7 +147,7 @@ def kernel_dose(
     density: Volume | float | None = None,
     correction: DensityCorrection | str = DensityCorrection.MASS,
     dose_constant_gy_kg_per_gbq: float | None = None,
-    workers: int = -1,
+    workers: int | None = None,
 ) -> Volume:
     """Absorbed dose (Gy) by convolution with the voxel kernel of ``nuclide``.
 
@@ -162,8 +165,9 @@ def kernel_dose(
         ``"none"``, ``"mass"`` (default) or ``"range"``; see the module docstring.
     dose_constant_gy_kg_per_gbq : float, optional
         Conventional dose constant instead of the decay-data energy per decay.
-    workers : int
-        FFT threads (``-1``: all cores).
+    workers : int, optional
+        FFT threads (``-1``: all cores); default the thread policy's
+        (:func:`opensirt._threads.fft_workers`: 1 unless ``OPENSIRT_THREADS`` says otherwise).
 
     Returns
     -------

@@ -36,6 +36,7 @@ from pydicom.uid import (
     PositronEmissionTomographyImageStorage,
 )
 
+from opensirt._threads import limited_threads
 from opensirt.errors import GeometryError, InputError
 
 if TYPE_CHECKING:
@@ -345,6 +346,7 @@ class PhantomDicomPaths:
     seg_file: Path
 
 
+@limited_threads()
 def write_phantom_dicom(
     phantom: SyntheticPatient, outdir: str | os.PathLike[str]
 ) -> PhantomDicomPaths:

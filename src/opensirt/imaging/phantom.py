@@ -3,13 +3,18 @@
 :func:`make_phantom` builds, deterministically from a seed, a hybrid SPECT/CT and PET/CT
 examination on one frame of reference:
 
-* CT, 2.5 x 2.5 x 3 mm voxels (152 x 112 x 100 at ``size=1``), HU with noise;
-* Tc-99m MAA SPECT (work-up): 4.42 mm voxels, 128 x 128 matrix cropped in z, activity by
-  T/N in each lobe plus a lung shunt fraction spread uniformly in the lungs, blurred to a
-  13 mm FWHM, Poisson counts (~3 million) through a known calibration factor;
+* CT, HU with noise;
+* Tc-99m MAA SPECT (work-up): 4.42 mm voxels, activity by T/N in each lobe plus a lung
+  shunt fraction spread uniformly in the lungs, blurred to a 13 mm FWHM, Poisson counts
+  (~3 million) through a known calibration factor;
 * Y-90 PET (post-treatment): 4 mm voxels, 7 mm FWHM, noisier, with one tumour taking up
   less than its MAA predicted and a smaller lung shunt, in Bq/mL decay-corrected to the
   scan start.
+
+Matrix sizes (:data:`GRIDS`, at ``size=1``): ``resolution="small"`` (the default, quick):
+CT 152 x 112 x 100 of 2.5 x 2.5 x 3 mm, SPECT and PET 128 x 128 cropped in z to the CT;
+``resolution="clinical"``, as scanners write them: CT 512 x 512 x 250 of 0.8 x 0.8 x 2 mm,
+SPECT 128^3, PET 200 x 200 x 110 of 4 mm.
 
 Every truth is exposed: the label map and its names, the structures, the tumours with their
 T/N, the lung shunt fractions, the true activity per voxel (MBq, at the scan start) on the
@@ -24,11 +29,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
+from opensirt._threads import limited_threads
 from opensirt.errors import InputError
 from opensirt.imaging.dicom_common import DicomContext
 from opensirt.imaging.dicom_meta import MetaKey
@@ -46,7 +53,14 @@ from opensirt.imaging.volume import Volume
 from opensirt.physics.decay import decay_factor
 from opensirt.physics.nuclides import NuclideName, get_nuclide
 
-__all__ = ["ScanTruth", "SyntheticPatient", "make_phantom"]
+__all__ = [
+    "GRIDS",
+    "PhantomGrids",
+    "PhantomResolution",
+    "ScanTruth",
+    "SyntheticPatient",
+    "make_phantom",
+]
 
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 TERRITORIES = ("RightLobe", "LeftLobe")
@@ -59,6 +73,42 @@ SPECT_CALIBRATION_CPS_PER_MBQ = 20.0
 #: Y-90 PET effective (noise-equivalent) detection efficiency of positrons; randoms from
 #: bremsstrahlung and the LSO background make Y-90 PET far noisier than F-18 PET.
 PET_EFFECTIVE_EFFICIENCY = 0.01
+
+
+class PhantomResolution(StrEnum):
+    """Matrix sizes of the synthetic patient's images (see :data:`GRIDS`)."""
+
+    SMALL = "small"
+    CLINICAL = "clinical"
+
+
+@dataclass(frozen=True)
+class PhantomGrids:
+    """Matrix (k, j, i) and voxel sizes of the phantom's images at ``size=1``.
+
+    ``ct_spacing_mm`` is (x, y, z); the emission voxels are cubes of ``*_spacing_mm``. A
+    slice count of None makes the scan cover the CT's z extent.
+    """
+
+    ct_shape: tuple[int, int, int]
+    ct_spacing_mm: tuple[float, float, float]
+    spect_shape: tuple[int | None, int, int]
+    spect_spacing_mm: float
+    pet_shape: tuple[int | None, int, int]
+    pet_spacing_mm: float
+
+
+#: The grids of each resolution. Clinical: a diagnostic abdominal CT (512 x 512, 0.8 mm
+#: pixels, 2 mm slices), a SPECT reconstruction of 128^3 and a PET of 200 x 200 x 110 with
+#: 4 mm voxels (typical of current scanners' exports).
+GRIDS = {
+    PhantomResolution.SMALL: PhantomGrids(
+        (100, 112, 152), (2.5, 2.5, 3.0), (None, 128, 128), 4.42, (None, 128, 128), 4.0
+    ),
+    PhantomResolution.CLINICAL: PhantomGrids(
+        (250, 512, 512), (0.8, 0.8, 2.0), (128, 128, 128), 4.42, (110, 200, 200), 4.0
+    ),
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +166,7 @@ class SyntheticPatient:
 
     seed: int
     size: float
+    resolution: PhantomResolution
     context: DicomContext
     ct: Volume
     labels: Volume
@@ -149,6 +200,19 @@ def _scaled(shape: tuple[int, int, int], size: float) -> tuple[int, int, int]:
     return (nk, nj, ni)
 
 
+def _scan_grid(
+    ct_grid: Volume, shape: tuple[int | None, int, int], spacing_mm: float, size: float
+) -> Volume:
+    """An emission grid of ``shape`` (scaled by ``size``; no slice count: cover the CT)."""
+    nz_given, nj, ni = shape
+    if nz_given is None:
+        nz = math.ceil(ct_grid.shape[0] * ct_grid.spacing_mm[2] / spacing_mm) + 1
+    else:
+        nz = max(round(nz_given * size), 8)
+    scaled = (nz, max(round(nj * size), 8), max(round(ni * size), 8))
+    return _grid(scaled, (spacing_mm,) * 3, str(ct_grid.frame_of_reference_uid))
+
+
 def _structures(labels: Volume, tumours: tuple[TumourSpec, ...]) -> Segmentation:
     lab = np.asarray(labels.array)
     tumour_labels = {t.name: Tissue.TUMOUR_FIRST + n for n, t in enumerate(tumours)}
@@ -158,10 +222,10 @@ def _structures(labels: Volume, tumours: tuple[TumourSpec, ...]) -> Segmentation
     }
     masks = {
         "Body": lab != Tissue.AIR,
-        "Lungs": np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT]),
+        "Lungs": np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT], kind="table"),
         "Liver": lab >= Tissue.LIVER_RIGHT,
-        "RightLobe": np.isin(lab, [Tissue.LIVER_RIGHT, *lobe_tumours["RightLobe"]]),
-        "LeftLobe": np.isin(lab, [Tissue.LIVER_LEFT, *lobe_tumours["LeftLobe"]]),
+        "RightLobe": np.isin(lab, [Tissue.LIVER_RIGHT, *lobe_tumours["RightLobe"]], kind="table"),
+        "LeftLobe": np.isin(lab, [Tissue.LIVER_LEFT, *lobe_tumours["LeftLobe"]], kind="table"),
         "Spine": lab == Tissue.BONE,
     }
     masks.update({name: lab == label for name, label in tumour_labels.items()})
@@ -181,13 +245,14 @@ def _concentration(
 ) -> Volume:
     """MBq per CT voxel: lungs hold ``lsf``, the liver the rest, split by T/N and lobe uptake."""
     lab = np.asarray(labels.array)
-    weight = np.zeros(lab.shape, dtype=np.float64)  # relative liver concentration
-    weight[lab == Tissue.LIVER_RIGHT] = TERRITORY_UPTAKE["RightLobe"]
-    weight[lab == Tissue.LIVER_LEFT] = TERRITORY_UPTAKE["LeftLobe"]
+    per_label = np.zeros(Tissue.TUMOUR_FIRST + len(tumours))  # relative liver concentration
+    per_label[Tissue.LIVER_RIGHT] = TERRITORY_UPTAKE["RightLobe"]
+    per_label[Tissue.LIVER_LEFT] = TERRITORY_UPTAKE["LeftLobe"]
     for n, t in enumerate(tumours):
-        weight[lab == Tissue.TUMOUR_FIRST + n] = tn[t.name] * TERRITORY_UPTAKE[t.territory]
+        per_label[Tissue.TUMOUR_FIRST + n] = tn[t.name] * TERRITORY_UPTAKE[t.territory]
+    weight = per_label[lab]  # one look-up per voxel
     activity = weight * ((1.0 - lsf) * activity_mbq / weight.sum())
-    lungs = np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT])
+    lungs = np.isin(lab, [Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT], kind="table")
     activity[lungs] = lsf * activity_mbq / np.count_nonzero(lungs)
     return labels.with_array(activity, units="MBq")
 
@@ -229,7 +294,10 @@ def _scan(
     return on_ct, on_grid, grid.with_array(counts, units="counts")
 
 
-def make_phantom(seed: int = 1, size: float = 1.0) -> SyntheticPatient:
+@limited_threads()
+def make_phantom(
+    seed: int = 1, size: float = 1.0, resolution: PhantomResolution | str = "small"
+) -> SyntheticPatient:
     """Build the synthetic patient.
 
     Parameters
@@ -239,6 +307,9 @@ def make_phantom(seed: int = 1, size: float = 1.0) -> SyntheticPatient:
     size : float
         Linear scale of the anatomy and of the matrices, in (0.25, 1]; voxel sizes stay
         realistic. Use 0.5 in tests (about 8 times fewer voxels).
+    resolution : PhantomResolution or str
+        ``"small"`` (default) or ``"clinical"`` matrix sizes (:data:`GRIDS`); the anatomy
+        and the truth are the same.
 
     Examples
     --------
@@ -248,21 +319,33 @@ def make_phantom(seed: int = 1, size: float = 1.0) -> SyntheticPatient:
     """
     if not 0.25 <= size <= 1.0:
         raise InputError(f"size is {size!r}, expected a scale in [0.25, 1]")
+    try:
+        grids = GRIDS[PhantomResolution(resolution)]
+    except ValueError:
+        raise InputError(
+            f"resolution is {resolution!r}, expected one of "
+            f"{', '.join(repr(r.value) for r in PhantomResolution)}"
+        ) from None
     rng = np.random.default_rng(seed)
     tz = timezone(timedelta(hours=1))
     maa_injection = datetime(2026, 11, 18, 9, 0, tzinfo=tz)
-    context = DicomContext("DEMO-001", maa_injection, uid_seed=f"opensirt-phantom-{seed}-{size}")
+    res = PhantomResolution(resolution)
+    uid_seed = f"opensirt-phantom-{seed}-{size}" + ("" if res is PhantomResolution.SMALL else res)
+    context = DicomContext("DEMO-001", maa_injection, uid_seed=uid_seed)
     frame = context.frame_of_reference_uid
-    ct_grid = _grid(_scaled((100, 112, 152), size), (2.5, 2.5, 3.0), frame)
+    ct_grid = _grid(_scaled(grids.ct_shape, size), grids.ct_spacing_mm, frame)
     labels_array, tumours = build_anatomy(ct_grid, size, DEFAULT_TUMOURS, rng)
     labels = ct_grid.with_array(labels_array, units="label")
     ct = ct_grid.with_array(ct_from_labels(labels_array, rng), units="HU", modality="CT")
     structures = _structures(labels, tumours)
-    maa = _maa_scan(structures, tumours, ct_grid, maa_injection, size, rng)
-    pet = _pet_scan(structures, tumours, ct_grid, maa_injection, size, rng)
+    spect_grid = _scan_grid(ct_grid, grids.spect_shape, grids.spect_spacing_mm, size)
+    pet_grid = _scan_grid(ct_grid, grids.pet_shape, grids.pet_spacing_mm, size)
+    maa = _maa_scan(structures, tumours, spect_grid, maa_injection, rng)
+    pet = _pet_scan(structures, tumours, pet_grid, maa_injection, rng)
     return SyntheticPatient(
         seed=seed,
         size=size,
+        resolution=res,
         context=context,
         ct=ct,
         labels=labels,
@@ -300,16 +383,12 @@ def _scan_metadata(
 def _maa_scan(
     structures: Segmentation,
     tumours: tuple[TumourSpec, ...],
-    ct_grid: Volume,
+    grid: Volume,
     injection: datetime,
-    size: float,
     rng: np.random.Generator,
 ) -> ScanTruth:
     pharma = Radiopharmaceutical(NuclideName.TC99M, "Tc-99m MAA", 150.0, injection)
     acquired, duration_s, lsf, fwhm_mm = injection + timedelta(hours=1), 1200.0, 0.07, 13.0
-    nz = math.ceil(ct_grid.shape[0] * ct_grid.spacing_mm[2] / 4.42) + 1
-    n_xy = max(round(128 * size), 8)
-    grid = _grid((nz, n_xy, n_xy), (4.42, 4.42, 4.42), str(ct_grid.frame_of_reference_uid))
     tn = {t.name: t.tn_maa for t in tumours}
     on_ct, on_grid, counts = _scan(
         structures,
@@ -345,17 +424,13 @@ def _maa_scan(
 def _pet_scan(
     structures: Segmentation,
     tumours: tuple[TumourSpec, ...],
-    ct_grid: Volume,
+    grid: Volume,
     maa_injection: datetime,
-    size: float,
     rng: np.random.Generator,
 ) -> ScanTruth:
     treatment = maa_injection + timedelta(days=7, hours=1)
     pharma = Radiopharmaceutical(NuclideName.Y90, "Y-90 resin microspheres", 1800.0, treatment)
     acquired, duration_s, lsf, fwhm_mm = treatment + timedelta(hours=26), 1800.0, 0.05, 7.0
-    nz = math.ceil(ct_grid.shape[0] * ct_grid.spacing_mm[2] / 4.0) + 1
-    n_xy = max(round(128 * size), 8)
-    grid = _grid((nz, n_xy, n_xy), (4.0, 4.0, 4.0), str(ct_grid.frame_of_reference_uid))
     tn = {t.name: t.tn_y90 for t in tumours}
     # counts per second per MBq: 1e6 decays/s x positron yield x effective efficiency
     sensitivity = 1e6 * get_nuclide(NuclideName.Y90).imaging_photon_yield * PET_EFFECTIVE_EFFICIENCY

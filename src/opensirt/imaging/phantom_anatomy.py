@@ -94,33 +94,57 @@ def _grid_points(grid: Volume) -> tuple[npt.NDArray[np.float64], ...]:
     return (x[None, None, :], y[None, :, None], z[:, None, None])
 
 
-def build_anatomy(
-    grid: Volume, scale: float, tumours: tuple[TumourSpec, ...], rng: np.random.Generator
-) -> tuple[npt.NDArray[np.int16], tuple[TumourSpec, ...]]:
-    """Tissue labels on ``grid`` (axis-aligned) for anatomy scaled by ``scale``.
+#: Voxels generated at once (slabs of whole slices), to bound memory at clinical matrix sizes.
+SLAB_VOXELS = 1 << 22
 
-    Tumour centres are jittered by 2 mm (standard deviation) with ``rng``; the returned specs
-    hold the jittered centres.
-    """
-    if not np.allclose(grid.direction_matrix, np.eye(3)):
-        raise InputError("the phantom grid must be axis-aligned (identity direction)")
-    p = _grid_points(grid)
+
+def _slabs(shape: tuple[int, ...]) -> list[slice]:
+    """Slices along k holding about :data:`SLAB_VOXELS` voxels each."""
+    step = max(1, SLAB_VOXELS // int(np.prod(shape[1:])))
+    return [slice(k, min(k + step, shape[0])) for k in range(0, shape[0], step)]
+
+
+def _place_tumours(
+    tumours: tuple[TumourSpec, ...], scale: float, rng: np.random.Generator
+) -> tuple[TumourSpec, ...]:
+    """The tumours scaled, their centres jittered by 2 mm (standard deviation)."""
+    placed = []
+    for spec in tumours:
+        c = np.asarray(spec.centre_mm) * scale + rng.normal(0.0, 2.0, 3)
+        placed.append(
+            TumourSpec(
+                spec.name,
+                spec.territory,
+                (float(c[0]), float(c[1]), float(c[2])),
+                spec.diameter_mm * scale,
+                spec.tn_maa,
+                spec.tn_y90,
+            )
+        )
+    return tuple(placed)
+
+
+def _label_slab(
+    p: tuple[npt.NDArray[np.float64], ...], scale: float, tumours: tuple[TumourSpec, ...]
+) -> npt.NDArray[np.int16]:
+    """Tissue labels at the grid points ``p`` (x, y, z broadcastable to one slab)."""
+    shape = np.broadcast_shapes(*(a.shape for a in p))
 
     def s3(v: tuple[float, float, float]) -> tuple[float, float, float]:
         return (v[0] * scale, v[1] * scale, v[2] * scale)
 
     body = _ellipsoid(p, (0.0, 0.0, 0.0), s3((170.0, 120.0, 400.0)))
     inner = _ellipsoid(p, (0.0, 0.0, 0.0), s3((155.0, 105.0, 385.0)))
-    labels = np.zeros(grid.shape, dtype=np.int16)
+    labels = np.zeros(shape, dtype=np.int16)
     labels[body] = Tissue.FAT
     labels[inner] = Tissue.SOFT_TISSUE
     x, y, _z = p
     spine = (x - 0.0) ** 2 + (y - 75.0 * scale) ** 2 <= (18.0 * scale) ** 2
-    labels[np.broadcast_to(spine, grid.shape) & inner] = Tissue.BONE
+    labels[np.broadcast_to(spine, shape) & inner] = Tissue.BONE
     right = _ellipsoid(p, s3((-60.0, 0.0, -40.0)), s3((80.0, 75.0, 65.0)))
     left = _ellipsoid(p, s3((10.0, -25.0, -30.0)), s3((60.0, 45.0, 40.0)))
     liver = (right | left) & inner
-    in_right = np.broadcast_to(x < -20.0 * scale, grid.shape)
+    in_right = np.broadcast_to(x < -20.0 * scale, shape)
     for centre, axes, tissue in (
         ((-75.0, 10.0, 75.0), (60.0, 75.0, 110.0), Tissue.LUNG_RIGHT),
         ((75.0, 10.0, 80.0), (55.0, 70.0, 105.0), Tissue.LUNG_LEFT),
@@ -129,31 +153,38 @@ def build_anatomy(
         labels[lung & (labels != Tissue.BONE)] = tissue
     labels[liver & in_right] = Tissue.LIVER_RIGHT
     labels[liver & ~in_right] = Tissue.LIVER_LEFT
-    placed = []
     for n, spec in enumerate(tumours):
-        c = np.asarray(s3(spec.centre_mm)) + rng.normal(0.0, 2.0, 3)
-        centre = (float(c[0]), float(c[1]), float(c[2]))
-        radius = spec.diameter_mm * scale / 2.0
+        radius = spec.diameter_mm / 2.0
         lobe = Tissue.LIVER_RIGHT if spec.territory == "RightLobe" else Tissue.LIVER_LEFT
-        sphere = _ellipsoid(p, (centre[0], centre[1], centre[2]), (radius, radius, radius))
+        sphere = _ellipsoid(p, spec.centre_mm, (radius, radius, radius))
         labels[sphere & (labels == lobe)] = Tissue.TUMOUR_FIRST + n
-        placed.append(
-            TumourSpec(
-                spec.name,
-                spec.territory,
-                (centre[0], centre[1], centre[2]),
-                spec.diameter_mm * scale,
-                spec.tn_maa,
-                spec.tn_y90,
-            )
-        )
-    return labels, tuple(placed)
+    return labels
+
+
+def build_anatomy(
+    grid: Volume, scale: float, tumours: tuple[TumourSpec, ...], rng: np.random.Generator
+) -> tuple[npt.NDArray[np.int16], tuple[TumourSpec, ...]]:
+    """Tissue labels on ``grid`` (axis-aligned) for anatomy scaled by ``scale``.
+
+    Tumour centres are jittered by 2 mm (standard deviation) with ``rng``; the returned specs
+    hold the jittered centres. The map is built in slabs of slices (memory bounded by
+    :data:`SLAB_VOXELS`, whatever the matrix size).
+    """
+    if not np.allclose(grid.direction_matrix, np.eye(3)):
+        raise InputError("the phantom grid must be axis-aligned (identity direction)")
+    placed = _place_tumours(tumours, scale, rng)
+    x, y, z = _grid_points(grid)
+    labels = np.empty(grid.shape, dtype=np.int16)
+    for slab in _slabs(grid.shape):
+        labels[slab] = _label_slab((x, y, z[slab]), scale, placed)
+    return labels, placed
 
 
 def ct_from_labels(
     labels: npt.NDArray[np.int16], rng: np.random.Generator, noise_hu: float = CT_NOISE_HU
 ) -> npt.NDArray[np.float32]:
-    """CT numbers (HU) of the tissue map plus Gaussian noise (``noise_hu``, 12 HU)."""
+    """CT numbers (HU) of the tissue map plus Gaussian noise (``noise_hu``, 12 HU), slab by
+    slab."""
     lut = np.full(int(labels.max()) + 1, CT_NUMBER_HU["tumour"], dtype=np.float64)
     lut[Tissue.AIR] = CT_NUMBER_HU["air"]
     lut[Tissue.SOFT_TISSUE] = CT_NUMBER_HU["soft_tissue"]
@@ -161,7 +192,9 @@ def ct_from_labels(
     lut[Tissue.BONE] = CT_NUMBER_HU["bone"]
     lut[[Tissue.LUNG_RIGHT, Tissue.LUNG_LEFT]] = CT_NUMBER_HU["lung"]
     lut[[Tissue.LIVER_RIGHT, Tissue.LIVER_LEFT]] = CT_NUMBER_HU["liver"]
-    hu = lut[labels] + rng.normal(0.0, noise_hu, labels.shape)
-    hu[labels == Tissue.AIR] = CT_NUMBER_HU["air"]
-    out: npt.NDArray[np.float32] = hu.astype(np.float32)
+    out = np.empty(labels.shape, dtype=np.float32)
+    for slab in _slabs(labels.shape):
+        hu = lut[labels[slab]] + rng.normal(0.0, noise_hu, labels[slab].shape)
+        hu[labels[slab] == Tissue.AIR] = CT_NUMBER_HU["air"]
+        out[slab] = hu
     return out

@@ -23,13 +23,15 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.path import Path as PolygonPath
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence as DicomSequence
+from pydicom.tag import Tag
 from pydicom.uid import RTStructureSetStorage
 
 from opensirt.errors import GeometryError, ImageReadError
@@ -46,6 +48,7 @@ __all__ = [
     "rtstruct_dataset",
 ]
 
+_CONTOUR_DATA = Tag(0x3006, 0x0050)
 _EDGE_TOL = 1e-3  # voxel
 _PLANE_TOL = 0.25  # voxel: how far off a slice centre a contour plane may lie
 
@@ -73,14 +76,40 @@ def rasterise_polygons(
         )
         if np.any(hi < lo):
             continue
-        ii, jj = np.meshgrid(np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1))
-        centres = np.stack([ii.ravel(), jj.ravel()], axis=1).astype(np.float64)
-        path = PolygonPath(polygon)
-        inside = np.zeros(len(centres), dtype=bool)
-        for offset in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-            inside |= path.contains_points(centres + _EDGE_TOL * np.asarray(offset))
-        out[lo[1] : hi[1] + 1, lo[0] : hi[0] + 1] ^= inside.reshape(ii.shape)
+        inside = np.zeros((hi[1] - lo[1] + 1, hi[0] - lo[0] + 1), dtype=bool)
+        for dx in (_EDGE_TOL, -_EDGE_TOL):
+            for dy in (_EDGE_TOL, -_EDGE_TOL):
+                inside |= _scanline_inside(polygon, lo, inside.shape, dx, dy)
+        out[lo[1] : hi[1] + 1, lo[0] : hi[0] + 1] ^= inside
     return out
+
+
+def _scanline_inside(
+    polygon: npt.NDArray[np.float64],
+    lo: npt.NDArray[np.int_],
+    shape: tuple[int, int],
+    dx: float,
+    dy: float,
+) -> npt.NDArray[np.bool_]:
+    """Even-odd test of the points ``(i + dx, j + dy)`` of a box at ``lo``, row by row.
+
+    The crossing-number test of every point at once: each edge that crosses a row's line
+    flips the inside state of every point right of the crossing; a cumulative sum of the
+    flips along the row counts the crossings left of each point.
+    """
+    start, end = polygon, np.roll(polygon, -1, axis=0)
+    y = lo[1] + np.arange(shape[0]) + dy  # the rows' lines
+    crosses = (start[:, 1, None] > y[None, :]) != (end[:, 1, None] > y[None, :])
+    edge, row = np.nonzero(crosses)
+    x0, y0 = start[edge, 0], start[edge, 1]
+    slope = (end[edge, 0] - x0) / (end[edge, 1] - y0)
+    x = x0 + (y[row] - y0) * slope
+    # a crossing at x counts for the points with i + dx > x: the first is floor(x - dx) + 1
+    first = np.clip(np.floor(x - dx).astype(np.int64) + 1 - lo[0], 0, shape[1])
+    flips = np.zeros((shape[0], shape[1] + 1), dtype=np.int32)
+    np.add.at(flips, (row, first), 1)
+    inside: npt.NDArray[np.bool_] = (np.cumsum(flips[:, :-1], axis=1) % 2).astype(bool)
+    return inside
 
 
 def _roi_names(ds: Dataset) -> dict[int, tuple[str, str]]:
@@ -112,12 +141,28 @@ def _check_frame(ds: Dataset, name: str, frame_uid: str, reference: Volume, sour
         )
 
 
-def contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
-    """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked."""
+def _contour_data(contour: Dataset) -> npt.NDArray[np.float64]:
+    """Contour Data (mm), parsed from the file's bytes while the element is still raw.
+
+    pydicom makes one validated ``DS`` object per number (about 10 us each: seconds for the
+    hundreds of thousands of a clinical structure set); text that numpy cannot parse goes
+    through pydicom as before.
+    """
+    element: Any = contour.get_item(_CONTOUR_DATA)  # raw until first accessed
+    if isinstance(element, RawDataElement) and isinstance(element.value, bytes):
+        try:
+            return np.array(element.value.split(b"\\")).astype(np.float64)
+        except ValueError:
+            pass
     raw = contour.get("ContourData")
     values = [] if raw is None else list(raw) if isinstance(raw, MultiValue | list) else [raw]
+    return np.asarray([float(v) for v in values], dtype=np.float64)
+
+
+def contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
+    """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked."""
     try:
-        points = np.asarray([float(v) for v in values], dtype=np.float64)
+        points = _contour_data(contour)
     except (TypeError, ValueError) as exc:
         raise ImageReadError(
             f"{source}: a contour of {name!r} has Contour Data that are not numbers ({exc})"
@@ -366,10 +411,21 @@ def _roi_contour(number: int, mask: Volume, contour_images: list[Dataset]) -> Da
             contour.ContourImageSequence = DicomSequence([contour_images[k]])
             contour.ContourGeometricType = "CLOSED_PLANAR"
             contour.NumberOfContourPoints = len(polygon)
-            contour.ContourData = [f"{v:.3f}" for v in np.round(polygon, 3).reshape(-1)]
+            contour[_CONTOUR_DATA] = _raw_decimal_strings(np.round(polygon, 3).reshape(-1))
             sequence.append(contour)
     item.ContourSequence = DicomSequence(sequence)
     return item
+
+
+def _raw_decimal_strings(values: npt.NDArray[np.float64]) -> RawDataElement:
+    """Contour Data as the DS text it is written as (``%.3f``, explicit VR little endian).
+
+    Kept raw, the element is written as it is: pydicom would otherwise build and validate one
+    ``DS`` object per number (seconds for a clinical structure set).
+    """
+    text = "\\".join(f"{v:.3f}" for v in values).encode("ascii")
+    text += b" " * (len(text) % 2)  # even length, padded with a space (PS3.5 6.2)
+    return RawDataElement(_CONTOUR_DATA, "DS", len(text), text, 0, False, True, True, False)
 
 
 def _observation(number: int, interpreted_type: str) -> Dataset:

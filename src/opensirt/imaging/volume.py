@@ -210,15 +210,21 @@ class Volume:
         """
         if not margin_mm >= 0.0:
             raise InputError(f"margin_mm is {margin_mm!r} mm, expected a distance >= 0 mm")
-        nonzero = np.nonzero(self.array)
-        if nonzero[0].size == 0:
+        values = np.asarray(self.array)
+        present: npt.NDArray[np.bool_] = np.asarray(values, dtype=np.bool_)  # non-zero
+        # the non-zero planes along each axis, from projections (no index array per voxel)
+        rows = np.any(present, axis=2)
+        k, j = np.flatnonzero(np.any(rows, axis=1)), np.flatnonzero(np.any(rows, axis=0))
+        if k.size == 0:
             raise InputError(
                 "the volume has no non-zero voxel, so it has no bounding box; check that the "
                 "mask or structure is not empty"
             )
+        inner = present[k[0] : k[-1] + 1, j[0] : j[-1] + 1]
+        nonzero = (k, j, np.flatnonzero(np.any(inner, axis=(0, 1))))
         pad = [int(np.ceil(margin_mm / s - 1e-9)) for s in self.spacing_zyx_mm]
         box = [
-            slice(max(int(idx.min()) - p, 0), min(int(idx.max()) + 1 + p, n))
+            slice(max(int(idx[0]) - p, 0), min(int(idx[-1]) + 1 + p, n))
             for idx, p, n in zip(nonzero, pad, self.shape, strict=True)
         ]
         return (box[0], box[1], box[2])

@@ -105,6 +105,10 @@ class BsaActivity:
     activity_gbq: float
 
 
+#: Relative difference of two volumes that is floating-point rounding, not a difference.
+_VOLUME_ROUNDING = 1e-9
+
+
 def bsa_activity(
     *,
     height_m: float,
@@ -152,7 +156,8 @@ def bsa_activity(
             f"tumour_volume_ml is {tumour_volume_ml!r} mL, expected >= 0 and less than the "
             f"liver volume {liver_volume_ml!r} mL"
         )
-    if perfused_volume_ml > liver_volume_ml:
+    # relative rounding allowed: a liver segmented as the sum of its territories' voxels
+    if perfused_volume_ml > liver_volume_ml * (1.0 + _VOLUME_ROUNDING):
         raise InputError(
             f"perfused_volume_ml is {perfused_volume_ml!r} mL, expected at most the liver "
             f"volume {liver_volume_ml!r} mL"

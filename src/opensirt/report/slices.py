@@ -133,9 +133,20 @@ class PlaneGrid:
         """``volume`` interpolated at the pixel centres (``cval`` outside its grid)."""
         ijk = volume.physical_to_index(self.points_mm())
         coords = np.moveaxis(ijk[..., ::-1], -1, 0)  # (k, j, i) for the [k, j, i] array
-        data = np.asarray(volume.array, dtype=np.float64)
+        # nearest or linear: only the box around the plane is converted (a clinical CT has 65 M
+        # voxels); a margin of 2 keeps every sample's neighbours, and a box side that is not
+        # the grid's edge lies beyond every sample, so edge handling is unchanged (splines of
+        # higher order are prefiltered over the whole array: no box)
+        shape = np.asarray(volume.shape)
+        flat = coords.reshape(3, -1)
+        lo = np.clip(np.floor(flat.min(axis=1)).astype(int) - 2, 0, shape - 1)
+        hi = np.clip(np.ceil(flat.max(axis=1)).astype(int) + 3, lo + 1, shape)
+        if order > 1:
+            lo, hi = np.zeros(3, dtype=int), shape
+        box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
+        data = np.asarray(volume.array[box], dtype=np.float64)
         out: npt.NDArray[np.float64] = ndimage.map_coordinates(
-            data, coords, order=order, mode="constant", cval=cval
+            data, coords - lo[:, None, None], order=order, mode="constant", cval=cval
         )
         return out
 
@@ -234,7 +245,7 @@ def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
     for colour, (name, mask) in zip(
         _cycle(len(overlay.structures)), overlay.structures.items(), strict=True
     ):
-        inside = grid.sample(mask.with_array((np.asarray(mask.array) != 0).astype(np.float64)))
+        inside = grid.sample(mask.with_array(np.asarray(mask.array, dtype=bool)))  # 0 or 1
         if inside.max() > 0.5 > inside.min():
             contour = ax.contour(
                 grid.a_mm, grid.b_mm, inside, levels=[0.5], colors=[colour], linewidths=1.4

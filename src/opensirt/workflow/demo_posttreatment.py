@@ -13,23 +13,16 @@ line: ``opensirt demo OUT --posttreatment y90-bremsstrahlung-spect`` (or ``ho166
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from opensirt.workflow.defaults import PostTreatmentScenario
 
 if TYPE_CHECKING:  # the command line imports the enum; the phantom only when it runs
     from opensirt.imaging.dicom_write import PhantomDicomPaths
     from opensirt.imaging.phantom import ScanTruth, SyntheticPatient
 
 __all__ = ["PostTreatmentScenario", "scenario_scan", "write_scenario"]
-
-
-class PostTreatmentScenario(StrEnum):
-    """Post-treatment scenarios of the synthetic patient (``opensirt demo --posttreatment``)."""
-
-    Y90_PET = "y90-pet"
-    Y90_BREMSSTRAHLUNG_SPECT = "y90-bremsstrahlung-spect"
-    HO166_SPECT = "ho166-spect"
 
 
 _FOLDERS = {

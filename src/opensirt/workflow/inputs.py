@@ -295,8 +295,13 @@ def _read_checked(case: Case, key: ImageKey, path: Path, found: list[str]) -> Vo
     return volume
 
 
-def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
+def load_images(
+    case: Case, *, post_treatment: bool = False, read: CaseImages | None = None
+) -> CaseImages:
     """Read and check the work-up (or, with ``post_treatment``, the verification) images.
+
+    ``read``: images already read for this case (the work-up's); a CT or segmentation at the
+    same path is taken from there instead of being read again.
 
     Each image is checked against its role and the device, and the CT numbers under the
     structures against the organs (:mod:`opensirt.workflow.plausibility`). The readers'
@@ -344,16 +349,23 @@ def load_images(case: Case, *, post_treatment: bool = False) -> CaseImages:
         keys = StudyKeys(
             "spect", "spect", images.spect_ct, images.spect_registration, images.spect_transform
         )
+    same_ct = read is not None and read.sources["ct"] == ct_path
     with recorded_warnings() as read_warnings:
-        ct = _read_checked(case, ct_key, ct_path, found)
+        if read is not None and same_ct:
+            ct = read.ct
+        else:
+            ct = _read_checked(case, ct_key, ct_path, found)
         emission = _read_checked(case, emission_key, emission_path, found)
-        segmentation = read_segmentation(
-            _exists(seg_path, seg_key),
-            ct,
-            images.labels,
-            key=seg_key,
-            choice=images.series.get(seg_key),
-        )
+        if read is not None and same_ct and read.sources["segmentation"] == seg_path:
+            segmentation = read.segmentation
+        else:
+            segmentation = read_segmentation(
+                _exists(seg_path, seg_key),
+                ct,
+                images.labels,
+                key=seg_key,
+                choice=images.series.get(seg_key),
+            )
         roles = structure_roles(case)
         _check_roles(segmentation, roles)
         found += check_ct_structures(

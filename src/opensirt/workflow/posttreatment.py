@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from opensirt._threads import limited_threads
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
@@ -39,6 +40,7 @@ from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
+from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.posttreatment_image import (
@@ -57,11 +59,6 @@ from opensirt.workflow.voxel import (
     prepare_dose_grid,
     structure_dvhs,
 )
-
-#: Relative difference of mean dose or D70 beyond which a structure is flagged.
-DEFAULT_TOLERANCE_FRACTION = 0.20
-#: Absolute difference (Gy) below which no structure is flagged (low-dose structures).
-DEFAULT_TOLERANCE_FLOOR_GY = 2.0
 
 
 @dataclass(frozen=True)
@@ -253,6 +250,7 @@ def _image_total_at_injection_gbq(grid: DoseGrid, case: Case) -> float | None:
     )
 
 
+@limited_threads()
 def verify_case(
     case: Case,
     *,
@@ -267,7 +265,7 @@ def verify_case(
     assert case.treatment is not None
     vial_gbq = case.treatment.vial_activity_gbq
     progress("reading the post-treatment image, its CT and the structures")
-    images = load_images(case, post_treatment=True)
+    images = load_images(case, post_treatment=True, read=pre.images)
     image_check = classify_post_treatment_image(images.emission, device, images.sources["emission"])
     with recorded_warnings() as grid_warnings:
         grid = prepare_dose_grid(images, images.roles.territories)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from opensirt._threads import limited_threads
 from opensirt.dosimetry import density_from_ct
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
@@ -165,8 +166,10 @@ def measurements_dict(result: PreTreatmentResult) -> dict[str, Any]:
 def _lung_mass_kg(images: CaseImages) -> float:
     """Lung mass from CT densitometry: sum of HU-derived density x voxel volume."""
     assert images.roles.lungs is not None
-    mask = np.asarray(images.segmentation.get(images.roles.lungs).array, dtype=bool)
-    density = np.asarray(density_from_ct(images.ct).array, dtype=np.float64)
+    lungs = images.segmentation.get(images.roles.lungs)
+    box = lungs.bounding_box()  # the densities of the lungs' box only
+    mask = np.asarray(lungs.array[box], dtype=bool)
+    density = np.asarray(density_from_ct(images.ct.crop(box)).array, dtype=np.float64)
     return float(density[mask].sum()) * images.ct.voxel_volume_ml / 1000.0
 
 
@@ -336,6 +339,7 @@ def _compartment_plans(image_case: Case) -> dict[str, PlanResult]:
     return plans
 
 
+@limited_threads()
 def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
     """Plan a case from its images (see the module notes).
 

@@ -30,6 +30,7 @@ emission image's grid.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,7 +42,7 @@ from opensirt.dosimetry import DensityCorrection, density_from_ct, hu_to_density
 from opensirt.dosimetry.dvh import DoseVolumeHistogram, dose_volume_histogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
-from opensirt.imaging.regrid import rebin_sum
+from opensirt.imaging.regrid import crop_to_grid, rebin_sum, voxel_coverage
 from opensirt.physics.devices import Device
 from opensirt.workflow.inputs import CaseImages, StructureRoles
 
@@ -85,9 +86,11 @@ class DoseGrid:
 
 def _mean_density(ct: Volume, grid: Volume) -> Volume:
     """The CT's mass density averaged over each voxel of ``grid`` (g/mL); air outside the CT."""
-    density = density_from_ct(ct)
-    mass = rebin_sum(density, grid).array
-    ones = rebin_sum(density.with_array(np.ones(density.shape, dtype=np.float32)), grid).array
+    density = density_from_ct(crop_to_grid(ct, grid))
+    with warnings.catch_warnings():  # CT voxels astride the grid's edge: ``ones`` counts them
+        warnings.simplefilter("ignore", UserWarning)
+        mass = rebin_sum(density, grid).array
+    ones = voxel_coverage(density, grid).array
     covered = np.asarray(ones) > 1e-6
     air_g_ml = float(np.asarray(hu_to_density(np.array([-1000.0]))).flat[0])
     mean = np.full(grid.shape, air_g_ml, dtype=np.float32)
