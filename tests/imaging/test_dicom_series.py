@@ -169,10 +169,16 @@ def test_dicomdir_with_missing_files_is_named(study: Path, tmp_path: Path) -> No
 def test_zip_is_read_and_its_folder_removed(
     export_zip: Path, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    ct = read_image(export_zip, modality="CT", description="ct abdomen*")
+    archive = tmp_path / "with_notes.zip"
+    shutil.copy(export_zip, archive)
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("export/README.txt", "not DICOM")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    with pytest.warns(UserWarning, match=r"with_notes\.zip!: skipped 1 file\(s\) that are not"):
+        ct = read_image(archive, modality="CT", description="ct abdomen*")
     assert ct.same_grid(read_image(study / "dicom/ct"))
-    assert list(tmp_path.iterdir()) == []
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def _zip_with(path: Path, name: str, data: bytes = b"x", *, mode: int | None = None) -> Path:

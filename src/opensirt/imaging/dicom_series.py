@@ -182,19 +182,20 @@ def dicom_source(
     def named(text: str) -> str:
         return text.replace(str(folder), f"{location}!")
 
+    caught: list[warnings.WarningMessage] = []
     try:
         _extract_zip(location, folder, max_members, max_uncompressed_bytes)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 yield folder
-            except InputError as exc:
-                raise type(exc)(named(str(exc))) from exc
-            finally:
-                for item in caught:
-                    warnings.warn_explicit(
-                        named(str(item.message)), item.category, item.filename, item.lineno
-                    )
+        except InputError as exc:
+            raise type(exc)(named(str(exc))) from exc
+        finally:  # re-issued once the recording has stopped, named by the archive
+            for item in caught:
+                warnings.warn_explicit(
+                    named(str(item.message)), item.category, item.filename, item.lineno
+                )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
