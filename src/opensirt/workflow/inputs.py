@@ -17,11 +17,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import Volume
 from opensirt.imaging.dicom_file import as_read_error, read_dataset
 from opensirt.imaging.dicom_io import read_dicom_files, read_image
+from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.imaging.dicom_seg import read_dicom_seg
 from opensirt.imaging.dicom_series import (
     SEGMENTATION_MODALITIES,
@@ -295,6 +297,16 @@ def _read_checked(case: Case, key: ImageKey, path: Path, found: list[str]) -> Vo
     return volume
 
 
+_T = TypeVar("_T")
+
+
+def _reused(reader_warnings: tuple[str, ...], item: _T) -> _T:
+    """``item``, read before, with its reader's warnings given again (to be recorded)."""
+    for message in reader_warnings:
+        warnings.warn(message, UserWarning, stacklevel=3)
+    return item
+
+
 def load_images(
     case: Case, *, post_treatment: bool = False, read: CaseImages | None = None
 ) -> CaseImages:
@@ -352,12 +364,12 @@ def load_images(
     same_ct = read is not None and read.sources["ct"] == ct_path
     with recorded_warnings() as read_warnings:
         if read is not None and same_ct:
-            ct = read.ct
+            ct = _reused(read.ct.metadata.get(MetaKey.READER_WARNINGS, ()), read.ct)
         else:
             ct = _read_checked(case, ct_key, ct_path, found)
         emission = _read_checked(case, emission_key, emission_path, found)
         if read is not None and same_ct and read.sources["segmentation"] == seg_path:
-            segmentation = read.segmentation
+            segmentation = _reused(read.segmentation.warnings, read.segmentation)
         else:
             segmentation = read_segmentation(
                 _exists(seg_path, seg_key),
