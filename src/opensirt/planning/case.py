@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -261,14 +261,7 @@ class Structures(_Model):
 
 
 ImageKey = Literal["ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"]
-_IMAGE_KEYS: tuple[ImageKey, ...] = (
-    "ct",
-    "spect",
-    "segmentation",
-    "post_treatment",
-    "post_ct",
-    "post_segmentation",
-)
+_IMAGE_KEYS: tuple[ImageKey, ...] = get_args(ImageKey)
 
 
 class SeriesChoice(_Model):
