@@ -232,6 +232,24 @@ def test_rescale_slope_zero_is_refused(small_dicom: SmallDicom, tmp_path: Path) 
         read_image(path)
 
 
+def test_nm_reconstruction_without_position_is_refused(
+    small_dicom: SmallDicom, tmp_path: Path
+) -> None:
+    """Placed at (0, 0, 0) it would lie anywhere relative to its CT: refused, not guessed."""
+    (nm,) = _copy(small_dicom.nm_file, tmp_path)
+
+    def drop(ds: Dataset) -> None:
+        for item in ds.get("DetectorInformationSequence", []):
+            if "ImagePositionPatient" in item:
+                del item.ImagePositionPatient
+        if "ImagePositionPatient" in ds:
+            del ds.ImagePositionPatient
+
+    _mutate(nm, drop)
+    with pytest.raises(ImageReadError, match=rf"{nm.name}: no ImagePositionPatient.*cannot be"):
+        read_image(nm)
+
+
 # ---------------------------------------------------------------- tolerances and warnings
 def _drop_slice(small_dicom: SmallDicom, folder: Path, modality: str) -> None:
     paths = _copy(small_dicom.ct_files, folder)

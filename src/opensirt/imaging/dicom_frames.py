@@ -219,12 +219,11 @@ def _nm_multiframe(
     orientation = detector.get("ImageOrientationPatient", ds.get("ImageOrientationPatient"))
     position = detector.get("ImagePositionPatient", ds.get("ImagePositionPatient"))
     if position is None:
-        warnings.warn(
-            f"{source}: no ImagePositionPatient (in DetectorInformationSequence or the dataset); "
-            "placing the first voxel at (0, 0, 0) mm: the volume is NOT registered to the CT",
-            stacklevel=3,
+        raise ImageReadError(
+            f"{source}: no ImagePositionPatient (in DetectorInformationSequence or the "
+            "dataset), so the reconstruction cannot be placed on its CT; export it from the "
+            "scanner's workstation with its position (a SPECT/CT reconstruction in DICOM)"
         )
-        position = (0.0, 0.0, 0.0)
     step = ds.get("SpacingBetweenSlices")
     if step in (None, ""):
         step = ds.get("SliceThickness")
