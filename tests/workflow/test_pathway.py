@@ -7,6 +7,7 @@ The demo runs once per session (about 20 s); the tests read what it wrote.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -286,3 +287,28 @@ def test_overlapping_territory_structures_are_a_clean_error(demo_dir: Path, tmp_
     assert "images.structures (the volumes, lung shunt and T/N measured" in result.output
     assert "must not overlap" in result.output
     assert "ValidationError" not in result.output
+
+
+def test_demo_case_file_has_no_yaml_anchors(demo_dir: Path) -> None:
+    text = (demo_dir / "case.yaml").read_text()
+    assert not re.search(r"(^|[\s:\-\[,])[&*][A-Za-z0-9_]+", text), text
+    data = yaml.safe_load(text)
+    # the injection time, written twice in full, loads as the same value
+    assert data["schedule"]["treatment"] == data["treatment"]["injection"]
+    assert load_case(demo_dir / "case.yaml").schedule.treatment == data["treatment"]["injection"]
+
+
+def test_verify_help_example_works_right_after_the_demo(demo_dir: Path, tmp_path: Path) -> None:
+    from opensirt.commands.pathway import _DEMO_HELP, _VERIFY_HELP
+
+    demo_line = next(line for line in _DEMO_HELP.splitlines() if "opensirt demo " in line)
+    demo_folder = demo_line.split()[2]
+    example = next(line for line in _VERIFY_HELP.splitlines() if f"{demo_folder}/" in line)
+    here = tmp_path / demo_folder
+    shutil.copytree(demo_dir, here)  # the demo's folder as `opensirt demo` left it
+    args = [a.replace(demo_folder, str(here), 1) for a in example.split()[1:]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = Path(args[args.index("--out") + 1])
+    assert out.parent == here
+    assert (out / "verification.json").is_file()

@@ -120,6 +120,21 @@ def demo_case(
     }
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """A YAML dumper that writes every value in full: no anchors (``&id001``) and aliases
+    (``*id001``) for objects that occur twice, such as the injection time."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_case_yaml(data: dict[str, Any], header: str) -> str:
+    """The case-file text: ``header`` (comment lines) and ``data`` in block YAML, keys in
+    their order, without anchors or aliases (a reader edits one value in one place)."""
+    text = yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
+    return header + text
+
+
 def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: Path) -> Path:
     """Write the demo case file (YAML) at ``path``."""
     data = demo_case(patient, paths, path.parent)
@@ -129,5 +144,5 @@ def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: P
         "# the images, not typed), and the treatment record of the simulated\n"
         "# Y-90 delivery for `opensirt verify`.\n"
     )
-    path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    path.write_text(dump_case_yaml(data, header))
     return path

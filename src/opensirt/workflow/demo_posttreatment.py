@@ -52,11 +52,14 @@ def write_scenario(
 
     Returns the case file and the scan's truth (activity, lung shunt, T/N).
     """
-    import yaml
-
     from opensirt.imaging.phantom_posttreatment import write_spect
     from opensirt.physics.devices import QUIREMSPHERES
-    from opensirt.workflow.demo_case import demo_case, treatment_record, write_demo_case
+    from opensirt.workflow.demo_case import (
+        demo_case,
+        dump_case_yaml,
+        treatment_record,
+        write_demo_case,
+    )
 
     chosen = PostTreatmentScenario(scenario)
     scan = scenario_scan(patient, chosen)
@@ -74,5 +77,5 @@ def write_scenario(
         f"# Voxel planning from the MAA SPECT/CT; post-treatment scenario {chosen.value}:\n"
         f"# `opensirt verify` reads the {scan.image.metadata.get('series_description')}.\n"
     )
-    case_path.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    case_path.write_text(dump_case_yaml(data, header))
     return case_path, scan
