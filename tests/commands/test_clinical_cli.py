@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -91,3 +92,37 @@ def test_response_table_and_bad_input(tmp_path: Path) -> None:
     assert "row 5: date is '2026-04-31', expected an ISO 8601 date" in result.stderr
     missing = runner.invoke(app, ["response", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2
+
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_the_response_examples_run_and_agree_on_the_semicolon_table() -> None:
+    comma = runner.invoke(app, ["response", str(EXAMPLES / "response_measurements.csv"), "--json"])
+    assert comma.exit_code == 0, comma.output
+    assert json.loads(comma.stdout)[0]["best"] == {"recist": "SD", "mrecist": "PR", "easl": "PR"}
+    semicolon = EXAMPLES / "response_measurements_semicolon.csv"
+    assert ";61,5;" in semicolon.read_text()  # a European spreadsheet's table, decimal commas
+    result = runner.invoke(app, ["response", str(semicolon), "--json"])
+    assert result.exit_code == 0, result.output
+    patient = json.loads(result.stdout)[0]
+    # RECIST sums: baseline 61.5 + 34 = 95.5 mm, follow-up 47 + 27.5 = 74.5 mm: -22.0 %
+    recist = patient["timepoints"][0]["details"]["recist"]
+    assert recist["change_from_baseline_pct"] == pytest.approx(-22.0, abs=0.05)
+    assert patient["best"] == {"recist": "SD", "mrecist": "PR", "easl": "PR"}
+    readable = runner.invoke(app, ["response", str(semicolon)])
+    assert "SD (-22.0 %)" in readable.stdout
+
+
+def test_the_assess_example_has_every_score() -> None:
+    result = runner.invoke(app, ["assess", str(EXAMPLES / "assess_partition_resin.yaml"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["missing"] == {}
+    assert out["child_pugh"]["label"] == "A5"
+    assert out["bclc"]["stage"] == "B"
+    assert out["meld"]["meld_na"] is not None
+    reasons = {r["rule"]: r["status"] for r in out["eligibility"]["reasons"]}
+    assert "not checked" not in reasons.values()
+    assert reasons["hepatic_reserve"] == "caution"
+    assert out["eligibility"]["verdict"] == "caution"

@@ -21,6 +21,14 @@ a lesion marked ``absent`` has no size (a node may keep a normal short axis belo
 The file is read with bounds (:func:`opensirt.fileio.read_text_file`: a regular file of at
 most 10 MiB, UTF-8 or UTF-16 with a byte-order mark, no NUL), names and cells are bounded,
 and a column given twice is refused.
+
+The cells are separated by commas, semicolons or tabs: the separator is sniffed from the
+header line (:class:`csv.Sniffer` restricted to :data:`DELIMITERS`), so a table saved by a
+spreadsheet set to a European locale (``;``) reads as it is. In a table separated by
+semicolons or tabs a number may use a decimal comma (``12,5`` is 12.5 mm), as those
+spreadsheets write it; one table uses one decimal mark (a table with both ``12,5`` and
+``12.5`` is refused, naming both rows), and thousands separators are never read. In a
+comma-separated table the decimal mark is the point.
 """
 
 from __future__ import annotations
@@ -70,6 +78,9 @@ MAX_DIAMETER_MM = 500.0
 MAX_TABLE_BYTES = 10 * 2**20
 #: Longest cell (characters); ids and organ names are short codes.
 MAX_CELL_CHARS = 64
+#: The cell separators that are sniffed from the header line: comma, semicolon, tab.
+DELIMITERS = ",;\t"
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
@@ -127,15 +138,17 @@ def _err(source: str, row: int, column: str, value: str, expected: str) -> Input
     return InputError(f"{source}: row {row}: {column} is {value!r}, expected {expected}")
 
 
-def _number(source: str, row: int, column: str, text: str) -> float | None:
+def _number(
+    source: str, row: int, column: str, text: str, decimal_comma: bool = False
+) -> float | None:
     if text == "":
         return None
     unit = "mm2" if column.endswith("mm2") else "mm"
-    if not _DECIMAL.fullmatch(text):
-        raise _err(
-            source, row, column, text, f"a decimal number of {unit} (like 52 or 52.5) or empty"
-        )
-    value = float(text)
+    plain = text.replace(",", ".", 1) if decimal_comma and "." not in text else text
+    if not _DECIMAL.fullmatch(plain):
+        like = "52, 52.5 or 52,5" if decimal_comma else "52 or 52.5"
+        raise _err(source, row, column, text, f"a decimal number of {unit} (like {like}) or empty")
+    value = float(plain)
     top = MAX_DIAMETER_MM**2 if unit == "mm2" else MAX_DIAMETER_MM
     if not math.isfinite(value) or value < 0:
         raise _err(source, row, column, text, f"a number >= 0 {unit} (0 when nothing is seen)")
@@ -215,7 +228,9 @@ def _check_sizes(source: str, m: Measurement) -> Measurement:
     return m
 
 
-def _parse_row(source: str, row: int, cells: dict[str, str]) -> Measurement:
+def _parse_row(
+    source: str, row: int, cells: dict[str, str], decimal_comma: bool = False
+) -> Measurement:
     for column in COLUMNS:
         text = cells[column]
         if len(text) > MAX_CELL_CHARS:
@@ -234,16 +249,10 @@ def _parse_row(source: str, row: int, cells: dict[str, str]) -> Measurement:
             role=role,
             organ=cells["organ"].lower(),
             is_node=_bool(source, row, "is_node", cells["is_node"]),
-            longest_diameter_mm=_number(
-                source, row, "longest_diameter_mm", cells["longest_diameter_mm"]
-            ),
-            short_axis_mm=_number(source, row, "short_axis_mm", cells["short_axis_mm"]),
-            viable_diameter_mm=_number(
-                source, row, "viable_diameter_mm", cells["viable_diameter_mm"]
-            ),
-            enhancing_area_mm2=_number(
-                source, row, "enhancing_area_mm2", cells["enhancing_area_mm2"]
-            ),
+            **{
+                column: _number(source, row, column, cells[column], decimal_comma)
+                for column in _NUMERIC
+            },
             status=_status(source, row, role, cells["status"]),
         ),
     )
@@ -263,9 +272,11 @@ def parse_measurements(
     """
     if "\x00" in text:
         raise InputError(f"{source}: holds a NUL character (binary data); expected CSV text")
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     try:
-        return _parse(reader, source)
+        return _parse(reader, source, decimal_comma=delimiter != ",")
     except csv.Error as exc:
         raise InputError(
             f"{source}: line {reader.line_num + 1}: not valid CSV ({exc}); expected one row per "
@@ -273,7 +284,30 @@ def parse_measurements(
         ) from None
 
 
-def _parse(reader: csv.DictReader[str], source: str) -> tuple[list[Measurement], list[str]]:
+def sniff_delimiter(text: str) -> str:
+    """The cell separator of the table: comma, semicolon or tab, sniffed from its header.
+
+    A header with one column or none has no separator to sniff: comma is assumed, and the
+    header check then names the missing columns.
+
+    >>> sniff_delimiter("patient_id;lesion_id;date\\nP1;L1;2026-01-10\\n")
+    ';'
+    """
+    header = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(header, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _decimal_marks(cells: dict[str, str]) -> set[str]:
+    """The decimal marks (``.`` or ``,``) that the numeric cells of a row use."""
+    return {mark for column in _NUMERIC for mark in ".," if mark in cells[column]}
+
+
+def _parse(
+    reader: csv.DictReader[str], source: str, *, decimal_comma: bool = False
+) -> tuple[list[Measurement], list[str]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     twice = sorted({h for h in header if header.count(h) > 1})
     if twice:
@@ -285,17 +319,28 @@ def _parse(reader: csv.DictReader[str], source: str) -> tuple[list[Measurement],
     if missing:
         raise InputError(
             f"{source}: the header lacks column {missing[0]!r}; expected the columns "
-            f"{', '.join(COLUMNS)}"
+            f"{', '.join(COLUMNS)}, separated by commas, semicolons or tabs (this header "
+            f"was read as separated by {_DELIMITER_NAMES[reader.reader.dialect.delimiter]}s)"
         )
     warnings = [f"{source}: column {c!r} is not used" for c in header if c not in COLUMNS]
     rows = []
+    first_row: dict[str, int] = {}  # the first row that uses each decimal mark
     for number, raw in enumerate(reader, start=2):
         if raw.get(None):
             raise InputError(f"{source}: row {number} has more cells than the header")
         cells = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(cells.values()):
             continue
-        rows.append(_parse_row(source, number, cells))
+        rows.append(_parse_row(source, number, cells, decimal_comma))
+        if decimal_comma:
+            for mark in _decimal_marks(cells):
+                first_row.setdefault(mark, number)
+            if len(first_row) > 1:
+                raise InputError(
+                    f"{source}: row {first_row[',']} writes a decimal comma (like 12,5) but "
+                    f"row {first_row['.']} a decimal point (like 12.5); expected one decimal "
+                    "mark in the whole table (thousands separators are not read)"
+                )
     if not rows:
         raise InputError(f"{source}: no measurement rows; expected one row per lesion per date")
     return rows, warnings

@@ -47,7 +47,9 @@ _RESPONSE_HELP = """Tumour response per time point and best overall response.
 
 \b
 RECIST 1.1, mRECIST and EASL from a lesion measurement table (CSV, one row per
-lesion per date; the first date of a patient is the baseline).
+lesion per date; the first date of a patient is the baseline). Cells are separated by
+commas, semicolons or tabs (sniffed from the header); with semicolons or tabs a number
+may use a decimal comma (12,5), one decimal mark per table.
 
 \b
 Examples:
