@@ -143,3 +143,34 @@ def test_overrides_change_threshold_and_source() -> None:
         _RESIN.with_overrides({"ecog_limit": 1})
     with pytest.raises(InputError, match="lung_max_gy is -1, expected >= 0"):
         _RESIN.with_overrides({"lung_max_gy": -1})
+
+
+def _uptake_reason(**changes: object) -> tuple[RuleStatus, str]:
+    result = check_eligibility(replace(_GOOD, **changes))  # type: ignore[arg-type]
+    reason = next(r for r in result.reasons if r.rule == "extrahepatic_maa_uptake")
+    return reason.status, reason.message
+
+
+def test_extrahepatic_uptake_from_the_spect_or_the_case_file() -> None:
+    # the SPECT analysis decides when the case file says nothing
+    status, text = _uptake_reason(extrahepatic_maa_uptake=None, extrahepatic_uptake_fractions=())
+    assert status is RuleStatus.PASS
+    assert "finds no extrahepatic uptake (from the SPECT analysis of the plan)" in text
+    status, text = _uptake_reason(
+        extrahepatic_maa_uptake=None, extrahepatic_uptake_fractions=(0.031, 0.004)
+    )
+    assert status is RuleStatus.CAUTION
+    assert "2 clusters of extrahepatic uptake (3.1%, 0.4% of the counts)" in text
+    assert "record clinical.extrahepatic_maa_uptake" in text
+    # the reviewed finding of the case file decides when given; the SPECT's is shown beside it
+    status, text = _uptake_reason(
+        extrahepatic_maa_uptake=False, extrahepatic_uptake_fractions=(0.02,)
+    )
+    assert status is RuleStatus.PASS
+    assert "(from clinical.extrahepatic_maa_uptake of the case file)" in text
+    assert "1 cluster of extrahepatic uptake (2.0% of the counts)" in text
+    status, text = _uptake_reason(extrahepatic_maa_uptake=True, extrahepatic_uptake_fractions=())
+    assert status is RuleStatus.NOT_ELIGIBLE
+    assert "the SPECT analysis finds no extrahepatic uptake" in text
+    status, text = _uptake_reason(extrahepatic_maa_uptake=None)
+    assert status is RuleStatus.NOT_CHECKED

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -222,3 +224,51 @@ def test_plan_cli_plans_an_untyped_case_by_mird_from_the_images(
     assert out["image_measurements"]["liver_volume_ml"] == measured.measures.liver_volume_ml
     assess = runner.invoke(app, ["assess", str(path), "--json"])
     assert assess.exit_code == 0, assess.output
+
+
+def _assess(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = runner.invoke(app, ["assess", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out: dict[str, Any] = json.loads(result.stdout)
+    return out
+
+
+def _uptake_rule(out: dict[str, Any]) -> dict[str, str]:
+    return next(r for r in out["eligibility"]["reasons"] if r["rule"] == "extrahepatic_maa_uptake")
+
+
+def test_assess_uses_the_extrahepatic_uptake_measured_on_the_spect(
+    untyped: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    folder, data = untyped
+    assert "extrahepatic_maa_uptake" not in data["clinical"]
+    clean = _assess(folder / "assess_voxel.yaml", data)  # method voxel, planned from images
+    assert clean["extrahepatic_uptake_source"] == "the SPECT analysis of the plan"
+    rule = _uptake_rule(clean)
+    assert rule["status"] == "pass", rule
+    assert "the SPECT analysis finds no extrahepatic uptake" in rule["message"]
+    # a hot cluster on the MAA SPECT far from the liver and the lungs (a gastric shunt)
+    patient = make_phantom(seed=1, size=0.5)
+    counts = np.array(patient.maa.image.array, dtype=np.float32)
+    counts[7:10, 31:34, 54:57] = np.round(3.0 * np.percentile(counts[counts > 0], 99))
+    hot = replace(patient, maa=replace(patient.maa, image=patient.maa.image.with_array(counts)))
+    hot_data = demo_case(hot, write_phantom_dicom(hot, tmp_path / "dicom"), tmp_path)
+    hot_data.pop("treatment")
+    hot_data["images"].pop("post_treatment")
+    out = _assess(tmp_path / "hot.yaml", hot_data)
+    rule = _uptake_rule(out)
+    assert rule["status"] == "caution", rule
+    assert "finds 1 cluster of extrahepatic uptake" in rule["message"]
+    assert "(from the SPECT analysis of the plan)" in rule["message"]
+    assert out["eligibility"]["verdict"] != "eligible"
+    # the case file's reviewed finding decides when given; the SPECT's is shown beside it
+    hot_data["clinical"]["extrahepatic_maa_uptake"] = True
+    reviewed = _assess(tmp_path / "reviewed.yaml", hot_data)
+    rule = _uptake_rule(reviewed)
+    assert rule["status"] == "not eligible"
+    assert (
+        reviewed["extrahepatic_uptake_source"]
+        == "clinical.extrahepatic_maa_uptake of the case file"
+    )
+    assert "finds 1 cluster of extrahepatic uptake" in rule["message"]

@@ -19,6 +19,7 @@ from opensirt.clinical.eligibility import (
     EligibilityInputs,
     EligibilityThresholds,
     check_eligibility,
+    extrahepatic_uptake_source,
 )
 from opensirt.clinical.inputs import ClinicalFindings, Diagnosis, Labs
 from opensirt.clinical.liver_function import (
@@ -47,7 +48,9 @@ class PlanFacts:
     """What planning knows that eligibility needs (doses in Gy, volumes in mL).
 
     ``lung_dose_gy`` is the lung dose of the planned activity (None if not planned);
-    ``plan_refused`` the reason no safe activity exists.
+    ``plan_refused`` the reason no safe activity exists; ``extrahepatic_uptake_fractions``
+    the share of the SPECT counts in each cluster of extrahepatic uptake found on the
+    work-up SPECT (``()``: none found; None: not measured, as for a plan without images).
     """
 
     lung_shunt_fraction: float | None = None
@@ -57,6 +60,7 @@ class PlanFacts:
     treated_volume_ml: float | None = None
     tumour_volume_ml: float | None = None
     plan_refused: str | None = None
+    extrahepatic_uptake_fractions: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class Assessment:
     eligibility: Eligibility
     missing: dict[str, list[str]]
     notes: tuple[str, ...]
+    #: Which finding decided the extrahepatic-uptake rule (the case file's or the SPECT
+    #: analysis's; None when neither is known).
+    extrahepatic_uptake_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``opensirt assess --json``."""
@@ -83,6 +90,7 @@ class Assessment:
             else {"status": int(self.ecog), "description": self.ecog.description},
             "bclc": None if self.bclc is None else _bclc_dict(self.bclc),
             "eligibility": self.eligibility.as_dict(),
+            "extrahepatic_uptake_source": self.extrahepatic_uptake_source,
             "missing": self.missing,
             "notes": list(self.notes),
         }
@@ -227,6 +235,7 @@ def assess(
         eligibility=check_eligibility(inputs, thresholds),
         missing={k: v for k, v in missing.items() if v},
         notes=tuple(notes),
+        extrahepatic_uptake_source=extrahepatic_uptake_source(inputs),
     )
 
 

@@ -185,6 +185,10 @@ class EligibilityInputs:
 
     Volumes in mL, doses in Gy, fractions in [0, 1]. ``lung_dose_gy`` is the lung dose of the
     planned activity; ``plan_refused`` the reason planning found no safe activity.
+    ``extrahepatic_maa_uptake`` is the clinical finding of the case file (uptake that cannot
+    be corrected); ``extrahepatic_uptake_fractions`` the share of the SPECT counts in each
+    cluster of extrahepatic uptake that the image analysis found (``()``: none found,
+    ``None``: the SPECT was not analysed).
     """
 
     bilirubin_mg_dl: float | None = None
@@ -197,6 +201,7 @@ class EligibilityInputs:
     previous_lung_dose_gy: float = 0.0
     plan_refused: str | None = None
     extrahepatic_maa_uptake: bool | None = None
+    extrahepatic_uptake_fractions: tuple[float, ...] | None = None
     treatment_extent: TreatmentExtent | None = None
     liver_volume_ml: float | None = None
     treated_volume_ml: float | None = None
@@ -382,23 +387,59 @@ def _lung_dose(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     )
 
 
+#: Where the extrahepatic-uptake finding comes from, as the eligibility reason names it.
+EXTRAHEPATIC_FROM_CASE_FILE = "clinical.extrahepatic_maa_uptake of the case file"
+EXTRAHEPATIC_FROM_SPECT = "the SPECT analysis of the plan"
+
+
+def extrahepatic_uptake_source(x: EligibilityInputs) -> str | None:
+    """Which finding decides the extrahepatic-uptake rule: the case file's (the reviewed
+    clinical finding, which alone can say whether the uptake can be corrected) when it
+    gives one, else the SPECT analysis when the plan measured it, else none."""
+    if x.extrahepatic_maa_uptake is not None:
+        return EXTRAHEPATIC_FROM_CASE_FILE
+    return None if x.extrahepatic_uptake_fractions is None else EXTRAHEPATIC_FROM_SPECT
+
+
+def _spect_clusters(fractions: tuple[float, ...]) -> str:
+    if not fractions:
+        return "the SPECT analysis finds no extrahepatic uptake"
+    shares = ", ".join(f"{f:.1%}" for f in fractions)
+    plural = "s" if len(fractions) > 1 else ""
+    return (
+        f"the SPECT analysis finds {len(fractions)} cluster{plural} of extrahepatic uptake "
+        f"({shares} of the counts)"
+    )
+
+
 def _maa_uptake(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
-    source = _EANM + " (uncorrectable extrahepatic deposition)"
-    if x.extrahepatic_maa_uptake is None:
+    rule, source = "extrahepatic_maa_uptake", _EANM + " (uncorrectable extrahepatic deposition)"
+    used, spect = extrahepatic_uptake_source(x), x.extrahepatic_uptake_fractions
+    if used is None:
+        return Reason(rule, RuleStatus.NOT_CHECKED,
+                      "not checked: extrahepatic uptake on MAA unknown", source)  # fmt: skip
+    if used == EXTRAHEPATIC_FROM_SPECT:
+        assert spect is not None
+        if not spect:
+            return Reason(rule, RuleStatus.PASS, f"{_spect_clusters(spect)} (from {used})", source)
         return Reason(
-            "extrahepatic_maa_uptake",
-            RuleStatus.NOT_CHECKED,
-            "not checked: extrahepatic uptake on MAA unknown",
+            rule,
+            RuleStatus.CAUTION,
+            f"{_spect_clusters(spect)} (from {used}): review it (shunting to the stomach or "
+            "duodenum, or free pertechnetate) and record clinical.extrahepatic_maa_uptake",
             source,
         )
+    seen = "" if spect is None else f"; {_spect_clusters(spect)}"
     if x.extrahepatic_maa_uptake:
         return Reason(
-            "extrahepatic_maa_uptake",
+            rule,
             RuleStatus.NOT_ELIGIBLE,
-            "extrahepatic (gastrointestinal) uptake on MAA that cannot be corrected",
+            "extrahepatic (gastrointestinal) uptake on MAA that cannot be corrected "
+            f"(from {used}){seen}",
             source,
         )
-    return Reason("extrahepatic_maa_uptake", RuleStatus.PASS, "no extrahepatic MAA uptake", source)
+    text = f"no extrahepatic MAA uptake that cannot be corrected (from {used}){seen}"
+    return Reason(rule, RuleStatus.PASS, text, source)
 
 
 def _remnant_limit(x: EligibilityInputs, t: EligibilityThresholds) -> tuple[float, str]:

@@ -31,8 +31,9 @@ _ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a ca
 \b
 Child-Pugh, ALBI, MELD/MELD-Na and ECOG from patient.labs and the clinical: section;
 BCLC 2022 stage; eligibility (eligible / caution / not eligible) with every rule and its
-source, the lung dose taken from the plan of the case. A score that lacks inputs is
-shown as missing, with the keys to add.
+source, the lung dose taken from the plan of the case, the extrahepatic uptake from
+clinical.extrahepatic_maa_uptake or else from the SPECT analysis of a case planned from
+its images. A score that lacks inputs is shown as missing, with the keys to add.
 
 \b
 Examples:
@@ -123,7 +124,7 @@ def _print_assessment(path: Path, a: Assessment) -> None:
 
 
 def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
-    """Lung shunt, lung dose and volumes of a voxel plan from the images."""
+    """Lung shunt, lung dose, volumes and extrahepatic uptake of a plan from the images."""
     from opensirt.clinical.assess import PlanFacts
 
     m = pre.measures
@@ -135,6 +136,7 @@ def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
         treated_volume_ml=sum(t.volume_ml for t in m.territories),
         tumour_volume_ml=sum(u.volume_ml for t in m.territories for u in t.tumours),
         plan_refused=pre.prescribed.refused,
+        extrahepatic_uptake_fractions=tuple(e.counts_fraction for e in m.extrahepatic),
     )
 
 
