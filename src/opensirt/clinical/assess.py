@@ -1,7 +1,7 @@
 """The clinical assessment of a patient before SIRT: scores, BCLC stage and eligibility.
 
-:func:`assess` works from the case-file inputs (:class:`~opensirt.clinical.inputs.Labs`,
-:class:`~opensirt.clinical.inputs.ClinicalFindings`) and what planning knows
+:func:`assess` works from the case-file inputs (:class:`~opensirt.patient.inputs.Labs`,
+:class:`~opensirt.patient.inputs.ClinicalFindings`) and what planning knows
 (:class:`PlanFacts`); :func:`assess_case` takes a whole case, plans it with
 :func:`opensirt.planning.plan_case` for the lung dose of the planned activity, and uses the
 device's lung limits. A score whose inputs are missing is ``None``, and the missing case-file
@@ -20,7 +20,6 @@ from opensirt.clinical.eligibility import (
     EligibilityThresholds,
     check_eligibility,
 )
-from opensirt.clinical.inputs import ClinicalFindings, Diagnosis, Labs
 from opensirt.clinical.liver_function import (
     Albi,
     ChildPugh,
@@ -31,6 +30,7 @@ from opensirt.clinical.liver_function import (
     ecog_status,
     meld,
 )
+from opensirt.patient.inputs import ClinicalFindings, Diagnosis, Labs
 from opensirt.physics.devices import get_device
 from opensirt.planning import Case, Method, plan_case
 from opensirt.planning.context import case_lung_shunt

@@ -60,7 +60,7 @@ from pydantic import (
     model_validator,
 )
 
-from opensirt.clinical.inputs import ClinicalFindings, Labs
+from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.physics.devices import DeviceName, get_device
 from opensirt.planning import plausibility as pl
 
