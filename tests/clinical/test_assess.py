@@ -10,7 +10,7 @@ import yaml
 
 from opensirt.clinical.assess import PlanFacts, assess, assess_case
 from opensirt.clinical.eligibility import RuleStatus, Verdict
-from opensirt.clinical.inputs import ClinicalFindings, Labs
+from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.planning import load_case, parse_case
 
 DATA = Path(__file__).parent / "data"

@@ -13,9 +13,9 @@ from opensirt.clinical.eligibility import (
     Verdict,
     check_eligibility,
 )
-from opensirt.clinical.inputs import Ascites, PriorTreatment, TreatmentExtent
 from opensirt.clinical.liver_function import albi, child_pugh
 from opensirt.errors import InputError
+from opensirt.patient.inputs import Ascites, PriorTreatment, TreatmentExtent
 from opensirt.physics.devices import SIR_SPHERES, THERASPHERE
 
 _CP_A5 = child_pugh(bilirubin_mg_dl=1.0, albumin_g_dl=4.0, ascites="none",

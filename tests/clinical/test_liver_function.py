@@ -9,8 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from opensirt.clinical import units
-from opensirt.clinical.inputs import Labs
 from opensirt.clinical.liver_function import (
     ChildPughClass,
     EcogStatus,
@@ -21,6 +19,8 @@ from opensirt.clinical.liver_function import (
     meld,
 )
 from opensirt.errors import InputError
+from opensirt.patient import units
+from opensirt.patient.inputs import Labs
 
 _NORMAL = {"bilirubin_mg_dl": 1.0, "albumin_g_dl": 4.0, "ascites": "none",
            "encephalopathy_grade": 0, "inr": 1.0}  # fmt: skip

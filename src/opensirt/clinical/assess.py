@@ -1,7 +1,7 @@
 """The clinical assessment of a patient before SIRT: scores, BCLC stage and eligibility.
 
-:func:`assess` works from the case-file inputs (:class:`~opensirt.clinical.inputs.Labs`,
-:class:`~opensirt.clinical.inputs.ClinicalFindings`) and what planning knows
+:func:`assess` works from the case-file inputs (:class:`~opensirt.patient.inputs.Labs`,
+:class:`~opensirt.patient.inputs.ClinicalFindings`) and what planning knows
 (:class:`PlanFacts`); :func:`assess_case` takes a whole case, plans it with
 :func:`opensirt.planning.plan_case` for the lung dose of the planned activity, and uses the
 device's lung limits. A score whose inputs are missing is ``None``, and the missing case-file
@@ -21,7 +21,6 @@ from opensirt.clinical.eligibility import (
     check_eligibility,
     extrahepatic_uptake_source,
 )
-from opensirt.clinical.inputs import ClinicalFindings, Diagnosis, Labs
 from opensirt.clinical.liver_function import (
     Albi,
     ChildPugh,
@@ -32,6 +31,7 @@ from opensirt.clinical.liver_function import (
     ecog_status,
     meld,
 )
+from opensirt.patient.inputs import ClinicalFindings, Diagnosis, Labs
 from opensirt.physics.devices import get_device
 from opensirt.planning import Case, Method, plan_case
 from opensirt.planning.context import case_lung_shunt

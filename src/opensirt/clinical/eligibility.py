@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from opensirt.clinical.inputs import Ascites, PriorTreatment, TreatmentExtent
 from opensirt.clinical.liver_function import Albi, ChildPugh
 from opensirt.errors import InputError
+from opensirt.patient.inputs import Ascites, PriorTreatment, TreatmentExtent
 from opensirt.physics.devices import Device
 
 _EANM = "Weber et al. 2022 (EANM) doi:10.1007/s00259-021-05600-z"

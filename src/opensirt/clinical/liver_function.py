@@ -33,8 +33,8 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from opensirt.clinical.inputs import Ascites
 from opensirt.errors import InputError, check_non_negative, check_positive
+from opensirt.patient.inputs import Ascites
 
 
 class ChildPughClass(StrEnum):

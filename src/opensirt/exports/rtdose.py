@@ -24,9 +24,9 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from opensirt import __version__
 from opensirt.errors import GeometryError, InputError
 from opensirt.fileio import write_atomically
+from opensirt.imaging.dicom_common import MANUFACTURER, software_version
 from opensirt.imaging.rtdose_io import RT_DOSE_STORAGE
 from opensirt.imaging.volume import Volume
 
@@ -149,8 +149,8 @@ def build_rtdose(
     ds.SeriesNumber = "9001"
     ds.SeriesDescription = series_description[:64]
     ds.OperatorsName = ""
-    ds.Manufacturer = "OpenSIRT"
-    ds.SoftwareVersions = __version__
+    ds.Manufacturer = MANUFACTURER
+    ds.SoftwareVersions = software_version()
     ds.InstanceNumber = "1"
     ds.ImageOrientationPatient = [_ds_string(float(c)) for c in cosines]
     ds.ImagePositionPatient = [_ds_string(float(p)) for p in origin]

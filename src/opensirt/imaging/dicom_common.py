@@ -22,13 +22,30 @@ import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
 
+import opensirt
 from opensirt.errors import InputError
 from opensirt.fileio import write_atomically
 
-__all__ = ["DicomContext", "dicom_date", "dicom_time", "new_dataset", "save_dataset"]
+__all__ = [
+    "DicomContext",
+    "dicom_date",
+    "dicom_time",
+    "new_dataset",
+    "save_dataset",
+    "software_version",
+]
 
 MANUFACTURER = "OpenSIRT"
-SOFTWARE_VERSION = "0.1.0"
+
+
+def software_version() -> str:
+    """Software Versions (0018,1020) of every DICOM object OpenSIRT writes.
+
+    The installed package's version (``opensirt.__version__``, read from the package metadata
+    with :mod:`importlib.metadata`; ``0+unknown`` in a source tree that was never installed),
+    cut to the 64 characters of the LO value representation.
+    """
+    return opensirt.__version__[:64]
 
 
 def dicom_date(when: datetime) -> str:
@@ -111,7 +128,7 @@ def new_dataset(
     meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = f"OPENSIRT_{SOFTWARE_VERSION}"[:16]
+    meta.ImplementationVersionName = f"OPENSIRT_{software_version()}"[:16]
     ds.file_meta = meta
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.SOPClassUID = sop_class_uid
@@ -141,7 +158,7 @@ def new_dataset(
     ds.InstanceNumber = instance_number
     ds.Manufacturer = MANUFACTURER
     ds.ManufacturerModelName = "synthetic phantom"
-    ds.SoftwareVersions = SOFTWARE_VERSION
+    ds.SoftwareVersions = software_version()
     ds.DeviceSerialNumber = "0"
     if modality != "RTSTRUCT":
         ds.BodyPartExamined = "ABDOMEN"

@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
 from opensirt.errors import GeometryError, ImageReadError, OpenSIRTError
-from opensirt.imaging.dicom_common import MANUFACTURER, SOFTWARE_VERSION, DicomContext
+from opensirt.imaging.dicom_common import MANUFACTURER, DicomContext, software_version
 from opensirt.imaging.dicom_file import (
     as_read_error,
     decode_pixels,
@@ -94,7 +94,7 @@ def seg_dataset(
         instance_number=1,
         manufacturer=MANUFACTURER,
         manufacturer_model_name="synthetic phantom",
-        software_versions=SOFTWARE_VERSION,
+        software_versions=software_version(),
         device_serial_number="0",
         series_description="Structures (SEG)",
         omit_empty_frames=True,

@@ -221,23 +221,6 @@ class Segmentation:
         )
 
     # ------------------------------------------------------------------ other grids
-    def resampled_to(self, reference: Volume) -> Segmentation:
-        """Masks moved to another grid by nearest-neighbour resampling (same frame)."""
-        self.reference.require_same_frame(reference, "segmentation and target grid")
-        moved = {}
-        for name, mask in self.structures.items():
-            nearest = mask.resample_to(reference, interpolation="nearest")
-            moved[name] = nearest.with_array(nearest.array.astype(bool))
-        fractions = {
-            name: weights.resample_to(reference, interpolation="linear")
-            for name, weights in self.fractions.items()
-        }
-        for name, weights in fractions.items():  # linear interpolation stays within [0, 1]
-            fractions[name] = weights.with_array(np.clip(weights.array, 0.0, 1.0))
-        return Segmentation(
-            reference, moved, source=self.source, fractions=fractions, warnings=self.warnings
-        )
-
     def fractions_on(self, grid: Volume, names: Iterable[str] | None = None) -> dict[str, Volume]:
         """Fraction of each voxel of ``grid`` (e.g. the SPECT dose grid) inside each structure.
 

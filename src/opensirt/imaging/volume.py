@@ -269,27 +269,3 @@ class Volume:
         image.SetOrigin(self.origin_mm)
         image.SetDirection(self.direction)
         return image
-
-    @classmethod
-    def from_sitk(
-        cls,
-        image: Any,
-        *,
-        frame_of_reference_uid: str | None = None,
-        units: str = "",
-        metadata: dict[str, Any] | None = None,
-    ) -> Volume:
-        """A :class:`Volume` from a 3-D ``SimpleITK.Image``."""
-        import SimpleITK as sitk
-
-        if image.GetDimension() != 3:
-            raise InputError(f"image has {image.GetDimension()} dimensions, expected 3")
-        return cls(
-            array=sitk.GetArrayFromImage(image),
-            spacing_mm=tuple(image.GetSpacing()),
-            origin_mm=tuple(image.GetOrigin()),
-            direction=tuple(image.GetDirection()),
-            frame_of_reference_uid=frame_of_reference_uid,
-            units=units,
-            metadata=dict(metadata or {}),
-        )

@@ -60,11 +60,9 @@ from pydantic import (
     model_validator,
 )
 
-from opensirt.clinical.inputs import ClinicalFindings, Labs
+from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.physics.devices import DeviceName, get_device
 from opensirt.planning import plausibility as pl
-
-CASE_FORMAT_VERSION = 1
 
 
 class Method(StrEnum):
@@ -89,7 +87,6 @@ def _fraction(value: float) -> float:
 
 _NUMBER = Field(strict=True, allow_inf_nan=False)
 Fraction = Annotated[float, _NUMBER, AfterValidator(_fraction)]
-PositiveFloat = Annotated[float, _NUMBER, Field(gt=0)]
 NonNegativeFloat = Annotated[float, _NUMBER, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1, max_length=pl.NAME_MAX_CHARS)]
 DoseGy = Annotated[float, _NUMBER, Field(gt=0, le=pl.DOSE_MAX_GY)]

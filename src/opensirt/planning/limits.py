@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from opensirt.clinical.inputs import Labs
-from opensirt.clinical.units import BILIRUBIN_UMOL_L_PER_MG_DL
 from opensirt.errors import PlanRefusedError
+from opensirt.patient.inputs import Labs
+from opensirt.patient.units import BILIRUBIN_UMOL_L_PER_MG_DL
 from opensirt.physics.devices import Device, DoseLimits
 
 #: Bilirubin above which the liver counts as compromised (Salem et al. 2023): 1.1 mg/dL.

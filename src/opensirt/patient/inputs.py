@@ -4,7 +4,7 @@ These pydantic models are part of the case-file contract (``patient.labs`` and t
 ``clinical`` section). Every key is optional; unknown keys are errors that name the key.
 Bilirubin, albumin and creatinine may be given in SI or in conventional units, but not both
 forms of the same value; the ``*_in_*`` methods return either form, converted once
-(:mod:`opensirt.clinical.units`).
+(:mod:`opensirt.patient.units`).
 
 >>> Labs(bilirubin_mg_dl=1.0).bilirubin_in_umol_l()
 17.1
@@ -19,7 +19,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from opensirt.clinical import units
+from opensirt.patient import units
 
 
 class _Strict(BaseModel):
