@@ -66,7 +66,10 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
         "refused" if plan.activity_gbq is None else f"{plan.activity_gbq:.3f} GBq",
     )
     table.add_row("binding limit", escape(plan.binding_limit or "none"))
-    table.add_row("lung shunt fraction (SPECT/CT)", f"{pre.lung_shunt_fraction:.1%}")
+    table.add_row(
+        "lung shunt fraction",
+        f"{pre.lung_shunt_fraction:.1%} ({escape(pre.lung_shunt_source)})",
+    )
     key = {*pre.images.roles.tumours, NORMAL_LIVER, pre.images.roles.lungs}
     for name, dvh in pre.dvhs.items():
         if name in key:

@@ -100,7 +100,10 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     console.print(
         f"[bold]{escape(path.name)}[/]: {result.device.value}, method {result.method.value}"
     )
-    console.print(f"Lung shunt fraction: {result.lung_shunt_fraction:.2%}")
+    console.print(
+        f"Lung shunt fraction: {result.lung_shunt_fraction:.2%} "
+        f"({escape(result.constants['lung_shunt_fraction_source'])})"
+    )
     if result.refused is not None:
         console.print(f"[bold red]Refused:[/] {escape(result.refused)}")
         return
