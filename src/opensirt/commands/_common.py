@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -38,7 +40,21 @@ _UNCHECKED_INPUT = (
     MarkupError,
 )
 
-console = Console(highlight=False)
+#: Width (characters) of the output when it goes to a file or a pipe: wide enough that the
+#: tables keep long names on one line (rich's default there is 80 columns).
+REDIRECTED_WIDTH = 160
+
+
+def _output_width() -> int | None:
+    """The console width: rich's own on a terminal or when ``COLUMNS`` is set, else
+    :data:`REDIRECTED_WIDTH`. Table columns fold what does not fit; they never cut names."""
+    stdout = sys.stdout
+    if os.environ.get("COLUMNS") or (stdout is not None and stdout.isatty()):
+        return None
+    return REDIRECTED_WIDTH
+
+
+console = Console(highlight=False, width=_output_width())
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -59,8 +59,8 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
 
     plan = pre.prescribed
     table = Table(title="Result", title_justify="left")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     table.add_row(
         "activity to inject (voxel plan)",
         "refused" if plan.activity_gbq is None else f"{plan.activity_gbq:.3f} GBq",

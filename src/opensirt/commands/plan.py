@@ -61,7 +61,11 @@ def _check_cells(check: LimitCheck | None) -> tuple[str, str]:
 def _dose_table(result: PlanResult) -> Table:
     table = Table(title="Mean absorbed doses", title_justify="left")
     for column in ("compartment", "dose (Gy)", "limit (Gy)", "status"):
-        table.add_column(column, justify="left" if column in ("compartment", "status") else "right")
+        table.add_column(
+            column,
+            justify="left" if column in ("compartment", "status") else "right",
+            overflow="fold",
+        )
     checks = {c.name: c for c in result.limits}
     rows = [
         ("lung (this session)", result.lung_gy, "lung_max_gy"),
@@ -99,7 +103,7 @@ def _dose_table(result: PlanResult) -> Table:
 def _territory_table(result: PlanResult) -> Table:
     table = Table(title="Territories", title_justify="left")
     for column in ("territory", "activity (GBq)", "perfused (Gy)", "normal liver (Gy)", "limit"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for t in result.territories:
         table.add_row(
             escape(t.name),
@@ -202,7 +206,9 @@ def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -
 def _print_images(pre: PreTreatmentResult) -> None:
     table = Table(title="From the images", title_justify="left")
     for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
-        table.add_column(column, justify="left" if column == "structure" else "right")
+        table.add_column(
+            column, justify="left" if column == "structure" else "right", overflow="fold"
+        )
     tn = {u.name: u.tn_ratio for t in pre.measures.territories for u in t.tumours}
     for name, dvh in pre.dvhs.items():
         ratio = tn.get(name)
