@@ -46,12 +46,14 @@ REDIRECTED_WIDTH = 160
 
 
 def _output_width() -> int | None:
-    """The console width: rich's own on a terminal or when ``COLUMNS`` is set, else
-    :data:`REDIRECTED_WIDTH`. Table columns fold what does not fit; they never cut names."""
+    """The console width: rich's own on a terminal; else :data:`REDIRECTED_WIDTH`, or
+    ``COLUMNS`` when that is wider. Table columns fold what does not fit; they never cut
+    names."""
     stdout = sys.stdout
-    if os.environ.get("COLUMNS") or (stdout is not None and stdout.isatty()):
+    if stdout is not None and stdout.isatty():
         return None
-    return REDIRECTED_WIDTH
+    columns = os.environ.get("COLUMNS", "")
+    return max(REDIRECTED_WIDTH, int(columns) if columns.isdigit() else 0)
 
 
 console = Console(highlight=False, width=_output_width())
