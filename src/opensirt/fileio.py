@@ -13,12 +13,43 @@ from pathlib import Path
 from opensirt.errors import InputError
 
 
+def current_umask() -> int:
+    """The process's file-mode creation mask (e.g. ``0o022``).
+
+    Read from ``/proc/self/status`` where the system gives it (Linux 4.7+), so that it is not
+    changed even for an instant (other threads may be creating files); elsewhere read by
+    setting and restoring it with :func:`os.umask`.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permissions of a new file under the current umask: ``0o666 & ~umask``."""
+    return 0o666 & ~current_umask()
+
+
+def folder_mode() -> int:
+    """The permissions of a new folder under the current umask: ``0o777 & ~umask``."""
+    return 0o777 & ~current_umask()
+
+
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` on a temporary path next to ``path``, then move it onto ``path``.
 
     A reader never sees a half-written file; on failure the temporary file is removed and
     any previous file at ``path`` is left untouched. The temporary name keeps the target's
-    suffixes (``.nii.gz``), which some writers use to choose the format.
+    suffixes (``.nii.gz``), which some writers use to choose the format. The file gets the
+    permissions the umask asks for (:func:`file_mode`, e.g. 0644 under umask 022), as a file
+    opened for writing would, not the owner-only 0600 of a temporary file.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -28,6 +59,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, target)
     finally:
         if tmp.exists():

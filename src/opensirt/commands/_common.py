@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -38,7 +40,23 @@ _UNCHECKED_INPUT = (
     MarkupError,
 )
 
-console = Console(highlight=False)
+#: Width (characters) of the output when it goes to a file or a pipe: wide enough that the
+#: tables keep long names on one line (rich's default there is 80 columns).
+REDIRECTED_WIDTH = 160
+
+
+def _output_width() -> int | None:
+    """The console width: rich's own on a terminal; else :data:`REDIRECTED_WIDTH`, or
+    ``COLUMNS`` when that is wider. Table columns fold what does not fit; they never cut
+    names."""
+    stdout = sys.stdout
+    if stdout is not None and stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    return max(REDIRECTED_WIDTH, int(columns) if columns.isdigit() else 0)
+
+
+console = Console(highlight=False, width=_output_width())
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

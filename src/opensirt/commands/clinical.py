@@ -73,7 +73,7 @@ _STATUS_STYLE = {
 def _score_table(a: Assessment) -> Table:
     table = Table(title="Liver function and staging", title_justify="left")
     for column in ("score", "value", "source or missing inputs"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     rows = [
         ("Child-Pugh", a.child_pugh and a.child_pugh.label(), "child_pugh",
          a.child_pugh and a.child_pugh.source),
@@ -96,7 +96,7 @@ def _eligibility_table(a: Assessment) -> tuple[Table, list[str]]:
     verdict = a.eligibility.verdict.value
     table = Table(title=f"SIRT eligibility: {verdict}", title_justify="left")
     for column in ("rule", "status", "finding", "ref"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     sources: list[str] = []
     for r in a.eligibility.reasons:
         if r.source not in sources:
@@ -165,9 +165,9 @@ def assess(
 def _response_table(p: PatientResponse) -> Table:
     title = f"Patient {escape(p.patient_id)} (baseline {p.baseline.isoformat()})"
     table = Table(title=title, title_justify="left")
-    table.add_column("date")
+    table.add_column("date", overflow="fold")
     for c in CRITERIA:
-        table.add_column(c.label)
+        table.add_column(c.label, overflow="fold")
     for i, day in enumerate(p.dates):
         cells = []
         for c in CRITERIA:

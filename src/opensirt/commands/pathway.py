@@ -59,14 +59,17 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
 
     plan = pre.prescribed
     table = Table(title="Result", title_justify="left")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", justify="right", overflow="fold")
     table.add_row(
         "activity to inject (voxel plan)",
         "refused" if plan.activity_gbq is None else f"{plan.activity_gbq:.3f} GBq",
     )
     table.add_row("binding limit", escape(plan.binding_limit or "none"))
-    table.add_row("lung shunt fraction (SPECT/CT)", f"{pre.lung_shunt_fraction:.1%}")
+    table.add_row(
+        "lung shunt fraction",
+        f"{pre.lung_shunt_fraction:.1%} ({escape(pre.lung_shunt_source)})",
+    )
     key = {*pre.images.roles.tumours, NORMAL_LIVER, pre.images.roles.lungs}
     for name, dvh in pre.dvhs.items():
         if name in key:

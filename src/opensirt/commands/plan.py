@@ -28,6 +28,7 @@ from opensirt.workflow.staging import staged_output
 
 if TYPE_CHECKING:
     from opensirt.planning import PlanResult
+    from opensirt.planning.result import LimitCheck
     from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _HELP = """Plan the activity of a case file and show the doses it implies.
@@ -48,10 +49,23 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _check_cells(check: LimitCheck | None) -> tuple[str, str]:
+    """The limit and status cells of a dose row: "binds" only for the limit that binds."""
+    if check is None:
+        return "", ""
+    status = "exceeded" if check.exceeded else ("binds" if check.binding else "ok")
+    status += "" if check.enforced else " (not enforced)"
+    return _fmt(check.limit_gy), status
+
+
 def _dose_table(result: PlanResult) -> Table:
     table = Table(title="Mean absorbed doses", title_justify="left")
     for column in ("compartment", "dose (Gy)", "limit (Gy)", "status"):
-        table.add_column(column, justify="left" if column in ("compartment", "status") else "right")
+        table.add_column(
+            column,
+            justify="left" if column in ("compartment", "status") else "right",
+            overflow="fold",
+        )
     checks = {c.name: c for c in result.limits}
     rows = [
         ("lung (this session)", result.lung_gy, "lung_max_gy"),
@@ -66,16 +80,21 @@ def _dose_table(result: PlanResult) -> Table:
         if result.constants.get("normal_liver_limit_scope") == "whole"
         else "normal liver (treated)"
     )
+    per_territory = result.territory_normal_liver_checks()
+    if per_territory:  # the limit holds in each territory: one row each, the plan's row plain
+        scope_row = ""
     for label, dose, name in rows:
         check = checks.get(name or ("normal_liver_max_gy" if label == scope_row else ""))
         if dose is None and check is None:
             continue
-        status = ""
-        if check is not None:
-            status = "exceeded" if check.exceeded else ("binds" if check.binding else "ok")
-            status += "" if check.enforced else " (not enforced)"
-        limit = _fmt(check.limit_gy) if check is not None else ""
-        table.add_row(label, _fmt(dose), limit, status)
+        table.add_row(label, _fmt(dose), *_check_cells(check))
+        if label == "normal liver (treated)":
+            for territory, territory_check in per_territory:
+                table.add_row(
+                    f"  normal liver, {escape(territory)}",
+                    _fmt(territory_check.dose_gy),
+                    *_check_cells(territory_check),
+                )
     for name, dose in result.tumours_gy.items():
         table.add_row(f"tumour {escape(name)}", _fmt(dose), "", "")
     return table
@@ -84,7 +103,7 @@ def _dose_table(result: PlanResult) -> Table:
 def _territory_table(result: PlanResult) -> Table:
     table = Table(title="Territories", title_justify="left")
     for column in ("territory", "activity (GBq)", "perfused (Gy)", "normal liver (Gy)", "limit"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for t in result.territories:
         table.add_row(
             escape(t.name),
@@ -100,7 +119,10 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     console.print(
         f"[bold]{escape(path.name)}[/]: {result.device.value}, method {result.method.value}"
     )
-    console.print(f"Lung shunt fraction: {result.lung_shunt_fraction:.2%}")
+    console.print(
+        f"Lung shunt fraction: {result.lung_shunt_fraction:.2%} "
+        f"({escape(result.constants['lung_shunt_fraction_source'])})"
+    )
     if result.refused is not None:
         console.print(f"[bold red]Refused:[/] {escape(result.refused)}")
         return
@@ -184,7 +206,9 @@ def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -
 def _print_images(pre: PreTreatmentResult) -> None:
     table = Table(title="From the images", title_justify="left")
     for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
-        table.add_column(column, justify="left" if column == "structure" else "right")
+        table.add_column(
+            column, justify="left" if column == "structure" else "right", overflow="fold"
+        )
     tn = {u.name: u.tn_ratio for t in pre.measures.territories for u in t.tumours}
     for name, dvh in pre.dvhs.items():
         ratio = tn.get(name)

@@ -124,8 +124,13 @@ def _compartments(territory: Territory, density_g_ml: float) -> TerritoryCompart
     )
 
 
-def plan_context(case: Case) -> PlanContext:
+def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanContext:
     """Derive the shared quantities of a case.
+
+    ``lung_shunt_source`` says where ``lung.shunt_fraction`` was measured when the case holds
+    a value measured elsewhere (e.g. on the SPECT/CT by
+    :func:`opensirt.workflow.pretreatment.plan_from_images`); by default the case file's key
+    is named.
 
     Raises
     ------
@@ -156,6 +161,8 @@ def plan_context(case: Case) -> PlanContext:
         )
     lsf, lsf_source = given
     p = case.prescription
+    if lung_shunt_source is not None:
+        lsf_source = lung_shunt_source
     overrides: dict[str, float | None] = {
         "lung_max_gy": p.lung_max_gy,
         "lung_cumulative_max_gy": p.lung_cumulative_max_gy,

@@ -168,8 +168,11 @@ def _refuse_early(ctx: PlanContext) -> None:
         )
 
 
-def plan_case(case: Case) -> PlanResult:
+def plan_case(case: Case, *, lung_shunt_source: str | None = None) -> PlanResult:
     """Plan a case by its method (BSA, MIRD, partition, Ho-166 whole-liver).
+
+    ``lung_shunt_source`` is recorded as the origin of the lung shunt when the case holds one
+    measured elsewhere (see :func:`opensirt.planning.context.plan_context`).
 
     Returns a :class:`PlanResult`; a plan that no activity can make safe is returned with
     ``refused`` set; ``plan_case(case).raise_if_refused()`` raises ``PlanRefusedError`` instead.
@@ -185,7 +188,7 @@ def plan_case(case: Case) -> PlanResult:
             "method 'voxel' is planned from the images (CT, SPECT, segmentation) by the imaging "
             "pipeline, not by plan_case; run the voxel workflow for this case"
         )
-    ctx = plan_context(case)
+    ctx = plan_context(case, lung_shunt_source=lung_shunt_source)
     lung = lung_limits(ctx)
     normal: list[LinearLimit] = []
     enforced = lung

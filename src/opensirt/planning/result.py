@@ -188,6 +188,35 @@ class PlanResult:
             raise PlanRefusedError(self.refused)
         return self
 
+    def territory_normal_liver_checks(self) -> tuple[tuple[str, LimitCheck], ...]:
+        """The normal-liver limit checked in each territory: (territory name, check).
+
+        Given when the limit applies per territory (scope ``"perfused"``) and the plan has
+        several territories; empty otherwise (then the plan's own check is the one). Only a
+        territory whose activity that limit lowered is ``binding``: a territory whose normal
+        liver stays below the limit is not, even when the plan's check binds elsewhere.
+        """
+        check = next((c for c in self.limits if c.name == "normal_liver_max_gy"), None)
+        scope = self.constants.get("normal_liver_limit_scope")
+        if check is None or check.limit_gy is None or scope == "whole":
+            return ()
+        if len(self.territories) < 2:
+            return ()
+        return tuple(
+            (
+                t.name,
+                LimitCheck(
+                    name=check.name,
+                    limit_gy=check.limit_gy,
+                    dose_gy=t.normal_liver_gy,
+                    source=check.source,
+                    enforced=check.enforced,
+                    binding=t.binding_limit == check.name,
+                ),
+            )
+            for t in self.territories
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``opensirt plan --json``."""
         target = None

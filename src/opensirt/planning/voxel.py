@@ -103,6 +103,19 @@ def _limits(ctx: PlanContext, coeffs: VoxelCoefficients) -> list[LinearLimit]:
     ]
 
 
+def _territory_binding(
+    ctx: PlanContext, coeffs: VoxelCoefficients, bind: str | None
+) -> dict[str, str | None]:
+    """The limit that binds each territory: a lung limit or the whole-liver normal-liver limit
+    binds them all; a per-territory normal-liver limit binds only the territory whose normal
+    liver reaches it (the highest dose per GBq), not those left below it."""
+    names = coeffs.territory_activity_fractions
+    if bind != "normal_liver_max_gy" or ctx.limits.normal_liver_scope == "whole":
+        return dict.fromkeys(names, bind)
+    highest = max(coeffs.normal_liver.values())
+    return {name: bind if coeffs.normal_liver[name] == highest else None for name in names}
+
+
 def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
     """The voxel-method plan of a case whose context and voxel dose coefficients are given.
 
@@ -123,6 +136,7 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
         return _as_voxel(refused)
     activity = safe.activities_gbq[0]
     bind = safe.binding[0]
+    territory_binding = _territory_binding(ctx, coeffs, bind)
     terrs = tuple(
         TerritoryResult(
             name=name,
@@ -131,7 +145,7 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
             perfused_gy=coeffs.perfused[name] * activity,
             normal_liver_gy=coeffs.normal_liver[name] * activity,
             tumours_gy={},
-            binding_limit=bind,
+            binding_limit=territory_binding[name],
         )
         for name, fraction in coeffs.territory_activity_fractions.items()
     )

@@ -64,13 +64,20 @@ def limits_table(plan: PlanResult) -> Table:
     """Each limit: dose, limit, whether enforced, binding or exceeded, and its source."""
     rows: list[tuple[Cell, ...]] = []
     highlights: dict[int, Highlight] = {}
-    for i, check in enumerate(plan.limits):
+    per_territory = plan.territory_normal_liver_checks()
+    shown = [
+        (_LIMIT_LABELS.get(check.name, check.name), check)
+        for check in plan.limits
+        if not (per_territory and check.name == "normal_liver_max_gy")
+    ]  # a limit held in each territory: one row each, binding only where it binds
+    shown += [(f"Normal liver, {name}", check) for name, check in per_territory]
+    for i, (label, check) in enumerate(shown):
         status = "binds" if check.binding else ("EXCEEDED" if check.exceeded else "ok")
         if check.limit_gy is None:
             status = "no limit"
         rows.append(
             (
-                _LIMIT_LABELS.get(check.name, check.name),
+                label,
                 check.dose_gy,
                 check.limit_gy,
                 status if check.enforced else f"{status} (reported only)",

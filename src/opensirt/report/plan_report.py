@@ -61,7 +61,8 @@ def _prescription_section(case: Case, plan: PlanResult) -> Section:
             )
         )
     rows.append(("Binding limit", plan.binding_limit or "none"))
-    rows.append(("Lung shunt fraction", f"{plan.lung_shunt_fraction:.2%}"))
+    shunt_source = plan.constants["lung_shunt_fraction_source"]
+    rows.append(("Lung shunt fraction", f"{plan.lung_shunt_fraction:.2%} ({shunt_source})"))
     if plan.schedule is not None:
         rows.append(("Treatment time", plan.schedule.treatment.isoformat()))
         if plan.schedule.vial_activity_gbq is not None:

@@ -324,8 +324,9 @@ def _coefficients(
     )
 
 
-def _compartment_plans(image_case: Case) -> dict[str, PlanResult]:
-    """Every compartment method that applies to the device, on the image measurements."""
+def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResult]:
+    """Every compartment method that applies to the device, on the image measurements, with
+    the lung shunt recorded as coming from ``lsf_source``."""
     device = get_device(image_case.device)
     plans = {}
     for name in device.methods:
@@ -335,7 +336,7 @@ def _compartment_plans(image_case: Case) -> dict[str, PlanResult]:
         if method is Method.PARTITION and not all(t.tumours for t in image_case.territories):
             continue
         variant = image_case.model_copy(update={"method": method})
-        plans[method.value] = plan_case(variant)
+        plans[method.value] = plan_case(variant, lung_shunt_source=lsf_source)
     return plans
 
 
@@ -374,7 +375,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
     every_territory_has_tumours = all(t.tumours for t in measures.territories)
     base_method = Method.PARTITION if every_territory_has_tumours else Method.MIRD
     image_case = _image_case(case, measures, lsf, lung_mass, base_method)
-    plans = _compartment_plans(image_case)
+    plans = _compartment_plans(image_case, lsf_source)
     if case.method is not Method.VOXEL and case.method.value not in plans:
         why = ""
         if case.method is Method.PARTITION:
@@ -384,7 +385,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
             )
         raise InputError(f"method {case.method.value!r} could not be planned from the images{why}")
     progress("voxel dose per GBq (kernel convolution)")
-    ctx = plan_context(image_case)
+    ctx = plan_context(image_case, lung_shunt_source=lsf_source)
     device = ctx.device
     per_gbq_activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=1.0 - ctx.residual)
     dose_per_gbq = dose_map(grid, per_gbq_activity, device)

@@ -24,6 +24,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from opensirt.errors import InputError
+from opensirt.fileio import folder_mode
 
 #: Age (s) beyond which a staging folder is stale even if its process id is in use.
 STALE_AFTER_S = 24 * 3600.0
@@ -126,6 +127,7 @@ def staged_output(outdir: Path | str, *, overwrite: bool = False) -> Iterator[Pa
         staging = Path(
             tempfile.mkdtemp(prefix=f"{_staging_prefix(outdir)}{os.getpid()}-", dir=outdir.parent)
         )
+        staging.chmod(folder_mode())  # it becomes outdir: the umask's mode, not 0700
     except OSError as exc:
         raise _os_error(Path(outdir), exc, "preparing it") from None
     try:
