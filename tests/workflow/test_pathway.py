@@ -182,6 +182,29 @@ def test_plan_cli_on_the_demo_case_writes_the_same_plan(demo_dir: Path, tmp_path
     assert again["activity_gbq"] == pytest.approx(before["activity_gbq"], rel=1e-6)
 
 
+@pytest.mark.slow
+def test_help_examples_on_the_demo_folder_run_as_written(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan and verify examples of ``--help`` right after ``opensirt demo demo-output``
+    (the verify example once wrote into the demo's own, non-empty verification folder)."""
+    import re
+
+    from opensirt.commands.pathway import _VERIFY_HELP
+    from opensirt.commands.plan import _HELP as PLAN_HELP
+
+    shutil.copytree(demo_dir, tmp_path / "demo-output")
+    monkeypatch.chdir(tmp_path)
+    examples = re.findall(
+        r"opensirt ((?:plan|verify) demo-output/\S+ --out \S+)", PLAN_HELP + _VERIFY_HELP
+    )
+    assert len(examples) == 2, examples
+    for example in examples:
+        result = runner.invoke(app, example.split())
+        assert result.exit_code == 0, (example, result.output)
+        assert (tmp_path / example.split()[-1]).is_dir()
+
+
 def test_spect_in_another_frame_of_reference_is_refused(demo_dir: Path, tmp_path: Path) -> None:
     spect = tmp_path / "spect"
     shutil.copytree(demo_dir / "dicom/maa_spect", spect)

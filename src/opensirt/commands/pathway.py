@@ -49,7 +49,7 @@ _VERIFY_HELP = (
     "images. The case file needs images.post_treatment and a treatment: section (injection "
     "time, vial assay, residual assay).\n\n"
     "\b\nExamples:\n"
-    "  opensirt verify demo-output/case.yaml --out demo-output/verification\n"
+    "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
 )
 
