@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,35 @@ def test_seg_one_frame_short_is_refused(small_dicom: SmallDicom, tmp_path: Path)
     shutil.copy(small_dicom.seg_file, path)
     _mutate(path, drop_frame)
     with pytest.raises(ImageReadError, match=r"seg\.dcm: the pixel data holds .* truncated"):
+        read_dicom_seg(path, small_dicom.ct)
+
+
+def test_seg_segment_numbers_are_checked(small_dicom: SmallDicom, tmp_path: Path) -> None:
+    """A frame of a segment the SEG does not describe was dropped without a word, and two
+    segments sharing a number reported a structure as missing (found by fuzzing)."""
+    (path,) = _copy(small_dicom.seg_file, tmp_path)
+
+    def unknown_segment(ds: Dataset) -> None:
+        frame = ds.PerFrameFunctionalGroupsSequence[0]
+        shared = ds.SharedFunctionalGroupsSequence[0]
+        identification = frame.get("SegmentIdentificationSequence") or deepcopy(
+            shared.SegmentIdentificationSequence
+        )
+        identification[0].ReferencedSegmentNumber = 99
+        frame.SegmentIdentificationSequence = identification
+
+    _mutate(path, unknown_segment)
+    with pytest.raises(ImageReadError, match=r"seg\.dcm: frame 1 refers to segment 99, but"):
+        read_dicom_seg(path, small_dicom.ct)
+
+    def repeated_number(ds: Dataset) -> None:
+        twin = deepcopy(ds.SegmentSequence[0])
+        twin.SegmentLabel = "Lungs"
+        ds.SegmentSequence.append(twin)
+
+    shutil.copy(small_dicom.seg_file, path)
+    _mutate(path, repeated_number)
+    with pytest.raises(ImageReadError, match=r"seg\.dcm: SegmentNumber 1 is used by 2 segments"):
         read_dicom_seg(path, small_dicom.ct)
 
 
