@@ -142,6 +142,20 @@ def test_number_of_frames_doubled_or_halved(
         read_image(nm)
 
 
+@pytest.mark.parametrize("factor", [2, 0.5])
+def test_number_of_frames_changed_alone_names_the_vector(
+    small_dicom: SmallDicom, tmp_path: Path, factor: float
+) -> None:
+    """The frame vectors keep their length: the message counts them (it printed them all)."""
+    (nm,) = _copy(small_dicom.nm_file, tmp_path)
+    n = int(pydicom.dcmread(nm).NumberOfFrames)
+    _mutate(nm, lambda ds: setattr(ds, "NumberOfFrames", int(n * factor)))
+    match = rf"nm\.dcm: \w+Vector holds {n} values but NumberOfFrames is {int(n * factor)}; "
+    with pytest.raises(ImageReadError, match=match) as error:
+        read_image(nm)
+    assert len(str(error.value)) < 400
+
+
 @pytest.mark.parametrize("value", ["nan", None])
 def test_nan_or_missing_slice_position(
     small_dicom: SmallDicom, tmp_path: Path, value: str | None

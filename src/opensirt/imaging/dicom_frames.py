@@ -168,9 +168,14 @@ def _frame_vector(ds: Dataset, keyword: str, n: int, source: str) -> npt.NDArray
     value = ds.get(keyword)
     if value in (None, ""):
         return np.arange(1, n + 1) if keyword == "SliceVector" else np.ones(n, dtype=np.int64)
-    values = finite_values(
-        value if isinstance(value, MultiValue | list) else [value], n, keyword, source
-    )
+    items = value if isinstance(value, MultiValue | list) else [value]
+    if len(items) != n:
+        raise ImageReadError(
+            f"{source}: {keyword} holds {len(items)} values but NumberOfFrames is {n}; "
+            "expected one value per frame: NumberOfFrames or the vector is wrong, the header "
+            "is corrupt"
+        )
+    values = finite_values(items, n, keyword, source)
     if not np.array_equal(values, np.rint(values)):
         raise ImageReadError(f"{source}: {keyword} holds non-integer values")
     return values.astype(np.int64)
