@@ -205,6 +205,29 @@ def test_help_examples_on_the_demo_folder_run_as_written(
         assert (tmp_path / example.split()[-1]).is_dir()
 
 
+@pytest.mark.slow
+def test_ct_without_meta_header_plans_with_out(demo_dir: Path, tmp_path: Path) -> None:
+    """A CT exported without preamble and File Meta header is read with ``force``; writing
+    the RT Dose re-read it without and ended in a traceback (found as a new user would)."""
+    ct = tmp_path / "ct"
+    shutil.copytree(demo_dir / "dicom/ct", ct)
+    for file in ct.iterdir():
+        ds = pydicom.dcmread(file)
+        del ds.file_meta
+        ds.preamble = None
+        pydicom.dcmwrite(file, ds, implicit_vr=False, little_endian=True)
+    data = _case_data(demo_dir)
+    data["images"]["ct"] = str(ct)
+    result = runner.invoke(
+        app, ["plan", str(_write_case(demo_dir, tmp_path, data)), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    dose = pydicom.dcmread(tmp_path / "out/plan_rtdose.dcm")
+    assert dose.PatientID == pydicom.dcmread(next(ct.iterdir()), force=True).PatientID
+    plan = _json(tmp_path / "out/plan.json")
+    assert any("no DICOM preamble" in warning for warning in plan["warnings"])
+
+
 def test_spect_in_another_frame_of_reference_is_refused(demo_dir: Path, tmp_path: Path) -> None:
     spect = tmp_path / "spect"
     shutil.copytree(demo_dir / "dicom/maa_spect", spect)
