@@ -303,7 +303,7 @@ def check_image_against_assay(
         f"{ASSAY_IMAGE_WARN_FACTOR:g})"
         + _unit_hint(delivered_gbq, image_gbq, vial_gbq)
         + "; or the image's own calibration is wrong (RescaleSlope, Units, decay correction: "
-        "see the image reader's warnings)"
+        "check its header)"
     )
     if factor > ASSAY_IMAGE_REFUSE_FACTOR:
         raise InputError(
