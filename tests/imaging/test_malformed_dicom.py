@@ -247,6 +247,18 @@ def test_rescale_slope_zero_is_refused(small_dicom: SmallDicom, tmp_path: Path) 
         read_image(path)
 
 
+def test_half_a_rescale_pair_is_a_reader_warning(small_dicom: SmallDicom, tmp_path: Path) -> None:
+    """A PET without RescaleSlope was read as slope 1 without a word (found by a hostile test;
+    verify then blamed the assay)."""
+    paths = _copy(small_dicom.ct_files, tmp_path / "pt")
+    for p in paths:
+        _mutate(p, lambda ds: (setattr(ds, "Modality", "PT"), delattr(ds, "RescaleSlope")))
+    volume = read_image(tmp_path / "pt")
+    assert any(
+        "RescaleSlope is missing (its partner" in w for w in volume.metadata["reader_warnings"]
+    )
+
+
 # ---------------------------------------------------------------- tolerances and warnings
 def _drop_slice(small_dicom: SmallDicom, folder: Path, modality: str) -> None:
     paths = _copy(small_dicom.ct_files, folder)

@@ -131,6 +131,15 @@ def _mapping(item: Dataset, source: str, *, required: bool) -> tuple[float, floa
                 stacklevel=4,
             )
         return 1.0, 0.0, None
+    present = [k for k in ("RescaleSlope", "RescaleIntercept") if k in item]
+    if required and len(present) == 1:  # both are Type 1 for CT and PET (PS3.3 C.8.2.1, C.8.9.4)
+        missing = "RescaleIntercept" if present == ["RescaleSlope"] else "RescaleSlope"
+        warnings.warn(
+            f"{source}: {missing} is missing (its partner {present[0]} is there); taken as "
+            f"{0 if missing == 'RescaleIntercept' else 1}: check the export, the values may be "
+            "off by it",
+            stacklevel=4,
+        )
     return mapping
 
 
