@@ -166,6 +166,21 @@ def test_dicomdir_with_missing_files_is_named(study: Path, tmp_path: Path) -> No
         list_series(tmp_path / "media")
 
 
+def test_truncated_dicomdir_is_refused(study: Path, tmp_path: Path) -> None:
+    """pydicom reads a truncated DICOMDIR without complaint: the CT lost its last slices and
+    planned with a contour warning only (found by a hostile test)."""
+    fileset = FileSet()
+    for file in sorted((study / "dicom").rglob("*.dcm")):
+        fileset.add(pydicom.dcmread(file))
+    fileset.write(tmp_path / "media")
+    dicomdir = tmp_path / "media" / "DICOMDIR"
+    assert sorted(s.n_files for s in list_series(dicomdir)) == [1, 1, 1, 31, 40]
+    data = dicomdir.read_bytes()
+    dicomdir.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageReadError, match=r"DICOMDIR: a directory record points to byte"):
+        list_series(tmp_path / "media")
+
+
 def test_zip_is_read_and_its_folder_removed(
     export_zip: Path, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from copy import deepcopy
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,20 @@ def test_number_of_frames_doubled_or_halved(
         read_image(nm)
 
 
+@pytest.mark.parametrize("factor", [2, 0.5])
+def test_number_of_frames_changed_alone_names_the_vector(
+    small_dicom: SmallDicom, tmp_path: Path, factor: float
+) -> None:
+    """The frame vectors keep their length: the message counts them (it printed them all)."""
+    (nm,) = _copy(small_dicom.nm_file, tmp_path)
+    n = int(pydicom.dcmread(nm).NumberOfFrames)
+    _mutate(nm, lambda ds: setattr(ds, "NumberOfFrames", int(n * factor)))
+    match = rf"nm\.dcm: \w+Vector holds {n} values but NumberOfFrames is {int(n * factor)}; "
+    with pytest.raises(ImageReadError, match=match) as error:
+        read_image(nm)
+    assert len(str(error.value)) < 400
+
+
 @pytest.mark.parametrize("value", ["nan", None])
 def test_nan_or_missing_slice_position(
     small_dicom: SmallDicom, tmp_path: Path, value: str | None
@@ -250,6 +265,18 @@ def test_nm_reconstruction_without_position_is_refused(
         read_image(nm)
 
 
+def test_half_a_rescale_pair_is_a_reader_warning(small_dicom: SmallDicom, tmp_path: Path) -> None:
+    """A PET without RescaleSlope was read as slope 1 without a word (found by a hostile test;
+    verify then blamed the assay)."""
+    paths = _copy(small_dicom.ct_files, tmp_path / "pt")
+    for p in paths:
+        _mutate(p, lambda ds: (setattr(ds, "Modality", "PT"), delattr(ds, "RescaleSlope")))
+    volume = read_image(tmp_path / "pt")
+    assert any(
+        "RescaleSlope is missing (its partner" in w for w in volume.metadata["reader_warnings"]
+    )
+
+
 # ---------------------------------------------------------------- tolerances and warnings
 def _drop_slice(small_dicom: SmallDicom, folder: Path, modality: str) -> None:
     paths = _copy(small_dicom.ct_files, folder)
@@ -355,6 +382,35 @@ def test_seg_one_frame_short_is_refused(small_dicom: SmallDicom, tmp_path: Path)
     shutil.copy(small_dicom.seg_file, path)
     _mutate(path, drop_frame)
     with pytest.raises(ImageReadError, match=r"seg\.dcm: the pixel data holds .* truncated"):
+        read_dicom_seg(path, small_dicom.ct)
+
+
+def test_seg_segment_numbers_are_checked(small_dicom: SmallDicom, tmp_path: Path) -> None:
+    """A frame of a segment the SEG does not describe was dropped without a word, and two
+    segments sharing a number reported a structure as missing (found by fuzzing)."""
+    (path,) = _copy(small_dicom.seg_file, tmp_path)
+
+    def unknown_segment(ds: Dataset) -> None:
+        frame = ds.PerFrameFunctionalGroupsSequence[0]
+        shared = ds.SharedFunctionalGroupsSequence[0]
+        identification = frame.get("SegmentIdentificationSequence") or deepcopy(
+            shared.SegmentIdentificationSequence
+        )
+        identification[0].ReferencedSegmentNumber = 99
+        frame.SegmentIdentificationSequence = identification
+
+    _mutate(path, unknown_segment)
+    with pytest.raises(ImageReadError, match=r"seg\.dcm: frame 1 refers to segment 99, but"):
+        read_dicom_seg(path, small_dicom.ct)
+
+    def repeated_number(ds: Dataset) -> None:
+        twin = deepcopy(ds.SegmentSequence[0])
+        twin.SegmentLabel = "Lungs"
+        ds.SegmentSequence.append(twin)
+
+    shutil.copy(small_dicom.seg_file, path)
+    _mutate(path, repeated_number)
+    with pytest.raises(ImageReadError, match=r"seg\.dcm: SegmentNumber 1 is used by 2 segments"):
         read_dicom_seg(path, small_dicom.ct)
 
 

@@ -53,6 +53,9 @@ def test_lung_shunt_errors_name_the_problem() -> None:
         lung_shunt_from_spect(counts, liver, lungs, SPACING)
     with pytest.raises(InputError, match="lung_base_margin_mm=500"):
         lung_shunt_from_spect(counts, liver, lungs, SPACING, lung_base_margin_mm=500)
+    # the post-treatment image is named as such (the message said "the SPECT" for a PET)
+    with pytest.raises(InputError, match=r"liver holds no counts on the post-treatment image"):
+        lung_shunt_from_spect(counts, liver, lungs, SPACING, image="the post-treatment image")
 
 
 def test_territory_measures_tn_and_volumes() -> None:

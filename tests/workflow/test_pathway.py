@@ -183,6 +183,52 @@ def test_plan_cli_on_the_demo_case_writes_the_same_plan(demo_dir: Path, tmp_path
     assert again["activity_gbq"] == pytest.approx(before["activity_gbq"], rel=1e-6)
 
 
+@pytest.mark.slow
+def test_help_examples_on_the_demo_folder_run_as_written(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan and verify examples of ``--help`` right after ``opensirt demo demo-output``
+    (the verify example once wrote into the demo's own, non-empty verification folder)."""
+    import re
+
+    from opensirt.commands.pathway import _VERIFY_HELP
+    from opensirt.commands.plan import _HELP as PLAN_HELP
+
+    shutil.copytree(demo_dir, tmp_path / "demo-output")
+    monkeypatch.chdir(tmp_path)
+    examples = re.findall(
+        r"opensirt ((?:plan|verify) demo-output/\S+ --out \S+)", PLAN_HELP + _VERIFY_HELP
+    )
+    assert len(examples) == 2, examples
+    for example in examples:
+        result = runner.invoke(app, example.split())
+        assert result.exit_code == 0, (example, result.output)
+        assert (tmp_path / example.split()[-1]).is_dir()
+
+
+@pytest.mark.slow
+def test_ct_without_meta_header_plans_with_out(demo_dir: Path, tmp_path: Path) -> None:
+    """A CT exported without preamble and File Meta header is read with ``force``; writing
+    the RT Dose re-read it without and ended in a traceback (found as a new user would)."""
+    ct = tmp_path / "ct"
+    shutil.copytree(demo_dir / "dicom/ct", ct)
+    for file in ct.iterdir():
+        ds = pydicom.dcmread(file)
+        del ds.file_meta
+        ds.preamble = None
+        pydicom.dcmwrite(file, ds, implicit_vr=False, little_endian=True)
+    data = _case_data(demo_dir)
+    data["images"]["ct"] = str(ct)
+    result = runner.invoke(
+        app, ["plan", str(_write_case(demo_dir, tmp_path, data)), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    dose = pydicom.dcmread(tmp_path / "out/plan_rtdose.dcm")
+    assert dose.PatientID == pydicom.dcmread(next(ct.iterdir()), force=True).PatientID
+    plan = _json(tmp_path / "out/plan.json")
+    assert any("no DICOM preamble" in warning for warning in plan["warnings"])
+
+
 def test_spect_in_another_frame_of_reference_is_refused(demo_dir: Path, tmp_path: Path) -> None:
     spect = tmp_path / "spect"
     shutil.copytree(demo_dir / "dicom/maa_spect", spect)

@@ -288,6 +288,9 @@ def test_assay_image_factors() -> None:
         check_image_against_assay(1.72, 49.6, 50.18)
     with pytest.raises(InputError, match=r"factor 6\.00.*check the units.*refused"):
         check_image_against_assay(1.0, 6.0, 6.1)
+    # a PET without RescaleSlope was blamed on the assay alone: the image is named too
+    with pytest.raises(InputError, match=r"factor 41\.\d.*image's own calibration is wrong"):
+        check_image_against_assay(0.0435, 1.8, 1.8567)
 
 
 def test_holmium_treatment_is_the_whole_liver_activity(patient: SyntheticPatient) -> None:

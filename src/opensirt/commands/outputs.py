@@ -6,6 +6,7 @@ Every file is written atomically; callers that write several put them in a stagi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from opensirt.commands._common import to_json
 from opensirt.exports import write_dvh_csv, write_nifti, write_rtdose
 from opensirt.fileio import write_atomically
 from opensirt.imaging import Volume
+from opensirt.imaging.dicom_file import read_dataset
 from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.imaging.dicom_series import choose_series, dicom_source, list_series
 from opensirt.planning import PlanResult
@@ -54,9 +56,11 @@ def _reference_slice(images: CaseImages) -> pydicom.Dataset | None:
     if not uid:
         return None
     ct_path = images.sources["ct"]
-    with dicom_source(ct_path) as root:
+    # The CT was read already: its reader warnings are in the results, not repeated here.
+    with dicom_source(ct_path) as root, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         chosen = choose_series(ct_path, list_series(root), series_uid=str(uid))
-        return pydicom.dcmread(chosen.paths[0], stop_before_pixels=True)
+        return read_dataset(chosen.paths[0], header_only=True)  # with force where it is safe
 
 
 def _dose_files(

@@ -37,7 +37,7 @@ _HELP = """Plan the activity of a case file and show the doses it implies.
 Examples:
   opensirt plan examples/partition_resin.yaml
   opensirt plan examples/mird_glass.yaml --json > plan.json
-  opensirt plan demo-output/case.yaml --out my-plan   (a case with images: from them)
+  opensirt plan demo-output/case.yaml --out my-plan   (planned from the case's images)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),

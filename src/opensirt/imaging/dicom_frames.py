@@ -131,6 +131,15 @@ def _mapping(item: Dataset, source: str, *, required: bool) -> tuple[float, floa
                 stacklevel=4,
             )
         return 1.0, 0.0, None
+    present = [k for k in ("RescaleSlope", "RescaleIntercept") if k in item]
+    if required and len(present) == 1:  # both are Type 1 for CT and PET (PS3.3 C.8.2.1, C.8.9.4)
+        missing = "RescaleIntercept" if present == ["RescaleSlope"] else "RescaleSlope"
+        warnings.warn(
+            f"{source}: {missing} is missing (its partner {present[0]} is there); taken as "
+            f"{0 if missing == 'RescaleIntercept' else 1}: check the export, the values may be "
+            "off by it",
+            stacklevel=4,
+        )
     return mapping
 
 
@@ -168,9 +177,14 @@ def _frame_vector(ds: Dataset, keyword: str, n: int, source: str) -> npt.NDArray
     value = ds.get(keyword)
     if value in (None, ""):
         return np.arange(1, n + 1) if keyword == "SliceVector" else np.ones(n, dtype=np.int64)
-    values = finite_values(
-        value if isinstance(value, MultiValue | list) else [value], n, keyword, source
-    )
+    items = value if isinstance(value, MultiValue | list) else [value]
+    if len(items) != n:
+        raise ImageReadError(
+            f"{source}: {keyword} holds {len(items)} values but NumberOfFrames is {n}; "
+            "expected one value per frame: NumberOfFrames or the vector is wrong, the header "
+            "is corrupt"
+        )
+    values = finite_values(items, n, keyword, source)
     if not np.array_equal(values, np.rint(values)):
         raise ImageReadError(f"{source}: {keyword} holds non-integer values")
     return values.astype(np.int64)

@@ -162,6 +162,7 @@ def _segments(source: str, reference: Volume) -> tuple[dict[str, Volume], bool]:
             f"{source}: NumberOfFrames is {frames} but {items} per-frame functional group "
             "item(s) describe the frames; the SEG is truncated or corrupt"
         )
+    _check_segment_numbers(ds, source)
     decode_pixels(ds, source)  # pixel data length against Rows x Columns x NumberOfFrames
     try:
         seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
@@ -194,3 +195,30 @@ def _segments(source: str, reference: Volume) -> tuple[dict[str, Volume], bool]:
             moved = volume.resample_to(reference, interpolation="nearest")
             out[name] = reference.with_array(moved.array > 0, units="mask")
     return out, fractional
+
+
+def _check_segment_numbers(ds: Dataset, source: str) -> None:
+    """Segment numbers unique, and every frame referring to one of them (PS3.3 C.8.20.2)."""
+    numbers = [
+        header_int(item, "SegmentNumber", source) for item in ds.get("SegmentSequence") or []
+    ]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise ImageReadError(
+            f"{source}: SegmentNumber {repeated[0]} is used by {numbers.count(repeated[0])} "
+            "segments of the SegmentSequence; expected each number once. The SEG is corrupt: "
+            "export it again"
+        )
+    shared = (ds.get("SharedFunctionalGroupsSequence") or [Dataset()])[0]
+    for index, item in enumerate(ds.get("PerFrameFunctionalGroupsSequence") or [], start=1):
+        identification = item.get("SegmentIdentificationSequence") or shared.get(
+            "SegmentIdentificationSequence"
+        )
+        if not identification:
+            continue  # highdicom reports frames without a segment
+        number = header_int(identification[0], "ReferencedSegmentNumber", source)
+        if number not in numbers:
+            raise ImageReadError(
+                f"{source}: frame {index} refers to segment {number}, but the SegmentSequence "
+                f"holds segments {sorted(numbers)}; the SEG is corrupt: export it again"
+            )

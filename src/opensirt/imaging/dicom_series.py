@@ -204,11 +204,13 @@ def _dicomdir_files(dicomdir: Path) -> list[Path]:
     """The files a DICOMDIR's records reference (Referenced File ID, relative to its folder);
     each must exist and stay inside that folder."""
     try:
-        records = pydicom.dcmread(dicomdir).get("DirectoryRecordSequence") or []
+        ds = pydicom.dcmread(dicomdir)
+        records = ds.get("DirectoryRecordSequence") or []
     except (InvalidDicomError, OSError, ValueError) as exc:
         raise ImageReadError(
             f"{dicomdir}: not a readable DICOMDIR ({exc}); give the series folder instead"
         ) from exc
+    _check_record_offsets(dicomdir, ds, records)
     files = []
     for record in records:
         reference = record.get("ReferencedFileID")
@@ -227,6 +229,26 @@ def _dicomdir_files(dicomdir: Path) -> list[Path]:
             f"{missing[0]}); copy the whole export, not only some of its folders"
         )
     return list(dict.fromkeys(files))
+
+
+def _check_record_offsets(dicomdir: Path, ds: Dataset, records: Sequence[Dataset]) -> None:
+    """Every record offset (PS3.3 F.3.2.2) within the file: pydicom reads a truncated
+    DICOMDIR without complaint, and the records cut off would silently drop files."""
+    size = dicomdir.stat().st_size
+    offsets = [
+        ds.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity"),
+        ds.get("OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity"),
+    ]
+    for record in records:
+        offsets.append(record.get("OffsetOfTheNextDirectoryRecord"))
+        offsets.append(record.get("OffsetOfReferencedLowerLevelDirectoryEntity"))
+    beyond = max((int(o) for o in offsets if o), default=0)
+    if beyond >= size:
+        raise ImageReadError(
+            f"{dicomdir}: a directory record points to byte {beyond}, beyond the file's "
+            f"{size} bytes: the DICOMDIR is truncated and would miss files; copy it again, "
+            "or give the series folder instead"
+        )
 
 
 def _dicom_files(path: Path) -> list[Path]:

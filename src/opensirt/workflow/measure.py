@@ -117,6 +117,7 @@ def lung_shunt_from_spect(
     *,
     lung_base_margin_mm: float = 20.0,
     liver_margin_mm: float = 10.0,
+    image: str = "the SPECT",
 ) -> LungShunt:
     """Lung shunt fraction from a MAA SPECT and liver/lung occupancy fractions on its grid.
 
@@ -130,6 +131,8 @@ def lung_shunt_from_spect(
         Voxel spacing in array order (k, j, i), mm.
     lung_base_margin_mm, liver_margin_mm : float
         See the module notes.
+    image : str
+        The image the counts come from, as the error messages name it.
 
     Returns
     -------
@@ -138,8 +141,8 @@ def lung_shunt_from_spect(
     lung_volume_vox = float(lungs.sum())
     if lung_volume_vox <= 0:
         raise InputError(
-            "the lungs structure is empty on the SPECT grid: is the SPECT field "
-            "of view covering the lungs, and the lungs segmented?"
+            f"the lungs structure is empty on the grid of {image}: does its field "
+            "of view cover the lungs, and are the lungs segmented?"
         )
     liver_core = liver >= 0.5
     lung_core = lungs >= 0.5
@@ -147,8 +150,8 @@ def lung_shunt_from_spect(
     if far.sum() < 10:
         raise InputError(
             f"fewer than 10 lung voxels lie more than lung_base_margin_mm="
-            f"{lung_base_margin_mm} mm from the liver; lower the margin or check the SPECT "
-            "field of view"
+            f"{lung_base_margin_mm} mm from the liver; lower the margin or check the field "
+            f"of view of {image}"
         )
     lung_density = float(counts[far].mean())
     lung_counts = max(lung_density, 0.0) * lung_volume_vox
@@ -157,8 +160,9 @@ def lung_shunt_from_spect(
     liver_counts = float((counts * liver_weight).sum())
     if liver_counts <= 0:
         raise InputError(
-            "the liver holds no counts on the SPECT: check the segmentation "
-            "matches the SPECT (same patient, same frame of reference)"
+            f"the liver holds no counts on {image}: check that the segmentation matches "
+            "it (same patient, same frame of reference) and its geometry (PixelSpacing, "
+            "ImagePositionPatient)"
         )
     return LungShunt(
         fraction=lung_counts / (lung_counts + liver_counts),

@@ -277,6 +277,7 @@ def verify_case(
         grid.fractions[roles.liver],
         grid.fractions[roles.lungs],
         grid.spacing_zyx_mm,
+        image=f"the post-treatment image {images.sources['emission']}",
     ).fraction
     activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=delivered.delivered_gbq)
     dose = dose_map(grid, activity, device)

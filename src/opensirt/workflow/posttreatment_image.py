@@ -300,7 +300,10 @@ def check_image_against_assay(
         f"the post-treatment image's own calibration puts {image_gbq:.4g} GBq in the liver and "
         "lungs at injection, "
         f"but the assays give {delivered_gbq:.4g} GBq delivered (a factor {factor:.2f}, beyond "
-        f"{ASSAY_IMAGE_WARN_FACTOR:g})" + _unit_hint(delivered_gbq, image_gbq, vial_gbq)
+        f"{ASSAY_IMAGE_WARN_FACTOR:g})"
+        + _unit_hint(delivered_gbq, image_gbq, vial_gbq)
+        + "; or the image's own calibration is wrong (RescaleSlope, Units, decay correction: "
+        "check its header)"
     )
     if factor > ASSAY_IMAGE_REFUSE_FACTOR:
         raise InputError(
