@@ -28,7 +28,7 @@ from opensirt.workflow.staging import staged_output
 
 if TYPE_CHECKING:
     from opensirt.planning import PlanResult
-    from opensirt.planning.result import LimitCheck
+    from opensirt.planning.result import LimitCheck, ScheduleResult
     from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _HELP = """Plan the activity of a case file and show the doses it implies.
@@ -146,6 +146,7 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     if result.schedule is not None:
         console.print(f"Schedule: treatment {result.schedule.treatment.isoformat()}; ")
         console.print(f"  {escape(result.schedule.note)}")
+        _print_vial_comparison(result.schedule)
     for warning in result.warnings:
         console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
     c = result.constants
@@ -153,6 +154,19 @@ def _print_plan(path: Path, result: PlanResult) -> None:
         f"Constants: k = {c['dose_constant_gy_kg_per_gbq']} Gy kg/GBq "
         f"({c['dose_constant_source']}); density {c['density_g_ml']} g/mL; "
         f"T1/2 {c['half_life_h']} h; lung mass {c['lung_mass_kg']:.3g} kg"
+    )
+
+
+def _print_vial_comparison(schedule: ScheduleResult) -> None:
+    """The vial's activity at the treatment time beside the planned activity."""
+    diff = schedule.vial_difference_percent
+    if diff is None or schedule.tolerance_fraction is None:
+        return
+    console.print(
+        f"  Vial at treatment {schedule.vial_activity_at_treatment_gbq:.3f} GBq vs planned "
+        f"{schedule.planned_activity_gbq:.3f} GBq: {diff:+.1f} % "
+        f"(tolerance ±{100.0 * schedule.tolerance_fraction:g} %, "
+        f"{'within' if schedule.within_tolerance else 'OUTSIDE'})"
     )
 
 

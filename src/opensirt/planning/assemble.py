@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from opensirt.physics.devices import DeviceName
+from opensirt.physics.devices import Device, DeviceName
 from opensirt.planning.case import Method
 from opensirt.planning.context import MethodRequest, PlanContext
 from opensirt.planning.formulas import FORMULAS
@@ -20,7 +21,7 @@ from opensirt.planning.result import (
     Target,
     TerritoryResult,
 )
-from opensirt.planning.schedule import activity_at_treatment_gbq, choose_vial
+from opensirt.planning.schedule import activity_at_treatment_gbq, choose_vial, vial_window
 
 
 def _constants(ctx: PlanContext) -> dict[str, Any]:
@@ -137,10 +138,41 @@ def _lowered_warnings(
     return out
 
 
+def _tolerance_advice(
+    result: ScheduleResult, device: Device, required_gbq: float, tolerance: float
+) -> str:
+    """Whether the whole vial may be injected: its activity at the treatment time within
+    ``tolerance`` of the planned activity, or else the times at which it would be."""
+    diff = result.vial_difference_percent
+    band = f"{100.0 * tolerance:g} %"
+    if diff is None or result.vial_activity_gbq is None or result.vial_calibration is None:
+        return ""
+    if result.within_tolerance:
+        return f"{diff:+.1f} % of the planned activity, within {band}: inject the whole vial"
+    if diff < 0 or result.vial_activity_gbq < required_gbq:
+        side = "below" if diff < 0 else "above"
+        return f"{diff:+.1f} % of the planned activity, more than {band} {side} it"
+    start, end = vial_window(
+        result.vial_activity_gbq,
+        result.vial_calibration,
+        required_gbq,
+        device,
+        tolerance=tolerance,
+    )
+    zone = result.treatment.tzinfo
+    return (
+        f"{diff:+.1f} % of the planned activity, more than {band} above it: inject the whole "
+        f"vial only between {start.astimezone(zone).isoformat(timespec='minutes')} and "
+        f"{end.astimezone(zone).isoformat(timespec='minutes')}, or draw the planned "
+        "activity from it"
+    )
+
+
 def _schedule(ctx: PlanContext, activity_gbq: float) -> tuple[ScheduleResult | None, list[str]]:
     sched = ctx.case.schedule
     if sched is None:
         return None, []
+    tol = sched.vial_tolerance_fraction
     if sched.vial_activity_gbq is not None and sched.vial_calibration is not None:
         available = activity_at_treatment_gbq(
             sched.vial_activity_gbq, sched.vial_calibration, sched.treatment, ctx.device
@@ -157,8 +189,11 @@ def _schedule(ctx: PlanContext, activity_gbq: float) -> tuple[ScheduleResult | N
             sched.vial_calibration,
             available,
             f"vial decayed with T1/2 = {ctx.device.half_life_h} h",
+            activity_gbq,
+            tol,
         )
-        return result, warn
+        advice = _tolerance_advice(result, ctx.device, activity_gbq, tol)
+        return replace(result, note=f"{result.note}; {advice}"), warn
     if ctx.device.name is DeviceName.THERASPHERE:
         choice = choose_vial(activity_gbq, sched.treatment, ctx.device)
         if choice is None:
@@ -168,27 +203,33 @@ def _schedule(ctx: PlanContext, activity_gbq: float) -> tuple[ScheduleResult | N
                 None,
                 None,
                 "no standard vial is large enough at the treatment time",
+                activity_gbq,
+                tol,
             ), [
                 "no standard TheraSphere vial holds the planned activity at the treatment "
                 "time; order a custom activity or treat earlier"
             ]
-        note = (
-            f"order the {choice.vial_activity_gbq:g} GBq vial (calibrated "
-            f"{choice.calibration.isoformat()}); inject the whole vial only if its activity "
-            "is within the planned tolerance"
-        )
-        return ScheduleResult(
+        result = ScheduleResult(
             sched.treatment,
             choice.vial_activity_gbq,
             choice.calibration,
             choice.activity_at_treatment_gbq,
-            note,
-        ), []
+            "",
+            activity_gbq,
+            tol,
+        )
+        note = (
+            f"order the {choice.vial_activity_gbq:g} GBq vial (calibrated "
+            f"{choice.calibration.isoformat()}); it holds "
+            f"{choice.activity_at_treatment_gbq:.3f} GBq at the treatment time, "
+            + _tolerance_advice(result, ctx.device, activity_gbq, tol)
+        )
+        return replace(result, note=note), []
     note = (
         f"{ctx.device.calibration}; give schedule.vial_activity_gbq and vial_calibration "
         "to check the activity at the treatment time"
     )
-    return ScheduleResult(sched.treatment, None, None, None, note), []
+    return ScheduleResult(sched.treatment, None, None, None, note, activity_gbq, tol), []
 
 
 def assemble_plan(

@@ -13,6 +13,10 @@ Optional keys added to the contract here (all backwards compatible):
   normal-liver limit applies); when absent it is decided from the bilirubin in the labs.
 * ``schedule.vial_activity_gbq`` and ``schedule.vial_calibration``: a vial (or an ordered
   activity) and the time its activity is stated for, to decay it to the treatment time.
+* ``schedule.vial_tolerance_fraction``: how far (a fraction of the planned activity) the
+  vial's activity at the treatment time may lie from the planned activity for the vial
+  advice to accept the whole vial; default 0.10 (see
+  :data:`opensirt.planning.schedule.VIAL_TOLERANCE_FRACTION_DEFAULT` for its source).
 * Volumes left to the images: in a case with ``images:`` (CT, SPECT, segmentation),
   ``liver.volume_ml``, ``territories[].volume_ml``, ``territories[].tumours[].volume_ml``
   and ``tn_ratio`` may be left out: they are measured from the segmentation and the SPECT
@@ -63,6 +67,7 @@ from pydantic import (
 from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.physics.devices import DeviceName, get_device
 from opensirt.planning import plausibility as pl
+from opensirt.planning.schedule import VIAL_TOLERANCE_FRACTION_DEFAULT
 
 
 class Method(StrEnum):
@@ -228,6 +233,9 @@ class Schedule(_Model):
     treatment: AwareDatetime
     vial_activity_gbq: VialGbq | None = None
     vial_calibration: AwareDatetime | None = None
+    vial_tolerance_fraction: Annotated[
+        float, _NUMBER, Field(gt=0, le=pl.VIAL_ADVICE_TOLERANCE_MAX)
+    ] = VIAL_TOLERANCE_FRACTION_DEFAULT
 
     @model_validator(mode="after")
     def _vial_pair(self) -> Self:

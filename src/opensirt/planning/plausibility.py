@@ -26,6 +26,9 @@ mistakes, they do not judge a clinical choice.
 * Doses and limits at most 1,000 Gy: the highest recommended targets are the > 400 Gy of
   glass radiation segmentectomy (Salem et al. 2022, doi:10.1007/s00259-022-05956-w).
 * Planar counts at most 1e12: a planar MAA scan records 1e5-1e7 counts.
+* Vial advice tolerance (``schedule.vial_tolerance_fraction``) above 0 and at most 0.5: a
+  vial 50 % off the planned activity is no longer the plan; the default 0.10 and its
+  source are in :mod:`opensirt.planning.schedule`.
 * A vial holds at most the largest vial of its device plus 10 % (the stated calibration
   tolerance of the SIR-Spheres vial, 3 GBq +/- 10 %); Ho-166 activity is prepared per
   patient, and 60 Gy to the largest liver accepted (10,000 mL, 10.3 kg) needs
@@ -55,6 +58,7 @@ PREVIOUS_LUNG_DOSE_MAX_GY = 100.0
 RESIDUAL_FRACTION_MAX = 0.5
 DOSE_MAX_GY = 1000.0
 PLANAR_COUNTS_MAX = 1e12
+VIAL_ADVICE_TOLERANCE_MAX = 0.5
 VIAL_TOLERANCE_FRACTION = 0.10
 HO166_ACTIVITY_MAX_GBQ = 40.0
 CALIBRATION_AFTER_TREATMENT_HALF_LIVES = 1.0

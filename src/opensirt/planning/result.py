@@ -97,13 +97,36 @@ class Target:
 
 @dataclass(frozen=True)
 class ScheduleResult:
-    """Vial and timing: the activity available at the treatment time."""
+    """Vial and timing: the activity available at the treatment time.
+
+    ``planned_activity_gbq`` is the plan's activity to inject (GBq); the vial's activity at
+    the treatment time is compared with it (:attr:`vial_difference_percent`), and the vial
+    advice accepts a difference within ``tolerance_fraction`` of it
+    (``schedule.vial_tolerance_fraction``).
+    """
 
     treatment: datetime
     vial_activity_gbq: float | None
     vial_calibration: datetime | None
     vial_activity_at_treatment_gbq: float | None
     note: str
+    planned_activity_gbq: float | None = None
+    tolerance_fraction: float | None = None
+
+    @property
+    def vial_difference_percent(self) -> float | None:
+        """100 (A_vial(t_treatment) - A_planned) / A_planned; None without both activities."""
+        if self.vial_activity_at_treatment_gbq is None or not self.planned_activity_gbq:
+            return None
+        return 100.0 * (self.vial_activity_at_treatment_gbq / self.planned_activity_gbq - 1.0)
+
+    @property
+    def within_tolerance(self) -> bool | None:
+        """Whether the vial at the treatment time is within the tolerance of the plan."""
+        diff = self.vial_difference_percent
+        if diff is None or self.tolerance_fraction is None:
+            return None
+        return abs(diff) <= 100.0 * self.tolerance_fraction * (1.0 + 1e-12)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
@@ -114,6 +137,10 @@ class ScheduleResult:
                 self.vial_calibration.isoformat() if self.vial_calibration else None
             ),
             "vial_activity_at_treatment_gbq": self.vial_activity_at_treatment_gbq,
+            "planned_activity_gbq": self.planned_activity_gbq,
+            "vial_difference_percent": self.vial_difference_percent,
+            "vial_tolerance_fraction": self.tolerance_fraction,
+            "vial_within_tolerance": self.within_tolerance,
             "note": self.note,
         }
 

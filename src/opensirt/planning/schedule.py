@@ -30,6 +30,17 @@ from opensirt.physics.devices import Device, DeviceName, get_device
 #: TheraSphere calibration: Sunday 12:00 US Eastern Time (TheraSphere IFU).
 THERASPHERE_CALIBRATION_ZONE = "America/New_York"
 
+#: Default tolerance of the vial advice (``schedule.vial_tolerance_fraction``): a whole glass
+#: vial is accepted when its activity at the treatment time is within 10 % of the planned
+#: activity. This is a convention, not a manufacturer's specification: the package inserts
+#: state no acceptance band for the dose vial. It is half the 20 % at which a difference
+#: between the delivered and the prescribed dose is a reportable medical event
+#: (US NRC 10 CFR 35.3045(a)(1), applied to Y-90 microspheres by the NRC Microsphere
+#: Brachytherapy Licensing Guidance under 10 CFR 35.1000), and about the +/- 10 % to which a
+#: microsphere vial's activity is stated (Selwyn et al. 2008, Med Phys 35:1278,
+#: doi:10.1118/1.2889621), so a tighter band would be below the calibration's own accuracy.
+VIAL_TOLERANCE_FRACTION_DEFAULT = 0.10
+
 
 def activity_at_treatment_gbq(
     vial_activity_gbq: float,
@@ -122,7 +133,7 @@ def vial_window(
     required_gbq: float,
     device: Device | DeviceName | str,
     *,
-    tolerance: float = 0.10,
+    tolerance: float = VIAL_TOLERANCE_FRACTION_DEFAULT,
 ) -> tuple[datetime, datetime]:
     """The times at which the vial holds between ``required_gbq`` and
     ``required_gbq * (1 + tolerance)``.

@@ -81,6 +81,17 @@ def _prescription_section(case: Case, plan: PlanResult) -> Section:
                     activity_text(plan.schedule.vial_activity_at_treatment_gbq),
                 )
             )
+        diff = plan.schedule.vial_difference_percent
+        if diff is not None and plan.schedule.tolerance_fraction is not None:
+            within = "within" if plan.schedule.within_tolerance else "OUTSIDE"
+            rows.append(
+                (
+                    "Vial vs planned activity",
+                    f"{diff:+.1f} % of {plan.schedule.planned_activity_gbq:.3f} GBq planned "
+                    f"({within} the ±{100.0 * plan.schedule.tolerance_fraction:g} % "
+                    "tolerance, schedule.vial_tolerance_fraction)",
+                )
+            )
         rows.append(("Vial note", plan.schedule.note))
     blocks: list[str | Table | Notice | ReportFigure] = [
         make_table(("Item", "Value"), rows, caption="Prescription")
