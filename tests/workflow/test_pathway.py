@@ -383,3 +383,6 @@ def test_plan_report_and_terminal_define_the_lung_doses(
     assert "Lung doses: partition lung dose: D = k x A x LSF / M_lung" in shown
     mass_kg = _json(demo_dir / "plan/plan.json")["constants"]["lung_mass_kg"]
     assert f"M_lung = {mass_kg:.3g} kg the lung mass used" in shown
+    planned = _json(demo_dir / "plan/plan.json")["activity_gbq"]
+    assert f"Voxel doses predicted as planned ({planned:.3f} GBq)" in shown
+    assert "is the voxel mean lung dose: the mean of the voxel dose" in shown

@@ -24,7 +24,11 @@ from opensirt.commands._common import (
     render,
 )
 from opensirt.physics.units import gbq_to_mci
-from opensirt.workflow.definitions import lung_dose_definitions
+from opensirt.workflow.definitions import (
+    VOXEL_MEAN_LUNG_DOSE,
+    as_planned_label,
+    lung_dose_definitions,
+)
 from opensirt.workflow.staging import staged_output
 
 if TYPE_CHECKING:
@@ -210,7 +214,13 @@ def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -
 
 
 def _print_images(pre: PreTreatmentResult) -> None:
-    table = Table(title="From the images", title_justify="left")
+    caption = (
+        f"Voxel doses {as_planned_label(pre.prescribed.activity_gbq)}; the row of "
+        f"{pre.images.roles.lungs} is the {VOXEL_MEAN_LUNG_DOSE}."
+    )
+    table = Table(
+        title="From the images", title_justify="left", caption=caption, caption_justify="left"
+    )
     for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
         table.add_column(
             column, justify="left" if column == "structure" else "right", overflow="fold"
