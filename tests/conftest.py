@@ -64,3 +64,15 @@ def dciodvfy() -> Callable[[Path], str]:
 def pdftoppm() -> str:
     """The path of poppler's ``pdftoppm``, which renders PDF pages to PNG."""
     return require_tool("pdftoppm", "poppler-utils")
+
+
+@pytest.fixture
+def pdftotext() -> Callable[[Path], str]:
+    """Poppler's ``pdftotext`` on a file: its text, whitespace collapsed to single spaces."""
+    exe = require_tool("pdftotext", "poppler-utils")
+
+    def run(path: Path) -> str:
+        result = subprocess.run([exe, str(path), "-"], capture_output=True, text=True, check=True)
+        return " ".join(result.stdout.split())
+
+    return run

@@ -38,11 +38,18 @@ def test_dvh_csv(tmp_path: Path) -> None:
     tumour = dose_volume_histogram(np.array([100.0, 100.0]), np.ones(2), 1.0, name="tumour")
     path = write_dvh_csv([liver, tumour], tmp_path / "dvh.csv", bin_width_gy=10.0)
     rows = list(csv.reader(path.open()))
-    assert rows[0] == ["dose_gy", "liver", "tumour"]
-    table = {float(r[0]): (float(r[1]), float(r[2])) for r in rows[1:]}
-    assert table[0.0] == (100.0, 100.0)
-    assert table[20.0] == pytest.approx((75.0, 100.0))
-    assert table[50.0] == pytest.approx((0.0, 100.0))
+    assert rows[0] == [
+        "dose_gy",
+        "liver_volume_percent",
+        "liver_volume_ml",
+        "tumour_volume_percent",
+        "tumour_volume_ml",
+    ]
+    table = {float(r[0]): tuple(float(x) for x in r[1:]) for r in rows[1:]}
+    assert table[0.0] == (100.0, 4.0, 100.0, 2.0)
+    # 4 voxels of 1 mL: 3 of them (75 %, 3 mL) receive at least 20 Gy.
+    assert table[20.0] == pytest.approx((75.0, 3.0, 100.0, 2.0))
+    assert table[50.0] == pytest.approx((0.0, 0.0, 100.0, 2.0))
     assert max(table) == 100.0
     with pytest.raises(InputError, match="not unique"):
         write_dvh_csv([liver, liver], tmp_path / "x.csv")

@@ -34,7 +34,13 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "out"
     result = runner.invoke(app, ["demo", str(out)])
     assert result.exit_code == 0, result.output
+    (out.parent / "terminal.txt").write_text(result.output)  # beside, not among, the outputs
     return out
+
+
+def _words(text: str) -> str:
+    """``text`` with table borders dropped and whitespace collapsed (cells fold over lines)."""
+    return " ".join(re.sub(r"[│┃┆┊|─━┏┓┗┛┡┩└┘╇╈]", " ", text).split())
 
 
 def _json(path: Path) -> Any:
@@ -358,3 +364,71 @@ def test_verify_help_example_works_right_after_the_demo(demo_dir: Path, tmp_path
     out = Path(args[args.index("--out") + 1])
     assert out.parent == here
     assert (out / "verification.json").is_file()
+
+
+def test_demo_terminal_says_what_each_dose_is(demo_dir: Path) -> None:
+    text = _words((demo_dir.parent / "terminal.txt").read_text())
+    verification = _json(demo_dir / "verification/verification.json")
+    planned = verification["delivered"]["planned_activity_gbq"]
+    delivered = verification["delivered"]["delivered_gbq"]
+    for label in (
+        f"predicted as planned ({planned:.3f} GBq)",
+        f"predicted scaled to the delivered activity ({delivered:.3f} GBq)",
+        "delivered (post-treatment image)",
+        "vs scaled",
+        "partition lung dose: D = k x A x LSF / M_lung",
+        "voxel mean lung dose: the mean of the voxel dose",
+        "verified lung dose: the partition lung dose of the delivered activity",
+    ):
+        assert label in text, label
+    assert f"verified lung dose {verification['lung_dose_gy']['delivered']:.1f} Gy" in text
+
+
+def test_verification_report_and_json_say_what_each_dose_is(
+    demo_dir: Path, pdftotext: Callable[[Path], str]
+) -> None:
+    verification = _json(demo_dir / "verification/verification.json")
+    text = pdftotext(demo_dir / "verification/verification.pdf")
+    planned = verification["delivered"]["planned_activity_gbq"]
+    delivered = verification["delivered"]["delivered_gbq"]
+    for label in (
+        f"predicted as planned ({planned:.3f} GBq)",
+        f"predicted scaled to the delivered activity ({delivered:.3f} GBq)",
+        "delivered (post-treatment image)",
+        "compare the delivered dose with the scaled prediction",
+        "Verified lung dose",
+        f"M_lung = {verification['lung_dose_gy']['lung_mass_kg']:.3g} kg the lung mass used",
+        "voxel mean lung dose: the mean of the voxel dose",
+    ):
+        assert label in text, label
+    lung = verification["lung_dose_gy"]
+    plan = _json(demo_dir / "plan/plan.json")
+    assert lung["predicted_as_planned"] == pytest.approx(plan["doses_gy"]["lung"])
+    # the scaled prediction and the verified dose differ only by the lung shunt
+    shunt = verification["lung_shunt_fraction"]
+    assert lung["delivered"] / lung["predicted"] == pytest.approx(
+        shunt["delivered"] / shunt["planned"]
+    )
+    definitions = verification["definitions"]
+    assert "scaled to the delivered activity" in definitions["structures.predicted_*"]
+    assert definitions["lung_dose_gy.delivered"].startswith("verified lung dose")
+
+
+def test_plan_report_and_terminal_define_the_lung_doses(
+    demo_dir: Path, pdftotext: Callable[[Path], str]
+) -> None:
+    text = pdftotext(demo_dir / "plan/plan.pdf")
+    assert "Lung, this session (partition lung dose)" in text
+    assert "partition lung dose: D = k x A x LSF / M_lung" in text
+    assert "voxel mean lung dose: the mean of the voxel dose" in text
+    assert "verified lung dose" not in text  # no post-treatment image in a plan
+    result = runner.invoke(app, ["plan", str(demo_dir / "case.yaml")])
+    assert result.exit_code == 0, result.output
+    shown = _words(result.output)
+    assert "lung, this session (partition)" in shown
+    assert "Lung doses: partition lung dose: D = k x A x LSF / M_lung" in shown
+    mass_kg = _json(demo_dir / "plan/plan.json")["constants"]["lung_mass_kg"]
+    assert f"M_lung = {mass_kg:.3g} kg the lung mass used" in shown
+    planned = _json(demo_dir / "plan/plan.json")["activity_gbq"]
+    assert f"Voxel doses predicted as planned ({planned:.3f} GBq)" in shown
+    assert "is the voxel mean lung dose: the mean of the voxel dose" in shown

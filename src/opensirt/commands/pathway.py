@@ -55,10 +55,21 @@ _VERIFY_HELP = (
 
 
 def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -> Table:
+    from opensirt.workflow.definitions import (
+        DELIVERED_LABEL,
+        as_planned_label,
+        lung_dose_definitions,
+        scaled_label,
+    )
     from opensirt.workflow.voxel import NORMAL_LIVER
 
     plan = pre.prescribed
-    table = Table(title="Result", title_justify="left")
+    caption = lung_dose_definitions(pre.lung_mass_kg, voxel=True, verified=verification is not None)
+    if verification is not None:
+        caption += (
+            " Differences: delivered against the prediction scaled to the delivered activity."
+        )
+    table = Table(title="Result", title_justify="left", caption=caption, caption_justify="left")
     table.add_column("quantity", overflow="fold")
     table.add_column("value", justify="right", overflow="fold")
     table.add_row(
@@ -68,20 +79,34 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
     table.add_row("binding limit", escape(plan.binding_limit or "none"))
     table.add_row(
         "lung shunt fraction",
-        f"{pre.lung_shunt_fraction:.1%} ({escape(pre.lung_shunt_source)})",
+        f"{pre.lung_shunt_fraction:.2%} ({escape(pre.lung_shunt_source)})",
     )
-    key = {*pre.images.roles.tumours, NORMAL_LIVER, pre.images.roles.lungs}
+    planned = as_planned_label(plan.activity_gbq)
+    if plan.lung_gy is not None:
+        table.add_row(f"partition lung dose, {planned}", f"{plan.lung_gy:.1f} Gy")
+    lungs = pre.images.roles.lungs
+    key = {*pre.images.roles.tumours, NORMAL_LIVER, lungs}
+
+    def what(name: str) -> str:
+        return "voxel mean lung dose" if name == lungs else f"mean dose {escape(name)}"
+
     for name, dvh in pre.dvhs.items():
         if name in key:
-            table.add_row(f"predicted mean dose {escape(name)}", f"{dvh.mean_gy:.1f} Gy")
-    if verification is not None:
-        table.add_row("delivered activity", f"{verification.delivered.delivered_gbq:.3f} GBq")
-        for c in (c for c in verification.comparisons if c.name in key):
-            flag = " [bold red](differs)[/]" if c.flagged else ""
-            table.add_row(
-                f"delivered mean dose {escape(c.name)}",
-                f"{c.delivered_mean_gy:.1f} Gy ({c.mean_difference_fraction:+.0%}){flag}",
-            )
+            table.add_row(f"{what(name)}, {planned}", f"{dvh.mean_gy:.1f} Gy")
+    if verification is None:
+        return table
+    delivered_gbq = verification.delivered.delivered_gbq
+    scaled = scaled_label(delivered_gbq)
+    table.add_row("delivered activity", f"{delivered_gbq:.3f} GBq")
+    table.add_row(f"partition lung dose, {scaled}", f"{verification.predicted_lung_dose_gy:.1f} Gy")
+    table.add_row("verified lung dose", f"{verification.lung_dose_gy:.1f} Gy")
+    for c in (c for c in verification.comparisons if c.name in key):
+        flag = " [bold red](differs)[/]" if c.flagged else ""
+        table.add_row(f"{what(c.name)}, {scaled}", f"{c.predicted_mean_gy:.1f} Gy")
+        table.add_row(
+            f"{what(c.name)}, {DELIVERED_LABEL}",
+            f"{c.delivered_mean_gy:.1f} Gy ({c.mean_difference_fraction:+.0%} vs scaled){flag}",
+        )
     return table
 
 

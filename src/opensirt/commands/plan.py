@@ -24,6 +24,11 @@ from opensirt.commands._common import (
     render,
 )
 from opensirt.physics.units import gbq_to_mci
+from opensirt.workflow.definitions import (
+    VOXEL_MEAN_LUNG_DOSE,
+    as_planned_label,
+    lung_dose_definitions,
+)
 from opensirt.workflow.staging import staged_output
 
 if TYPE_CHECKING:
@@ -59,7 +64,12 @@ def _check_cells(check: LimitCheck | None) -> tuple[str, str]:
 
 
 def _dose_table(result: PlanResult) -> Table:
-    table = Table(title="Mean absorbed doses", title_justify="left")
+    caption = lung_dose_definitions(
+        float(result.constants["lung_mass_kg"]), voxel=False, verified=False
+    )
+    table = Table(
+        title="Mean absorbed doses", title_justify="left", caption=caption, caption_justify="left"
+    )
     for column in ("compartment", "dose (Gy)", "limit (Gy)", "status"):
         table.add_column(
             column,
@@ -68,8 +78,8 @@ def _dose_table(result: PlanResult) -> Table:
         )
     checks = {c.name: c for c in result.limits}
     rows = [
-        ("lung (this session)", result.lung_gy, "lung_max_gy"),
-        ("lung (cumulative)", result.lung_cumulative_gy, "lung_cumulative_max_gy"),
+        ("lung, this session (partition)", result.lung_gy, "lung_max_gy"),
+        ("lung, cumulative (partition)", result.lung_cumulative_gy, "lung_cumulative_max_gy"),
         ("normal liver (treated)", result.normal_liver_gy, None),
         ("normal liver (whole)", result.whole_normal_liver_gy, None),
         ("perfused volume", result.perfused_gy, None),
@@ -218,7 +228,13 @@ def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -
 
 
 def _print_images(pre: PreTreatmentResult) -> None:
-    table = Table(title="From the images", title_justify="left")
+    caption = (
+        f"Voxel doses {as_planned_label(pre.prescribed.activity_gbq)}; the row of "
+        f"{pre.images.roles.lungs} is the {VOXEL_MEAN_LUNG_DOSE}."
+    )
+    table = Table(
+        title="From the images", title_justify="left", caption=caption, caption_justify="left"
+    )
     for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
         table.add_column(
             column, justify="left" if column == "structure" else "right", overflow="fold"

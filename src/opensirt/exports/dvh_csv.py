@@ -1,4 +1,9 @@
-"""Dose-volume histograms as CSV: one row per dose bin (Gy), one column per structure."""
+"""Dose-volume histograms as CSV: one row per dose bin (Gy), two columns per structure.
+
+The header names the units: ``dose_gy``, then for each structure ``<name>_volume_percent``
+(percent of the structure volume) and ``<name>_volume_ml`` (the same volume in mL: the
+structure volume x that fraction).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ def write_dvh_csv(
 ) -> Path:
     """Write DVHs as CSV, atomically.
 
-    Columns: ``dose_gy`` then one column per structure (its name), holding the percent of the
+    Columns: ``dose_gy`` then two per structure: ``<name>_volume_percent``, the percent of the
     structure volume receiving at least ``dose_gy`` (``kind="cumulative"``) or with a dose in
-    ``[dose_gy, dose_gy + bin_width_gy)`` (``kind="differential"``). Bins run from 0 to
+    ``[dose_gy, dose_gy + bin_width_gy)`` (``kind="differential"``), and ``<name>_volume_ml``,
+    that volume in mL (the structure's ``volume_ml`` x the fraction). Bins run from 0 to
     ``max_dose_gy`` (default: the highest maximum, rounded up to a bin).
     """
     if not histograms:
@@ -49,9 +55,14 @@ def write_dvh_csv(
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["dose_gy", *names])
+            header = ["dose_gy"]
+            for name in names:
+                header += [f"{name}_volume_percent", f"{name}_volume_ml"]
+            writer.writerow(header)
             for b in range(n_bins):
-                row = [f"{edges[b]:.6g}"] + [f"{100.0 * c[b]:.6f}" for c in columns]
+                row = [f"{edges[b]:.6g}"]
+                for h, c in zip(histograms, columns, strict=True):
+                    row += [f"{100.0 * c[b]:.6f}", f"{h.volume_ml * c[b]:.6f}"]
                 writer.writerow(row)
 
     return write_atomically(path, write)

@@ -41,8 +41,8 @@ def make_table(
 
 
 _LIMIT_LABELS = {
-    "lung_max_gy": "Lung, this session",
-    "lung_cumulative_max_gy": "Lung, cumulative",
+    "lung_max_gy": "Lung, this session (partition lung dose)",
+    "lung_cumulative_max_gy": "Lung, cumulative (partition lung dose)",
     "normal_liver_max_gy": "Normal liver",
 }
 
@@ -99,8 +99,8 @@ def limits_table(plan: PlanResult) -> Table:
 def compartment_table(plan: PlanResult) -> Table:
     """Mean dose per compartment of a plan."""
     rows: list[tuple[str, float | None]] = [
-        ("Lung (this session)", plan.lung_gy),
-        ("Lung (cumulative)", plan.lung_cumulative_gy),
+        ("Lung, this session (partition lung dose)", plan.lung_gy),
+        ("Lung, cumulative (partition lung dose)", plan.lung_cumulative_gy),
         ("Normal liver (treated territories)", plan.normal_liver_gy),
         ("Normal liver (whole liver)", plan.whole_normal_liver_gy),
         ("Perfused volume", plan.perfused_gy),
@@ -151,7 +151,7 @@ def methods_table(plans: Mapping[str, PlanResult], selected: str) -> Table:
             "Method",
             "Activity (GBq)",
             "Normal liver (Gy)",
-            "Lung (Gy)",
+            "Partition lung dose (Gy)",
             "Tumours (Gy)",
             "Binding limit",
         ),

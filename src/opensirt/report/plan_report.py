@@ -33,6 +33,7 @@ from opensirt.report.document import (
 from opensirt.report.figures import DoseMarker, MarkerKind, activity_methods_figure
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.registration_section import registration_sections
+from opensirt.workflow.definitions import lung_dose_definitions
 from opensirt.workflow.pretreatment import PreTreatmentResult
 
 
@@ -232,6 +233,9 @@ def build_plan_document(
     dose_blocks: list[str | Table | Notice | ReportFigure] = [limits_table(plan)]
     if plan.refused is None:
         dose_blocks += [compartment_table(plan), territory_table(plan)]
+    voxel = pre is not None and plan.refused is None
+    lung_mass_kg = float(plan.constants["lung_mass_kg"])
+    dose_blocks.append(lung_dose_definitions(lung_mass_kg, voxel=voxel, verified=False))
     sections.append(Section("Doses and limits", tuple(dose_blocks)))
     if pre is not None:
         activities = {n: p.activity_gbq for n, p in pre.plans.items() if p.activity_gbq}

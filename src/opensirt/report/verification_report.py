@@ -24,6 +24,12 @@ from opensirt.report.document import (
 from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
 from opensirt.report.provenance import Provenance
 from opensirt.report.registration_section import registration_sections
+from opensirt.workflow.definitions import (
+    DELIVERED_LABEL,
+    as_planned_label,
+    lung_dose_definitions,
+    scaled_label,
+)
 from opensirt.workflow.posttreatment import VerificationResult
 
 
@@ -31,6 +37,7 @@ def _delivery_section(result: VerificationResult) -> Section:
     d = result.delivered
     record = result.case.treatment
     assert record is not None
+    planned_lung = result.pre.prescribed.lung_gy
     rows = [
         ("Injection", record.injection.isoformat()),
         ("Vial assay", f"{record.vial_activity_gbq:g} GBq at {record.vial_measured.isoformat()}"),
@@ -52,10 +59,14 @@ def _delivery_section(result: VerificationResult) -> Section:
             f"{result.pre.lung_shunt_fraction:.2%} / {result.lung_shunt_fraction:.2%}",
         ),
         (
-            "Lung dose, predicted / delivered",
-            f"{result.predicted_lung_dose_gy:.1f} / {result.lung_dose_gy:.1f} Gy "
-            f"(lung mass {result.pre.lung_mass_kg:.2f} kg)",
+            "Partition lung dose, " + as_planned_label(result.pre.prescribed.activity_gbq),
+            "—" if planned_lung is None else f"{planned_lung:.1f} Gy",
         ),
+        (
+            "Partition lung dose, " + scaled_label(d.delivered_gbq),
+            f"{result.predicted_lung_dose_gy:.1f} Gy",
+        ),
+        ("Verified lung dose", f"{result.lung_dose_gy:.1f} Gy"),
     ]
     return Section(
         "Delivered activity",
@@ -64,6 +75,7 @@ def _delivery_section(result: VerificationResult) -> Section:
             "vial, tubing and catheter at injection. The post-treatment image is scaled so that "
             "the liver and the lungs hold it.",
             make_table(("Item", "Value"), rows),
+            lung_dose_definitions(result.pre.lung_mass_kg, voxel=True, verified=True),
         ),
     )
 
@@ -94,9 +106,11 @@ def _comparison_section(result: VerificationResult) -> Section:
     rows: list[tuple[Cell, ...]] = []
     highlights: dict[int, Highlight] = {}
     for i, c in enumerate(result.comparisons):
+        planned = result.pre.dvhs.get(c.name)
         rows.append(
             (
                 c.name,
+                None if planned is None else planned.mean_gy,
                 c.predicted_mean_gy,
                 c.delivered_mean_gy,
                 f"{c.mean_difference_fraction:+.0%}",
@@ -117,34 +131,44 @@ def _comparison_section(result: VerificationResult) -> Section:
     return Section(
         "Predicted against delivered",
         (
-            "The prediction is the pre-treatment voxel dose per GBq times the delivered activity, "
-            "so differences show where the microspheres went otherwise than the MAA predicted. "
+            "Three doses per structure: "
+            f"{as_planned_label(result.pre.prescribed.activity_gbq)}, the plan's voxel dose; "
+            f"{scaled_label(result.delivered.delivered_gbq)}, the plan's voxel dose per GBq "
+            f"times the activity delivered; and {DELIVERED_LABEL}. The difference and the "
+            "result compare the delivered dose with the scaled prediction, so differences show "
+            "where the microspheres went otherwise than the MAA predicted, not that another "
+            "activity was injected. "
             f"A structure differs when its mean dose or D70 is off by more than "
             f"{result.tolerance_fraction:.0%} and by more than {result.tolerance_floor_gy:g} Gy.",
             make_table(
                 (
                     "Structure",
-                    "Predicted mean (Gy)",
-                    "Delivered mean (Gy)",
-                    "Difference",
-                    "Predicted D70 (Gy)",
-                    "Delivered D70 (Gy)",
+                    "Mean as planned (Gy)",
+                    "Mean scaled to delivered (Gy)",
+                    "Mean delivered (Gy)",
+                    "Delivered vs scaled",
+                    "D70 scaled to delivered (Gy)",
+                    "D70 delivered (Gy)",
                     "Result",
                 ),
                 rows,
-                caption="Mean dose and D70 per structure",
+                caption="Mean dose and D70 per structure: predicted as planned, predicted "
+                "scaled to the delivered activity, delivered (post-treatment image); the lung "
+                "row is the voxel mean lung dose",
                 highlight_rows=highlights,
             ),
             ReportFigure(
                 lambda: predicted_vs_delivered_figure(
                     comparisons, tolerance_fraction=result.tolerance_fraction
                 ),
-                "Predicted against delivered mean dose and D70, with the tolerance band",
+                "Predicted (scaled to the delivered activity) against delivered mean dose and "
+                "D70, with the tolerance band",
             ),
             dvh_plot(
                 {n: h for n, h in result.predicted_dvhs.items() if n in key},
                 compare={n: h for n, h in result.dvhs.items() if n in key},
-                caption="Cumulative DVHs: predicted (solid) and delivered (dashed)",
+                caption="Cumulative DVHs: predicted scaled to the delivered activity (solid) and "
+                "delivered (dashed)",
             ),
         ),
     )

@@ -41,6 +41,11 @@ from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
+from opensirt.workflow.definitions import (
+    VERIFIED_LUNG_DOSE,
+    VOXEL_MEAN_LUNG_DOSE,
+    partition_lung_dose_definition,
+)
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.posttreatment_image import (
@@ -137,8 +142,9 @@ class VerificationResult:
     lung_shunt_fraction : float
         Measured on the post-treatment image.
     lung_dose_gy, predicted_lung_dose_gy : float
-        Partition-model lung dose of the delivered activity, with the post-treatment and the
-        planning lung shunt.
+        Partition lung dose of the delivered activity, with the post-treatment lung shunt (the
+        verified lung dose) and with the planning lung shunt (predicted, scaled to the
+        delivered activity).
     image_total_at_injection_gbq : float or None
         The image's own calibrated activity in liver and lungs at injection (PET), if any.
     dose : Volume
@@ -193,6 +199,7 @@ class VerificationResult:
             "lung_dose_gy": {
                 "predicted": self.predicted_lung_dose_gy,
                 "delivered": self.lung_dose_gy,
+                "predicted_as_planned": self.pre.prescribed.lung_gy,
                 "lung_mass_kg": self.pre.lung_mass_kg,
             },
             "tolerance": {
@@ -207,6 +214,22 @@ class VerificationResult:
                 None if self.images.registration is None else self.images.registration.to_dict()
             ),
             "warnings": list(self.warnings),
+            "definitions": self._definitions(),
+        }
+
+    def _definitions(self) -> dict[str, str]:
+        """What the numbers of :meth:`to_dict` are, keyed by their JSON path."""
+        scaled = "predicted scaled to the delivered activity (delivered_gbq)"
+        return {
+            "lung_dose_gy.predicted": f"{partition_lung_dose_definition(self.pre.lung_mass_kg)}"
+            f"; {scaled}, planning lung shunt fraction",
+            "lung_dose_gy.delivered": VERIFIED_LUNG_DOSE,
+            "lung_dose_gy.predicted_as_planned": "partition lung dose of the planned activity "
+            "(planned_activity_gbq), planning lung shunt fraction",
+            "structures.predicted_*": f"voxel dose {scaled}: the plan's dose per GBq times the "
+            "activity delivered; the comparison is against it",
+            "structures.delivered_*": "voxel dose from the post-treatment image",
+            "voxel mean lung dose": VOXEL_MEAN_LUNG_DOSE + " (the lung row of structures)",
         }
 
 
