@@ -59,6 +59,7 @@ def test_default_tolerance_is_ten_percent(case_dict: MakeCase) -> None:
     assert sched.within_tolerance is False
     assert sched.to_dict()["vial_within_tolerance"] is False
     assert "more than 10 % above it" in sched.note
+    assert "draw" not in sched.note  # a glass vial is injected whole
     # the whole vial is within 10 % once it has decayed to 1.1 x the plan:
     # t = t_cal + 64.1 h / ln 2 * ln(3 / (1.1 A)), given to the minute
     planned = sched.planned_activity_gbq

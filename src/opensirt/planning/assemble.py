@@ -160,11 +160,12 @@ def _tolerance_advice(
         tolerance=tolerance,
     )
     zone = result.treatment.tzinfo
+    # a glass vial is injected whole (TheraSphere IFU); resin doses are drawn from the vial
+    draw = "" if device.name is DeviceName.THERASPHERE else ", or draw the planned activity from it"
     return (
         f"{diff:+.1f} % of the planned activity, more than {band} above it: inject the whole "
         f"vial only between {start.astimezone(zone).isoformat(timespec='minutes')} and "
-        f"{end.astimezone(zone).isoformat(timespec='minutes')}, or draw the planned "
-        "activity from it"
+        f"{end.astimezone(zone).isoformat(timespec='minutes')}{draw}"
     )
 
 
