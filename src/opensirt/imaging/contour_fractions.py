@@ -30,8 +30,7 @@ from pydicom.dataset import Dataset
 
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging.dicom_file import as_read_error, read_dataset
-from opensirt.imaging.rtstruct import _check_frame, _roi_names, contour_points
-from opensirt.imaging.segmentation import missing_structure_error
+from opensirt.imaging.rtstruct import contour_points, structure_items
 from opensirt.imaging.volume import Volume
 
 __all__ = ["rtstruct_fractions"]
@@ -199,26 +198,14 @@ def rtstruct_fractions(
 def _fractions(
     ds: Dataset, source: str, grid: Volume, names: Iterable[str] | None, subdivisions: int
 ) -> dict[str, Volume]:
-    if str(ds.get("Modality", "")) != "RTSTRUCT":
-        raise ImageReadError(f"{source}: Modality is {ds.get('Modality')!r}, expected RTSTRUCT")
-    rois = _roi_names(ds)
-    available = [name for name, _frame in rois.values()]
     wanted = None if names is None else list(names)
-    for name in wanted or []:
-        if name not in available:
-            raise missing_structure_error(name, available, source)
+    rois, items = structure_items(ds, source, grid, wanted)
     out: dict[str, Volume] = {}
-    for item in ds.get("ROIContourSequence", []):
-        name, frame_uid = rois.get(
-            int(item.ReferencedROINumber), (f"ROI {item.ReferencedROINumber}", "")
-        )
-        if wanted is not None and name not in wanted:
-            continue
-        _check_frame(ds, name, frame_uid, grid, source)
+    for name, item in items:
         planes = _planes(item, grid, name, source)
         if planes:
             out[name] = _structure_fraction(planes, grid, subdivisions, name, source)
-    for name in wanted if wanted is not None else available:
+    for name in wanted if wanted is not None else [n for n, _frame in rois.values()]:
         if name not in out:
             warnings.warn(f"{source}: structure {name!r} has no contour", stacklevel=2)
     return out

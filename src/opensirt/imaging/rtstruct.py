@@ -254,10 +254,21 @@ def read_rtstruct(
     return Segmentation(reference, structures, source=source, warnings=tuple(messages))
 
 
-def _read_structures(
-    source: str, reference: Volume, names: Iterable[str] | None
-) -> dict[str, Volume]:
-    ds = read_dataset(source)
+def structure_items(
+    ds: Dataset, source: str, reference: Volume, names: Iterable[str] | None
+) -> tuple[dict[int, tuple[str, str]], list[tuple[str, Dataset]]]:
+    """The ROIs of a structure set (number -> (name, frame UID)) and the ``(name, ROI
+    Contour item)`` pairs of the structures ``names`` asks for (all when None).
+
+    Raises
+    ------
+    ImageReadError
+        If ``ds`` is not an RT Structure Set.
+    InputError
+        If a structure of ``names`` is not in it (with the closest names).
+    GeometryError
+        If a structure is drawn in another frame of reference than ``reference``.
+    """
     if str(ds.get("Modality", "")) != "RTSTRUCT":
         raise ImageReadError(f"{source}: Modality is {ds.get('Modality')!r}, expected RTSTRUCT")
     rois = _roi_names(ds)
@@ -266,7 +277,7 @@ def _read_structures(
     for name in wanted or []:
         if name not in available:
             raise missing_structure_error(name, available, source)
-    structures: dict[str, Volume] = {}
+    items = []
     for item in ds.get("ROIContourSequence", []):
         name, frame_uid = rois.get(
             int(item.ReferencedROINumber), (f"ROI {item.ReferencedROINumber}", "")
@@ -274,6 +285,17 @@ def _read_structures(
         if wanted is not None and name not in wanted:
             continue
         _check_frame(ds, name, frame_uid, reference, source)
+        items.append((name, item))
+    return rois, items
+
+
+def _read_structures(
+    source: str, reference: Volume, names: Iterable[str] | None
+) -> dict[str, Volume]:
+    wanted = None if names is None else list(names)
+    rois, items = structure_items(read_dataset(source), source, reference, wanted)
+    structures: dict[str, Volume] = {}
+    for name, item in items:
         mask = np.zeros(reference.shape, dtype=bool)
         for k, polygons in _contour_slices(item, reference, name, source).items():
             mask[k] ^= rasterise_polygons(polygons, mask.shape[1:])

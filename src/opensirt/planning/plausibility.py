@@ -48,6 +48,7 @@ from datetime import datetime
 from pydantic import ValidationInfo
 
 from opensirt.physics.devices import Device
+from opensirt.physics.units import mci_to_gbq
 
 LIVER_VOLUME_ML = (200.0, 10_000.0)
 TERRITORY_VOLUME_ML = (1.0, 10_000.0)
@@ -116,7 +117,7 @@ def check_vial(name: str, activity_gbq: float, device: Device, *, assay: bool = 
         raise ValueError(
             f"{name} is {activity_gbq:g} GBq, more than {device.name.value} vials hold "
             f"(at most {top:g} GBq; vials: {sizes} GBq); was it given in mCi? "
-            f"{activity_gbq:g} mCi is {activity_gbq * 0.037:.3g} GBq"
+            f"{activity_gbq:g} mCi is {mci_to_gbq(activity_gbq):.3g} GBq"
         )
 
 

@@ -53,6 +53,7 @@ from opensirt.imaging import Volume
 from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.physics.devices import Device
 from opensirt.physics.nuclides import NuclideName
+from opensirt.physics.units import gbq_to_mci, mci_to_gbq
 from opensirt.workflow.voxel import DoseGrid
 
 __all__ = [
@@ -74,7 +75,6 @@ ASSAY_IMAGE_WARN_FACTOR = 1.3
 #: Beyond this factor the assays and the image cannot both be right (a unit or time error):
 #: the verification is refused.
 ASSAY_IMAGE_REFUSE_FACTOR = 5.0
-_GBQ_PER_MCI = 0.037  # 1 mCi = 37 MBq (definition of the curie, 3.7e10 Bq)
 
 
 class PostTreatmentModality(StrEnum):
@@ -269,11 +269,11 @@ def counts_in_vois(grid: DoseGrid) -> CountsInVois:
 
 def _unit_hint(assay_gbq: float, image_gbq: float | None, vial_gbq: float) -> str:
     ratio = assay_gbq / image_gbq if image_gbq else None
-    mci_ratio = 1.0 / _GBQ_PER_MCI
+    mci_ratio = gbq_to_mci(1.0)
     if ratio is None or mci_ratio / 2.0 < ratio < mci_ratio * 2.0:
         return (
             f"; if the vial assay was in mCi, treatment.vial_activity_gbq {vial_gbq:g} mCi is "
-            f"{vial_gbq * _GBQ_PER_MCI:.4g} GBq (1 mCi = 37 MBq)"
+            f"{mci_to_gbq(vial_gbq):.4g} GBq (1 mCi = 37 MBq)"
         )
     return "; check the units (GBq) and times of the vial and residual assays"
 
