@@ -76,3 +76,18 @@ def pdftotext() -> Callable[[Path], str]:
         return " ".join(result.stdout.split())
 
     return run
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small synthetic patient (seed 7, size 0.4): its DICOM under ``dicom/`` and its
+    demo case file ``case.yaml``. Read only: tests copy what they change."""
+    from opensirt.imaging.dicom_write import write_phantom_dicom
+    from opensirt.imaging.phantom import make_phantom
+    from opensirt.workflow.demo_case import write_demo_case
+
+    root = tmp_path_factory.mktemp("small_study")
+    patient = make_phantom(seed=7, size=0.4)
+    paths = write_phantom_dicom(patient, root / "dicom")
+    write_demo_case(patient, paths, root / "case.yaml")
+    return root

@@ -19,33 +19,18 @@ from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import list_series, read_image
 from opensirt.imaging.dicom_series import choose_series, dicom_source
 from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import SyntheticPatient, make_phantom
+from opensirt.imaging.phantom import make_phantom
 from opensirt.planning import load_case
-from opensirt.workflow.demo_case import write_demo_case
 from opensirt.workflow.pretreatment import plan_from_images
 
 
 @pytest.fixture(scope="module")
-def patient() -> SyntheticPatient:
-    return make_phantom(seed=7, size=0.4)
-
-
-@pytest.fixture(scope="module")
-def study(patient: SyntheticPatient, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic patient's DICOM and its demo case file (``case.yaml``)."""
-    root = tmp_path_factory.mktemp("study")
-    paths = write_phantom_dicom(patient, root / "dicom")
-    write_demo_case(patient, paths, root / "case.yaml")
-    return root
-
-
-@pytest.fixture(scope="module")
-def export(study: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def export(small_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One flat folder with every series of the work-up study and of an earlier study
     (another patient's seed, descriptions prefixed 'Earlier', dated 2025)."""
     folder = tmp_path_factory.mktemp("export") / "pacs"
     folder.mkdir()
-    for n, file in enumerate(sorted((study / "dicom").rglob("*.dcm"))):
+    for n, file in enumerate(sorted((small_study / "dicom").rglob("*.dcm"))):
         shutil.copy(file, folder / f"A{n:04d}.dcm")
     earlier = write_phantom_dicom(make_phantom(seed=8, size=0.4), folder.parent / "earlier")
     for n, file in enumerate(sorted(earlier.ct_dir.parent.rglob("*.dcm"))):
@@ -69,11 +54,11 @@ def _uid(path: Path) -> str:
     return str(pydicom.dcmread(path, stop_before_pixels=True).SeriesInstanceUID)
 
 
-def _case(study: Path, folder: Path, images: dict[str, Any]) -> Path:
+def _case(small_study: Path, folder: Path, images: dict[str, Any]) -> Path:
     """The demo case with ``images`` entries replaced, written in ``folder``."""
-    data = yaml.safe_load((study / "case.yaml").read_text())
+    data = yaml.safe_load((small_study / "case.yaml").read_text())
     for key in ("ct", "spect", "segmentation", "post_treatment"):
-        data["images"][key] = str(study / data["images"][key])
+        data["images"][key] = str(small_study / data["images"][key])
     data["images"].update(images)
     path = folder / "case.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -89,8 +74,10 @@ def test_export_lists_every_series_with_its_date(export: Path) -> None:
     assert {s.n_files for s in series if s.modality == "CT"} == {40}
 
 
-def test_series_picked_by_uid_or_by_modality_and_description(export: Path, study: Path) -> None:
-    spect_uid = _uid(study / "dicom/maa_spect/NM_0001.dcm")
+def test_series_picked_by_uid_or_by_modality_and_description(
+    export: Path, small_study: Path
+) -> None:
+    spect_uid = _uid(small_study / "dicom/maa_spect/NM_0001.dcm")
     by_uid = read_image(export, series_uid=spect_uid)
     by_description = read_image(export, modality="nm", description="tc-99m maa*")
     assert by_uid.metadata["series_instance_uid"] == spect_uid
@@ -105,9 +92,9 @@ def test_series_picked_by_uid_or_by_modality_and_description(export: Path, study
 
 
 def test_choosing_nothing_in_an_export_lists_the_series_and_the_key(
-    export: Path, study: Path, tmp_path: Path
+    export: Path, small_study: Path, tmp_path: Path
 ) -> None:
-    case = load_case(_case(study, tmp_path, {"spect": str(export)}))
+    case = load_case(_case(small_study, tmp_path, {"spect": str(export)}))
     with pytest.raises(ImageReadError) as caught:
         plan_from_images(case)
     text = str(caught.value)
@@ -118,13 +105,19 @@ def test_choosing_nothing_in_an_export_lists_the_series_and_the_key(
 
 
 def test_plans_from_an_export_by_uid_and_by_description_as_from_the_folders(
-    export: Path, export_zip: Path, study: Path, tmp_path: Path
+    export: Path, export_zip: Path, small_study: Path, tmp_path: Path
 ) -> None:
-    reference = plan_from_images(load_case(study / "case.yaml")).prescribed.activity_gbq
+    reference = plan_from_images(load_case(small_study / "case.yaml")).prescribed.activity_gbq
     by_uid = {
-        "ct": {"path": str(export), "series_uid": _uid(study / "dicom/ct/CT_0001.dcm")},
-        "spect": {"path": str(export), "series_uid": _uid(study / "dicom/maa_spect/NM_0001.dcm")},
-        "segmentation": {"path": str(export), "series_uid": _uid(study / "dicom/rtstruct.dcm")},
+        "ct": {"path": str(export), "series_uid": _uid(small_study / "dicom/ct/CT_0001.dcm")},
+        "spect": {
+            "path": str(export),
+            "series_uid": _uid(small_study / "dicom/maa_spect/NM_0001.dcm"),
+        },
+        "segmentation": {
+            "path": str(export),
+            "series_uid": _uid(small_study / "dicom/rtstruct.dcm"),
+        },
     }
     by_description = {
         "ct": {"path": str(export_zip), "modality": "CT", "description": "CT abdomen*"},
@@ -134,30 +127,32 @@ def test_plans_from_an_export_by_uid_and_by_description_as_from_the_folders(
     for n, images in enumerate((by_uid, by_description)):
         folder = tmp_path / str(n)
         folder.mkdir()
-        plan = plan_from_images(load_case(_case(study, folder, images)))
+        plan = plan_from_images(load_case(_case(small_study, folder, images)))
         assert plan.prescribed.activity_gbq == pytest.approx(reference, rel=1e-9)
         assert plan.warnings == ()
 
 
-def test_dicomdir_references_are_read(study: Path, tmp_path: Path) -> None:
+def test_dicomdir_references_are_read(small_study: Path, tmp_path: Path) -> None:
     fileset = FileSet()
-    for file in sorted((study / "dicom").rglob("*.dcm")):
+    for file in sorted((small_study / "dicom").rglob("*.dcm")):
         fileset.add(pydicom.dcmread(file))
     fileset.write(tmp_path / "media")
-    (tmp_path / "media" / "stray.dcm").write_bytes((study / "dicom/rtstruct.dcm").read_bytes())
+    (tmp_path / "media" / "stray.dcm").write_bytes(
+        (small_study / "dicom/rtstruct.dcm").read_bytes()
+    )
     series = list_series(tmp_path / "media")  # through the DICOMDIR: the stray file is unseen
     assert sorted(s.n_files for s in series) == [1, 1, 1, 31, 40]
     assert all("stray" not in str(p) for s in series for p in s.paths)
-    direct = read_image(study / "dicom/ct")
+    direct = read_image(small_study / "dicom/ct")
     for where in (tmp_path / "media", tmp_path / "media" / "DICOMDIR"):
         ct = read_image(where, modality="CT")
         assert ct.same_grid(direct)
         assert (ct.array == direct.array).all()
 
 
-def test_dicomdir_with_missing_files_is_named(study: Path, tmp_path: Path) -> None:
+def test_dicomdir_with_missing_files_is_named(small_study: Path, tmp_path: Path) -> None:
     fileset = FileSet()
-    fileset.add(pydicom.dcmread(study / "dicom/rtstruct.dcm"))
+    fileset.add(pydicom.dcmread(small_study / "dicom/rtstruct.dcm"))
     fileset.write(tmp_path / "media")
     for file in (tmp_path / "media").rglob("*"):
         if file.is_file() and file.name != "DICOMDIR":
@@ -166,11 +161,11 @@ def test_dicomdir_with_missing_files_is_named(study: Path, tmp_path: Path) -> No
         list_series(tmp_path / "media")
 
 
-def test_truncated_dicomdir_is_refused(study: Path, tmp_path: Path) -> None:
+def test_truncated_dicomdir_is_refused(small_study: Path, tmp_path: Path) -> None:
     """pydicom reads a truncated DICOMDIR without complaint: the CT lost its last slices and
     planned with a contour warning only (found by a hostile test)."""
     fileset = FileSet()
-    for file in sorted((study / "dicom").rglob("*.dcm")):
+    for file in sorted((small_study / "dicom").rglob("*.dcm")):
         fileset.add(pydicom.dcmread(file))
     fileset.write(tmp_path / "media")
     dicomdir = tmp_path / "media" / "DICOMDIR"
@@ -182,7 +177,7 @@ def test_truncated_dicomdir_is_refused(study: Path, tmp_path: Path) -> None:
 
 
 def test_zip_is_read_and_its_folder_removed(
-    export_zip: Path, study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    export_zip: Path, small_study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive = tmp_path / "with_notes.zip"
     shutil.copy(export_zip, archive)
@@ -192,7 +187,7 @@ def test_zip_is_read_and_its_folder_removed(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     with pytest.warns(UserWarning, match=r"with_notes\.zip!: skipped 1 file\(s\) that are not"):
         ct = read_image(archive, modality="CT", description="ct abdomen*")
-    assert ct.same_grid(read_image(study / "dicom/ct"))
+    assert ct.same_grid(read_image(small_study / "dicom/ct"))
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -266,12 +261,14 @@ def test_choose_series_messages(export: Path) -> None:
 
 
 def test_messages_name_the_zip_not_its_temporary_folder(
-    export_zip: Path, study: Path, tmp_path: Path
+    export_zip: Path, small_study: Path, tmp_path: Path
 ) -> None:
-    data = yaml.safe_load((study / "case.yaml").read_text())
+    data = yaml.safe_load((small_study / "case.yaml").read_text())
     structures = {**data["images"]["structures"], "liver": "Liverr"}
     picked = {"path": str(export_zip), "modality": "RTSTRUCT", "description": "str*"}
-    case = load_case(_case(study, tmp_path, {"segmentation": picked, "structures": structures}))
+    case = load_case(
+        _case(small_study, tmp_path, {"segmentation": picked, "structures": structures})
+    )
     with pytest.raises(InputError, match=r"'Liverr' not found") as caught:
         plan_from_images(case)
     assert "pacs.zip" in str(caught.value)

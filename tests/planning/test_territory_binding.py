@@ -3,6 +3,7 @@ not shown as bound by it (JSON, PDF table, terminal), for partition and voxel pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,31 +21,31 @@ runner = CliRunner()
 K_RESIN = 49.67
 LIMIT = "normal_liver_max_gy"
 
+MakeCase = Callable[..., dict[str, Any]]
+
+# The planning tests' base case (conftest) with these two territories:
 # R: lowest T/N 2 would give its normal liver 60 Gy > 40: lowered to 40 Gy.
 # L: T/N 5 gives its normal liver 120 / 5 = 24 Gy, below 40: not lowered.
-TWO_TERRITORIES: dict[str, Any] = {
-    "opensirt_case": 1,
-    "patient": {"id": "TEST-001", "height_m": 1.75, "weight_kg": 80},
-    "device": "sir-spheres",
-    "method": "partition",
-    "lung": {"shunt_fraction": 0.08},
-    "liver": {"volume_ml": 1500, "density_g_ml": 1.0},
-    "territories": [
-        {
-            "name": "R",
-            "volume_ml": 1000,
-            "tumours": [
-                {"name": "T1", "volume_ml": 150, "tn_ratio": 4.0},
-                {"name": "T2", "volume_ml": 50, "tn_ratio": 2.0},
-            ],
-        },
-        {
-            "name": "L",
-            "volume_ml": 400,
-            "tumours": [{"name": "T3", "volume_ml": 40, "tn_ratio": 5.0}],
-        },
-    ],
-}
+TERRITORIES: list[dict[str, Any]] = [
+    {
+        "name": "R",
+        "volume_ml": 1000,
+        "tumours": [
+            {"name": "T1", "volume_ml": 150, "tn_ratio": 4.0},
+            {"name": "T2", "volume_ml": 50, "tn_ratio": 2.0},
+        ],
+    },
+    {
+        "name": "L",
+        "volume_ml": 400,
+        "tumours": [{"name": "T3", "volume_ml": 40, "tn_ratio": 5.0}],
+    },
+]
+
+
+@pytest.fixture
+def two_territories(case_dict: MakeCase) -> dict[str, Any]:
+    return case_dict(territories=TERRITORIES)
 
 
 def _check_only_r_binds(result: PlanResult) -> None:
@@ -70,11 +71,13 @@ def _check_only_r_binds(result: PlanResult) -> None:
     assert bound == {"Normal liver, R"}
 
 
-def test_partition_marks_only_the_territory_whose_limit_binds(tmp_path: Path) -> None:
-    result = plan_case(parse_case(TWO_TERRITORIES))
+def test_partition_marks_only_the_territory_whose_limit_binds(
+    tmp_path: Path, two_territories: dict[str, Any]
+) -> None:
+    result = plan_case(parse_case(two_territories))
     _check_only_r_binds(result)
     path = tmp_path / "two.yaml"
-    path.write_text(yaml.safe_dump(TWO_TERRITORIES, sort_keys=False))
+    path.write_text(yaml.safe_dump(two_territories, sort_keys=False))
     shown = runner.invoke(app, ["plan", str(path)])
     assert shown.exit_code == 0, shown.output
     lines = shown.stdout.splitlines()
@@ -85,20 +88,22 @@ def test_partition_marks_only_the_territory_whose_limit_binds(tmp_path: Path) ->
     assert sum("binds" in x for x in lines) == 1
 
 
-def test_one_territory_keeps_the_plan_row() -> None:
+def test_one_territory_keeps_the_plan_row(two_territories: dict[str, Any]) -> None:
     result = plan_case(
-        parse_case({**TWO_TERRITORIES, "territories": [TWO_TERRITORIES["territories"][0]]})
+        parse_case({**two_territories, "territories": [two_territories["territories"][0]]})
     )
     assert result.territory_normal_liver_checks() == ()
     statuses = {row[0]: row[3] for row in limits_table(result).rows}
     assert statuses["Normal liver"] == "binds"
 
 
-def test_voxel_marks_only_the_territory_whose_limit_binds() -> None:
+def test_voxel_marks_only_the_territory_whose_limit_binds(
+    two_territories: dict[str, Any],
+) -> None:
     """A voxel plan of two territories (one injection split 70/30) whose normal liver gets 30
     and 10 Gy per GBq: R's limit caps the activity at 40 / 30 GBq, L stays at 13.3 Gy."""
     # the context of the same case (a voxel case needs images; the context is the same)
-    case = parse_case({**TWO_TERRITORIES, "prescription": {"tumour_dose_gy": 120.0}})
+    case = parse_case({**two_territories, "prescription": {"tumour_dose_gy": 120.0}})
     ctx = plan_context(case)
     coeffs = VoxelCoefficients(
         tumours={"T1": 100.0, "T2": 60.0, "T3": 80.0},

@@ -23,11 +23,8 @@ from opensirt.cli import app
 from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
-from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import SyntheticPatient, make_phantom
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.planning import load_case
-from opensirt.workflow.demo_case import write_demo_case
 from opensirt.workflow.inputs import load_images, merge_file_warnings
 from opensirt.workflow.plausibility import check_ct_structures
 from opensirt.workflow.posttreatment import verify_case
@@ -37,23 +34,10 @@ from opensirt.workflow.pretreatment import plan_from_images
 SMALL_PATIENT_ACTIVITY_GBQ = 0.11504160922498517
 
 
-@pytest.fixture(scope="module")
-def patient() -> SyntheticPatient:
-    return make_phantom(seed=7, size=0.4)
-
-
-@pytest.fixture(scope="module")
-def study(patient: SyntheticPatient, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    paths = write_phantom_dicom(patient, root / "dicom")
-    write_demo_case(patient, paths, root / "case.yaml")
-    return root
-
-
-def _case(study: Path, folder: Path, **images: Any) -> Path:
-    data = yaml.safe_load((study / "case.yaml").read_text())
+def _case(small_study: Path, folder: Path, **images: Any) -> Path:
+    data = yaml.safe_load((small_study / "case.yaml").read_text())
     for key in ("ct", "spect", "segmentation", "post_treatment"):
-        data["images"][key] = str(study / data["images"][key])
+        data["images"][key] = str(small_study / data["images"][key])
     data["images"].update(images)
     path = folder / "case.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -70,19 +54,19 @@ def _changed(source: Path, target: Path, change: Callable[[Dataset], None]) -> P
     return target
 
 
-def test_the_good_case_plans_as_before_without_warnings(study: Path) -> None:
-    pre = plan_from_images(load_case(study / "case.yaml"))
+def test_the_good_case_plans_as_before_without_warnings(small_study: Path) -> None:
+    pre = plan_from_images(load_case(small_study / "case.yaml"))
     assert pre.prescribed.activity_gbq == pytest.approx(SMALL_PATIENT_ACTIVITY_GBQ, rel=1e-6)
     assert pre.warnings == ()
 
 
-def test_spect_pointing_at_the_ct_is_refused(study: Path, tmp_path: Path) -> None:
-    case = load_case(_case(study, tmp_path, spect=str(study / "dicom/ct")))
+def test_spect_pointing_at_the_ct_is_refused(small_study: Path, tmp_path: Path) -> None:
+    case = load_case(_case(small_study, tmp_path, spect=str(small_study / "dicom/ct")))
     with pytest.raises(InputError, match=r"(?s)no image series in .*ct' matches Modality NM"):
         load_images(case)
-    ct_uid = str(pydicom.dcmread(study / "dicom/ct/CT_0001.dcm").SeriesInstanceUID)
-    picked = {"path": str(study / "dicom"), "series_uid": ct_uid}
-    case = load_case(_case(study, tmp_path, spect=picked))
+    ct_uid = str(pydicom.dcmread(small_study / "dicom/ct/CT_0001.dcm").SeriesInstanceUID)
+    picked = {"path": str(small_study / "dicom"), "series_uid": ct_uid}
+    case = load_case(_case(small_study, tmp_path, spect=picked))
     with pytest.raises(
         InputError,
         match=r"images\.spect is .*dicom, a series of Modality CT \(values in HU\), but it must "
@@ -91,8 +75,8 @@ def test_spect_pointing_at_the_ct_is_refused(study: Path, tmp_path: Path) -> Non
         load_images(case)
 
 
-def test_post_treatment_pointing_at_the_ct_is_refused(study: Path, tmp_path: Path) -> None:
-    case = load_case(_case(study, tmp_path, post_treatment=str(study / "dicom/ct")))
+def test_post_treatment_pointing_at_the_ct_is_refused(small_study: Path, tmp_path: Path) -> None:
+    case = load_case(_case(small_study, tmp_path, post_treatment=str(small_study / "dicom/ct")))
     with pytest.raises(InputError, match=r"matches Modality NM or PT"):
         load_images(case, post_treatment=True)
 
@@ -105,28 +89,34 @@ def _nuclide(code: str, meaning: str) -> Callable[[Dataset], None]:
     return change
 
 
-def test_a_y90_image_as_the_work_up_spect_is_refused(study: Path, tmp_path: Path) -> None:
-    spect = _changed(study / "dicom/maa_spect", tmp_path / "spect", _nuclide("14691008", "^90^Y"))
-    case = load_case(_case(study, tmp_path, spect=str(spect)))
+def test_a_y90_image_as_the_work_up_spect_is_refused(small_study: Path, tmp_path: Path) -> None:
+    spect = _changed(
+        small_study / "dicom/maa_spect", tmp_path / "spect", _nuclide("14691008", "^90^Y")
+    )
+    case = load_case(_case(small_study, tmp_path, spect=str(spect)))
     with pytest.raises(InputError, match=r"a Y-90 image .* must be Tc-99m\. A post-treatment"):
         load_images(case)
 
 
-def test_a_ho166_scout_is_a_work_up_image_only_for_holmium(study: Path, tmp_path: Path) -> None:
+def test_a_ho166_scout_is_a_work_up_image_only_for_holmium(
+    small_study: Path, tmp_path: Path
+) -> None:
     spect = _changed(
-        study / "dicom/maa_spect", tmp_path / "spect", _nuclide("C1943", "^166^Holmium")
+        small_study / "dicom/maa_spect", tmp_path / "spect", _nuclide("C1943", "^166^Holmium")
     )
-    case = load_case(_case(study, tmp_path, spect=str(spect)))
+    case = load_case(_case(small_study, tmp_path, spect=str(spect)))
     with pytest.raises(InputError, match=r"a Ho-166 image .* sir-spheres must be Tc-99m"):
         load_images(case)
 
 
-def test_a_spect_without_its_nuclide_plans_with_a_warning(study: Path, tmp_path: Path) -> None:
+def test_a_spect_without_its_nuclide_plans_with_a_warning(
+    small_study: Path, tmp_path: Path
+) -> None:
     def drop(ds: Dataset) -> None:
         del ds.RadiopharmaceuticalInformationSequence
 
-    spect = _changed(study / "dicom/maa_spect", tmp_path / "spect", drop)
-    pre = plan_from_images(load_case(_case(study, tmp_path, spect=str(spect))))
+    spect = _changed(small_study / "dicom/maa_spect", tmp_path / "spect", drop)
+    pre = plan_from_images(load_case(_case(small_study, tmp_path, spect=str(spect))))
     assert pre.prescribed.activity_gbq == pytest.approx(SMALL_PATIENT_ACTIVITY_GBQ, rel=1e-6)
     text = " | ".join(pre.warnings)
     assert "does not state its radionuclide; it is taken as Tc-99m" in text
@@ -172,19 +162,19 @@ def _rotate_30_degrees(ds: Dataset) -> None:
     ids=["hu-plus-1024", "rows-columns-swapped", "rotated-30-degrees"],
 )
 def test_a_ct_that_does_not_fit_its_structures_is_refused(
-    study: Path, tmp_path: Path, change: Callable[[Dataset], None], message: str
+    small_study: Path, tmp_path: Path, change: Callable[[Dataset], None], message: str
 ) -> None:
-    ct = _changed(study / "dicom/ct", tmp_path / "ct", change)
-    case = load_case(_case(study, tmp_path, ct=str(ct)))
+    ct = _changed(small_study / "dicom/ct", tmp_path / "ct", change)
+    case = load_case(_case(small_study, tmp_path, ct=str(ct)))
     with pytest.raises(InputError, match=message):
         plan_from_images(case)
 
 
-def test_lungs_drawn_on_soft_tissue_are_refused(study: Path, tmp_path: Path) -> None:
+def test_lungs_drawn_on_soft_tissue_are_refused(small_study: Path, tmp_path: Path) -> None:
     """The lung structure named as the liver's: its mean CT number is not lung."""
-    data = yaml.safe_load((study / "case.yaml").read_text())
+    data = yaml.safe_load((small_study / "case.yaml").read_text())
     structures = {**data["images"]["structures"], "lungs": "Spine"}
-    case = load_case(_case(study, tmp_path, structures=structures))
+    case = load_case(_case(small_study, tmp_path, structures=structures))
     with pytest.raises(InputError, match=r"'Spine' .* expected -950 to -400 HU for aerated lung"):
         load_images(case)
 
@@ -197,7 +187,7 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_reader_warnings_reach_the_json_and_pdf_of_plan_and_verification(
-    study: Path, tmp_path: Path
+    small_study: Path, tmp_path: Path
 ) -> None:
     """A CT without rescale tags (values already in HU): planned as before, and the readers'
     warning, once for the 40 slices, is in the JSON and the PDF of the plan and of the
@@ -206,8 +196,8 @@ def test_reader_warnings_reach_the_json_and_pdf_of_plan_and_verification(
     def drop_rescale(ds: Dataset) -> None:
         del ds.RescaleIntercept, ds.RescaleSlope
 
-    ct = _changed(study / "dicom/ct", tmp_path / "ct", drop_rescale)
-    case_path = _case(study, tmp_path, ct=str(ct))
+    ct = _changed(small_study / "dicom/ct", tmp_path / "ct", drop_rescale)
+    case_path = _case(small_study, tmp_path, ct=str(ct))
     case = load_case(case_path)
     pre = plan_from_images(case)
     assert pre.prescribed.activity_gbq == pytest.approx(SMALL_PATIENT_ACTIVITY_GBQ, rel=1e-6)
@@ -279,9 +269,10 @@ def test_a_tumour_half_outside_the_body_is_refused() -> None:
         )
 
 
-def test_the_cli_refuses_a_ct_as_spect_with_exit_2(study: Path, tmp_path: Path) -> None:
+def test_the_cli_refuses_a_ct_as_spect_with_exit_2(small_study: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        app, ["plan", str(_case(study, tmp_path, spect=str(study / "dicom/ct"))), "--json"]
+        app,
+        ["plan", str(_case(small_study, tmp_path, spect=str(small_study / "dicom/ct"))), "--json"],
     )
     assert result.exit_code == 2, result.output
     assert "matches Modality NM" in result.output
