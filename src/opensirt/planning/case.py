@@ -265,7 +265,9 @@ class Structures(_Model):
     )
 
 
-ImageKey = Literal["ct", "spect", "segmentation", "post_treatment", "post_ct", "post_segmentation"]
+ImageKey = Literal[
+    "ct", "spect", "spect_ct", "segmentation", "post_treatment", "post_ct", "post_segmentation"
+]
 _IMAGE_KEYS: tuple[ImageKey, ...] = get_args(ImageKey)
 
 

@@ -44,6 +44,7 @@ from opensirt.workflow.study_frame import StudyKeys, place_study
 _ROLE_KINDS: dict[ImageKey, frozenset[str]] = {
     "ct": frozenset({"CT"}),
     "post_ct": frozenset({"CT"}),
+    "spect_ct": frozenset({"CT"}),
     "spect": frozenset({"NM"}),
     "post_treatment": frozenset({"PT", "NM"}),
     "segmentation": SEGMENTATION_MODALITIES,
@@ -389,8 +390,12 @@ def load_images(
             territories=tuple(roles.territories.values()),
             tumours=roles.tumours,
         )
+        own_ct = None
+        if keys.own_ct is not None and keys.own_ct != ct_path:
+            own_key: ImageKey = "post_ct" if post_treatment else "spect_ct"
+            own_ct = _read_checked(case, own_key, keys.own_ct, found)
         placed = place_study(
-            emission, emission_path, ct, ct_path, segmentation.get(roles.liver), keys
+            emission, emission_path, ct, ct_path, segmentation.get(roles.liver), keys, own_ct
         )
     emission, ct, ct_path = placed.emission, placed.ct, placed.ct_path
     if emission.frame_of_reference_uid is None or ct.frame_of_reference_uid is None:

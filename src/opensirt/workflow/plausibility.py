@@ -72,18 +72,21 @@ _AIR_FRACTION = 0.001
 _ROLE_MODALITIES = {
     "ct": frozenset({"CT"}),
     "post_ct": frozenset({"CT"}),
+    "spect_ct": frozenset({"CT"}),
     "spect": frozenset({"NM"}),
     "post_treatment": frozenset({"PT", "NM"}),
 }
 _ROLE_UNITS = {
     "ct": frozenset({"HU"}),
     "post_ct": frozenset({"HU"}),
+    "spect_ct": frozenset({"HU"}),
     "spect": frozenset({"counts", "Bq/mL"}),
     "post_treatment": frozenset({"counts", "Bq/mL"}),
 }
 _ROLE_WORDS = {
     "ct": "the planning CT (Modality CT, HU)",
     "post_ct": "the CT of the post-treatment study (Modality CT, HU)",
+    "spect_ct": "the CT of the work-up SPECT/CT (Modality CT, HU)",
     "spect": "the work-up SPECT (Modality NM: Tc-99m MAA, or the Ho-166 scout dose)",
     "post_treatment": "the post-treatment image (Y-90 PET, Y-90 bremsstrahlung or Ho-166 SPECT)",
 }

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from opensirt.errors import GeometryError, InputError
 from opensirt.imaging import Volume
-from opensirt.imaging.dicom_io import read_image
 from opensirt.imaging.registration import (
     Registration,
     RegistrationMethod,
@@ -56,15 +55,6 @@ class PlacedStudy:
     registration: Registration | None
 
 
-def _read_ct(path: Path, key: str) -> Volume:
-    if not path.exists():
-        raise InputError(
-            f"images.{key} is {path}, which does not exist; give the emission study's CT "
-            "series folder, relative to the case file"
-        )
-    return read_image(path, modality="CT")
-
-
 def place_study(
     emission: Volume,
     emission_path: Path,
@@ -72,6 +62,7 @@ def place_study(
     planning_ct_path: Path,
     liver: Volume,
     keys: StudyKeys,
+    own_ct: Volume | None,
 ) -> PlacedStudy:
     """``emission`` in ``planning_ct``'s frame, registered when its frame differs.
 
@@ -84,6 +75,8 @@ def place_study(
     liver : Volume
         Liver structure (boolean) on ``planning_ct``'s grid: the registration region.
     keys : StudyKeys
+    own_ct : Volume or None
+        The study's own CT (``keys.own_ct``), read and checked by the caller; None without one.
 
     Raises
     ------
@@ -95,8 +88,7 @@ def place_study(
         The registration fails its quality check.
     """
     ct_key = f"{keys.prefix}_ct"
-    own_path = keys.own_ct if keys.own_ct not in (None, planning_ct_path) else None
-    own_ct = None if own_path is None else _read_ct(own_path, ct_key)
+    own_path = keys.own_ct if own_ct is not None else None
     if own_ct is not None:
         emission.require_same_frame(own_ct, f"emission image {emission_path} and CT {own_path}")
     frames = (emission.frame_of_reference_uid, planning_ct.frame_of_reference_uid)
