@@ -19,12 +19,12 @@ import numpy as np
 import SimpleITK as sitk
 import yaml
 
-from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import make_phantom
-from opensirt.imaging.phantom_moved import moved_posttreatment, write_moved_posttreatment
 from opensirt.imaging.registration import RegistrationMethod, register_ct
 from opensirt.planning import load_case
-from opensirt.workflow.demo_case import demo_case
+from opensirt.synthetic.case import demo_case
+from opensirt.synthetic.dicom import write_phantom_dicom
+from opensirt.synthetic.moved import moved_posttreatment, write_moved_posttreatment
+from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.posttreatment import verify_case
 from opensirt.workflow.pretreatment import plan_from_images
 

@@ -28,12 +28,15 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # clinical builds on planning: clinical.assess plans the case for the lung dose of the
     # planned activity that the eligibility rules check
     "clinical": ("planning",),
-    "imaging": ("physics",),  # volumes, readers, writers, registration, the synthetic patient
+    "imaging": ("physics",),  # volumes, readers, writers, registration
     "dosimetry": ("imaging",),
     "workflow": ("clinical", "dosimetry"),  # ties the case and the images together
     "report": ("workflow",),
     "exports": ("workflow",),
-    "commands": ("report", "exports"),  # commands/, cli.py, __main__.py
+    # the demo's synthetic patient: phantom, its DICOM, its case files; the library never
+    # imports it
+    "synthetic": ("workflow",),
+    "commands": ("report", "exports", "synthetic"),  # commands/, cli.py, __main__.py
 }
 
 # modules directly in src/opensirt/ (not in a subpackage) and their layer

@@ -12,8 +12,8 @@ import SimpleITK as sitk
 
 from opensirt.errors import ImageReadError
 from opensirt.imaging import MetaKey, read_image
-from opensirt.imaging.dicom_write import PhantomDicomPaths
-from opensirt.imaging.phantom import SyntheticPatient
+from opensirt.synthetic.dicom import PhantomDicomPaths
+from opensirt.synthetic.phantom import SyntheticPatient
 
 
 def test_ct_round_trip(phantom: SyntheticPatient, phantom_dicom: PhantomDicomPaths) -> None:

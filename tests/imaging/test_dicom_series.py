@@ -18,9 +18,9 @@ from pydicom.fileset import FileSet
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import list_series, read_image
 from opensirt.imaging.dicom_series import choose_series, dicom_source
-from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import make_phantom
 from opensirt.planning import load_case
+from opensirt.synthetic.dicom import write_phantom_dicom
+from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.pretreatment import plan_from_images
 
 

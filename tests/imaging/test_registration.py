@@ -12,8 +12,6 @@ import SimpleITK as sitk
 
 from opensirt.errors import InputError, RegistrationError
 from opensirt.imaging import Volume
-from opensirt.imaging.phantom import SyntheticPatient, make_phantom
-from opensirt.imaging.phantom_moved import MovedStudy, moved_posttreatment
 from opensirt.imaging.registration import (
     Registration,
     RegistrationMethod,
@@ -21,6 +19,8 @@ from opensirt.imaging.registration import (
     register_ct,
 )
 from opensirt.imaging.registration_resample import resample_into_frame
+from opensirt.synthetic.moved import MovedStudy, moved_posttreatment
+from opensirt.synthetic.phantom import SyntheticPatient, make_phantom
 
 ROTATION_DEG = (3.0, -2.0, 4.0)
 TRANSLATION_MM = (12.0, -10.0, 15.0)

@@ -20,12 +20,12 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.errors import InputError
-from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import make_phantom
 from opensirt.planning import load_case, parse_case, plan_case
 from opensirt.planning.case import Case
 from opensirt.report.plan_report import build_plan_document
-from opensirt.workflow.demo_case import demo_case
+from opensirt.synthetic.case import demo_case
+from opensirt.synthetic.dicom import write_phantom_dicom
+from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.pretreatment import PreTreatmentResult, needs_images, plan_from_images
 
 runner = CliRunner()

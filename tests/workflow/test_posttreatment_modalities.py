@@ -36,12 +36,12 @@ from opensirt.cli import app
 from opensirt.errors import CaseFileError, ImageReadError, InputError
 from opensirt.exports import read_rtdose
 from opensirt.imaging import read_image
-from opensirt.imaging.dicom_write import PhantomDicomPaths, write_phantom_dicom
-from opensirt.imaging.phantom import ScanTruth, SyntheticPatient, make_phantom
-from opensirt.imaging.phantom_posttreatment import holmium_treatment
 from opensirt.physics.devices import QUIREMSPHERES, SIR_SPHERES, get_device
 from opensirt.planning import load_case
-from opensirt.workflow.demo_posttreatment import PostTreatmentScenario, write_scenario
+from opensirt.synthetic.dicom import PhantomDicomPaths, write_phantom_dicom
+from opensirt.synthetic.phantom import ScanTruth, SyntheticPatient, make_phantom
+from opensirt.synthetic.posttreatment import holmium_treatment
+from opensirt.synthetic.scenarios import PostTreatmentScenario, write_scenario
 from opensirt.workflow.posttreatment import VerificationResult, verify_case
 from opensirt.workflow.posttreatment_image import (
     PostTreatmentModality,

@@ -24,18 +24,18 @@ from typer.testing import CliRunner
 from opensirt.cli import app
 from opensirt.commands.outputs import write_verification_outputs
 from opensirt.errors import InputError
-from opensirt.imaging.dicom_write import write_phantom_dicom
-from opensirt.imaging.phantom import make_phantom
-from opensirt.imaging.phantom_moved import (
+from opensirt.planning import load_case
+from opensirt.report.verification_report import build_verification_document
+from opensirt.synthetic.case import demo_case
+from opensirt.synthetic.dicom import write_phantom_dicom
+from opensirt.synthetic.moved import (
     MovedStudy,
     moved_posttreatment,
     moved_spect,
     write_moved_posttreatment,
     write_moved_spect,
 )
-from opensirt.planning import load_case
-from opensirt.report.verification_report import build_verification_document
-from opensirt.workflow.demo_case import demo_case
+from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.inputs import load_images
 from opensirt.workflow.posttreatment import verify_case
 from opensirt.workflow.pretreatment import plan_from_images

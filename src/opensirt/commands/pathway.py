@@ -133,10 +133,10 @@ def demo(
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
     from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
-    from opensirt.imaging.dicom_write import write_phantom_dicom
-    from opensirt.imaging.phantom import make_phantom
     from opensirt.planning import load_case
-    from opensirt.workflow.demo_posttreatment import write_scenario
+    from opensirt.synthetic.dicom import write_phantom_dicom
+    from opensirt.synthetic.phantom import make_phantom
+    from opensirt.synthetic.scenarios import write_scenario
     from opensirt.workflow.posttreatment import verify_case
     from opensirt.workflow.pretreatment import plan_from_images
 

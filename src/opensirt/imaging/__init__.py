@@ -1,7 +1,7 @@
-"""Images: the Volume type, readers, segmentations, quantification and the synthetic patient.
+"""Images: the Volume type, readers, writers, segmentations, registration and quantification.
 
-Heavier modules (DICOM writers, the phantom) are imported from their own modules:
-``opensirt.imaging.dicom_write``, ``opensirt.imaging.phantom``.
+Heavier modules (the DICOM writers, registration) are imported from their own modules, such as
+``opensirt.imaging.dicom_write``. The synthetic patient of the demo is in :mod:`opensirt.synthetic`.
 """
 
 from opensirt.imaging.dicom_io import read_image

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -36,11 +35,7 @@ from pydicom.uid import (
     PositronEmissionTomographyImageStorage,
 )
 
-from opensirt._threads import limited_threads
 from opensirt.errors import GeometryError, InputError
-
-if TYPE_CHECKING:
-    from opensirt.imaging.phantom import SyntheticPatient
 from opensirt.imaging.dicom_common import (
     DicomContext,
     dicom_date,
@@ -52,12 +47,10 @@ from opensirt.imaging.volume import Volume
 from opensirt.physics.nuclides import NuclideName, get_nuclide
 
 __all__ = [
-    "PhantomDicomPaths",
     "Radiopharmaceutical",
     "ct_datasets",
     "nm_dataset",
     "pet_datasets",
-    "write_phantom_dicom",
     "write_series",
 ]
 
@@ -333,61 +326,3 @@ def write_series(
     """Save datasets as ``folder/prefix_0001.dcm`` ... (atomically, one by one)."""
     target = Path(folder)
     return [save_dataset(ds, target / f"{prefix}_{i + 1:04d}.dcm") for i, ds in enumerate(datasets)]
-
-
-@dataclass(frozen=True)
-class PhantomDicomPaths:
-    """Where :func:`write_phantom_dicom` put each object (the case file's ``images`` keys)."""
-
-    ct_dir: Path
-    spect_file: Path
-    pet_dir: Path
-    rtstruct_file: Path
-    seg_file: Path
-
-
-@limited_threads()
-def write_phantom_dicom(
-    phantom: SyntheticPatient, outdir: str | os.PathLike[str]
-) -> PhantomDicomPaths:
-    """Write the synthetic patient as DICOM: ``ct/``, ``maa_spect/``, ``y90_pet/``,
-    ``rtstruct.dcm`` and ``seg.dcm`` under ``outdir`` (one study, one frame of reference)."""
-    from opensirt.imaging.dicom_seg import seg_dataset
-    from opensirt.imaging.rtstruct import rtstruct_dataset
-
-    root = Path(outdir)
-    context = phantom.context
-    ct = ct_datasets(phantom.ct, context, acquired=phantom.maa.acquisition_datetime)
-    write_series(ct, root / "ct", "CT")
-    maa = phantom.maa
-    nm = nm_dataset(
-        maa.image,
-        context,
-        maa.radiopharmaceutical,
-        acquired=maa.acquisition_datetime,
-        duration_s=maa.acquisition_duration_s,
-    )
-    spect_file = save_dataset(nm, root / "maa_spect" / "NM_0001.dcm")
-    pet = phantom.pet
-    pt = pet_datasets(
-        pet.image,
-        context,
-        pet.radiopharmaceutical,
-        acquired=pet.acquisition_datetime,
-        duration_s=pet.acquisition_duration_s,
-    )
-    write_series(pt, root / "y90_pet", "PT")
-    types = {
-        name: "GTV" if kind == "tumour" else "ORGAN"
-        for name, kind in phantom.structure_kinds.items()
-    }
-    types["Body"] = "EXTERNAL"
-    rtstruct = save_dataset(
-        rtstruct_dataset(phantom.structures, ct, context, interpreted_types=types),
-        root / "rtstruct.dcm",
-    )
-    seg = save_dataset(
-        seg_dataset(phantom.structures, ct, context, kinds=phantom.structure_kinds),
-        root / "seg.dcm",
-    )
-    return PhantomDicomPaths(root / "ct", spect_file, root / "y90_pet", rtstruct, seg)

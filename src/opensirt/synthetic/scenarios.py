@@ -7,7 +7,7 @@
   activity), planned from the same MAA SPECT/CT and verified with a Ho-166 SPECT
   (``dicom/ho166_spect/``) on the planning CT.
 
-See :mod:`opensirt.imaging.phantom_posttreatment` for the image models. From the command
+See :mod:`opensirt.synthetic.posttreatment` for the image models. From the command
 line: ``opensirt demo OUT --posttreatment y90-bremsstrahlung-spect`` (or ``ho166-spect``).
 """
 
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from opensirt.workflow.defaults import PostTreatmentScenario
 
 if TYPE_CHECKING:  # the command line imports the enum; the phantom only when it runs
-    from opensirt.imaging.dicom_write import PhantomDicomPaths
-    from opensirt.imaging.phantom import ScanTruth, SyntheticPatient
+    from opensirt.synthetic.dicom import PhantomDicomPaths
+    from opensirt.synthetic.phantom import ScanTruth, SyntheticPatient
 
 __all__ = ["PostTreatmentScenario", "scenario_scan", "write_scenario"]
 
@@ -33,7 +33,7 @@ _FOLDERS = {
 
 def scenario_scan(patient: SyntheticPatient, scenario: PostTreatmentScenario) -> ScanTruth:
     """The post-treatment scan of ``scenario`` and its truth."""
-    from opensirt.imaging.phantom_posttreatment import bremsstrahlung_spect, holmium_spect
+    from opensirt.synthetic.posttreatment import bremsstrahlung_spect, holmium_spect
 
     if scenario is PostTreatmentScenario.Y90_PET:
         return patient.pet
@@ -52,14 +52,14 @@ def write_scenario(
 
     Returns the case file and the scan's truth (activity, lung shunt, T/N).
     """
-    from opensirt.imaging.phantom_posttreatment import write_spect
     from opensirt.physics.devices import QUIREMSPHERES
-    from opensirt.workflow.demo_case import (
+    from opensirt.synthetic.case import (
         demo_case,
         dump_case_yaml,
         treatment_record,
         write_demo_case,
     )
+    from opensirt.synthetic.posttreatment import write_spect
 
     chosen = PostTreatmentScenario(scenario)
     scan = scenario_scan(patient, chosen)

@@ -16,7 +16,7 @@ Rendering: the noise-free CT numbers carried along (linear: partial-volume edges
 rounding of the shift to whole voxels) plus fresh noise;
 the PET from the true activity concentration carried along (linear), summed onto the PET
 grid, blurred by the PET resolution and given Poisson counts (or their expectation), exactly
-as :func:`opensirt.imaging.phantom.make_phantom` renders the PET in register.
+as :func:`opensirt.synthetic.phantom.make_phantom` renders the PET in register.
 """
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ import numpy as np
 from opensirt.imaging.dicom_common import DicomContext, save_dataset
 from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.imaging.dicom_write import ct_datasets, nm_dataset, pet_datasets, write_series
-from opensirt.imaging.phantom import (
+from opensirt.imaging.regrid import rebin_sum
+from opensirt.imaging.volume import Volume
+from opensirt.physics.nuclides import get_nuclide
+from opensirt.synthetic.anatomy import CT_NOISE_HU, CT_NUMBER_HU, ct_from_labels
+from opensirt.synthetic.phantom import (
     PET_EFFECTIVE_EFFICIENCY,
     SPECT_CALIBRATION_CPS_PER_MBQ,
     ScanTruth,
@@ -40,10 +44,6 @@ from opensirt.imaging.phantom import (
     _blur,
     _in_scan_integral_s,
 )
-from opensirt.imaging.phantom_anatomy import CT_NOISE_HU, CT_NUMBER_HU, ct_from_labels
-from opensirt.imaging.regrid import rebin_sum
-from opensirt.imaging.volume import Volume
-from opensirt.physics.nuclides import get_nuclide
 
 __all__ = [
     "MovedStudy",

@@ -40,18 +40,18 @@ from opensirt.errors import InputError
 from opensirt.imaging.dicom_common import DicomContext
 from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.imaging.dicom_write import Radiopharmaceutical
-from opensirt.imaging.phantom_anatomy import (
+from opensirt.imaging.regrid import rebin_sum
+from opensirt.imaging.segmentation import Segmentation
+from opensirt.imaging.volume import Volume
+from opensirt.physics.decay import decay_factor
+from opensirt.physics.nuclides import NuclideName, get_nuclide
+from opensirt.synthetic.anatomy import (
     DEFAULT_TUMOURS,
     Tissue,
     TumourSpec,
     build_anatomy,
     ct_from_labels,
 )
-from opensirt.imaging.regrid import rebin_sum
-from opensirt.imaging.segmentation import Segmentation
-from opensirt.imaging.volume import Volume
-from opensirt.physics.decay import decay_factor
-from opensirt.physics.nuclides import NuclideName, get_nuclide
 
 __all__ = [
     "GRIDS",

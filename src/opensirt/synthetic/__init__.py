@@ -1,0 +1,18 @@
+"""The synthetic patient: the demo's phantom, its DICOM and its case files.
+
+Nothing of the library depends on this package; it exists so that ``opensirt demo``, the
+tests and the benchmarks have a patient whose truth is known. Its modules:
+
+``phantom``
+    The anatomy and the MAA SPECT / Y-90 PET truth
+    (:func:`~opensirt.synthetic.phantom.make_phantom`).
+``anatomy``
+    Labels, CT numbers and tumour placement of the phantom.
+``dicom``
+    :func:`~opensirt.synthetic.dicom.write_phantom_dicom`: the phantom as a DICOM study.
+``case``
+    The demo case file written next to the DICOM.
+``moved`` / ``posttreatment`` / ``scenarios``
+    Post-treatment studies in another frame, bremsstrahlung and Ho-166 SPECT, and the
+    ``opensirt demo --posttreatment`` scenarios.
+"""
