@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from opensirt.registry.database import Registry
 
 #: Keys of the ``opensirt plan --json`` object that the case-file contract promises.
 PLAN_JSON_KEYS = frozenset(
@@ -91,3 +95,49 @@ def small_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     paths = write_phantom_dicom(patient, root / "dicom")
     write_demo_case(patient, paths, root / "case.yaml")
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str | None]:
+    """The maintenance URL of a throwaway PostgreSQL server (one per test process), or None."""
+    from postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server_url: str | None
+) -> Iterator[str]:
+    """The URL of a new, empty database on each backend: a SQLite file, a PostgreSQL database.
+
+    The PostgreSQL case skips where the server is not installed, and fails instead in CI
+    (``OPENSIRT_REQUIRE_TOOLS``): there every registry test runs on both backends.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+        return
+    if postgres_server_url is None:
+        if os.environ.get("OPENSIRT_REQUIRE_TOOLS"):
+            pytest.fail("PostgreSQL (Debian's postgresql) is required but not installed")
+        pytest.skip("PostgreSQL not installed")
+    from postgres_server import create_database, drop_database
+
+    url = create_database(postgres_server_url)
+    try:
+        yield url
+    finally:
+        drop_database(postgres_server_url, url)
+
+
+@pytest.fixture
+def registry(empty_db_url: str) -> Iterator[Registry]:
+    """An open registry at the current schema, on each backend."""
+    from opensirt.registry.database import open_registry
+
+    opened = open_registry(empty_db_url, create=True)
+    try:
+        yield opened
+    finally:
+        opened.dispose()

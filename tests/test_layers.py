@@ -33,10 +33,12 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "workflow": ("clinical", "dosimetry"),  # ties the case and the images together
     "report": ("workflow",),
     "exports": ("workflow",),
-    # the demo's synthetic patient: phantom, its DICOM, its case files; the library never
-    # imports it
-    "synthetic": ("workflow",),
-    "commands": ("report", "exports", "synthetic"),  # commands/, cli.py, __main__.py
+    # the pathway record: models, migrations, recording, import/export, the pathway summary
+    "registry": ("report", "exports"),
+    # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
+    # synthetic registry; the library never imports it
+    "synthetic": ("registry",),
+    "commands": ("synthetic",),  # commands/, cli.py, __main__.py
 }
 
 # modules directly in src/opensirt/ (not in a subpackage) and their layer
