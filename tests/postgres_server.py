@@ -79,13 +79,22 @@ def postgres_server() -> Iterator[str | None]:
     port = _free_port()
     subprocess.run(
         _as_server_user(
-            [str(bindir / "initdb"), "-D", str(data), "-U", ROLE, "--auth=trust", "-E", "UTF8",
-             "--locale=C"]
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                ROLE,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
         ),
         check=True,
         capture_output=True,
     )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
         _as_server_user(
             [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]

@@ -64,7 +64,7 @@ def test_a_model_change_without_migration_is_seen(empty_db_url: str) -> None:
 
 
 def test_open_refuses_an_older_or_missing_schema(empty_db_url: str) -> None:
-    with pytest.raises(RegistryError, match="holds no OpenSIRT registry|no registry at"):
+    with pytest.raises(RegistryError, match=r"holds no OpenSIRT registry|no registry at"):
         open_registry(empty_db_url)
     engine = create_registry_engine(resolve_url(empty_db_url))
     try:

@@ -297,6 +297,7 @@ class PlanVersion(Base):
     rtdose_path: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(64))
     recorded_at: Mapped[dt.datetime] = _recorded()
+    updated_at: Mapped[dt.datetime | None]  # the last edit or signature
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it)

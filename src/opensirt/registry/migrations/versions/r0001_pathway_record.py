@@ -424,6 +424,7 @@ def upgrade() -> None:
         sa.Column("rtdose_path", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("row_version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "activity_gbq IS NULL OR activity_gbq >= 0", name=op.f("ck_plan_versions_activity_gbq")
