@@ -1,0 +1,285 @@
+"""What may be written into the registry: one validated model per kind of record.
+
+These models are the formats of ``opensirt registry add KIND FILE`` (a YAML list of records,
+or a CSV file for the flat kinds) and of the JSON exchange bundle. Each names its fields with
+their units, forbids unknown keys (a misspelt ``activity_mbq`` is an error that names it), and
+checks ranges and the order of its own dates; the dates against the patient's history are
+checked when written (:mod:`opensirt.registry.store`).
+
+>>> PatientIn(patient="SIRT-0042", sex="female", birth_year=1957, diagnosis="hcc",
+...           diagnosis_date="2025-03-04").diagnosis
+<Diagnosis.HCC: 'hcc'>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from opensirt.patient.inputs import ClinicalFindings, Labs
+from opensirt.registry.vocabulary import (
+    QOL_MAX_SCORE,
+    Attribution,
+    Diagnosis,
+    Intent,
+    OutcomeKind,
+    ProgressionSite,
+    QolInstrument,
+    ResponseCriteria,
+    Sex,
+    StudyRole,
+    Therapy,
+)
+
+#: A pseudonymised patient id: letters, digits, ``.``, ``_`` and ``-``; no spaces, no names.
+PSEUDONYM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+#: A DICOM UID (PS3.5 section 9.1): digits in dot-separated components, at most 64 characters.
+UID_PATTERN = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+
+
+def _uid(value: str) -> str:
+    if len(value) > 64 or not UID_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not a DICOM UID (digits and dots, at most 64 characters, no leading "
+            "zeros); copy it from the DICOM header (StudyInstanceUID / SeriesInstanceUID)"
+        )
+    return value
+
+
+Uid = Annotated[str, AfterValidator(_uid)]
+Pseudonym = Annotated[str, Field(pattern=PSEUDONYM_PATTERN)]
+Text = Annotated[str, Field(max_length=4000)]
+Name = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Record(BaseModel):
+    """Strict records: unknown keys are errors, strings are stripped, values frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class _PatientRecord(_Record):
+    patient: Pseudonym
+    date: dt.date
+
+
+class PatientIn(_Record):
+    """A new patient: pseudonym, sex, birth year and the diagnosis with its date."""
+
+    patient: Pseudonym
+    sex: Sex
+    birth_year: int = Field(ge=1890, le=2200)
+    diagnosis: Diagnosis
+    diagnosis_date: dt.date
+
+    @model_validator(mode="after")
+    def _born_before_diagnosis(self) -> PatientIn:
+        if self.diagnosis_date.year < self.birth_year:
+            raise ValueError(
+                f"diagnosis_date {self.diagnosis_date.isoformat()} is before birth_year "
+                f"{self.birth_year}; check both"
+            )
+        return self
+
+
+class LabsIn(_PatientRecord):
+    """A lab panel: the case file's ``patient.labs`` keys, and tumour markers (ng/mL)."""
+
+    labs: Labs = Field(default_factory=Labs)
+    afp_ng_ml: float | None = Field(default=None, ge=0, le=1e7)
+    cea_ng_ml: float | None = Field(default=None, ge=0, le=1e6)
+
+
+class FindingsIn(_PatientRecord):
+    """Clinical findings of a date: the case file's ``clinical:`` keys."""
+
+    findings: ClinicalFindings
+
+
+class QualityOfLifeIn(_PatientRecord):
+    """A scored questionnaire: the instrument, the scale's name and its score."""
+
+    instrument: QolInstrument
+    scale: Name = "total"
+    score: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _in_range(self) -> QualityOfLifeIn:
+        top = QOL_MAX_SCORE[self.instrument]
+        if self.score > top:
+            raise ValueError(
+                f"score {self.score} is above the {self.instrument.value} maximum {top:g}; give "
+                "the scored scale (0-100 for EORTC scales, 0-180 for the FACT-Hep total)"
+            )
+        return self
+
+
+class MdtDecisionIn(_PatientRecord):
+    """A multidisciplinary board decision."""
+
+    roles_present: tuple[Name, ...] = Field(min_length=1)
+    options_considered: tuple[Therapy, ...] = Field(min_length=1)
+    chosen: Therapy
+    intent: Intent
+    line: int | None = Field(default=None, ge=1, le=20)
+    rationale: Text = ""
+    assessment: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _chosen_was_considered(self) -> MdtDecisionIn:
+        if self.chosen not in self.options_considered:
+            raise ValueError(
+                f"chosen {self.chosen.value!r} is not among options_considered "
+                f"{[o.value for o in self.options_considered]}; add it there"
+            )
+        return self
+
+
+class ImagingStudyIn(_PatientRecord):
+    """An imaging study by its DICOM UIDs (never the pixels)."""
+
+    study_uid: Uid
+    series_uid: Uid | None = None
+    modality: Literal["CT", "MR", "NM", "PT"]
+    role: StudyRole
+
+
+class WorkupIn(_PatientRecord):
+    """The MAA work-up results."""
+
+    lung_shunt_fraction: float | None = Field(default=None, ge=0, le=1)
+    lung_shunt_source: Name | None = None
+    tumour_to_normal: dict[Name, Annotated[float, Field(gt=0, le=1000)]] = Field(
+        default_factory=dict
+    )
+    extrahepatic_uptake: bool | None = None
+    perfused_territories: tuple[Name, ...] = ()
+
+
+class VialAssay(_Record):
+    """A vial as assayed: activity (GBq) at the assay time (with its time zone)."""
+
+    activity_gbq: float = Field(gt=0, le=50)
+    assayed_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _aware(self) -> VialAssay:
+        if self.assayed_at.tzinfo is None:
+            raise ValueError(
+                f"assayed_at {self.assayed_at.isoformat()} has no time zone; write it as "
+                "2025-03-04T09:30:00+01:00"
+            )
+        return self
+
+
+class SirtDetails(_Record):
+    """What a SIRT session records beyond the therapy, date and territory."""
+
+    device: Name
+    vials: tuple[VialAssay, ...] = ()
+    residual_fraction: float | None = Field(default=None, ge=0, le=1)
+    catheter_position: Text = ""
+    injected_at: dt.datetime | None = None
+
+
+class SessionIn(_PatientRecord):
+    """A treatment session: SIRT or another therapy, on one date.
+
+    ``details`` for SIRT follow :class:`SirtDetails`; other therapies give free keys that say
+    what was given (TACE: ``drug``, ``dose_mg``, ``beads``; HAIC: ``drug``, ``regimen``;
+    systemic: ``agent``, ``line``; external beam: ``dose_gy``, ``fractions`` ...), each value
+    a number, a string or a boolean.
+    """
+
+    therapy: Therapy
+    territory: Name | None = None
+    delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
+    plan: Name | None = None  # the plan label whose approved version this session delivers
+    details: dict[Name, str | float | bool | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _sirt_fields(self) -> SessionIn:
+        if self.therapy is Therapy.SIRT:
+            SirtDetails.model_validate(self.details)
+        elif self.delivered_activity_gbq is not None:
+            raise ValueError(
+                f"delivered_activity_gbq is given for a {self.therapy.value} session; it "
+                "belongs to SIRT sessions only"
+            )
+        return self
+
+
+class MonitoringIn(_PatientRecord):
+    """The 4-6 h observation after a session (``date`` is the session's date)."""
+
+    start: dt.datetime
+    end: dt.datetime
+    observations: tuple[dict[Name, str | float | bool | None], ...] = ()
+    discharged: bool
+    notes: Text = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MonitoringIn:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end.isoformat()} is not after start {self.start.isoformat()}"
+            )
+        return self
+
+
+class AdverseEventIn(_PatientRecord):
+    """An adverse event: ``date`` is the onset; CTCAE v5.0 term and grade."""
+
+    term: Annotated[str, Field(min_length=2, max_length=128)]
+    grade: int = Field(ge=1, le=5)
+    resolved: dt.date | None = None
+    attribution: Attribution
+    session_date: dt.date | None = None  # the treatment it followed, if any
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AdverseEventIn:
+        if self.resolved is not None and self.resolved < self.date:
+            raise ValueError(
+                f"resolved {self.resolved.isoformat()} is before the onset {self.date.isoformat()}"
+            )
+        return self
+
+
+class OutcomeIn(_PatientRecord):
+    """Progression (with its site), death (with its cause) or the last contact."""
+
+    kind: OutcomeKind
+    site: ProgressionSite | None = None
+    cause: Annotated[str, Field(max_length=128)] | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> OutcomeIn:
+        if self.kind is OutcomeKind.PROGRESSION and self.site is None:
+            raise ValueError("a progression needs its site: in-field, out-of-field or extrahepatic")
+        if self.kind is not OutcomeKind.PROGRESSION and self.site is not None:
+            raise ValueError(f"site is given for {self.kind.value}; only a progression has one")
+        if self.kind is not OutcomeKind.DEATH and self.cause is not None:
+            raise ValueError(f"cause is given for {self.kind.value}; only a death has one")
+        return self
+
+
+class ResponseIn(_PatientRecord):
+    """A time-point response as :mod:`opensirt.clinical.response` computed it."""
+
+    criteria: ResponseCriteria
+    criteria_version: Name
+    target: Name
+    non_target: Name
+    new_lesions: bool
+    overall: Name
+    target_change_pct: float | None = None
