@@ -96,8 +96,6 @@ PENDING: frozenset[str] = frozenset(
         "opensirt.exports",
         "opensirt.fileio",
         "opensirt.imaging",
-        "opensirt.patient",
-        "opensirt.physics",
         "opensirt.planning",
         "opensirt.report",
         "opensirt.synthetic",
