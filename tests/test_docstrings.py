@@ -92,7 +92,6 @@ PENDING: frozenset[str] = frozenset(
         "opensirt.clinical",
         "opensirt.commands",
         "opensirt.dosimetry",
-        "opensirt.exports",
         "opensirt.imaging",
         "opensirt.planning",
         "opensirt.report",
