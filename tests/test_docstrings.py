@@ -89,7 +89,6 @@ def _failures(module_name: str) -> list[str]:
 #: packages whose docstrings are still being completed (expected to fail until then)
 PENDING: frozenset[str] = frozenset(
     {
-        "opensirt.clinical",
         "opensirt.commands",
         "opensirt.dosimetry",
         "opensirt.imaging",
