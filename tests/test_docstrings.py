@@ -94,7 +94,6 @@ PENDING: frozenset[str] = frozenset(
         "opensirt.imaging",
         "opensirt.planning",
         "opensirt.report",
-        "opensirt.synthetic",
         "opensirt.workflow",
     }
 )
