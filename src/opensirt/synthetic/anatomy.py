@@ -54,7 +54,22 @@ CT_NOISE_HU = 12.0
 
 @dataclass(frozen=True)
 class TumourSpec:
-    """A spherical tumour: name, lobe (``"RightLobe"``/``"LeftLobe"``), centre (mm), diameter."""
+    """A spherical tumour: name, lobe (``"RightLobe"``/``"LeftLobe"``), centre (mm), diameter.
+
+    Attributes
+    ----------
+    name : str
+        Structure name (``"T1"`` ...).
+    territory : str
+        The lobe holding it, ``"RightLobe"`` or ``"LeftLobe"``.
+    centre_mm : tuple[float, float, float]
+        Centre in the patient frame (LPS, mm).
+    diameter_mm : float
+        Diameter of the sphere (mm).
+    tn_maa, tn_y90 : float
+        Tumour-to-normal-liver uptake ratio (activity concentration ratio, dimensionless)
+        of the MAA and of the Y-90 microspheres.
+    """
 
     name: str
     territory: str
