@@ -58,6 +58,28 @@ class DataFileError(OpenSIRTError, RuntimeError):
 def check_fraction(name: str, value: float, *, hint: str = "") -> float:
     """Return ``value`` if it is a fraction in [0, 1], else raise :class:`InputError`.
 
+    Parameters
+    ----------
+    name : str
+        The field's name as the user wrote it (case-file key or argument), for the message.
+    value : float
+        The value to check (dimensionless fraction, not a percentage).
+    hint : str, optional
+        Text appended to the error message; by default (``""``) a value in (1, 100] gets a
+        hint that it looks like a percentage.
+
+    Returns
+    -------
+    float
+        ``value`` as a float, unchanged.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is outside [0, 1] (or NaN).
+
+    Examples
+    --------
     >>> check_fraction("lung_shunt_fraction", 0.08)
     0.08
     """
@@ -72,6 +94,27 @@ def check_fraction(name: str, value: float, *, hint: str = "") -> float:
 def check_positive(name: str, value: float, unit: str) -> float:
     """Return ``value`` if it is a finite number > 0, else raise :class:`InputError`.
 
+    Parameters
+    ----------
+    name : str
+        The field's name as the user wrote it (case-file key or argument), for the message.
+    value : float
+        The value to check, in ``unit``.
+    unit : str
+        The unit the value is expected in (``"kg"``, ``"Gy"`` ...), for the message.
+
+    Returns
+    -------
+    float
+        ``value`` as a float, unchanged (in ``unit``).
+
+    Raises
+    ------
+    InputError
+        If ``value`` is zero, negative, infinite or NaN.
+
+    Examples
+    --------
     >>> check_positive("mass_kg", 1.5, "kg")
     1.5
     """
@@ -83,6 +126,27 @@ def check_positive(name: str, value: float, unit: str) -> float:
 def check_non_negative(name: str, value: float, unit: str) -> float:
     """Return ``value`` if it is a finite number >= 0, else raise :class:`InputError`.
 
+    Parameters
+    ----------
+    name : str
+        The field's name as the user wrote it (case-file key or argument), for the message.
+    value : float
+        The value to check, in ``unit``.
+    unit : str
+        The unit the value is expected in (``"kg"``, ``"Gy"`` ...), for the message.
+
+    Returns
+    -------
+    float
+        ``value`` as a float, unchanged (in ``unit``).
+
+    Raises
+    ------
+    InputError
+        If ``value`` is negative, infinite or NaN.
+
+    Examples
+    --------
     >>> check_non_negative("previous_dose_gy", 0.0, "Gy")
     0.0
     """

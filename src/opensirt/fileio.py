@@ -19,6 +19,11 @@ def current_umask() -> int:
     Read from ``/proc/self/status`` where the system gives it (Linux 4.7+), so that it is not
     changed even for an instant (other threads may be creating files); elsewhere read by
     setting and restoring it with :func:`os.umask`.
+
+    Returns
+    -------
+    int
+        The umask, as permission bits (``0o022`` means group and others may not write).
     """
     try:
         with open("/proc/self/status", encoding="ascii", errors="replace") as status:
@@ -33,12 +38,24 @@ def current_umask() -> int:
 
 
 def file_mode() -> int:
-    """The permissions of a new file under the current umask: ``0o666 & ~umask``."""
+    """The permissions of a new file under the current umask: ``0o666 & ~umask``.
+
+    Returns
+    -------
+    int
+        Permission bits for :func:`os.chmod` (``0o644`` under umask ``0o022``).
+    """
     return 0o666 & ~current_umask()
 
 
 def folder_mode() -> int:
-    """The permissions of a new folder under the current umask: ``0o777 & ~umask``."""
+    """The permissions of a new folder under the current umask: ``0o777 & ~umask``.
+
+    Returns
+    -------
+    int
+        Permission bits for :func:`os.chmod` (``0o755`` under umask ``0o022``).
+    """
     return 0o777 & ~current_umask()
 
 
@@ -50,6 +67,24 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     suffixes (``.nii.gz``), which some writers use to choose the format. The file gets the
     permissions the umask asks for (:func:`file_mode`, e.g. 0644 under umask 022), as a file
     opened for writing would, not the owner-only 0600 of a temporary file.
+
+    Parameters
+    ----------
+    path : str | os.PathLike[str]
+        The file to write; its folder is created if missing (with the umask's permissions).
+    write : Callable[[Path], None]
+        Writes the complete content to the path it is given (the temporary file).
+
+    Returns
+    -------
+    Path
+        ``path``, now holding what ``write`` wrote.
+
+    Raises
+    ------
+    OSError
+        If the folder cannot be created or the file cannot be moved into place; whatever
+        ``write`` raises is raised unchanged (the temporary file removed in both cases).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +123,16 @@ def check_regular_file(path: Path, what: str) -> os.stat_result:
         The file (symbolic links are followed).
     what : str
         What the file is, for the message ("case file", "measurement table").
+
+    Returns
+    -------
+    os.stat_result
+        The file's status (size in bytes in ``st_size``).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read (missing, no permission) or is not a regular file.
     """
     try:
         info = os.stat(path)
@@ -111,6 +156,20 @@ def read_text_file(path: str | os.PathLike[str], *, what: str, max_bytes: int) -
     is refused without reading it. The text must be UTF-8 (with or without a byte-order
     mark) or UTF-16/UTF-32 with a byte-order mark, as spreadsheets save "Unicode text"; it
     may not contain a NUL character. The byte-order mark is removed.
+
+    Parameters
+    ----------
+    path : str | os.PathLike[str]
+        The file to read (symbolic links are followed).
+    what : str
+        What the file is, for the messages ("case file", "measurement table").
+    max_bytes : int
+        Largest accepted file size (bytes); a larger file is refused unread.
+
+    Returns
+    -------
+    str
+        The decoded text, without the byte-order mark (line endings as in the file).
 
     Raises
     ------

@@ -143,6 +143,26 @@ def _graded(event: AdverseEvent, grade: int) -> GradedEvent:
 def record_event(event: AdverseEvent | str, grade: int) -> GradedEvent:
     """Record a clinician-graded event; the grade must exist for the term [CTCAE5]_.
 
+    Parameters
+    ----------
+    event : AdverseEvent | str
+        The CTCAE term, as the enum or its value (``"fatigue"``, ``"gastric-ulcer"`` ...).
+    grade : int
+        The clinician's CTCAE v5.0 grade: 0 (none) or a grade defined for the term in
+        :data:`CTCAE_TERMS`.
+
+    Returns
+    -------
+    GradedEvent
+        The event, its grade and the CTCAE definition of that grade (``"none"`` for 0).
+
+    Raises
+    ------
+    InputError
+        If the term is unknown or CTCAE v5.0 defines no such grade for it.
+
+    Examples
+    --------
     >>> record_event("fatigue", 2).definition
     'fatigue not relieved by rest; limiting instrumental ADL'
     """
@@ -166,6 +186,27 @@ def grade_fever(temperature_c: float, duration_h: float | None = None) -> Graded
     ``duration_h`` (how long the temperature stayed above 40.0 degC) is needed only above
     40.0 degC, where it separates grade 3 (<= 24 h) from grade 4.
 
+    Parameters
+    ----------
+    temperature_c : float
+        Highest body temperature measured (degC).
+    duration_h : float | None, optional
+        Hours the temperature stayed above 40.0 degC; required only above 40.0 degC,
+        ``None`` (default) otherwise.
+
+    Returns
+    -------
+    GradedEvent
+        The fever grade, 0 (below 38.0 degC) to 4, with its definition.
+
+    Raises
+    ------
+    InputError
+        If ``temperature_c`` is not > 0, or is above 40.0 degC without a ``duration_h``, or
+        ``duration_h`` is negative.
+
+    Examples
+    --------
     >>> grade_fever(38.0).grade, grade_fever(39.0).grade, grade_fever(39.1).grade
     (1, 1, 2)
     """
@@ -203,6 +244,35 @@ def grade_liver_lab(
     ``value``, ``uln`` and ``baseline`` must be in the same unit (any: umol/L, mg/dL, U/L).
     When ``baseline`` is above the ULN the grade is relative to the baseline [CTCAE5]_.
 
+    Parameters
+    ----------
+    event : AdverseEvent | str
+        ``"blood-bilirubin-increased"``, ``"ast-increased"``, ``"alt-increased"`` or
+        ``"alkaline-phosphatase-increased"`` (or the enum members).
+    value : float
+        The measured value after treatment (>= 0, unit of ``uln``).
+    uln : float
+        The laboratory's upper limit of normal (> 0, same unit).
+    baseline : float | None, optional
+        The value before treatment (>= 0, same unit); ``None`` (default) grades against the
+        ULN as for a normal baseline.
+
+    Returns
+    -------
+    GradedEvent
+        The grade, 0 (not above the reference) to 4, with its definition.
+
+    Raises
+    ------
+    ValueError
+        If ``event`` is not an :class:`AdverseEvent` term.
+    InputError
+        If the term is not one of the four laboratory events, or a value is negative (the
+        ULN zero or negative).
+
+    Examples
+    --------
+
     >>> grade_liver_lab("ast-increased", 120.0, 40.0).grade   # 3.0 x ULN: grade 1
     1
     >>> grade_liver_lab("ast-increased", 121.0, 40.0).grade   # > 3.0 x ULN: grade 2
@@ -228,6 +298,26 @@ def grade_hypoalbuminemia(albumin_g_l: float, lln_g_l: float) -> GradedEvent:
     """CTCAE v5.0 hypoalbuminemia grade 0-3 from albumin (g/L) and its lower limit of normal.
 
     Grades 4-5 are clinical (life-threatening, death): use :func:`record_event`.
+
+    Parameters
+    ----------
+    albumin_g_l : float
+        Serum albumin after treatment (g/L, >= 0).
+    lln_g_l : float
+        The laboratory's lower limit of normal of albumin (g/L, > 0).
+
+    Returns
+    -------
+    GradedEvent
+        Grade 0 (>= LLN), 1 (< LLN, >= 30 g/L), 2 (< 30, >= 20 g/L) or 3 (< 20 g/L).
+
+    Raises
+    ------
+    InputError
+        If ``albumin_g_l`` is negative or ``lln_g_l`` is not > 0.
+
+    Examples
+    --------
 
     >>> [grade_hypoalbuminemia(a, 35.0).grade for a in (35.0, 30.0, 29.9, 20.0, 19.9)]
     [0, 1, 2, 2, 3]
@@ -269,6 +359,35 @@ def assess_reild(
 ) -> Reild:
     """REILD: jaundice and ascites 4-8 weeks after SIRT, without tumour progression or bile
     duct occlusion [SANGRO2008]_.
+
+    Parameters
+    ----------
+    days_since_sirt : int
+        Days from the treatment to the assessment (>= 0).
+    jaundice : bool
+        Jaundice (clinical or bilirubin increase) is present.
+    ascites : bool
+        Ascites is present.
+    tumour_progression : bool
+        Tumour progression that could explain the findings.
+    bile_duct_occlusion : bool
+        Bile duct occlusion that could explain the findings.
+    window_days : tuple[int, int], optional
+        First and last day after SIRT of the REILD window, inclusive (default
+        :data:`REILD_WINDOW_DAYS`, 28-56 days, 4-8 weeks).
+
+    Returns
+    -------
+    Reild
+        Whether the criteria are met, with the reason, or every criterion that failed.
+
+    Raises
+    ------
+    InputError
+        If ``days_since_sirt`` is negative.
+
+    Examples
+    --------
 
     >>> assess_reild(days_since_sirt=42, jaundice=True, ascites=True,
     ...              tumour_progression=False, bile_duct_occlusion=False).met
@@ -356,6 +475,24 @@ _DAYS_PER_MONTH = 365.25 / 12.0
 
 def follow_up_schedule(treatment: date, plan: FollowUpPlan = FollowUpPlan()) -> tuple[Visit, ...]:
     """Follow-up visits after a treatment on ``treatment``, sorted by due date.
+
+    Parameters
+    ----------
+    treatment : date
+        Date of the radioembolization.
+    plan : FollowUpPlan, optional
+        Intervals of the follow-up (default: :class:`FollowUpPlan`'s, set them to the local
+        protocol).
+
+    Returns
+    -------
+    tuple[Visit, ...]
+        Laboratory visits, the first response imaging (due at the end of its window), then
+        imaging with laboratory tests every ``imaging_interval_months`` up to
+        ``horizon_months``; sorted by due date.
+
+    Examples
+    --------
 
     >>> [v.what for v in follow_up_schedule(date(2026, 1, 1))][:3]
     ['liver function tests', 'liver function tests', 'liver function tests']

@@ -80,7 +80,15 @@ class Assessment:
     extrahepatic_uptake_source: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``opensirt assess --json``."""
+        """The JSON object of ``opensirt assess --json``.
+
+        Returns
+        -------
+        dict[str, Any]
+            The scores (``None`` where inputs were missing), BCLC stage, eligibility (see
+            :meth:`Eligibility.as_dict`), the source of the extrahepatic-uptake finding,
+            the missing case-file keys per score and the notes; JSON-serialisable.
+        """
         return {
             "child_pugh": _child_pugh_dict(self.child_pugh),
             "albi": _albi_dict(self.albi),
@@ -202,6 +210,30 @@ def assess(
 ) -> Assessment:
     """Scores, BCLC stage and SIRT eligibility from clinical inputs and plan facts.
 
+    Parameters
+    ----------
+    labs : Labs | None
+        Laboratory values of the case file (``patient.labs``); ``None`` is the same as none
+        given.
+    findings : ClinicalFindings | None
+        Clinical findings of the case file (``clinical``); ``None`` is the same as none
+        given.
+    plan : PlanFacts | None, optional
+        What planning knows (lung shunt, lung dose in Gy, volumes in mL, refusal);
+        ``None`` (default): nothing planned, so the rules that need it are not checked.
+    thresholds : EligibilityThresholds | None, optional
+        Thresholds of the eligibility rules; ``None`` (default) uses the literature
+        defaults of :class:`EligibilityThresholds`.
+
+    Returns
+    -------
+    Assessment
+        Child-Pugh, ALBI, MELD, ECOG and BCLC (each ``None`` when its inputs are missing,
+        the missing keys named in ``missing``), the eligibility verdict and its reasons.
+
+    Examples
+    --------
+
     >>> a = assess(Labs(bilirubin_umol_l=18, albumin_g_l=38, inr=1.1), None)
     >>> a.albi.grade, a.child_pugh is None, a.eligibility.verdict.value
     (2, True, 'caution')
@@ -246,6 +278,23 @@ def plan_facts(case: Case) -> PlanFacts:
     which is planned from images: its lung dose is then not checked). For a case that leaves its
     volumes to its images, ``plan_case`` raises ``InputError``: plan it from the images and
     pass their facts as ``plan`` to :func:`assess_case`.
+
+    Parameters
+    ----------
+    case : Case
+        The validated case file.
+
+    Returns
+    -------
+    PlanFacts
+        Lung shunt fraction given in the case, lung dose of the planned activity (Gy;
+        ``None`` for a voxel case), previous lung dose (Gy), liver, treated and tumour
+        volumes (mL; ``None`` where left to the images) and the refusal reason, if any.
+
+    Raises
+    ------
+    InputError
+        If the case cannot be planned without its images (volumes left to them).
     """
     given = case_lung_shunt(case)
     lsf = None if given is None else given[0]
@@ -270,7 +319,20 @@ def _total(volumes_ml: list[float | None]) -> float | None:
 
 
 def case_thresholds(case: Case) -> EligibilityThresholds:
-    """Eligibility thresholds with the device's lung limits and the case-file overrides."""
+    """Eligibility thresholds with the device's lung limits and the case-file overrides.
+
+    Parameters
+    ----------
+    case : Case
+        The validated case file: its device gives the lung limits and the lung shunt
+        limit, its prescription's ``lung_max_gy`` and ``lung_cumulative_max_gy`` (Gy)
+        override them where given.
+
+    Returns
+    -------
+    EligibilityThresholds
+        The thresholds, each with its source (``"case file"`` for an override).
+    """
     p = case.prescription
     overrides = {"lung_max_gy": p.lung_max_gy, "lung_cumulative_max_gy": p.lung_cumulative_max_gy}
     base = EligibilityThresholds.for_device(get_device(case.device))
@@ -282,6 +344,24 @@ def assess_case(case: Case, plan: PlanFacts | None = None) -> Assessment:
 
     ``plan`` gives the plan facts when they come from elsewhere (a voxel plan from the
     images); by default they come from :func:`plan_facts`.
+
+    Parameters
+    ----------
+    case : Case
+        The validated case file (``patient.labs``, ``clinical``, device and prescription).
+    plan : PlanFacts | None, optional
+        Plan facts computed elsewhere; ``None`` (default) plans the case
+        (:func:`plan_facts`).
+
+    Returns
+    -------
+    Assessment
+        As :func:`assess`, with the thresholds of :func:`case_thresholds`.
+
+    Raises
+    ------
+    InputError
+        If ``plan`` is not given and the case cannot be planned without its images.
     """
     facts = plan_facts(case) if plan is None else plan
     return assess(case.patient.labs, case.clinical, plan=facts, thresholds=case_thresholds(case))

@@ -105,10 +105,27 @@ def bclc_stage(
     largest_tumour_diameter_mm : float
         Longest diameter of the largest nodule (mm).
     macrovascular_invasion, extrahepatic_spread : bool
+        Macrovascular (e.g. portal vein) invasion; extrahepatic (nodal or distant) spread.
+        Either makes stage C.
     child_pugh_class : ChildPughClass or str
         A is taken as preserved liver function, C as end-stage.
     ecog : int
         ECOG performance status 0-5.
+    criteria : BclcCriteria, optional
+        Size (mm) and number limits of stages 0 and A (default: those of [REIG2022]_).
+
+    Returns
+    -------
+    Bclc
+        The stage (0, A, B, C or D), the treatment it points to and the reasons, as
+        sentences.
+
+    Raises
+    ------
+    InputError
+        If ``tumour_count`` is below 1, the diameter is not > 0 mm or ``ecog`` is not 0-5.
+    ValueError
+        If ``child_pugh_class`` is not ``"A"``, ``"B"`` or ``"C"``.
 
     Examples
     --------

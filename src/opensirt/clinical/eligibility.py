@@ -128,7 +128,19 @@ class EligibilityThresholds:
 
     @classmethod
     def for_device(cls, device: Device) -> EligibilityThresholds:
-        """Defaults with the lung limits of ``device``'s guideline (and their sources)."""
+        """Defaults with the lung limits of ``device``'s guideline (and their sources).
+
+        Parameters
+        ----------
+        device : Device
+            The microsphere device: its guideline's lung dose limits per session and
+            cumulative (Gy) and its lung shunt fraction limit replace the defaults.
+
+        Returns
+        -------
+        EligibilityThresholds
+            The default thresholds with the device's lung limits and their sources.
+        """
         lim = device.limits
         base = cls()
         sources = dict(base.sources)
@@ -153,6 +165,27 @@ class EligibilityThresholds:
         """A copy with some thresholds replaced (``None`` values are ignored); the source of
         each replaced threshold becomes ``source``.
 
+        Parameters
+        ----------
+        overrides : Mapping[str, float | None]
+            New values keyed by threshold name, in the threshold's unit (mg/dL, points,
+            grade, Gy or a fraction, as the name says); ``None`` keeps the current value.
+        source : str, optional
+            The source recorded for each replaced threshold (default ``"caller"``;
+            ``"case file"`` for case-file overrides).
+
+        Returns
+        -------
+        EligibilityThresholds
+            A copy with the given values and sources.
+
+        Raises
+        ------
+        InputError
+            If a name is not a threshold or a value is negative.
+
+        Examples
+        --------
         >>> EligibilityThresholds().with_overrides({"ecog_max": 1}).ecog_max
         1
         """
@@ -171,7 +204,14 @@ class EligibilityThresholds:
         return replace(self, sources=sources, **given)  # type: ignore[arg-type]
 
     def as_dict(self) -> dict[str, Any]:
-        """Each threshold with its value and source."""
+        """Each threshold with its value and source.
+
+        Returns
+        -------
+        dict[str, Any]
+            Threshold name -> ``{"value": ..., "source": str | None}``, values in the
+            threshold's unit; JSON-serialisable.
+        """
         return {
             f.name: {"value": getattr(self, f.name), "source": self.sources.get(f.name)}
             for f in fields(self)
@@ -220,7 +260,13 @@ class Reason:
     source: str
 
     def as_dict(self) -> dict[str, str]:
-        """For JSON."""
+        """For JSON.
+
+        Returns
+        -------
+        dict[str, str]
+            ``rule``, ``status`` (the :class:`RuleStatus` value), ``message`` and ``source``.
+        """
         return {
             "rule": self.rule,
             "status": self.status.value,
@@ -238,7 +284,15 @@ class Eligibility:
     thresholds: EligibilityThresholds
 
     def as_dict(self) -> dict[str, Any]:
-        """For JSON: verdict, reasons and thresholds with their sources."""
+        """For JSON: verdict, reasons and thresholds with their sources.
+
+        Returns
+        -------
+        dict[str, Any]
+            ``verdict`` (the :class:`Verdict` value), ``reasons`` (each as
+            :meth:`Reason.as_dict`) and ``thresholds`` (as
+            :meth:`EligibilityThresholds.as_dict`).
+        """
         return {
             "verdict": self.verdict.value,
             "reasons": [r.as_dict() for r in self.reasons],
@@ -395,7 +449,20 @@ EXTRAHEPATIC_FROM_SPECT = "the SPECT analysis of the plan"
 def extrahepatic_uptake_source(x: EligibilityInputs) -> str | None:
     """Which finding decides the extrahepatic-uptake rule: the case file's (the reviewed
     clinical finding, which alone can say whether the uptake can be corrected) when it
-    gives one, else the SPECT analysis when the plan measured it, else none."""
+    gives one, else the SPECT analysis when the plan measured it, else none.
+
+    Parameters
+    ----------
+    x : EligibilityInputs
+        The inputs of the eligibility rules (``extrahepatic_maa_uptake`` and
+        ``extrahepatic_uptake_fractions`` are read).
+
+    Returns
+    -------
+    str | None
+        :data:`EXTRAHEPATIC_FROM_CASE_FILE`, :data:`EXTRAHEPATIC_FROM_SPECT`, or ``None``
+        when neither finding is known.
+    """
     if x.extrahepatic_maa_uptake is not None:
         return EXTRAHEPATIC_FROM_CASE_FILE
     return None if x.extrahepatic_uptake_fractions is None else EXTRAHEPATIC_FROM_SPECT
@@ -536,6 +603,24 @@ def check_eligibility(
     inputs: EligibilityInputs, thresholds: EligibilityThresholds | None = None
 ) -> Eligibility:
     """Apply every rule of :data:`RULES` and combine them into a verdict.
+
+    Any rule not eligible makes the verdict not eligible; otherwise any caution or rule not
+    checked (an input unknown) makes it caution; else eligible.
+
+    Parameters
+    ----------
+    inputs : EligibilityInputs
+        Labs, scores, findings and plan facts (volumes in mL, doses in Gy, fractions in
+        [0, 1]); ``None`` fields leave their rule not checked.
+    thresholds : EligibilityThresholds | None, optional
+        The rules' thresholds; ``None`` (default) uses :class:`EligibilityThresholds`'
+        literature defaults.
+
+    Returns
+    -------
+    Eligibility
+        The verdict, every rule's reason in the order of :data:`RULES`, and the thresholds
+        used.
 
     Examples
     --------

@@ -88,7 +88,13 @@ class ChildPugh:
     source: str
 
     def label(self) -> str:
-        """Class and points, e.g. ``"B7"``."""
+        """Class and points, e.g. ``"B7"``.
+
+        Returns
+        -------
+        str
+            The class letter followed by the total points.
+        """
         return f"{self.child_pugh_class.value}{self.points}"
 
 
@@ -115,7 +121,24 @@ def child_pugh(
     encephalopathy_grade : int
         West Haven grade: 0 scores 1 point, 1-2 score 2, 3-4 score 3.
     inr, prothrombin_prolongation_s : float, optional
-        Coagulation: one of the two is required.
+        Coagulation: one of the two is required. INR is a dimensionless ratio; the
+        prothrombin prolongation is the time above the control (s).
+    cutoffs : ChildPughCutoffs, optional
+        Band limits and class limits (default: those of [PUGH1973]_, INR bands by the usual
+        substitution).
+
+    Returns
+    -------
+    ChildPugh
+        Points per item, total points (5-15) and class (A 5-6, B 7-9, C 10-15).
+
+    Raises
+    ------
+    InputError
+        If a value is outside its physical range (bilirubin negative, albumin or INR not
+        > 0, encephalopathy grade not 0-4) or neither coagulation value is given.
+    ValueError
+        If ``ascites`` is not one of ``none``, ``mild``, ``moderate``, ``severe``.
 
     Examples
     --------
@@ -184,6 +207,29 @@ def albi(
 
     Grade 1 for a score <= -2.60, grade 2 for > -2.60 and <= -1.39, grade 3 for > -1.39.
 
+    Parameters
+    ----------
+    bilirubin_umol_l : float
+        Total serum bilirubin (umol/L, > 0; from mg/dL multiply by 17.1).
+    albumin_g_l : float
+        Serum albumin (g/L, > 0; from g/dL multiply by 10).
+    cutoffs : tuple[float, float], optional
+        Upper limits of grades 1 and 2 (dimensionless score; default
+        :data:`ALBI_GRADE_CUTOFFS`, -2.60 and -1.39).
+
+    Returns
+    -------
+    Albi
+        The score (dimensionless, lower is better) and its grade 1-3.
+
+    Raises
+    ------
+    InputError
+        If bilirubin or albumin is not > 0.
+
+    Examples
+    --------
+
     >>> a = albi(bilirubin_umol_l=10.0, albumin_g_l=40.0)  # 0.66 * 1 - 0.085 * 40 = -2.74
     >>> round(a.score, 6), a.grade
     (-2.74, 1)
@@ -196,6 +242,21 @@ def albi(
 
 def albi_grade(score: float, cutoffs: tuple[float, float] = ALBI_GRADE_CUTOFFS) -> int:
     """ALBI grade of a score: 1 if <= -2.60, 2 if <= -1.39, else 3 [JOHNSON2015]_.
+
+    Parameters
+    ----------
+    score : float
+        ALBI score (dimensionless).
+    cutoffs : tuple[float, float], optional
+        Upper limits (inclusive) of grades 1 and 2 (default :data:`ALBI_GRADE_CUTOFFS`).
+
+    Returns
+    -------
+    int
+        ALBI grade 1 (best liver function) to 3.
+
+    Examples
+    --------
 
     >>> albi_grade(-2.60), albi_grade(-1.39), albi_grade(-1.38)
     (1, 2, 3)
@@ -250,6 +311,33 @@ def meld(
     """MELD [KAMATH2001]_ and MELD-Na [KIM2008]_ with the OPTN/UNOS 2016 bounds [OPTN2016]_.
 
     MELD(i) = 0.957 ln(creatinine) + 0.378 ln(bilirubin) + 1.120 ln(INR) + 0.643 (mg/dL).
+
+    Parameters
+    ----------
+    bilirubin_mg_dl : float
+        Total serum bilirubin (mg/dL, >= 0; from umol/L divide by 17.1); below 1 set to 1.
+    inr : float
+        International normalised ratio (dimensionless, > 0); below 1 set to 1.
+    creatinine_mg_dl : float
+        Serum creatinine (mg/dL, > 0; from umol/L divide by 88.4); below 1 set to 1, above
+        4 capped at 4.
+    dialysis_twice_past_week : bool, optional
+        Dialysis at least twice (or CVVHD for 24 h) in the past week: creatinine is set to
+        4 mg/dL. Default False.
+    sodium_mmol_l : float | None, optional
+        Serum sodium (mmol/L, > 0), bounded to 125-137 for MELD-Na; ``None`` (default):
+        MELD-Na is not computed.
+
+    Returns
+    -------
+    Meld
+        MELD (6-40), MELD-Na (``None`` without sodium), the bounded inputs and which bounds
+        were applied.
+
+    Raises
+    ------
+    InputError
+        If bilirubin is negative, or INR, creatinine or sodium is not > 0.
 
     Examples
     --------
@@ -322,6 +410,24 @@ _ECOG_TEXT = (
 
 def ecog_status(value: int) -> EcogStatus:
     """Return the ECOG status for 0-5, else raise :class:`InputError`.
+
+    Parameters
+    ----------
+    value : int
+        ECOG performance status, 0 (fully active) to 5 (dead) [OKEN1982]_.
+
+    Returns
+    -------
+    EcogStatus
+        The status, with its definition in ``description``.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is not an integer 0-5.
+
+    Examples
+    --------
 
     >>> ecog_status(1).description
     'restricted in strenuous activity but ambulatory and able to do light work'

@@ -130,7 +130,18 @@ class PatientSeries:
     warnings: tuple[str, ...]
 
     def lesions(self, role: Role) -> tuple[str, ...]:
-        """Lesion ids of ``role``, in order of first appearance."""
+        """Lesion ids of ``role``, in order of first appearance.
+
+        Parameters
+        ----------
+        role : Role
+            Target, non-target or new.
+
+        Returns
+        -------
+        tuple[str, ...]
+            The ``lesion_id`` of each lesion with that role, each once.
+        """
         return tuple(lesion for lesion, r in self.roles.items() if r is role)
 
 
@@ -263,6 +274,34 @@ def parse_measurements(
 ) -> tuple[list[Measurement], list[str]]:
     """Parse the CSV text; return the rows and warnings (columns that are not used).
 
+    Each row is checked on its own (see the module's description); lesion tracking across
+    rows is checked by :func:`group_patients`.
+
+    Parameters
+    ----------
+    text : str
+        The whole table: a header with the columns of :data:`COLUMNS` (in any order), then
+        one row per lesion per date; cells separated by commas, semicolons or tabs; lengths
+        in mm, areas in mm2, dates as ISO 8601 (``2026-01-10``).
+    source : str, optional
+        The table's name for the messages, usually its path (default ``"measurements"``).
+
+    Returns
+    -------
+    tuple[list[Measurement], list[str]]
+        The rows in file order (blank rows skipped), and a warning for each column that is
+        not used.
+
+    Raises
+    ------
+    InputError
+        Naming the row, column, value and what was expected: a NUL character, a column
+        missing or given twice, a cell that is not valid (number, date, role, status), sizes
+        that contradict each other, two decimal marks, no rows.
+
+    Examples
+    --------
+
     >>> rows, _ = parse_measurements(
     ...     "patient_id,lesion_id,date,role,organ,is_node,longest_diameter_mm,short_axis_mm,"
     ...     "viable_diameter_mm,enhancing_area_mm2,status\\n"
@@ -289,6 +328,19 @@ def sniff_delimiter(text: str) -> str:
 
     A header with one column or none has no separator to sniff: comma is assumed, and the
     header check then names the missing columns.
+
+    Parameters
+    ----------
+    text : str
+        The table's text; only its first line (the header) is read.
+
+    Returns
+    -------
+    str
+        ``","``, ``";"`` or ``"\\t"``.
+
+    Examples
+    --------
 
     >>> sniff_delimiter("patient_id;lesion_id;date\\nP1;L1;2026-01-10\\n")
     ';'
@@ -347,14 +399,54 @@ def _parse(
 
 
 def read_measurements(path: str | Path) -> tuple[list[Measurement], list[str]]:
-    """Read a measurement table from a CSV file (UTF-8)."""
+    """Read a measurement table from a CSV file (UTF-8).
+
+    Parameters
+    ----------
+    path : str | Path
+        The CSV file: UTF-8 (or UTF-16/UTF-32 with a byte-order mark), at most
+        :data:`MAX_TABLE_BYTES`; see :func:`parse_measurements` for its content.
+
+    Returns
+    -------
+    tuple[list[Measurement], list[str]]
+        The rows in file order and the warnings (columns not used), as
+        :func:`parse_measurements`.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read (missing, not a regular file, too large, not UTF-8 or
+        UTF-16 text) or its content is not a valid table.
+    """
     path = Path(path)
     text = read_text_file(path, what="measurement table", max_bytes=MAX_TABLE_BYTES)
     return parse_measurements(text, source=str(path))
 
 
 def group_patients(rows: list[Measurement], *, source: str = "measurements") -> list[PatientSeries]:
-    """Group rows by patient (in order of first appearance) and check lesion tracking."""
+    """Group rows by patient (in order of first appearance) and check lesion tracking.
+
+    Parameters
+    ----------
+    rows : list[Measurement]
+        The parsed rows (:func:`parse_measurements`), of one or more patients.
+    source : str, optional
+        The table's name for the messages (default ``"measurements"``).
+
+    Returns
+    -------
+    list[PatientSeries]
+        One series per patient: baseline date (the patient's first date), follow-up dates
+        and rows by date, with a warning for each target lesion below the measurable size.
+
+    Raises
+    ------
+    InputError
+        If lesion tracking is broken: a lesion changes role or ``is_node``, a lesion first
+        seen after baseline is not ``new`` (or ``new`` at baseline), the target lesions
+        break the RECIST 1.1 limits or a target lacks its baseline measurement.
+    """
     by_patient: dict[str, list[Measurement]] = defaultdict(list)
     for m in rows:
         by_patient[m.patient_id].append(m)

@@ -157,7 +157,21 @@ class TimepointResult:
     nadir_sum: float | None
 
     def as_dict(self, unit: str) -> dict[str, Any]:
-        """For JSON: parts, sums (in ``unit``) and changes in percent."""
+        """For JSON: parts, sums (in ``unit``) and changes in percent.
+
+        Parameters
+        ----------
+        unit : str
+            The criterion's unit (``"mm"`` for RECIST 1.1 and mRECIST, ``"mm2"`` for EASL),
+            written into the names of the sum keys (``sum_mm`` ...).
+
+        Returns
+        -------
+        dict[str, Any]
+            Target and non-target responses, whether new lesions appeared, the sum, baseline
+            sum and nadir sum (in ``unit``; ``None`` where not measured), and the changes from
+            baseline and from nadir (percent of the reference sum).
+        """
         return {
             "target": self.target.value,
             "non_target": self.non_target.value,
@@ -273,6 +287,19 @@ def assess_criterion(series: PatientSeries, criterion: Criterion) -> list[Timepo
 
     A criterion whose baseline target measurements are incomplete, or whose baseline sum is
     0, cannot be assessed: every time point is NE for that criterion.
+
+    Parameters
+    ----------
+    series : PatientSeries
+        One patient's checked measurements (:func:`~opensirt.clinical.measurements.group_patients`).
+    criterion : Criterion
+        :data:`RECIST`, :data:`MRECIST` or :data:`EASL`.
+
+    Returns
+    -------
+    list[TimepointResult]
+        One result per follow-up date (the baseline excluded), sums in the criterion's unit
+        (mm or mm2).
     """
     baseline, complete, _ = _target_sum(series, series.baseline, criterion)
     assessable = complete and baseline > 0.0
@@ -303,7 +330,21 @@ def assess_criterion(series: PatientSeries, criterion: Criterion) -> list[Timepo
 
 
 def criterion_warnings(series: PatientSeries, criterion: Criterion) -> list[str]:
-    """Why a criterion cannot be assessed for this patient (empty when it can)."""
+    """Why a criterion cannot be assessed for this patient (empty when it can).
+
+    Parameters
+    ----------
+    series : PatientSeries
+        One patient's checked measurements.
+    criterion : Criterion
+        :data:`RECIST`, :data:`MRECIST` or :data:`EASL`.
+
+    Returns
+    -------
+    list[str]
+        A sentence naming the criterion when a baseline target measurement is missing or
+        the baseline sum is 0; empty otherwise.
+    """
     baseline, complete, _ = _target_sum(series, series.baseline, criterion)
     if not complete:
         return [
@@ -325,6 +366,28 @@ def best_overall_response(
     dates: list[date], responses: list[Response], baseline: date, options: ResponseOptions
 ) -> Response:
     """Best overall response [EISENHAUER2009]_ (section 4.4), see the module notes.
+
+    SD counts only from ``options.sd_min_days`` after baseline; with ``options.confirm``, a
+    CR or PR counts only when a later assessment confirms it (unconfirmed: SD).
+
+    Parameters
+    ----------
+    dates : list[date]
+        Follow-up dates, in order.
+    responses : list[Response]
+        Overall response at each date (same length as ``dates``).
+    baseline : date
+        Date of the baseline imaging.
+    options : ResponseOptions
+        Confirmation and minimum-interval rules (days).
+
+    Returns
+    -------
+    Response
+        The best counted of CR, PR, SD; else PD if any time point is PD; else NE.
+
+    Examples
+    --------
 
     >>> d = [date(2026, 3, 1), date(2026, 4, 1)]
     >>> best_overall_response(d, [Response.PR, Response.SD], date(2026, 1, 1), ResponseOptions())
@@ -378,7 +441,16 @@ class PatientResponse:
     options: ResponseOptions
 
     def as_dict(self) -> dict[str, Any]:
-        """For JSON: ``{"patient_id", "baseline", "timepoints": [...], "best": {...}}``."""
+        """For JSON: ``{"patient_id", "baseline", "timepoints": [...], "best": {...}}``.
+
+        Returns
+        -------
+        dict[str, Any]
+            Patient id, baseline date (ISO 8601), one entry per follow-up date (overall
+            response per criterion and details as :meth:`TimepointResult.as_dict`), best
+            overall response per criterion, whether confirmation was required, warnings and
+            each criterion's source.
+        """
         units = {c.name: c.unit for c in CRITERIA}
         timepoints = []
         for i, day in enumerate(self.dates):
@@ -402,7 +474,21 @@ class PatientResponse:
 def assess_patient(
     series: PatientSeries, options: ResponseOptions = ResponseOptions()
 ) -> PatientResponse:
-    """RECIST 1.1, mRECIST and EASL for one patient's checked measurement series."""
+    """RECIST 1.1, mRECIST and EASL for one patient's checked measurement series.
+
+    Parameters
+    ----------
+    series : PatientSeries
+        One patient's checked measurements (:func:`~opensirt.clinical.measurements.group_patients`).
+    options : ResponseOptions, optional
+        Best-overall-response rules (default: no confirmation, SD from 42 days).
+
+    Returns
+    -------
+    PatientResponse
+        Time-point and best overall responses by every criterion of :data:`CRITERIA`, with
+        the series' warnings and the criteria that cannot be assessed.
+    """
     results = {c.name: assess_criterion(series, c) for c in CRITERIA}
     dates = list(series.followups)
     best = {
@@ -423,6 +509,19 @@ def assess_measurements(
     path: str | Path, options: ResponseOptions = ResponseOptions()
 ) -> tuple[list[PatientResponse], list[str]]:
     """Read a measurement table and assess every patient; also return the file's warnings.
+
+    Parameters
+    ----------
+    path : str | Path
+        The measurement CSV file (see :mod:`opensirt.clinical.measurements`).
+    options : ResponseOptions, optional
+        Best-overall-response rules (default: no confirmation, SD from 42 days).
+
+    Returns
+    -------
+    tuple[list[PatientResponse], list[str]]
+        One response per patient, in order of first appearance, and the table's warnings
+        (columns not used).
 
     Raises
     ------

@@ -34,6 +34,33 @@ def write_dvh_csv(
     ``[dose_gy, dose_gy + bin_width_gy)`` (``kind="differential"``), and ``<name>_volume_ml``,
     that volume in mL (the structure's ``volume_ml`` x the fraction). Bins run from 0 to
     ``max_dose_gy`` (default: the highest maximum, rounded up to a bin).
+
+    Parameters
+    ----------
+    histograms : Sequence[DoseVolumeHistogram]
+        One histogram per structure, in column order; their names (``structure_<n>`` for an
+        unnamed one) must be unique.
+    path : str | os.PathLike[str]
+        Output CSV file; its folder is created if missing.
+    bin_width_gy : float, optional
+        Width of a dose bin (Gy), default 1 Gy.
+    max_dose_gy : float | None, optional
+        Dose of the last bin (Gy), rounded up to a whole bin; ``None`` (default) uses the
+        highest maximum dose of the histograms.
+    kind : str, optional
+        ``"cumulative"`` (default: volume receiving at least the bin's dose) or
+        ``"differential"`` (volume with a dose inside the bin).
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    InputError
+        If ``histograms`` is empty, the structure names repeat, ``bin_width_gy`` is not
+        > 0 or ``kind`` is not one of the two.
     """
     if not histograms:
         raise InputError("histograms is empty, expected at least one DoseVolumeHistogram")

@@ -124,7 +124,49 @@ def build_rtdose(
     density_corrected: bool = False,
     bits_allocated: int = 16,
 ) -> Dataset:
-    """The RT Dose dataset of ``dose`` (units must be ``"Gy"``); see :func:`write_rtdose`."""
+    """The RT Dose dataset of ``dose`` (units must be ``"Gy"``); see :func:`write_rtdose`.
+
+    The dataset is complete except for its file meta information, which
+    :func:`write_rtdose` adds when it saves it.
+
+    Parameters
+    ----------
+    dose : Volume
+        Absorbed dose, ``units == "Gy"``, finite values >= 0; slices perpendicular to the
+        k axis (a k axis running against the slice normal is flipped).
+    reference : Dataset | None, optional
+        A slice of the study the dose belongs to: patient, study and (if the dose has none)
+        frame of reference are copied from it. ``None`` (default): new UIDs and empty
+        patient data.
+    rt_plan_uid : str | None, optional
+        SOP Instance UID of an RT Plan the dose belongs to: Dose Summation Type ``PLAN``
+        and a Referenced RT Plan Sequence. ``None`` (default):
+        :data:`NO_PLAN_SUMMATION_TYPE`.
+    series_description : str, optional
+        Series Description, cut to 64 characters.
+    dose_comment : str, optional
+        Dose Comment, cut to 64 characters; ``""`` (default) leaves the element out.
+    density_corrected : bool, optional
+        True if the dose used CT densities: Tissue Heterogeneity Correction ``IMAGE``;
+        False (default): ``WATER``.
+    bits_allocated : int, optional
+        16 (default) or 32 unsigned bits per pixel; pixel value x Dose Grid Scaling is the
+        dose (Gy).
+
+    Returns
+    -------
+    Dataset
+        The RT Dose instance (Dose Units ``GY``, Dose Type ``PHYSICAL``), in a new series.
+
+    Raises
+    ------
+    InputError
+        If ``bits_allocated`` is not 16 or 32, the dose is not in Gy, or it holds NaN,
+        infinite or negative values.
+    GeometryError
+        If the grid is sheared (slices not perpendicular to the k axis) or its frame of
+        reference differs from the reference dataset's.
+    """
     if bits_allocated not in _BITS_ALLOWED:
         raise InputError(f"bits_allocated is {bits_allocated!r}, expected 16 or 32")
     if dose.units != "Gy":
@@ -226,6 +268,15 @@ def write_rtdose(
     -------
     Path
         The written file.
+
+    Raises
+    ------
+    InputError
+        If ``bits_allocated`` is not 16 or 32, the dose is not in Gy, or it holds NaN,
+        infinite or negative values.
+    GeometryError
+        If the grid is sheared or its frame of reference differs from the reference
+        dataset's.
     """
     ds = build_rtdose(
         dose,

@@ -82,25 +82,53 @@ class Labs(_Strict):
         return self
 
     def bilirubin_in_umol_l(self) -> float | None:
-        """Total bilirubin in umol/L, whichever unit it was given in."""
+        """Total bilirubin in umol/L, whichever unit it was given in.
+
+        Returns
+        -------
+        float | None
+            Serum total bilirubin (umol/L), converted at 17.1 umol/L per mg/dL when it was given
+            in the other unit; ``None`` when the case file gives neither form.
+        """
         if self.bilirubin_mg_dl is not None:
             return units.bilirubin_mg_dl_to_umol_l(self.bilirubin_mg_dl)
         return self.bilirubin_umol_l
 
     def bilirubin_in_mg_dl(self) -> float | None:
-        """Total bilirubin in mg/dL, whichever unit it was given in."""
+        """Total bilirubin in mg/dL, whichever unit it was given in.
+
+        Returns
+        -------
+        float | None
+            Serum total bilirubin (mg/dL), converted at 17.1 umol/L per mg/dL when it was given
+            in the other unit; ``None`` when the case file gives neither form.
+        """
         if self.bilirubin_umol_l is not None:
             return units.bilirubin_umol_l_to_mg_dl(self.bilirubin_umol_l)
         return self.bilirubin_mg_dl
 
     def albumin_in_g_l(self) -> float | None:
-        """Albumin in g/L, whichever unit it was given in."""
+        """Albumin in g/L, whichever unit it was given in.
+
+        Returns
+        -------
+        float | None
+            Serum albumin (g/L), converted at 10 g/L per g/dL when it was given
+            in the other unit; ``None`` when the case file gives neither form.
+        """
         if self.albumin_g_dl is not None:
             return units.albumin_g_dl_to_g_l(self.albumin_g_dl)
         return self.albumin_g_l
 
     def creatinine_in_mg_dl(self) -> float | None:
-        """Creatinine in mg/dL, whichever unit it was given in."""
+        """Creatinine in mg/dL, whichever unit it was given in.
+
+        Returns
+        -------
+        float | None
+            Serum creatinine (mg/dL), converted at 88.4 umol/L per mg/dL when it was given
+            in the other unit; ``None`` when the case file gives neither form.
+        """
         if self.creatinine_umol_l is not None:
             return units.creatinine_umol_l_to_mg_dl(self.creatinine_umol_l)
         return self.creatinine_mg_dl

@@ -99,7 +99,25 @@ class DoseLimits:
 
     def with_overrides(self, **overrides: float | None) -> DoseLimits:
         """Return a copy with some values replaced; each replaced value's source becomes
-        ``"case file"``."""
+        ``"case file"``.
+
+        Parameters
+        ----------
+        **overrides : float | None
+            New values keyed by field name (``lung_max_gy=25.0`` ...), in the field's unit
+            (Gy for the doses, a fraction for ``max_lung_shunt_fraction``); ``None`` keeps
+            the guideline's value.
+
+        Returns
+        -------
+        DoseLimits
+            A copy with the given values and ``"case file"`` as their source.
+
+        Raises
+        ------
+        InputError
+            If a name is not a field of :class:`DoseLimits` or a value is negative.
+        """
         names = {f.name for f in fields(self)} - {"sources"}
         unknown = set(overrides) - names
         if unknown:
@@ -115,7 +133,14 @@ class DoseLimits:
         return replace(self, sources=sources, **given)
 
     def as_dict(self) -> dict[str, Any]:
-        """Each limit with its value and source, for reports and JSON."""
+        """Each limit with its value and source, for reports and JSON.
+
+        Returns
+        -------
+        dict[str, Any]
+            Field name -> ``{"value": float | None, "source": str | None}``; values in the
+            field's unit (Gy, or a fraction for ``max_lung_shunt_fraction``).
+        """
         out: dict[str, Any] = {}
         for f in fields(self):
             if f.name == "sources":
@@ -301,6 +326,25 @@ DEVICES: dict[DeviceName, Device] = {d.name: d for d in (SIR_SPHERES, THERASPHER
 def get_device(name: DeviceName | str | Device) -> Device:
     """Return the :class:`Device` for its case-file name.
 
+    Parameters
+    ----------
+    name : DeviceName | str | Device
+        The device's case-file name (``"sir-spheres"``, ``"therasphere"``,
+        ``"quiremspheres"``; case and surrounding spaces ignored) or a :class:`Device`,
+        returned as it is.
+
+    Returns
+    -------
+    Device
+        The device's data and guideline limits.
+
+    Raises
+    ------
+    InputError
+        If the name is not one of the known devices.
+
+    Examples
+    --------
     >>> get_device("therasphere").dose_constant_gy_kg_per_gbq
     50.0
     """

@@ -159,6 +159,24 @@ NUCLIDES: dict[NuclideName, Nuclide] = {n.name: n for n in (Y90, HO166, TC99M)}
 def get_nuclide(name: NuclideName | str | Nuclide) -> Nuclide:
     """Return the :class:`Nuclide` for a name such as ``"Y-90"`` (case and dash tolerant).
 
+    Parameters
+    ----------
+    name : NuclideName | str | Nuclide
+        The nuclide's name (``"Y-90"``, ``"y90"``, ``"Ho_166"`` ...) or a :class:`Nuclide`,
+        returned as it is.
+
+    Returns
+    -------
+    Nuclide
+        The nuclide's decay data.
+
+    Raises
+    ------
+    InputError
+        If the name is not one of the known nuclides.
+
+    Examples
+    --------
     >>> get_nuclide("y90").half_life_h
     64.1
     """

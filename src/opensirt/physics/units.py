@@ -12,6 +12,18 @@ GBQ_PER_MCI = MBQ_PER_MCI / 1000.0
 def mci_to_gbq(activity_mci: float) -> float:
     """Convert millicuries to gigabecquerels.
 
+    Parameters
+    ----------
+    activity_mci : float
+        Activity (mCi).
+
+    Returns
+    -------
+    float
+        The same activity (GBq), at 37 MBq per mCi.
+
+    Examples
+    --------
     >>> round(mci_to_gbq(100.0), 12)
     3.7
     """
@@ -21,6 +33,18 @@ def mci_to_gbq(activity_mci: float) -> float:
 def gbq_to_mci(activity_gbq: float) -> float:
     """Convert gigabecquerels to millicuries.
 
+    Parameters
+    ----------
+    activity_gbq : float
+        Activity (GBq).
+
+    Returns
+    -------
+    float
+        The same activity (mCi), at 37 MBq per mCi.
+
+    Examples
+    --------
     >>> round(gbq_to_mci(3.7), 12)
     100.0
     """

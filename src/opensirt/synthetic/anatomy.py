@@ -54,7 +54,22 @@ CT_NOISE_HU = 12.0
 
 @dataclass(frozen=True)
 class TumourSpec:
-    """A spherical tumour: name, lobe (``"RightLobe"``/``"LeftLobe"``), centre (mm), diameter."""
+    """A spherical tumour: name, lobe (``"RightLobe"``/``"LeftLobe"``), centre (mm), diameter.
+
+    Attributes
+    ----------
+    name : str
+        Structure name (``"T1"`` ...).
+    territory : str
+        The lobe holding it, ``"RightLobe"`` or ``"LeftLobe"``.
+    centre_mm : tuple[float, float, float]
+        Centre in the patient frame (LPS, mm).
+    diameter_mm : float
+        Diameter of the sphere (mm).
+    tn_maa, tn_y90 : float
+        Tumour-to-normal-liver uptake ratio (activity concentration ratio, dimensionless)
+        of the MAA and of the Y-90 microspheres.
+    """
 
     name: str
     territory: str
@@ -169,6 +184,30 @@ def build_anatomy(
     Tumour centres are jittered by 2 mm (standard deviation) with ``rng``; the returned specs
     hold the jittered centres. The map is built in slabs of slices (memory bounded by
     :data:`SLAB_VOXELS`, whatever the matrix size).
+
+    Parameters
+    ----------
+    grid : Volume
+        The CT grid (its shape, origin and spacing in mm, LPS); only its geometry is used.
+    scale : float
+        Linear size of the patient relative to the default anatomy (1.0: the default
+        adult); every length and tumour position is multiplied by it.
+    tumours : tuple[TumourSpec, ...]
+        The tumours at scale 1 (centres and diameters in mm); tumour ``n`` gets label
+        ``Tissue.TUMOUR_FIRST + n``.
+    rng : numpy.random.Generator
+        Random source of the centre jitter (seeded by the caller, for reproducibility).
+
+    Returns
+    -------
+    tuple[numpy.ndarray, tuple[TumourSpec, ...]]
+        The label map (int16, shape of ``grid``, values of :class:`Tissue`) and the tumours
+        as placed (scaled, jittered centres in mm).
+
+    Raises
+    ------
+    InputError
+        If the grid is not axis-aligned (identity direction).
     """
     if not np.allclose(grid.direction_matrix, np.eye(3)):
         raise InputError("the phantom grid must be axis-aligned (identity direction)")
@@ -184,7 +223,23 @@ def ct_from_labels(
     labels: npt.NDArray[np.int16], rng: np.random.Generator, noise_hu: float = CT_NOISE_HU
 ) -> npt.NDArray[np.float32]:
     """CT numbers (HU) of the tissue map plus Gaussian noise (``noise_hu``, 12 HU), slab by
-    slab."""
+    slab.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Tissue label map (values of :class:`Tissue`), as from :func:`build_anatomy`.
+    rng : numpy.random.Generator
+        Random source of the noise.
+    noise_hu : float, optional
+        Standard deviation of the Gaussian noise (HU); default :data:`CT_NOISE_HU`, 12 HU.
+        Air is left noiseless.
+
+    Returns
+    -------
+    numpy.ndarray
+        CT numbers (HU, float32) of :data:`CT_NUMBER_HU`, shape of ``labels``.
+    """
     lut = np.full(int(labels.max()) + 1, CT_NUMBER_HU["tumour"], dtype=np.float64)
     lut[Tissue.AIR] = CT_NUMBER_HU["air"]
     lut[Tissue.SOFT_TISSUE] = CT_NUMBER_HU["soft_tissue"]

@@ -43,7 +43,24 @@ def _territories(patient: SyntheticPatient) -> list[dict[str, Any]]:
 def treatment_record(pharma: Radiopharmaceutical, device: Device) -> dict[str, Any]:
     """The ``treatment:`` section of a simulated delivery of ``pharma`` with ``device``: vial
     assayed 1 h before the injection, residual (:data:`DEMO_RESIDUAL_FRACTION`) 1 h after,
-    so that the delivered activity is the administered one."""
+    so that the delivered activity is the administered one.
+
+    Parameters
+    ----------
+    pharma : Radiopharmaceutical
+        The simulated administration: its time (time-zone aware) and administered
+        activity (MBq), taken as the delivered activity.
+    device : Device
+        The microsphere device; its nuclide and half-life (h) decay the vial and residual
+        assays to their measurement times.
+
+    Returns
+    -------
+    dict[str, Any]
+        ``injection`` (datetime), ``vial_activity_gbq`` (GBq at ``vial_measured``, 1 h
+        before), ``residual_activity_gbq`` (GBq at ``residual_measured``, 1 h after), both
+        rounded to 0.1 MBq.
+    """
     injection = pharma.administration_datetime
     delivered_gbq = pharma.administered_activity_mbq / 1000.0
     at_injection_gbq = delivered_gbq / (1.0 - DEMO_RESIDUAL_FRACTION)
@@ -65,7 +82,30 @@ def treatment_record(pharma: Radiopharmaceutical, device: Device) -> dict[str, A
 def demo_case(
     patient: SyntheticPatient, paths: PhantomDicomPaths, case_dir: Path
 ) -> dict[str, Any]:
-    """The case-file mapping of the synthetic patient (image paths relative to ``case_dir``)."""
+    """The case-file mapping of the synthetic patient (image paths relative to ``case_dir``).
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient (tumours, territories, post-treatment PET).
+    paths : PhantomDicomPaths
+        Where its DICOM objects were written (:func:`write_phantom_dicom`); they must lie
+        under ``case_dir``.
+    case_dir : Path
+        Folder of the case file; image paths are written relative to it.
+
+    Returns
+    -------
+    dict[str, Any]
+        The case file as plain data (labs, clinical findings, SIR-Spheres voxel plan with a
+        120 Gy tumour prescription, images and treatment record), ready for
+        :func:`dump_case_yaml`.
+
+    Raises
+    ------
+    ValueError
+        If a path of ``paths`` is not under ``case_dir``.
+    """
     territories = _territories(patient)
     largest = max(patient.tumours, key=lambda t: t.diameter_mm)
 
@@ -131,13 +171,42 @@ class _PlainDumper(yaml.SafeDumper):
 
 def dump_case_yaml(data: dict[str, Any], header: str) -> str:
     """The case-file text: ``header`` (comment lines) and ``data`` in block YAML, keys in
-    their order, without anchors or aliases (a reader edits one value in one place)."""
+    their order, without anchors or aliases (a reader edits one value in one place).
+
+    Parameters
+    ----------
+    data : dict[str, Any]
+        The case file as plain data (:func:`demo_case`).
+    header : str
+        Comment lines (each starting with ``#`` and ending with a newline) put before the
+        data; ``""`` for none.
+
+    Returns
+    -------
+    str
+        The YAML text.
+    """
     text = yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True)
     return header + text
 
 
 def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: Path) -> Path:
-    """Write the demo case file (YAML) at ``path``."""
+    """Write the demo case file (YAML) at ``path``.
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient.
+    paths : PhantomDicomPaths
+        Where its DICOM objects were written, under the folder of ``path``.
+    path : Path
+        The case file to write (its folder must exist).
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     data = demo_case(patient, paths, path.parent)
     header = (
         "# OpenSIRT case file of the synthetic demo patient (written by `opensirt demo`).\n"

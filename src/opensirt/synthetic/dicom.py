@@ -31,7 +31,20 @@ def write_phantom_dicom(
     phantom: SyntheticPatient, outdir: str | os.PathLike[str]
 ) -> PhantomDicomPaths:
     """Write the synthetic patient as DICOM: ``ct/``, ``maa_spect/``, ``y90_pet/``,
-    ``rtstruct.dcm`` and ``seg.dcm`` under ``outdir`` (one study, one frame of reference)."""
+    ``rtstruct.dcm`` and ``seg.dcm`` under ``outdir`` (one study, one frame of reference).
+
+    Parameters
+    ----------
+    phantom : SyntheticPatient
+        The synthetic patient: CT, MAA SPECT, Y-90 PET, structures and DICOM context.
+    outdir : str | os.PathLike[str]
+        The folder to write into (created if missing).
+
+    Returns
+    -------
+    PhantomDicomPaths
+        The paths of the written CT and PET folders and SPECT, RTSTRUCT and SEG files.
+    """
     from opensirt.imaging.dicom_seg import seg_dataset
     from opensirt.imaging.rtstruct import rtstruct_dataset
 

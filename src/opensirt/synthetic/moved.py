@@ -81,7 +81,18 @@ class MovedStudy:
     transform: Any
 
     def to_new_frame(self, points_mm: Any) -> Any:
-        """Where planning-frame points ``(..., 3)`` (mm) lie in the new frame (mm)."""
+        """Where planning-frame points ``(..., 3)`` (mm) lie in the new frame (mm).
+
+        Parameters
+        ----------
+        points_mm : array_like
+            Points in the planning frame (LPS, mm), last axis x, y, z.
+
+        Returns
+        -------
+        numpy.ndarray
+            The same points in the new frame (LPS, mm), shape of ``points_mm``.
+        """
         pts = np.asarray(points_mm, dtype=np.float64).reshape(-1, 3)
         moved = np.array([self.transform.TransformPoint(tuple(map(float, p))) for p in pts])
         return moved.reshape(np.shape(points_mm))
@@ -132,7 +143,25 @@ def moved_spect(
     patient: SyntheticPatient, study: MovedStudy, *, noise: bool = True, seed: int = 8
 ) -> Volume:
     """The phantom's MAA SPECT (integer counts) with the patient moved as in ``study``, in
-    ``study``'s frame: a work-up SPECT/CT acquired apart from the planning CT."""
+    ``study``'s frame: a work-up SPECT/CT acquired apart from the planning CT.
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient (its MAA scan's activity, grid, resolution and timing).
+    study : MovedStudy
+        The moved study whose pose change, frame and CT the SPECT follows.
+    noise : bool, optional
+        Poisson counts (True, default) or their expectation, rounded.
+    seed : int, optional
+        Seed of the counting noise (default 8).
+
+    Returns
+    -------
+    Volume
+        The SPECT (counts per voxel, whole numbers), in ``study``'s frame, with the
+        phantom SPECT's metadata.
+    """
     rng = np.random.default_rng(seed)
     inverse = study.transform.GetInverse()
     translation = tuple(float(t) for t in study.transform.GetTranslation())
@@ -164,6 +193,7 @@ def moved_posttreatment(
     Parameters
     ----------
     patient : SyntheticPatient
+        The synthetic patient (its anatomy and post-treatment PET).
     rotation_deg, translation_mm, centre_mm : tuple of 3 floats
         The pose change (degrees about x, y, z; mm; rotation centre in mm).
     new_frame : bool
@@ -173,6 +203,12 @@ def moved_posttreatment(
         Poisson counts (True) or their expectation.
     seed : int
         Seed of the CT and counting noise.
+
+    Returns
+    -------
+    MovedStudy
+        The CT (HU) and Y-90 PET (Bq/mL) of the moved patient, their DICOM context and the
+        planning-to-new-frame transform.
     """
     import SimpleITK as sitk
 
@@ -213,7 +249,20 @@ def write_moved_posttreatment(
 ) -> tuple[Path, Path]:
     """Write the study as DICOM ``post_ct/`` and ``post_pet/`` under ``outdir``.
 
-    Returns the two folders (the case file's ``images.post_ct`` and ``images.post_treatment``).
+    Parameters
+    ----------
+    study : MovedStudy
+        The moved study (:func:`moved_posttreatment`).
+    patient : SyntheticPatient
+        The synthetic patient (the PET's radiopharmaceutical and acquisition duration).
+    outdir : str | os.PathLike[str]
+        The folder to write into (created if missing).
+
+    Returns
+    -------
+    tuple[Path, Path]
+        The CT and PET folders (the case file's ``images.post_ct`` and
+        ``images.post_treatment``).
     """
     root = Path(outdir)
     pet = patient.pet
@@ -234,7 +283,25 @@ def write_moved_spect(
     spect: Volume, study: MovedStudy, patient: SyntheticPatient, outdir: str | os.PathLike[str]
 ) -> Path:
     """Write :func:`moved_spect`'s SPECT as ``spect/NM_0001.dcm`` under ``outdir``, in
-    ``study``'s frame of reference (with ``study``'s CT as its own CT)."""
+    ``study``'s frame of reference (with ``study``'s CT as its own CT).
+
+    Parameters
+    ----------
+    spect : Volume
+        The SPECT (counts), from :func:`moved_spect`.
+    study : MovedStudy
+        The study whose DICOM context (study, frame of reference) the SPECT joins.
+    patient : SyntheticPatient
+        The synthetic patient (the MAA's radiopharmaceutical, acquisition time and
+        duration).
+    outdir : str | os.PathLike[str]
+        The folder to write into (created if missing).
+
+    Returns
+    -------
+    Path
+        The written file, ``outdir/spect/NM_0001.dcm``.
+    """
     maa = patient.maa
     dataset = nm_dataset(
         spect,

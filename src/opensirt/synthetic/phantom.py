@@ -311,6 +311,17 @@ def make_phantom(
         ``"small"`` (default) or ``"clinical"`` matrix sizes (:data:`GRIDS`); the anatomy
         and the truth are the same.
 
+    Returns
+    -------
+    SyntheticPatient
+        CT (HU), labels, structures, the MAA SPECT (counts) and the Y-90 PET (Bq/mL) with
+        their true activities, DICOM context and the territories.
+
+    Raises
+    ------
+    InputError
+        If ``size`` is outside [0.25, 1] or ``resolution`` is not a known one.
+
     Examples
     --------
     >>> p = make_phantom(seed=3, size=0.3)

@@ -169,6 +169,19 @@ def bremsstrahlung_spect(patient: SyntheticPatient, *, seed: int | None = None) 
     The delivery is the one of ``patient.pet`` (activity, injection time, lung shunt, T/N);
     ``seed`` (default: the patient's) draws the counting noise.
 
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient; its PET truth gives the delivery imaged.
+    seed : int | None, optional
+        Seed of the counting noise; ``None`` (default) uses the patient's seed + 1000.
+
+    Returns
+    -------
+    ScanTruth
+        The SPECT (counts per voxel, 18 mm FWHM, 35 % background) on the planning CT's
+        frame of reference, with the true activity (MBq) it was drawn from.
+
     Examples
     --------
     >>> from opensirt.synthetic.phantom import make_phantom
@@ -191,6 +204,17 @@ def holmium_treatment(patient: SyntheticPatient) -> Radiopharmaceutical:
 
     A = D M / 15.87 Gy kg/GBq with M the liver volume at 1.03 g/mL (the QuiremSpheres IFU
     formula), injected at the time of the phantom's Y-90 treatment.
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient (its liver structure and Y-90 treatment time).
+
+    Returns
+    -------
+    Radiopharmaceutical
+        Ho-166 PLLA microspheres, the activity (MBq, to 0.1 MBq) for 60 Gy to the whole
+        liver, at the Y-90 treatment time.
     """
     device = QUIREMSPHERES
     liver_kg = patient.structures.volume_ml("Liver") * device.tissue_density_g_ml / 1000.0
@@ -203,7 +227,21 @@ def holmium_treatment(patient: SyntheticPatient) -> Radiopharmaceutical:
 
 def holmium_spect(patient: SyntheticPatient, *, seed: int | None = None) -> ScanTruth:
     """Ho-166 SPECT of :func:`holmium_treatment` (model :data:`HOLMIUM`), distributed as the
-    phantom's Y-90 delivery (same lung shunt and tumour uptake)."""
+    phantom's Y-90 delivery (same lung shunt and tumour uptake).
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient; its PET truth gives the distribution (lung shunt, T/N).
+    seed : int | None, optional
+        Seed of the counting noise; ``None`` (default) uses the patient's seed + 2000.
+
+    Returns
+    -------
+    ScanTruth
+        The SPECT (counts per voxel, 15 mm FWHM, 15 % background) on the planning CT's
+        frame of reference, with the true activity (MBq) it was drawn from.
+    """
     return _spect(
         patient,
         holmium_treatment(patient),
@@ -224,6 +262,23 @@ def write_spect(
 
     The study, frame of reference and UIDs are the patient's (a hybrid SPECT/CT on the
     planning CT); the energy window and collimator are those of the scan's model.
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient (its DICOM study and frame of reference).
+    scan : ScanTruth
+        A scan of :func:`bremsstrahlung_spect` or :func:`holmium_spect` (the model is
+        chosen by its nuclide: Y-90 bremsstrahlung, else Ho-166).
+    folder : str | os.PathLike[str]
+        The folder to write into (created if missing).
+    series_number : int, optional
+        DICOM Series Number of the SPECT (default 4).
+
+    Returns
+    -------
+    Path
+        The written file, ``folder/NM_0001.dcm``.
     """
     model = BREMSSTRAHLUNG if scan.radiopharmaceutical.nuclide == NuclideName.Y90 else HOLMIUM
     ds = nm_dataset(

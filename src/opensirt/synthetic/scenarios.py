@@ -32,7 +32,21 @@ _FOLDERS = {
 
 
 def scenario_scan(patient: SyntheticPatient, scenario: PostTreatmentScenario) -> ScanTruth:
-    """The post-treatment scan of ``scenario`` and its truth."""
+    """The post-treatment scan of ``scenario`` and its truth.
+
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient.
+    scenario : PostTreatmentScenario
+        Which post-treatment image: the Y-90 PET, a Y-90 bremsstrahlung SPECT or a Ho-166
+        SPECT.
+
+    Returns
+    -------
+    ScanTruth
+        The scan (PET in Bq/mL, SPECT in counts) and the true activity it was drawn from.
+    """
     from opensirt.synthetic.posttreatment import bremsstrahlung_spect, holmium_spect
 
     if scenario is PostTreatmentScenario.Y90_PET:
@@ -50,7 +64,27 @@ def write_scenario(
 ) -> tuple[Path, ScanTruth]:
     """Write the scenario's post-treatment image (next to ``paths``) and its case file.
 
-    Returns the case file and the scan's truth (activity, lung shunt, T/N).
+    Parameters
+    ----------
+    patient : SyntheticPatient
+        The synthetic patient.
+    paths : PhantomDicomPaths
+        Where its DICOM objects were written; a SPECT scenario's image goes into a folder
+        beside its CT folder.
+    scenario : PostTreatmentScenario | str
+        ``"y90-pet"``, ``"y90-bremsstrahlung-spect"`` or ``"ho166-spect"``.
+    case_path : Path
+        The case file to write (YAML); image paths in it are relative to its folder.
+
+    Returns
+    -------
+    tuple[Path, ScanTruth]
+        The case file and the scan's truth (activity, lung shunt, T/N).
+
+    Raises
+    ------
+    ValueError
+        If ``scenario`` is not one of the three.
     """
     from opensirt.physics.devices import QUIREMSPHERES
     from opensirt.synthetic.case import (
