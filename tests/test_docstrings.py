@@ -95,7 +95,6 @@ PENDING: frozenset[str] = frozenset(
         "opensirt.errors",
         "opensirt.exports",
         "opensirt.fileio",
-        "opensirt.imaging",
         "opensirt.patient",
         "opensirt.physics",
         "opensirt.planning",
