@@ -91,7 +91,6 @@ PENDING: frozenset[str] = frozenset(
     {
         "opensirt.clinical",
         "opensirt.commands",
-        "opensirt.dosimetry",
         "opensirt.errors",
         "opensirt.exports",
         "opensirt.fileio",

@@ -81,7 +81,19 @@ class PointKernel:
 
     def radius_containing_mm(self, fraction: float) -> float:
         """Radius (mm, density 1) of the sphere that absorbs ``fraction`` of the absorbed
-        energy (``X90`` for 0.9)."""
+        energy (``X90`` for 0.9).
+
+        Parameters
+        ----------
+        fraction : float
+            Part of the energy absorbed around the point source, in [0, 1] (not percent).
+
+        Returns
+        -------
+        float
+            The radius in water at 1 g/mL (mm), interpolated in the tabulated cumulative
+            kernel; divide by the density (g/mL) for another medium.
+        """
         target = fraction * self.absorbed_fraction
         return float(np.interp(target, self.cumulative_fraction, self.r_mm))
 
