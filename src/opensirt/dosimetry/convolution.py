@@ -214,6 +214,15 @@ def kernel_dose(
     -------
     Volume
         Dose in Gy (float32) on the activity grid, with ``metadata`` naming the method.
+
+    Raises
+    ------
+    InputError
+        If ``correction`` is not one of the three names, the activity's units are not an
+        activity, a value is not finite, a density is not > 0 g/mL, the nuclide has no
+        kernel, or the dose constant is not positive.
+    GeometryError
+        If a density map is not on the activity grid.
     """
     nuc = get_nuclide(nuclide)
     try:

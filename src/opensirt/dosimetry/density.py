@@ -27,6 +27,19 @@ _HU_VALID_RANGE = (-1100.0, 4000.0)
 def schneider_calibration() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The shipped HU -> density calibration points ``(hu, density_g_per_ml)``.
 
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        CT numbers (HU, increasing) and mass densities (g/mL) of the Schneider et al. 2000
+        curve, float64; read once and cached.
+
+    Raises
+    ------
+    DataFileError
+        If the shipped table is damaged (reinstall).
+
+    Examples
+    --------
     >>> hu, rho = schneider_calibration()
     >>> float(np.interp(0.0, hu, rho)) > 1.0
     True

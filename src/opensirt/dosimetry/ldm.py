@@ -191,6 +191,14 @@ def local_deposition_dose(
     Volume
         Dose in Gy (float32) on the activity grid; ``metadata["method"] == "LDM"``.
 
+    Raises
+    ------
+    InputError
+        If the activity's units are not an activity, a value is not finite, a density is
+        not > 0 g/mL, or the dose constant is not positive.
+    GeometryError
+        If a density map is not on the activity grid.
+
     Examples
     --------
     1 GBq of Y-90 in 1000 voxels of 1 mL of density 1.0 (1 kg): 49.73 Gy with the decay data,

@@ -172,7 +172,15 @@ def rebin_sum(source: Volume, target: Volume, *, supersampling: int = 4) -> Volu
     Returns
     -------
     Volume
-        On ``target``'s grid, with ``source``'s units and metadata.
+        float64 sums on ``target``'s grid, with ``source``'s units and metadata. A warning
+        is given when part of the source total falls outside ``target``.
+
+    Raises
+    ------
+    GeometryError
+        If the frames of reference differ.
+    InputError
+        If ``supersampling`` is below 1.
 
     Examples
     --------

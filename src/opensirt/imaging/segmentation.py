@@ -81,6 +81,14 @@ class Segmentation:
     warnings : tuple of str
         The messages of the warnings given while reading the structures.
 
+    Raises
+    ------
+    GeometryError
+        If a mask or fraction map is not on ``reference``'s grid and frame.
+    InputError
+        If a name is empty, a mask holds values other than 0/1, or fractions are given for
+        a name that is not a structure or lie outside [0, 1].
+
     Examples
     --------
     >>> grid = Volume(np.zeros((2, 2, 2)), spacing_mm=(2, 2, 2))

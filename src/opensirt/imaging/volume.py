@@ -43,6 +43,12 @@ class Volume:
         What the values mean, e.g. ``"HU"``, ``"Bq/mL"``, ``"counts"``, ``"Gy"``, ``"label"``.
     metadata : dict
         Free-form provenance (modality, series UID, acquisition time, ...).
+
+    Raises
+    ------
+    InputError
+        If the array is not 3-D, a spacing is not a positive finite distance, the origin is
+        not three finite numbers, or the direction is not an orthonormal 3x3 matrix.
     """
 
     array: npt.NDArray[Any]
