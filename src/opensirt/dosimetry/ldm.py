@@ -119,7 +119,7 @@ def energy_per_decay_j(
     Returns
     -------
     float
-        Energy absorbed per decay (J).
+        Beta energy released per decay (J).
 
     Raises
     ------

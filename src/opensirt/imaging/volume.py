@@ -265,8 +265,9 @@ class Volume:
             The volume whose grid (shape, spacing, origin, direction) the result takes; it must
             be in the same frame of reference (no registration is applied).
         interpolation : str, optional
-            ``"linear"`` (default), ``"nearest"`` (for labels and masks: keeps the dtype) or
-            ``"bspline"`` (third order); non-nearest results are float64.
+            ``"linear"`` (default), ``"nearest"`` (for labels and masks: integer dtypes are
+            kept, a boolean mask comes back as uint8 0/1) or ``"bspline"`` (cubic); linear and
+            B-spline results are float64.
         default_value : float, optional
             Value given to reference voxels that fall outside this volume, in this volume's
             units (default 0).
