@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from opensirt.dosimetry import point_kernel, voxel_s_values
 from opensirt.dosimetry.beta_spectrum import mean_energy_mev
-from opensirt.dosimetry.electron_transport import (
+from opensirt.dosimetry.electron_interactions import (
     collision_stopping_power,
     csda_range_table,
     moller_cosines,
@@ -17,8 +17,8 @@ from opensirt.dosimetry.electron_transport import (
     moller_transport_cross_section,
     restricted_collision_stopping_power,
     sample_moller_fraction,
-    simulate_point_kernel,
 )
+from opensirt.dosimetry.electron_transport import simulate_point_kernel
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel
 from opensirt.errors import InputError
 from opensirt.physics import Y90

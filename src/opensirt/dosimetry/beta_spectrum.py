@@ -70,6 +70,20 @@ def fermi_function(z: int, a: int, w: npt.NDArray[np.float64]) -> npt.NDArray[np
     ``F0 = 4 (2 p R)^{2(g-1)} exp(pi y) |Gamma(g + i y)|^2 / Gamma(2 g + 1)^2`` with
     ``g = sqrt(1 - (alpha Z)^2)``, ``y = alpha Z W / p`` (Behrens & Buehring 1982, eq. for
     F0 with the factor ``(1 + g) / 2`` absorbed; only the shape matters here).
+
+    Parameters
+    ----------
+    z : int
+        Atomic number of the daughter nucleus.
+    a : int
+        Mass number (sets the nuclear radius ``R = 1.2 A^{1/3}`` fm).
+    w : numpy.ndarray
+        Total electron energy in units of ``m_e c^2`` (``W = 1 + T / m_e c^2``), each > 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        F0 (dimensionless), float64, same shape as ``w``.
     """
     p = np.sqrt(w * w - 1.0)
     az = FINE_STRUCTURE * z
@@ -89,7 +103,21 @@ def fermi_function(z: int, a: int, w: npt.NDArray[np.float64]) -> npt.NDArray[np
 def branch_spectrum(
     branch: BetaBranch, kinetic_mev: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Unnormalised number spectrum dN/dT of one branch at kinetic energies ``kinetic_mev``."""
+    """Unnormalised number spectrum dN/dT of one branch at kinetic energies ``kinetic_mev``.
+
+    Parameters
+    ----------
+    branch : BetaBranch
+        End point, daughter and shape of the branch.
+    kinetic_mev : numpy.ndarray
+        Electron kinetic energies (MeV).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``F p W (W_0 - W)^2 C`` (arbitrary units; its intensity is not applied), float64,
+        same shape as ``kinetic_mev``; 0 at and beyond the end point and for ``T <= 0``.
+    """
     t = np.asarray(kinetic_mev, dtype=np.float64)
     w = 1.0 + t / ELECTRON_REST_ENERGY_MEV
     w0 = 1.0 + branch.endpoint_mev / ELECTRON_REST_ENERGY_MEV
@@ -112,6 +140,26 @@ def beta_spectrum(
     The probabilities sum to 1 over all branches (each branch weighted by its intensity,
     renormalised over the branches modelled).
 
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        A beta emitter with branch data: Y-90 or Ho-166.
+    n_points : int, optional
+        Number of equal-width energy bins from 0 to the highest end point (default 2000).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Bin-centre kinetic energies (MeV) and the probability per decay of each bin
+        (dimensionless, summing to 1), both float64 of length ``n_points``.
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no beta spectrum data (e.g. Tc-99m).
+
+    Examples
+    --------
     >>> energy_mev, probability = beta_spectrum("Y-90")
     >>> round(float(probability.sum()), 6)
     1.0
@@ -143,6 +191,23 @@ def mean_energy_mev(nuclide: Nuclide | NuclideName | str) -> float:
     harder than the evaluated Y-90 spectrum (ICRP 107: 0.9327 MeV) and 3 % harder for Ho-166
     (0.6651 MeV); it only sets the shape of the kernels, not their energy.
 
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        Y-90 or Ho-166.
+
+    Returns
+    -------
+    float
+        Mean beta kinetic energy per beta decay (MeV).
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no beta spectrum data.
+
+    Examples
+    --------
     >>> round(mean_energy_mev("Y-90"), 3)
     0.946
     """

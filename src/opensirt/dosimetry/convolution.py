@@ -87,6 +87,26 @@ def fft_convolve_sum(
     All arrays have one shape; the products are summed in Fourier space, so there is a single
     inverse transform. Computed in single precision (relative error ~1e-6 of the maximum).
     ``workers``: FFT threads, default the thread policy's (:func:`opensirt._threads.fft_workers`).
+
+    Parameters
+    ----------
+    pairs : list of tuple of (numpy.ndarray, numpy.ndarray)
+        ``(array, kernel)`` pairs: 3-D arrays of one shape (e.g. decays per voxel of one
+        density class, indexed ``[k, j, i]``) and kernels with odd sizes on every axis, the
+        source voxel at their centre, on the same voxel grid (e.g. energy per decay, J).
+    workers : int or None, optional
+        FFT threads; None for the thread policy's default.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 sum of the convolutions, the shape of the arrays, in their units times the
+        kernels' (e.g. J per voxel).
+
+    Raises
+    ------
+    InputError
+        If a kernel has an even size on some axis.
     """
     workers = fft_workers() if workers is None else workers
     shape = pairs[0][0].shape
@@ -116,6 +136,27 @@ def fft_convolve(
 ) -> npt.NDArray[np.float32]:
     """Linear convolution of a 3-D array with an odd-sized kernel, same size as ``array``.
 
+    Parameters
+    ----------
+    array : numpy.ndarray
+        3-D array (e.g. decays per voxel), indexed ``[k, j, i]``; zero outside it.
+    kernel : numpy.ndarray
+        3-D kernel on the same voxel grid, odd size on every axis, source voxel at the centre.
+    workers : int or None, optional
+        FFT threads; None for the thread policy's default.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 convolution, the shape of ``array``.
+
+    Raises
+    ------
+    InputError
+        If the kernel has an even size on some axis.
+
+    Examples
+    --------
     >>> a = np.zeros((5, 5, 5)); a[2, 2, 2] = 1.0
     >>> k = np.arange(27.0).reshape(3, 3, 3)
     >>> bool(np.allclose(fft_convolve(a, k)[1:4, 1:4, 1:4], k, atol=1e-5))
@@ -173,6 +214,15 @@ def kernel_dose(
     -------
     Volume
         Dose in Gy (float32) on the activity grid, with ``metadata`` naming the method.
+
+    Raises
+    ------
+    InputError
+        If ``correction`` is not one of the three names, the activity's units are not an
+        activity, a value is not finite, a density is not > 0 g/mL, the nuclide has no
+        kernel, or the dose constant is not positive.
+    GeometryError
+        If a density map is not on the activity grid.
     """
     nuc = get_nuclide(nuclide)
     try:

@@ -27,6 +27,19 @@ _HU_VALID_RANGE = (-1100.0, 4000.0)
 def schneider_calibration() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """The shipped HU -> density calibration points ``(hu, density_g_per_ml)``.
 
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        CT numbers (HU, increasing) and mass densities (g/mL) of the Schneider et al. 2000
+        curve, float64; read once and cached.
+
+    Raises
+    ------
+    DataFileError
+        If the shipped table is damaged (reinstall).
+
+    Examples
+    --------
     >>> hu, rho = schneider_calibration()
     >>> float(np.interp(0.0, hu, rho)) > 1.0
     True
@@ -110,7 +123,27 @@ def hu_to_density(
 def density_from_ct(
     ct: Volume, calibration: tuple[npt.ArrayLike, npt.ArrayLike] | None = None
 ) -> Volume:
-    """A density map (g/mL) on the CT grid from a CT volume in HU."""
+    """A density map (g/mL) on the CT grid from a CT volume in HU.
+
+    Parameters
+    ----------
+    ct : Volume
+        CT in Hounsfield units (``units`` ``"HU"`` or empty), rescale applied.
+    calibration : tuple of (array_like, array_like) or None, optional
+        ``(hu_points, density_g_per_ml_points)`` of a scanner calibration, HU strictly
+        increasing; None for Schneider et al. 2000.
+
+    Returns
+    -------
+    Volume
+        float32 mass density (``units == "g/mL"``) on the CT grid.
+
+    Raises
+    ------
+    InputError
+        If the CT is not in HU, a value lies outside [-1100, 4000] HU or is NaN, or the
+        calibration is malformed.
+    """
     if ct.units and ct.units.upper() != "HU":
         raise InputError(f"ct.units is {ct.units!r}, expected 'HU' (a CT in Hounsfield units)")
     return ct.with_array(hu_to_density(ct.array, calibration), units="g/mL")
@@ -119,7 +152,30 @@ def density_from_ct(
 def density_array(
     density: Volume | float | None, reference: Volume, default_g_per_ml: float
 ) -> npt.NDArray[np.float32]:
-    """Density (g/mL) on ``reference``'s grid: from a map, a number or the default."""
+    """Density (g/mL) on ``reference``'s grid: from a map, a number or the default.
+
+    Parameters
+    ----------
+    density : Volume or float or None
+        A density map (g/mL) on ``reference``'s grid, one density for every voxel (g/mL), or
+        None for ``default_g_per_ml``.
+    reference : Volume
+        The grid the densities are wanted on (e.g. the activity map).
+    default_g_per_ml : float
+        Density used when ``density`` is None (g/mL), e.g. 1.04 for soft tissue.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 densities (g/mL), shape of ``reference``, indexed ``[k, j, i]``.
+
+    Raises
+    ------
+    GeometryError
+        If a density map is not on ``reference``'s grid.
+    InputError
+        If a density is not finite or not > 0 g/mL.
+    """
     if density is None:
         density = default_g_per_ml
     if isinstance(density, Volume):

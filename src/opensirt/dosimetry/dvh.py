@@ -84,6 +84,26 @@ class DoseVolumeHistogram:
     def d_percent_gy(self, percent: float) -> float:
         """``D_x``: the dose (Gy) received by at least ``percent`` % of the volume.
 
+        Linear interpolation between the distinct voxel doses of the cumulative DVH.
+
+        Parameters
+        ----------
+        percent : float
+            Part of the structure volume, percent in [0, 100] (e.g. 95 for ``D_95``).
+
+        Returns
+        -------
+        float
+            The dose (Gy); the highest voxel dose when ``percent`` is at or below the hottest
+            voxel's share.
+
+        Raises
+        ------
+        InputError
+            If ``percent`` lies outside [0, 100].
+
+        Examples
+        --------
         >>> h = dose_volume_histogram(np.array([10.0, 20.0, 30.0, 40.0]), np.ones(4), 1.0)
         >>> h.d_percent_gy(50.0), h.d_percent_gy(60.0), h.d_percent_gy(2.0)
         (30.0, 26.0, 40.0)
@@ -98,6 +118,19 @@ class DoseVolumeHistogram:
     def v_fraction(self, dose_gy: float) -> float:
         """Fraction of the volume receiving at least ``dose_gy``.
 
+        Parameters
+        ----------
+        dose_gy : float
+            Dose threshold (Gy).
+
+        Returns
+        -------
+        float
+            Fraction of the structure volume in [0, 1] (not percent), interpolated between
+            the distinct voxel doses; 0 above the highest dose, 1 at or below the lowest.
+
+        Examples
+        --------
         >>> h = dose_volume_histogram(np.array([10.0, 20.0, 30.0, 40.0]), np.ones(4), 1.0)
         >>> h.v_fraction(20.0), h.v_fraction(25.0), h.v_fraction(41.0)
         (0.75, 0.625, 0.0)
@@ -109,21 +142,72 @@ class DoseVolumeHistogram:
         return float(np.interp(dose_gy, self.doses_gy[::-1], self.cumulative_fraction[::-1]))
 
     def v_ml(self, dose_gy: float) -> float:
-        """Volume (mL) receiving at least ``dose_gy``."""
+        """Volume (mL) receiving at least ``dose_gy``.
+
+        Parameters
+        ----------
+        dose_gy : float
+            Dose threshold (Gy).
+
+        Returns
+        -------
+        float
+            ``V_dose`` in mL: :meth:`v_fraction` times the structure volume.
+        """
         return self.v_fraction(dose_gy) * self.volume_ml
 
     def cumulative(self, bin_edges_gy: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Cumulative DVH: volume fraction receiving at least each dose in ``bin_edges_gy``."""
+        """Cumulative DVH: volume fraction receiving at least each dose in ``bin_edges_gy``.
+
+        Parameters
+        ----------
+        bin_edges_gy : array_like
+            Doses (Gy) at which to evaluate, usually increasing bin edges.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 fractions in [0, 1] (not percent), one per dose.
+        """
         return np.array([self.v_fraction(float(d)) for d in np.asarray(bin_edges_gy, float)])
 
     def differential(self, bin_edges_gy: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Differential DVH: volume fraction with dose in each bin ``[e_i, e_i+1)``."""
+        """Differential DVH: volume fraction with dose in each bin ``[e_i, e_i+1)``.
+
+        Parameters
+        ----------
+        bin_edges_gy : array_like
+            Increasing bin edges (Gy), ``n + 1`` of them for ``n`` bins.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 fractions of the structure volume (not percent), one per bin (length
+            ``n``); they sum to 1 when the edges span every voxel dose.
+        """
         cum = self.cumulative(bin_edges_gy)
         out: npt.NDArray[np.float64] = cum[:-1] - cum[1:]
         return out
 
     def metrics(self, d_percents: tuple[float, ...] = STANDARD_D_PERCENTS) -> dict[str, float]:
-        """Mean, min, max, volume and the ``D_x`` as a flat dict (keys like ``"D95_gy"``)."""
+        """Mean, min, max, volume and the ``D_x`` as a flat dict (keys like ``"D95_gy"``).
+
+        Parameters
+        ----------
+        d_percents : tuple of float, optional
+            The ``x`` of the ``D_x`` wanted, percent of the volume (default
+            :data:`STANDARD_D_PERCENTS`: 2, 50, 70, 90, 95, 98).
+
+        Returns
+        -------
+        dict of str to float
+            ``volume_ml`` (mL), ``mean_gy``, ``min_gy``, ``max_gy`` and ``D<x>_gy`` (Gy).
+
+        Raises
+        ------
+        InputError
+            If a percent lies outside [0, 100].
+        """
         out = {
             "volume_ml": self.volume_ml,
             "mean_gy": self.mean_gy,
@@ -171,6 +255,20 @@ def dose_volume_histogram(
         Voxel volume (mL) when ``dose`` is a plain array.
     name : str
         Structure name, carried to exports.
+
+    Returns
+    -------
+    DoseVolumeHistogram
+        The exact cumulative DVH, volume (mL) and dose statistics (Gy).
+
+    Raises
+    ------
+    GeometryError
+        If ``dose`` and ``structure`` are Volumes on different grids.
+    InputError
+        If the voxel volume is missing or not positive, the structure's shape differs from
+        the dose's, its weights lie outside [0, 1], it is empty, or a dose inside it is not
+        finite.
     """
     if isinstance(dose, Volume):
         if isinstance(structure, Volume):

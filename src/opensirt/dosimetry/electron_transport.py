@@ -1,5 +1,6 @@
-"""Electron stopping powers in water and a condensed-history transport that builds the beta dose
-point kernels shipped in ``dosimetry/data``.
+"""A condensed-history electron transport in water that builds the beta dose point kernels
+shipped in ``dosimetry/data``; the stopping powers and cross-sections it uses are computed in
+:mod:`opensirt.dosimetry.electron_interactions`.
 
 Physics (every piece a textbook formula, no fitted constants):
 
@@ -45,7 +46,6 @@ Regenerate the shipped data with ``python -m opensirt.dosimetry.electron_transpo
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from dataclasses import dataclass
@@ -55,259 +55,25 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from opensirt.dosimetry.beta_spectrum import (
-    ELECTRON_REST_ENERGY_MEV,
-    FINE_STRUCTURE,
-    beta_spectrum,
+from opensirt.dosimetry.beta_spectrum import beta_spectrum
+from opensirt.dosimetry.electron_interactions import (
+    DELTA_MEV,
+    bohr_straggling_variance,
+    csda_range_table,
+    moller_cosines,
+    moller_cross_section,
+    moller_transport_cross_section,
+    radiative_stopping_power,
+    restricted_collision_stopping_power,
+    sample_moller_fraction,
+    transport_mean_free_path_cm,
 )
 from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
-
-_MC2 = ELECTRON_REST_ENERGY_MEV
-#: 2 pi r_e^2 m c^2 N_A, MeV cm^2 / mol (ICRU 37 eq. 2.2 prefactor; CODATA 2018 constants).
-_BETHE_K = 0.153537
-#: Classical electron radius, cm (CODATA 2018).
-_R_E_CM = 2.8179403262e-13
-_AVOGADRO = 6.02214076e23
-_HBAR_C_MEV_FM = 197.3269804
-_BOHR_FM = 52917.721090
-
-# Water (liquid): composition by molecule, Z/A, I and Sternheimer parameters (ICRU 37; SBS 1984).
-_WATER_ATOMS = ((1, 2), (8, 1))
-_WATER_MOLAR_MASS = 18.0153
-_WATER_Z_OVER_A = 10.0 / _WATER_MOLAR_MASS
-_WATER_I_MEV = 75.0e-6
-_STERNHEIMER = {"C": 3.5017, "X0": 0.2400, "X1": 2.8004, "a": 0.09116, "m": 3.4773}
 
 #: Tracking cut-off: electrons below it deposit their energy where they are (CSDA range in
 #: water 2.5 micrometres, ESTAR).
 CUTOFF_MEV = 0.010
-#: Class II threshold ``Delta``: energy transfers above it are Moller collisions sampled
-#: explicitly (secondary electrons transported), below it they are part of the restricted
-#: stopping power (the EGS4 ``AE``/``ECUT`` convention: threshold equal to the tracking cut-off).
-DELTA_MEV = 0.010
 _MAX_LOSS_FRACTION = 0.04
-
-
-def _beta2(t_mev: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    tau = t_mev / _MC2
-    out: npt.NDArray[np.float64] = tau * (tau + 2.0) / (tau + 1.0) ** 2
-    return out
-
-
-def _density_effect(tau: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Sternheimer density-effect correction ``delta`` of water (ICRU 37 eq. 2.4; SBS 1984)."""
-    x = np.log10(np.sqrt(tau * (tau + 2.0)))
-    s = _STERNHEIMER
-    out: npt.NDArray[np.float64] = np.where(
-        x >= s["X1"],
-        4.6052 * x - s["C"],
-        np.where(x >= s["X0"], 4.6052 * x - s["C"] + s["a"] * (s["X1"] - x) ** s["m"], 0.0),
-    )
-    return out
-
-
-def collision_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Mass collision stopping power of water for electrons, MeV cm^2/g (ICRU 37).
-
-    >>> abs(float(collision_stopping_power(1.0)) - 1.849) < 0.01  # ESTAR: 1.849
-    True
-    """
-    t = np.asarray(t_mev, dtype=np.float64)
-    tau = t / _MC2
-    b2 = _beta2(t)
-    f_minus = 1.0 - b2 + (tau * tau / 8.0 - (2.0 * tau + 1.0) * math.log(2.0)) / (tau + 1.0) ** 2
-    log_term = np.log(tau * tau * (tau + 2.0) / (2.0 * (_WATER_I_MEV / _MC2) ** 2))
-    out: npt.NDArray[np.float64] = (
-        _BETHE_K * _WATER_Z_OVER_A / b2 * (log_term + f_minus - _density_effect(tau))
-    )
-    return out
-
-
-def restricted_collision_stopping_power(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV
-) -> npt.NDArray[np.float64]:
-    """Restricted mass collision stopping power ``L_Delta/rho`` of water, MeV cm^2/g.
-
-    Mean energy lost per unit path in collisions that transfer less than ``delta_mev``
-    (ICRU Report 37, 1984, ch. 2, restricted stopping power of electrons):
-    ``L/rho = K Z/A / beta^2 [ln(2 (tau + 2) / (I/mc^2)^2) + F-(tau, d) - delta]`` with
-    ``d = Delta / mc^2`` and ``F-(tau, d) = -1 - beta^2 + ln((tau - d) d) + tau / (tau - d)
-    + [d^2 / 2 + (2 tau + 1) ln(1 - d / tau)] / (tau + 1)^2``. For ``T <= 2 Delta`` no
-    transfer exceeds ``Delta`` (the largest is ``T/2``): the unrestricted value is returned,
-    which the formula reaches continuously at ``T = 2 Delta``.
-
-    >>> t = np.array([0.02, 1.0])
-    >>> bool(np.allclose(restricted_collision_stopping_power(t, 0.01)[0],
-    ...                  collision_stopping_power(0.02)))
-    True
-    >>> round(float(restricted_collision_stopping_power(1.0, 0.01)), 3)
-    1.465
-    """
-    t = np.asarray(t_mev, dtype=np.float64)
-    tau = t / _MC2
-    d = np.minimum(delta_mev / _MC2, 0.5 * tau)
-    b2 = _beta2(t)
-    f_minus = (
-        -1.0
-        - b2
-        + np.log((tau - d) * d)
-        + tau / (tau - d)
-        + (0.5 * d * d + (2.0 * tau + 1.0) * np.log1p(-d / tau)) / (tau + 1.0) ** 2
-    )
-    log_term = np.log(2.0 * (tau + 2.0) / (_WATER_I_MEV / _MC2) ** 2)
-    out: npt.NDArray[np.float64] = (
-        _BETHE_K * _WATER_Z_OVER_A / b2 * (log_term + f_minus - _density_effect(tau))
-    )
-    return out
-
-
-def moller_cross_section(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV
-) -> npt.NDArray[np.float64]:
-    """Macroscopic Moller cross-section of water (density 1) for transfers above ``delta_mev``,
-    cm^-1.
-
-    Integral of the Moller cross-section (Moller 1932, Ann Phys 406:531,
-    doi:10.1002/andp.19324060506; in the form of the EGSnrc manual, Kawrakow et al., NRCC
-    PIRS-701, and ICRU Report 37, ch. 2) over the fractional energy ``eps`` of the
-    slower electron from ``eps0 = Delta / T`` to ``1/2``:
-    ``Sigma = K Z/A / (beta^2 T) [1/eps0 - 1/(1 - eps0) + c (1/2 - eps0)
-    - g ln((1 - eps0) / eps0)]`` with ``c = (tau / (tau + 1))^2``,
-    ``g = (2 tau + 1) / (tau + 1)^2`` and ``K = 2 pi r_e^2 m c^2 N_A``; zero for
-    ``T <= 2 Delta``. Binding of the atomic electrons is neglected (``Delta >> I``).
-
-    >>> round(float(moller_cross_section(1.0, 0.01)), 1)
-    9.3
-    """
-    t = np.asarray(t_mev, dtype=np.float64)
-    tau = t / _MC2
-    eps0 = np.minimum(delta_mev / np.maximum(t, 1e-12), 0.5)
-    c = (tau / (tau + 1.0)) ** 2
-    g = (2.0 * tau + 1.0) / (tau + 1.0) ** 2
-    bracket = 1.0 / eps0 - 1.0 / (1.0 - eps0) + c * (0.5 - eps0) - g * np.log((1.0 - eps0) / eps0)
-    out: npt.NDArray[np.float64] = np.where(
-        t > 2.0 * delta_mev,
-        _BETHE_K * _WATER_Z_OVER_A / (_beta2(t) * t) * np.maximum(bracket, 0.0),
-        0.0,
-    )
-    return out
-
-
-def moller_cosines(
-    t_mev: npt.NDArray[np.float64], w_mev: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Polar cosines of the primary (``T - W``) and the secondary (``W``) after a collision on
-    a free electron at rest: ``cos^2 theta = E'(T + 2mc^2) / (T (E' + 2mc^2))`` for each
-    outgoing kinetic energy ``E'`` (two-body kinematics; EGSnrc manual PIRS-701)."""
-    two_m = 2.0 * _MC2
-
-    def cosine(e: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        out: npt.NDArray[np.float64] = np.sqrt(
-            np.minimum(e * (t_mev + two_m) / (t_mev * (e + two_m)), 1.0)
-        )
-        return out
-
-    return cosine(t_mev - w_mev), cosine(w_mev)
-
-
-def radiative_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Mass radiative stopping power of water, MeV cm^2/g (Bethe-Heitler, unscreened).
-
-    >>> round(float(radiative_stopping_power(1.0)), 4)  # ESTAR: 0.0129
-    0.0128
-    """
-    t = np.asarray(t_mev, dtype=np.float64)
-    e_total = t + _MC2
-    phi = np.maximum(16.0 / 3.0, 4.0 * np.log(2.0 * e_total / _MC2) - 4.0 / 3.0)
-    zz = sum(n * z * (z + 1) for z, n in _WATER_ATOMS)
-    prefactor = _AVOGADRO / _WATER_MOLAR_MASS * FINE_STRUCTURE * _R_E_CM**2 * zz
-    out: npt.NDArray[np.float64] = prefactor * e_total * phi
-    return out
-
-
-def csda_range_table(
-    t_max_mev: float = 3.0, n: int = 4000, *, delta_mev: float | None = None
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Energies (MeV) and CSDA ranges (g/cm^2) in water from 1 keV up to ``t_max_mev``.
-
-    The range below 1 keV is taken as ``T / S(1 keV)`` (negligible: < 0.1 micrometre). With
-    ``delta_mev`` the collision part is the restricted stopping power
-    (:func:`restricted_collision_stopping_power`): the path length over which the *continuous*
-    part of the loss takes an electron from one energy to another in Class II transport.
-
-    >>> t, r = csda_range_table()
-    >>> abs(float(np.interp(1.0, t, r)) - 0.4367) < 0.002  # ESTAR: 0.4367 g/cm^2
-    True
-    """
-    t = np.geomspace(1e-3, t_max_mev, n)
-    s_col = (
-        collision_stopping_power(t)
-        if delta_mev is None
-        else restricted_collision_stopping_power(t, delta_mev)
-    )
-    inv = 1.0 / (s_col + radiative_stopping_power(t))
-    steps = 0.5 * (inv[1:] + inv[:-1]) * np.diff(t)
-    r = np.concatenate([[t[0] * inv[0]], t[0] * inv[0] + np.cumsum(steps)])
-    return t, r
-
-
-def transport_mean_free_path_cm(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """First transport mean free path of electrons in water (density 1), cm.
-
-    Screened Rutherford (Wentzel) cross-section with Moliere screening, closed form
-    ``sigma_1 = 2 pi Z(Z+1) (r_e m c^2 / p beta c)^2 [ln(1 + 1/A) - 1/(1 + A)]``.
-    """
-    t = np.asarray(t_mev, dtype=np.float64)
-    pc = np.sqrt(t * (t + 2.0 * _MC2))
-    beta2 = _beta2(t)
-    p_beta_c = pc * pc / (t + _MC2)
-    n_molecules = _AVOGADRO / _WATER_MOLAR_MASS  # per cm^3 at 1 g/cm^3
-    inv_lambda = np.zeros_like(t)
-    for z, count in _WATER_ATOMS:
-        a_tf = 0.88534 * _BOHR_FM * z ** (-1.0 / 3.0)
-        screening = (_HBAR_C_MEV_FM / (2.0 * pc * a_tf)) ** 2 * (
-            1.13 + 3.76 * (FINE_STRUCTURE * z) ** 2 / beta2
-        )
-        k = z * (z + 1) * (_R_E_CM * _MC2 / p_beta_c) ** 2
-        sigma1 = 2.0 * math.pi * k * (np.log1p(1.0 / screening) - 1.0 / (1.0 + screening))
-        inv_lambda += count * n_molecules * sigma1
-    out: npt.NDArray[np.float64] = 1.0 / inv_lambda
-    return out
-
-
-def moller_transport_cross_section(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV, n: int = 256
-) -> npt.NDArray[np.float64]:
-    """First transport cross-section of the Moller collisions above ``delta_mev`` for the
-    faster (primary) electron, water density 1, cm^-1.
-
-    ``Sigma_1 = int_Delta^(T/2) (1 - cos theta_p(W)) dSigma/dW dW`` with the Moller
-    differential cross-section (:func:`moller_cross_section`) and the two-body cosine of the
-    primary; trapezoidal rule on ``n`` logarithmic points. In Class II transport these
-    deflections are sampled explicitly, so they are removed from the elastic-scattering
-    transport cross-section, whose ``Z(Z+1)`` term already contains all electron-electron
-    scattering (as PENELOPE separates soft and hard angular deflections: Salvat, PENELOPE-2018
-    manual, NEA/MBDAV/R(2019)1, ch. 4).
-
-    >>> s1 = float(moller_transport_cross_section(1.0, 0.01))
-    >>> bool(0.0 < s1 < 0.1 * float(moller_cross_section(1.0, 0.01)))
-    True
-    """
-    t = np.atleast_1d(np.asarray(t_mev, dtype=np.float64))
-    out = np.zeros_like(t)
-    ok = t > 2.0 * delta_mev
-    tk = t[ok][:, None]
-    w = delta_mev * (tk / (2.0 * delta_mev)) ** np.linspace(0.0, 1.0, n)[None, :]
-    m = _MC2
-    dsdw = (_BETHE_K * _WATER_Z_OVER_A / _beta2(tk)) * (
-        1.0 / w**2
-        + 1.0 / (tk - w) ** 2
-        + 1.0 / (tk + m) ** 2
-        - (2.0 * tk + m) * m / ((tk + m) ** 2 * w * (tk - w))
-    )
-    mu_primary, _ = moller_cosines(np.broadcast_to(tk, w.shape), w)
-    out[ok] = np.trapezoid((1.0 - mu_primary) * dsdw, w, axis=1)
-    return out.reshape(np.shape(t_mev))
 
 
 def _henyey_greenstein(
@@ -335,34 +101,6 @@ def _rotate(
     )
     norm: npt.NDArray[np.float64] = out / np.linalg.norm(out, axis=1, keepdims=True)
     return norm
-
-
-def sample_moller_fraction(
-    t_mev: npt.NDArray[np.float64], rng: np.random.Generator, delta_mev: float = DELTA_MEV
-) -> npt.NDArray[np.float64]:
-    """Fractional energy ``eps = W / T`` of the slower electron after a Moller collision.
-
-    Sampled from ``1/eps^2`` on ``[Delta/T, 1/2]`` by inversion,
-    ``eps = eps0 / (1 - u (1 - 2 eps0))``, and accepted with probability
-    ``eps^2 (dsigma/deps) / (2 + c/4)`` where ``eps^2 dsigma/deps ~ 1 + (eps/(1 - eps))^2 +
-    c eps^2 - g eps/(1 - eps) <= 2 + c/4`` (the EGSnrc scheme, PIRS-701; ``c``
-    and ``g`` as in :func:`moller_cross_section`). Requires ``T > 2 Delta``.
-    """
-    tau = t_mev / _MC2
-    eps0 = delta_mev / t_mev
-    c = (tau / (tau + 1.0)) ** 2
-    g = (2.0 * tau + 1.0) / (tau + 1.0) ** 2
-    eps = np.empty_like(t_mev)
-    todo = np.arange(t_mev.size)
-    while todo.size:
-        e0 = eps0[todo]
-        trial = e0 / (1.0 - rng.random(todo.size) * (1.0 - 2.0 * e0))
-        ratio = trial / (1.0 - trial)
-        h = 1.0 + ratio * ratio + c[todo] * trial * trial - g[todo] * ratio
-        accept = rng.random(todo.size) * (2.0 + 0.25 * c[todo]) <= h
-        eps[todo[accept]] = trial[accept]
-        todo = todo[~accept]
-    return eps
 
 
 @dataclass(frozen=True)
@@ -422,8 +160,7 @@ def _continuous_step(
     s_col = restricted_collision_stopping_power(t_mid, medium.delta_mev)
     s_rad = radiative_stopping_power(t_mid)
     rad = loss * s_rad / (s_col + s_rad)
-    b2 = _beta2(t_mid)
-    var = _BETHE_K * _WATER_Z_OVER_A * step_cm * medium.delta_mev * (1.0 - 0.5 * b2) / b2
+    var = bohr_straggling_variance(t_mid, step_cm, medium.delta_mev)
     col = np.clip(loss - rad + rng.standard_normal(t.size) * np.sqrt(var), 0.0, t - rad)
     last = ~hard & (t - planned <= CUTOFF_MEV * 1.0001)
     return _Step(step_cm, hard, last, t_mid, rad, col)
@@ -489,6 +226,21 @@ def simulate_point_kernel(
     knock-on electron above ``delta_mev``; energy beyond ``r_max_mm`` is tallied in the last
     shell.
 
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        Y-90 or Ho-166 (a nuclide with beta spectrum data).
+    n_electrons : int, optional
+        Primary betas simulated (default 200 000); statistical error falls as ``1/sqrt(n)``.
+    shell_mm : float, optional
+        Thickness of the spherical tally shells (mm), default 0.05.
+    r_max_mm : float, optional
+        Outer radius of the last shell (mm), default 15 (beyond the Y-90 maximum range).
+    seed : int, optional
+        Seed of the random number generator (same seed, same kernel).
+    delta_mev : float, optional
+        Class II threshold (MeV), default :data:`DELTA_MEV`.
+
     Returns
     -------
     r_mm : ndarray
@@ -521,7 +273,18 @@ def simulate_point_kernel(
 
 
 def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electrons: int) -> None:
-    """Simulate the point kernel of ``nuclide`` and write it (atomically) as CSV to ``path``."""
+    """Simulate the point kernel of ``nuclide`` and write it (atomically) as CSV to ``path``.
+
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        Y-90 or Ho-166.
+    path : pathlib.Path
+        Destination CSV (``r_mm, shell_fraction, cumulative_fraction`` with a provenance
+        header); replaced if it exists.
+    n_electrons : int
+        Primary betas simulated.
+    """
     nuc = get_nuclide(nuclide)
     r_mm, fraction, radiative = simulate_point_kernel(nuc, n_electrons)
     cumulative = np.cumsum(fraction)
@@ -547,7 +310,19 @@ def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electro
 
 
 def main(argv: list[str]) -> int:
-    """Regenerate the kernel files: ``python -m opensirt.dosimetry.electron_transport [N]``."""
+    """Regenerate the kernel files: ``python -m opensirt.dosimetry.electron_transport [N]``.
+
+    Parameters
+    ----------
+    argv : list of str
+        Command-line arguments: optionally the number of electrons per nuclide (default
+        1 000 000).
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
     n = int(argv[0]) if argv else 1_000_000
     data = Path(__file__).resolve().parent / "data"
     for nuclide, name in ((NuclideName.Y90, "y90"), (NuclideName.HO166, "ho166")):

@@ -81,7 +81,19 @@ class PointKernel:
 
     def radius_containing_mm(self, fraction: float) -> float:
         """Radius (mm, density 1) of the sphere that absorbs ``fraction`` of the absorbed
-        energy (``X90`` for 0.9)."""
+        energy (``X90`` for 0.9).
+
+        Parameters
+        ----------
+        fraction : float
+            Part of the energy absorbed around the point source, in [0, 1] (not percent).
+
+        Returns
+        -------
+        float
+            The radius in water at 1 g/mL (mm), interpolated in the tabulated cumulative
+            kernel; divide by the density (g/mL) for another medium.
+        """
         target = fraction * self.absorbed_fraction
         return float(np.interp(target, self.cumulative_fraction, self.r_mm))
 
@@ -111,6 +123,28 @@ def _read_point_kernel_csv(nuclide: NuclideName) -> PointKernel:
 def point_kernel(nuclide: Nuclide | NuclideName | str) -> PointKernel:
     """The shipped dose point kernel of ``nuclide`` (Y-90 or Ho-166) in water.
 
+    Read once from ``dosimetry/data`` and cached.
+
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        ``"Y-90"`` or ``"Ho-166"``.
+
+    Returns
+    -------
+    PointKernel
+        Cumulative fraction of the emitted beta energy absorbed within each radius (mm) in
+        water at 1 g/mL, and the radiative (bremsstrahlung) fraction.
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no shipped kernel (e.g. Tc-99m).
+    DataFileError
+        If the shipped kernel file is damaged (reinstall).
+
+    Examples
+    --------
     >>> round(point_kernel("Y-90").radius_containing_mm(0.9), 1)
     5.4
     """
@@ -205,6 +239,12 @@ def energy_kernel(
     ndarray, read-only
         Odd-sized 3-D array ``[k, j, i]``, the source voxel at the centre; it sums to the
         absorbed fraction of the point kernel (about 0.995 for Y-90: bremsstrahlung escapes).
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no kernel, a spacing or the density is not positive, or
+        ``n_samples`` is not a power of 2 of at least 1024.
     """
     nuc = get_nuclide(nuclide)
     spacing = _spacing_zyx(spacing_zyx_mm[::-1])
@@ -242,6 +282,11 @@ def voxel_s_values(
     -------
     ndarray
         Array ``[k, j, i]`` (z, y, x) of odd size; ``s[c, c, c]`` is the self-dose S-value.
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no kernel, or a voxel size or the density is not positive.
 
     Examples
     --------

@@ -61,6 +61,24 @@ def decays_per_voxel(activity: Volume, nuclide: Nuclide | NuclideName | str) -> 
     assumed to decay completely in place (permanent microspheres: ``N = A T1/2 / ln 2``), or
     a cumulated activity (``"Bq s"``, ``"MBq s"``, ``"MBq h"``, ``"GBq h"``, optionally ``/mL``).
     Negative values (reconstruction noise) are kept: every method here is linear.
+
+    Parameters
+    ----------
+    activity : Volume
+        Activity or cumulated activity per voxel or per mL, its ``units`` as above.
+    nuclide : Nuclide or NuclideName or str
+        The radionuclide (its mean life converts activity to decays).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 number of decays in each voxel (dimensionless), indexed ``[k, j, i]``.
+
+    Raises
+    ------
+    InputError
+        If the units are not an activity or a cumulated activity, or a value is NaN or
+        infinite.
     """
     nuc = get_nuclide(nuclide)
     try:
@@ -90,6 +108,26 @@ def energy_per_decay_j(
     A conventional constant ``k`` (Gy kg/GBq, complete decay) implies ``k / (1e9 tau)``
     joules per decay, ``tau`` the mean life in seconds.
 
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        The radionuclide.
+    dose_constant_gy_kg_per_gbq : float or None, optional
+        A conventional dose constant (Gy kg/GBq, complete decay), e.g. 49.67 for Y-90; None
+        for the mean beta energy of the decay data (ICRP 107).
+
+    Returns
+    -------
+    float
+        Beta energy released per decay (J).
+
+    Raises
+    ------
+    InputError
+        If the dose constant is not positive.
+
+    Examples
+    --------
     >>> round(energy_per_decay_j("Y-90", 49.67) / energy_per_decay_j("Y-90"), 4)
     0.9988
     """
@@ -101,7 +139,28 @@ def energy_per_decay_j(
 
 
 def dose_volume(reference: Volume, dose_gy: npt.NDArray[Any], **metadata: Any) -> Volume:
-    """A dose Volume (units ``"Gy"``) on ``reference``'s grid with provenance metadata."""
+    """A dose Volume (units ``"Gy"``) on ``reference``'s grid with provenance metadata.
+
+    Parameters
+    ----------
+    reference : Volume
+        The grid the dose was computed on (usually the activity map).
+    dose_gy : numpy.ndarray
+        Absorbed dose (Gy), the shape of ``reference``, indexed ``[k, j, i]``.
+    **metadata : Any
+        Provenance (``method``, ``nuclide``, ...) added to the reference's metadata, with
+        ``quantity`` set to ``"absorbed dose"``.
+
+    Returns
+    -------
+    Volume
+        The dose map, ``units == "Gy"``.
+
+    Raises
+    ------
+    GeometryError
+        If ``dose_gy`` does not have the reference's shape.
+    """
     return reference.with_array(dose_gy, units="Gy", quantity="absorbed dose", **metadata)
 
 
@@ -131,6 +190,14 @@ def local_deposition_dose(
     -------
     Volume
         Dose in Gy (float32) on the activity grid; ``metadata["method"] == "LDM"``.
+
+    Raises
+    ------
+    InputError
+        If the activity's units are not an activity, a value is not finite, a density is
+        not > 0 g/mL, or the dose constant is not positive.
+    GeometryError
+        If a density map is not on the activity grid.
 
     Examples
     --------
@@ -163,6 +230,28 @@ def local_deposition_dose(
 def total_energy_j(dose: Volume, density: Volume | float | None = None) -> float:
     """Energy absorbed in a dose map (J): the sum of dose x voxel mass.
 
+    Parameters
+    ----------
+    dose : Volume
+        Absorbed dose (Gy).
+    density : Volume or float or None, optional
+        Mass density map (g/mL) on the dose grid, or one value; None for soft tissue,
+        1.04 g/mL.
+
+    Returns
+    -------
+    float
+        Absorbed energy (J = Gy kg), summed with compensated (fsum) float64 arithmetic.
+
+    Raises
+    ------
+    GeometryError
+        If the density map is not on the dose grid.
+    InputError
+        If a density is not finite or not > 0 g/mL.
+
+    Examples
+    --------
     >>> grid = Volume(np.full((2, 2, 2), 2.0), spacing_mm=(10.0, 10.0, 10.0), units="Gy")
     >>> round(total_energy_j(grid, 1.0), 6)  # 8 voxels x 1 g x 2 Gy
     0.016

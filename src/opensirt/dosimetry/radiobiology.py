@@ -95,6 +95,16 @@ def bed_permanent_implant(
     tissue : TissueParameters or str
         Parameters, or a key of :data:`TISSUES` (``"normal_liver"``, ``"tumour"``).
 
+    Returns
+    -------
+    numpy.ndarray
+        BED (Gy), float64, shape of ``dose_gy`` (0-d for a scalar).
+
+    Raises
+    ------
+    InputError
+        If a dose is NaN or infinite, or ``tissue`` is an unknown key.
+
     Examples
     --------
     100 Gy of Y-90 to tumour (alpha/beta 10 Gy, T_rep 1.5 h):
@@ -114,6 +124,27 @@ def bed_permanent_implant(
 def eqd2(bed_gy: npt.ArrayLike, tissue: TissueParameters | str) -> FloatArray:
     """EQD2 (Gy): the dose in 2 Gy fractions with the same BED.
 
+    ``EQD2 = BED / (1 + 2 Gy / (alpha/beta))``.
+
+    Parameters
+    ----------
+    bed_gy : array_like
+        Biologically effective dose (Gy).
+    tissue : TissueParameters or str
+        Parameters, or a key of :data:`TISSUES`.
+
+    Returns
+    -------
+    numpy.ndarray
+        EQD2 (Gy), float64, shape of ``bed_gy``.
+
+    Raises
+    ------
+    InputError
+        If a BED is NaN or infinite, or ``tissue`` is an unknown key.
+
+    Examples
+    --------
     >>> round(float(eqd2(122.87, "tumour")), 2)  # 122.87 / 1.2
     102.39
     """
@@ -127,6 +158,29 @@ def dose_from_bed(
 ) -> FloatArray:
     """Absorbed dose (Gy) of a permanent implant that gives ``bed_gy`` (inverse of the BED).
 
+    The positive root of ``BED = D (1 + g D)``, ``g = T_rep / ((T_rep + T_phys) alpha/beta)``.
+
+    Parameters
+    ----------
+    bed_gy : array_like
+        Biologically effective dose (Gy), >= 0.
+    nuclide : Nuclide or NuclideName or str
+        Sets ``T_phys``.
+    tissue : TissueParameters or str
+        Parameters, or a key of :data:`TISSUES`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Absorbed dose to complete decay (Gy), float64, shape of ``bed_gy``.
+
+    Raises
+    ------
+    InputError
+        If a BED is NaN or infinite, or ``tissue`` is an unknown key.
+
+    Examples
+    --------
     >>> round(float(dose_from_bed(122.8659, "Y-90", "tumour")), 3)
     100.0
     """
@@ -139,7 +193,23 @@ def dose_from_bed(
 
 
 def tissue_parameters(tissue: TissueParameters | str) -> TissueParameters:
-    """The :class:`TissueParameters` for a key of :data:`TISSUES`, or ``tissue`` itself."""
+    """The :class:`TissueParameters` for a key of :data:`TISSUES`, or ``tissue`` itself.
+
+    Parameters
+    ----------
+    tissue : TissueParameters or str
+        Parameters (returned as they are), or ``"normal_liver"`` or ``"tumour"``.
+
+    Returns
+    -------
+    TissueParameters
+        alpha/beta (Gy), repair half-time (h) and source.
+
+    Raises
+    ------
+    InputError
+        If ``tissue`` is a string that is not a key of :data:`TISSUES`.
+    """
     if isinstance(tissue, TissueParameters):
         return tissue
     if tissue not in TISSUES:
@@ -168,6 +238,29 @@ def generalized_eud(
 
     ``a < 0`` for tumours (cold spots dominate), ``a = 1`` the mean, ``a >> 1`` serial organs.
 
+    Parameters
+    ----------
+    dose_gy : array_like
+        Voxel (or DVH bin) doses (Gy), any shape (flattened).
+    a : float
+        The gEUD volume parameter (dimensionless), non-zero.
+    weights : array_like or None, optional
+        Relative volume of each dose (e.g. voxel occupancies), non-negative, same size as
+        ``dose_gy``; None weighs every dose equally.
+
+    Returns
+    -------
+    float
+        gEUD (Gy); 0 for ``a < 0`` when a weighted dose is <= 0.
+
+    Raises
+    ------
+    InputError
+        If ``a`` is 0, a dose or weight is not finite, or the weights are negative, of
+        another shape, or sum to 0.
+
+    Examples
+    --------
     >>> round(generalized_eud([10.0, 40.0], 1.0), 6), round(generalized_eud([10.0, 40.0], -1.0), 6)
     (25.0, 16.0)
     """
@@ -193,6 +286,30 @@ def lq_eud(
     volume-averaged surviving fraction of the non-uniform dose: first the equivalent uniform
     BED ``EUBED = -ln(sum_i v_i exp(-alpha BED_i)) / alpha``, then the absorbed dose with that
     BED (:func:`dose_from_bed`).
+
+    Parameters
+    ----------
+    dose_gy : array_like
+        Voxel (or DVH bin) absorbed doses to complete decay (Gy), any shape (flattened).
+    alpha_per_gy : float
+        Radiosensitivity ``alpha`` (1/Gy), > 0.
+    nuclide : Nuclide or NuclideName or str
+        Sets ``T_phys`` of the BED.
+    tissue : TissueParameters or str
+        Parameters, or a key of :data:`TISSUES`.
+    weights : array_like or None, optional
+        Relative volume of each dose, non-negative; None weighs every dose equally.
+
+    Returns
+    -------
+    float
+        The LQ-EUD, an absorbed dose (Gy).
+
+    Raises
+    ------
+    InputError
+        If ``alpha_per_gy`` is not positive, a dose or weight is not finite, the weights
+        are invalid, or ``tissue`` is an unknown key.
     """
     alpha = check_positive("alpha_per_gy", alpha_per_gy, "1/Gy")
     d = _as_array(dose_gy, "dose_gy").ravel()
@@ -239,6 +356,28 @@ def lkb_ntcp(
 
     ``NTCP = Phi((EUD - TD50) / (m TD50))`` with ``EUD = (sum_i v_i D_i^(1/n))^n``.
 
+    Parameters
+    ----------
+    dose_gy : array_like
+        Voxel (or DVH bin) doses (Gy) of the organ, of the kind (physical or EQD2) that
+        ``params`` were fitted to.
+    params : LKBParameters
+        ``TD50`` (Gy), ``m`` and ``n``.
+    weights : array_like or None, optional
+        Relative volume of each dose, non-negative; None weighs every dose equally.
+
+    Returns
+    -------
+    float
+        Complication probability in [0, 1].
+
+    Raises
+    ------
+    InputError
+        If a dose or weight is not finite, or the weights are invalid.
+
+    Examples
+    --------
     >>> p = LKBParameters(50.0, 0.2, 1.0, "example")
     >>> round(lkb_ntcp([50.0], p), 6), round(lkb_ntcp([60.0], p), 4)  # Phi(0), Phi(1)
     (0.5, 0.8413)
@@ -266,6 +405,25 @@ def logistic_tcp(dose_gy: npt.ArrayLike, params: LogisticTCPParameters) -> Any:
     (Okunieff et al. 1995, Int J Radiat Oncol Biol Phys 32:1227,
     doi:10.1016/0360-3016(94)00475-Z). ``dose_gy`` is the mean (or EUD) dose.
 
+    Parameters
+    ----------
+    dose_gy : array_like
+        Mean (or EUD) tumour dose (Gy), a scalar or an array of doses; 0 gives 0.
+    params : LogisticTCPParameters
+        ``D50`` (Gy) and ``gamma50``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Probability in [0, 1]: a float for a scalar dose, else a float64 array of its shape.
+
+    Raises
+    ------
+    InputError
+        If a dose is NaN or infinite.
+
+    Examples
+    --------
     >>> p = LogisticTCPParameters(100.0, 1.0, "example")
     >>> round(float(logistic_tcp(100.0, p)), 6), round(float(logistic_tcp(200.0, p)), 6)
     (0.5, 0.941176)

@@ -44,17 +44,45 @@ def software_version() -> str:
     The installed package's version (``opensirt.__version__``, read from the package metadata
     with :mod:`importlib.metadata`; ``0+unknown`` in a source tree that was never installed),
     cut to the 64 characters of the LO value representation.
+
+    Returns
+    -------
+    str
+        The version string, at most 64 characters.
     """
     return opensirt.__version__[:64]
 
 
 def dicom_date(when: datetime) -> str:
-    """DA value ``YYYYMMDD``."""
+    """DA value ``YYYYMMDD``.
+
+    Parameters
+    ----------
+    when : datetime
+        The date to write, in its own (local) time; the time zone is not converted.
+
+    Returns
+    -------
+    str
+        The date as 8 digits, e.g. ``"20261118"``.
+    """
     return when.strftime("%Y%m%d")
 
 
 def dicom_time(when: datetime) -> str:
-    """TM value ``HHMMSS.ffffff``."""
+    """TM value ``HHMMSS.ffffff``.
+
+    Parameters
+    ----------
+    when : datetime
+        The time to write, in its own (local) time; its UTC offset is written separately
+        (Timezone Offset From UTC).
+
+    Returns
+    -------
+    str
+        The time with microseconds, e.g. ``"090000.000000"``.
+    """
     return when.strftime("%H%M%S.%f")
 
 
@@ -89,7 +117,19 @@ class DicomContext:
             )
 
     def uid(self, *parts: object) -> str:
-        """A UID derived from the seed and ``parts`` (deterministic, under pydicom's UID root)."""
+        """A UID derived from the seed and ``parts`` (deterministic, under pydicom's UID root).
+
+        Parameters
+        ----------
+        *parts : object
+            What the UID identifies (e.g. ``"ct", "series"``), each turned into text; the same
+            seed and parts always give the same UID.
+
+        Returns
+        -------
+        str
+            A DICOM UID of at most 64 characters.
+        """
         return str(generate_uid(entropy_srcs=[self.uid_seed, *map(str, parts)]))
 
     @property
@@ -120,7 +160,33 @@ def new_dataset(
     instance_number: int = 1,
 ) -> Dataset:
     """A dataset with File Meta, SOP Common, Patient, General Study and General Series,
-    General Equipment and Frame of Reference modules filled in."""
+    General Equipment and Frame of Reference modules filled in.
+
+    Parameters
+    ----------
+    context : DicomContext
+        Patient, study and frame of reference shared by the examination's series.
+    sop_class_uid : str
+        SOP Class UID of the object (e.g. CT Image Storage).
+    modality : str
+        DICOM Modality (``"CT"``, ``"NM"``, ``"PT"``, ``"RTSTRUCT"``, ``"SEG"``, ...).
+    series_key : str
+        Short name that keeps the UIDs of this series apart from the context's others.
+    series_number : int
+        Series Number (0020,0011).
+    series_description : str
+        Series Description (0008,103E).
+    series_datetime : datetime
+        Series and instance creation date and time (local time of the context's time zone).
+    instance_number : int, optional
+        Instance Number (0020,0013), 1 for a single-file series; also part of the SOP
+        Instance UID.
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        The dataset, explicit VR little endian, ready for the modality's own modules.
+    """
     ds = Dataset()
     sop_instance_uid = context.uid(series_key, "instance", instance_number)
     meta = FileMetaDataset()
@@ -168,7 +234,20 @@ def new_dataset(
 
 
 def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> Path:
-    """Write ``ds`` as a DICOM Part-10 file, atomically."""
+    """Write ``ds`` as a DICOM Part-10 file, atomically.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        A dataset with its File Meta Information (as :func:`new_dataset` makes it).
+    path : str or os.PathLike
+        Destination file; an existing file is replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
 
     def write(tmp: Path) -> None:
         pydicom.dcmwrite(tmp, ds, enforce_file_format=True)

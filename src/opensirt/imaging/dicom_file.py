@@ -119,6 +119,12 @@ def read_dataset(path: str | os.PathLike[str], *, header_only: bool = False) -> 
     header_only : bool
         Stop before the pixel data (to list series quickly).
 
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        The dataset; its values are converted lazily, so read them inside
+        :func:`as_read_error`.
+
     Raises
     ------
     NotDicomError
@@ -147,7 +153,26 @@ def read_dataset(path: str | os.PathLike[str], *, header_only: bool = False) -> 
 def as_read_error(source: str, what: str) -> Iterator[None]:
     """Turn any exception but an :class:`OpenSIRTError` raised inside into an
     :class:`ImageReadError` naming ``source``: the boundary of every reader, since pydicom,
-    numpy and highdicom raise many types on corrupt input."""
+    numpy and highdicom raise many types on corrupt input.
+
+    Parameters
+    ----------
+    source : str
+        The file being read, named in the message.
+    what : str
+        What the file was read as (``"an RT Structure Set"``), named in the message.
+
+    Yields
+    ------
+    None
+        Control to the ``with`` block.
+
+    Raises
+    ------
+    ImageReadError
+        For any exception raised in the block that is not an :class:`OpenSIRTError` (those
+        pass unchanged).
+    """
     try:
         yield
     except OpenSIRTError:
@@ -160,7 +185,29 @@ def as_read_error(source: str, what: str) -> Iterator[None]:
 
 
 def header_int(ds: Dataset, keyword: str, source: str, *, default: int | None = None) -> int:
-    """An integer header value, or an :class:`ImageReadError` naming the file and the tag."""
+    """An integer header value, or an :class:`ImageReadError` naming the file and the tag.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The dataset.
+    keyword : str
+        DICOM keyword of the attribute, e.g. ``"Rows"``.
+    source : str
+        The file it was read from, for messages.
+    default : int or None, optional
+        Value for an absent or empty attribute; None (default) makes it required.
+
+    Returns
+    -------
+    int
+        The attribute's value.
+
+    Raises
+    ------
+    ImageReadError
+        If the attribute is required and missing, or not an integer.
+    """
     try:
         value = ds.get(keyword, default)
         if value in (None, ""):
@@ -235,6 +282,19 @@ def _check_native_length(ds: Dataset, ts: UID, source: str, frame_bits: int, fra
 def decode_pixels(ds: Dataset, source: str) -> npt.NDArray[Any]:
     """The stored pixel values, ``(frames, rows, columns)``, checked against the header.
 
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        A greyscale image dataset with its File Meta Information.
+    source : str
+        The file it was read from, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Stored values (before Rescale Slope and Intercept), shape ``(frames, rows,
+        columns)``, in the dtype the pixel data decode to.
+
     Raises
     ------
     ImageReadError
@@ -298,6 +358,16 @@ def recording_warnings(into: list[str]) -> Iterator[None]:
 
     The readers store the recorded messages with their result (``Volume.metadata
     ["reader_warnings"]``, ``Segmentation.warnings``) for the plan's JSON and report.
+
+    Parameters
+    ----------
+    into : list of str
+        The list the messages are appended to (duplicates once).
+
+    Yields
+    ------
+    None
+        Control to the ``with`` block.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

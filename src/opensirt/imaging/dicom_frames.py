@@ -46,7 +46,19 @@ class PlaneGeometry:
     slice_spacing_mm: float | None
 
     def matches(self, other: PlaneGeometry) -> bool:
-        """True if orientation, spacing and matrix agree (within 1e-4 and 1e-3 mm)."""
+        """True if orientation, spacing and matrix agree (within 1e-4 and 1e-3 mm).
+
+        Parameters
+        ----------
+        other : PlaneGeometry
+            The geometry of another plane of the same series.
+
+        Returns
+        -------
+        bool
+            True if the matrix (rows, columns) is equal, the direction cosines agree within
+            1e-4 and the pixel spacings within 1e-3 mm; the slice spacing is not compared.
+        """
         return (
             self.shape == other.shape
             and np.allclose(self.orientation, other.orientation, atol=1e-4)
@@ -66,7 +78,30 @@ class Plane:
 
 
 def finite_values(value: Any, count: int, name: str, source: str) -> npt.NDArray[np.float64]:
-    """``count`` finite numbers from a DICOM multi-valued DS, or an :class:`ImageReadError`."""
+    """``count`` finite numbers from a DICOM multi-valued DS, or an :class:`ImageReadError`.
+
+    Parameters
+    ----------
+    value : Any
+        The attribute's value (a multi-valued DS such as Image Position (Patient)).
+    count : int
+        How many numbers it must hold (3 for a position, 6 for an orientation).
+    name : str
+        The attribute's keyword, for messages.
+    source : str
+        The file it was read from, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of ``count`` finite values, in the attribute's units (mm for
+        positions and spacings, dimensionless for direction cosines).
+
+    Raises
+    ------
+    ImageReadError
+        If the value is not ``count`` finite numbers.
+    """
     try:
         values = np.asarray([float(v) for v in value], dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -330,7 +365,34 @@ def _enhanced(ds: Dataset, source: str) -> tuple[list[Plane], PlaneGeometry]:
 def planes_of(
     ds: Dataset, source: str, *, energy_window: int | None = None
 ) -> tuple[list[Plane], PlaneGeometry]:
-    """The image planes of one DICOM object and their shared in-plane geometry."""
+    """The image planes of one DICOM object and their shared in-plane geometry.
+
+    Reads single-frame images (CT, PET, MR), enhanced multi-frame objects (per-frame
+    functional groups) and NM reconstructed tomography (frames along the slice vector).
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        One image dataset with pixel data.
+    source : str
+        The file it was read from, for messages.
+    energy_window : int or None, optional
+        For NM objects with several energy windows, the Energy Window Vector value (from 1)
+        whose frames are read; None (default) accepts an object with a single window only.
+
+    Returns
+    -------
+    tuple of (list of Plane, PlaneGeometry)
+        The planes (stored pixels, rescale slope and intercept, LPS position in mm of the
+        first pixel's centre) in file order, and their shared in-plane geometry.
+
+    Raises
+    ------
+    ImageReadError
+        If the object has no pixel data, is a multi-frame object of an unsupported kind
+        (projections, several detectors, a non-NM object without functional groups), has
+        several energy windows and none chosen (or one absent), or has a corrupt header.
+    """
     if "PixelData" not in ds:
         raise ImageReadError(f"{source}: no PixelData, this is not an image")
     if "PerFrameFunctionalGroupsSequence" in ds:

@@ -75,13 +75,35 @@ class ReaderTolerance:
             )
 
     def missing_allowed(self, modality: str) -> bool:
-        """Whether gaps are filled for this modality."""
+        """Whether gaps are filled for this modality.
+
+        Parameters
+        ----------
+        modality : str
+            DICOM Modality of the series (``"CT"``, ``"PT"``, ``"NM"``, ...).
+
+        Returns
+        -------
+        bool
+            ``allow_missing_slices`` if set, else True for CT and MR only.
+        """
         if self.allow_missing_slices is None:
             return modality in _LENIENT_MODALITIES
         return self.allow_missing_slices
 
     def uneven_allowed(self, modality: str) -> bool:
-        """Whether positions off the regular grid are accepted for this modality."""
+        """Whether positions off the regular grid are accepted for this modality.
+
+        Parameters
+        ----------
+        modality : str
+            DICOM Modality of the series (``"CT"``, ``"PT"``, ``"NM"``, ...).
+
+        Returns
+        -------
+        bool
+            ``allow_uneven_spacing`` if set, else True for CT and MR only.
+        """
         if self.allow_uneven_spacing is None:
             return modality in _LENIENT_MODALITIES
         return self.allow_uneven_spacing
@@ -173,7 +195,31 @@ def read_dicom_files(
     tolerance: ReaderTolerance | None = None,
 ) -> Volume:
     """Stack the image planes of the files of one series into a volume (see :func:`read_image`;
-    ``tolerance`` holds its tolerance arguments)."""
+    ``tolerance`` holds its tolerance arguments).
+
+    Parameters
+    ----------
+    paths : sequence of pathlib.Path
+        The files of one image series (one multi-frame file, or one file per slice, in any
+        order: planes are sorted along the slice normal).
+    energy_window : int or None, optional
+        NM only: the energy window number, when the object holds several.
+    tolerance : ReaderTolerance or None, optional
+        What is accepted beyond a complete regular stack; None for the defaults.
+
+    Returns
+    -------
+    Volume
+        The stack indexed ``[k, j, i]`` in the LPS frame, values after the rescale (HU,
+        Bq/mL or counts, see ``units``), with the header's :class:`MetaKey` metadata and
+        ``metadata["reader_warnings"]``.
+
+    Raises
+    ------
+    ImageReadError
+        If a file is not DICOM, corrupt or not an image, or the planes do not make one
+        regular volume (mixed geometry, gaps or uneven spacing not allowed).
+    """
     messages: list[str] = []
     with recording_warnings(messages):
         volume = _read_files(paths, energy_window, tolerance or ReaderTolerance())

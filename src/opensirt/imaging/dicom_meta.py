@@ -84,6 +84,29 @@ def parse_dicom_datetime(
     Returns None when the values are absent or empty; raises :class:`ImageReadError` when they
     are malformed.
 
+    Parameters
+    ----------
+    date : Any
+        A DA value (``YYYYMMDD``), or a whole DT value (``YYYYMMDDHHMMSS.FFFFFF&ZZXX``, the
+        offset optional) when ``time`` is None.
+    time : Any, optional
+        A TM value (``HHMMSS.FFFFFF``, colons tolerated); None when ``date`` is a DT.
+    tz : datetime.timezone or None, optional
+        Time zone to attach (the dataset's Timezone Offset From UTC); an offset inside a DT
+        value wins. None leaves the result naive (scanner clock).
+
+    Returns
+    -------
+    datetime or None
+        The date and time, aware if an offset is known; None if a value is absent or empty.
+
+    Raises
+    ------
+    ImageReadError
+        If the values are malformed.
+
+    Examples
+    --------
     >>> parse_dicom_datetime("20261125", "101530.25")
     datetime.datetime(2026, 11, 25, 10, 15, 30, 250000)
     >>> parse_dicom_datetime("20261125101530+0100").isoformat()
@@ -182,6 +205,19 @@ def volume_units(ds: Dataset, rwv_units: str | None = None) -> str:
 
     PET Units (0054,1001): BQML is Bq/mL, CNTS counts; NM reconstructions hold counts unless a
     real-world value mapping gives a unit.
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        An image dataset (its Modality and Units are read).
+    rwv_units : str or None, optional
+        The unit code of a Real World Value Mapping, if the pixels are mapped by one.
+
+    Returns
+    -------
+    str
+        ``"HU"`` for CT, ``"Bq/mL"``, ``"counts"``, another unit as the header spells it
+        (lower case for PET Units), or ``""`` when unknown.
     """
     modality = str(ds.get("Modality", ""))
     if modality == "CT":
@@ -225,6 +261,24 @@ def pixel_value_mapping(item: Dataset, source: str = "") -> tuple[float, float, 
 
     Rescale (the Modality LUT) wins when both are present; None when none is. A slope of 0 or
     a value that is not a finite number is refused (:class:`ImageReadError`, naming ``source``).
+
+    Parameters
+    ----------
+    item : pydicom.dataset.Dataset
+        The dataset, or a per-frame functional group item, holding the mapping.
+    source : str, optional
+        The file it was read from, for messages.
+
+    Returns
+    -------
+    tuple of (float, float, str or None) or None
+        ``(slope, intercept, units)`` with ``value = slope x stored + intercept``; ``units`` is
+        the Real World Value Mapping's unit code, None for a rescale; None if no mapping.
+
+    Raises
+    ------
+    ImageReadError
+        If the slope is 0, a value is not a finite number, or the mapping is a lookup table.
     """
     if "RescaleSlope" in item or "RescaleIntercept" in item:
         slope = _slope(item, "RescaleSlope", source)
@@ -266,7 +320,29 @@ def _decay_reference(ds: Dataset, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def series_metadata(ds: Dataset, source: str) -> dict[str, Any]:
-    """The :class:`MetaKey` entries of one image header (the first slice or frame)."""
+    """The :class:`MetaKey` entries of one image header (the first slice or frame).
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The header of the series' first slice (or its multi-frame object).
+    source : str
+        The file it was read from, recorded under ``MetaKey.SOURCE`` and named in warnings.
+
+    Returns
+    -------
+    dict of str to Any
+        Modality, patient, study and series identifiers, DICOM Units, series and acquisition
+        datetimes, acquisition duration (s), radiopharmaceutical (nuclide, injected activity,
+        injection time) and, for PT and NM, the decay correction and the activity reference
+        datetime. A PT or NM header without radiopharmaceutical gives a warning.
+
+    Raises
+    ------
+    ImageReadError
+        If a date or time in the header is malformed (other malformed values raise the
+        parser's own errors, which the readers turn into ImageReadError).
+    """
     tz = _tz(ds)
     meta: dict[str, Any] = {
         MetaKey.MODALITY: str(ds.get("Modality", "")),

@@ -57,6 +57,30 @@ def seg_dataset(
 
     ``kinds`` maps a structure name to ``"liver"``, ``"lung"``, ``"spine"``, ``"tumour"`` or
     ``"tissue"`` (the default), which selects its SNOMED CT category and type codes.
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        The structures; each becomes a segment, numbered from 1 in order.
+    image_slices : sequence of pydicom.dataset.Dataset
+        One single-frame image dataset per slice of the segmentation's reference grid, slice
+        ``k`` first to last (the CT as written).
+    context : DicomContext
+        Patient, study and frame of reference of the examination.
+    kinds : mapping of str to str or None, optional
+        Structure name -> kind, as above; names absent are ``"tissue"``.
+    series_number : int, optional
+        Series Number (default 11).
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        The Segmentation object (highdicom ``Segmentation``, BINARY).
+
+    Raises
+    ------
+    GeometryError
+        If the number of image slices differs from the reference grid's.
     """
     import highdicom as hd
 
@@ -129,6 +153,19 @@ def read_dicom_seg(path: str | os.PathLike[str], reference: Volume) -> Segmentat
     Fractional Value) as partial-voxel weights (:attr:`Segmentation.fractions`; linear
     interpolation onto another grid); their masks are the voxels at least half inside. The
     messages of the reader's warnings are in :attr:`Segmentation.warnings`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The DICOM SEG file.
+    reference : Volume
+        The image the segments are placed on (usually the planning CT), in the SEG's frame
+        of reference.
+
+    Returns
+    -------
+    Segmentation
+        One structure per segment (named by its Segment Label) on ``reference``'s grid.
 
     Raises
     ------

@@ -89,7 +89,18 @@ class SeriesInfo:
 
 
 def is_zip(path: Path) -> bool:
-    """A zip file, not a DICOM file (a DICOM preamble could hold zip signatures)."""
+    """A zip file, not a DICOM file (a DICOM preamble could hold zip signatures).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Any path; folders and missing files are not zips.
+
+    Returns
+    -------
+    bool
+        True for a readable zip archive without the ``DICM`` marker at byte 128.
+    """
     if not path.is_file() or not zipfile.is_zipfile(path):
         return False
     with path.open("rb") as handle:
@@ -165,6 +176,20 @@ def dicom_source(
     The temporary folder is removed when the ``with`` block ends, so everything read from it
     must be read inside the block. Warnings and errors raised in the block name a member as
     ``ARCHIVE.zip!/member/path``, not the temporary folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A DICOM file, a folder, a DICOMDIR or a zip of any of them.
+    max_members : int, optional
+        Most members a zip may hold (a guard against zip bombs).
+    max_uncompressed_bytes : int, optional
+        Most bytes a zip may expand to.
+
+    Yields
+    ------
+    pathlib.Path
+        ``path`` itself, or the temporary folder holding the zip's contents.
 
     Raises
     ------
@@ -279,6 +304,21 @@ def list_series(path: str | os.PathLike[str]) -> list[SeriesInfo]:
     In a folder, files that are not DICOM, or whose header cannot be read, are skipped with a
     warning; a single file that cannot be read raises :class:`ImageReadError` with the
     reason. For a zip, call this inside :func:`dicom_source`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A DICOM file, a folder or a DICOMDIR.
+
+    Returns
+    -------
+    list of SeriesInfo
+        One entry per Series Instance UID, in the order first found, with its files.
+
+    Raises
+    ------
+    ImageReadError
+        If ``path`` is a single file that cannot be read as DICOM, or a DICOMDIR is corrupt.
     """
     groups: dict[str, list[tuple[Path, Dataset]]] = {}
     skipped = 0
@@ -314,6 +354,20 @@ def description_matches(description: str, pattern: str) -> bool:
     """Whether a Series Description matches ``pattern``, case-insensitively: a glob when the
     pattern holds ``*``, ``?`` or ``[``, else a substring.
 
+    Parameters
+    ----------
+    description : str
+        The Series Description.
+    pattern : str
+        A glob (matched against the whole description) or a substring.
+
+    Returns
+    -------
+    bool
+        True if the description matches.
+
+    Examples
+    --------
     >>> description_matches("Tc99m MAA SPECT/CT", "maa")
     True
     >>> description_matches("Tc99m MAA SPECT/CT", "tc99m*ct")
@@ -354,6 +408,11 @@ def choose_series(
     how_to_pick : str
         How to write the choice where the caller reads it (a case-file key), shown in the
         error; default the keyword arguments of this function.
+
+    Returns
+    -------
+    SeriesInfo
+        The single matching series.
 
     Raises
     ------

@@ -84,7 +84,14 @@ class Radiopharmaceutical:
     administration_datetime: datetime
 
     def item(self) -> Dataset:
-        """The Radiopharmaceutical Information Sequence item."""
+        """The Radiopharmaceutical Information Sequence item.
+
+        Returns
+        -------
+        pydicom.dataset.Dataset
+            The item: radionuclide code, name, route, start date-time, Radionuclide Total
+            Dose (Bq), Radionuclide Half Life (s) and, for Y-90, the positron fraction.
+        """
         nuclide = get_nuclide(self.nuclide)
         item = Dataset()
         code = Dataset()
@@ -131,28 +138,80 @@ def _pixel_modules(ds: Dataset, stored: npt.NDArray[np.integer], signed: bool) -
     ds.PixelData = np.ascontiguousarray(stored.astype("<i2" if signed else "<u2")).tobytes()
 
 
+def _image_dataset(
+    context: DicomContext,
+    *,
+    sop_class_uid: str,
+    modality: str,
+    series_key: str,
+    series_number: int,
+    series_description: str,
+    acquired: datetime,
+    image_type: list[str],
+    instance_number: int = 1,
+) -> Dataset:
+    """:func:`new_dataset` with the image modules' Image Type, acquisition and content times."""
+    ds = new_dataset(
+        context,
+        sop_class_uid=sop_class_uid,
+        modality=modality,
+        series_key=series_key,
+        series_number=series_number,
+        series_description=series_description,
+        series_datetime=acquired,
+        instance_number=instance_number,
+    )
+    ds.ImageType = image_type
+    ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
+    ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
+    return ds
+
+
 def ct_datasets(
     volume: Volume, context: DicomContext, *, acquired: datetime, series_number: int = 1
 ) -> list[Dataset]:
-    """One CT Image dataset per slice of ``volume`` (HU), slice ``k`` first to last."""
+    """One CT Image dataset per slice of ``volume`` (HU), slice ``k`` first to last.
+
+    Parameters
+    ----------
+    volume : Volume
+        CT in HU (rounded to int16 with slope 1, intercept 0), a right-handed grid whose
+        ``k`` axis is the slice normal.
+    context : DicomContext
+        Patient, study and frame of reference of the examination.
+    acquired : datetime
+        Acquisition (and series) date and time.
+    series_number : int, optional
+        Series Number (default 1).
+
+    Returns
+    -------
+    list of pydicom.dataset.Dataset
+        One dataset per slice, Instance Number ``k + 1``.
+
+    Raises
+    ------
+    InputError
+        If a value lies outside the int16 range.
+    GeometryError
+        If the direction matrix is left-handed.
+    """
     hu = np.rint(np.asarray(volume.array, dtype=np.float64))
     if hu.min() < -32768 or hu.max() > 32767:
         raise InputError(f"CT values span {hu.min()}..{hu.max()} HU, beyond the int16 range")
     out = []
     for k in range(volume.shape[0]):
-        ds = new_dataset(
+        ds = _image_dataset(
             context,
             sop_class_uid=CTImageStorage,
             modality="CT",
             series_key="ct",
             series_number=series_number,
             series_description="CT abdomen (synthetic)",
-            series_datetime=acquired,
+            acquired=acquired,
+            image_type=["ORIGINAL", "PRIMARY", "AXIAL"],
             instance_number=k + 1,
         )
-        ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
-        ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
-        ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
         ds.AcquisitionNumber = 1
         ds.PatientPosition = "FFS"
         ds.KVP = "120"
@@ -202,6 +261,42 @@ def nm_dataset(
     the Rotation Information Sequence. ``energy_window_kev`` (lower, upper) defaults to a
     20 % window on the nuclide's photopeak; ``series_key`` keeps the UIDs of several NM
     series of one context apart.
+
+    Parameters
+    ----------
+    volume : Volume
+        Reconstructed counts per voxel, a right-handed grid; frames are its ``k`` slices.
+        ``metadata["series_description"]``, if set, becomes the Series Description.
+    context : DicomContext
+        Patient, study and frame of reference of the examination.
+    radiopharmaceutical : Radiopharmaceutical
+        What was administered and when (its nuclide sets the default energy window).
+    acquired : datetime
+        Acquisition start (and series) date and time.
+    duration_s : float
+        Total acquisition duration (s), shared equally among ``views``.
+    views : int, optional
+        Number of projections over 360 degrees (default 120).
+    series_number : int, optional
+        Series Number (default 2).
+    series_key : str, optional
+        Short name that keeps the UIDs of this series apart (default ``"nm"``).
+    energy_window_kev : tuple of 2 float or None, optional
+        Lower and upper energy window limits (keV); None for 90-110 % of the photopeak.
+    collimator : str, optional
+        Collimator Grid Name (default ``"LEHR"``, low-energy high-resolution).
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        One multi-frame NM Image dataset, uint16 pixel data.
+
+    Raises
+    ------
+    InputError
+        If the counts are not integers in 0..65535.
+    GeometryError
+        If the direction matrix is left-handed.
     """
     counts = np.asarray(volume.array, dtype=np.float64)
     if counts.min() < 0 or counts.max() > 65535 or not np.allclose(counts, np.rint(counts)):
@@ -210,7 +305,7 @@ def nm_dataset(
             "0..65535 (store counts, not activity, in an NM reconstruction)"
         )
     row, col, _normal = _check_axial_ijk(volume, "SPECT volume")
-    ds = new_dataset(
+    ds = _image_dataset(
         context,
         sop_class_uid=NuclearMedicineImageStorage,
         modality="NM",
@@ -220,11 +315,9 @@ def nm_dataset(
             volume.metadata.get("series_description")
             or f"{radiopharmaceutical.name} SPECT (synthetic)"
         ),
-        series_datetime=acquired,
+        acquired=acquired,
+        image_type=["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"],
     )
-    ds.ImageType = ["ORIGINAL", "PRIMARY", "RECON TOMO", "EMISSION"]
-    ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
-    ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
     ds.PatientOrientation = ""
     ds.AcquisitionContextSequence = DicomSequence([])
     _patient_orientation(ds)
@@ -277,25 +370,55 @@ def pet_datasets(
     duration_s: float,
     series_number: int = 3,
 ) -> list[Dataset]:
-    """PET Image datasets (Bq/mL, decay corrected to ``acquired``), one per slice."""
+    """PET Image datasets (Bq/mL, decay corrected to ``acquired``), one per slice.
+
+    Each slice is stored as int16 with its own Rescale Slope (its largest magnitude maps to
+    32767), Units BQML.
+
+    Parameters
+    ----------
+    volume : Volume
+        Activity concentration (``units == "Bq/mL"``) decay corrected to ``acquired``, on a
+        right-handed grid.
+    context : DicomContext
+        Patient, study and frame of reference of the examination.
+    radiopharmaceutical : Radiopharmaceutical
+        What was administered and when.
+    acquired : datetime
+        Acquisition start (and series) date and time, the decay-correction reference.
+    duration_s : float
+        Frame duration (s).
+    series_number : int, optional
+        Series Number (default 3).
+
+    Returns
+    -------
+    list of pydicom.dataset.Dataset
+        One dataset per slice, Instance Number ``k + 1``.
+
+    Raises
+    ------
+    InputError
+        If the volume is not in Bq/mL.
+    GeometryError
+        If the direction matrix is left-handed.
+    """
     if volume.units != "Bq/mL":
         raise InputError(f"PET volume units are {volume.units!r}, expected 'Bq/mL'")
     values = np.asarray(volume.array, dtype=np.float64)
     out = []
     for k in range(volume.shape[0]):
-        ds = new_dataset(
+        ds = _image_dataset(
             context,
             sop_class_uid=PositronEmissionTomographyImageStorage,
             modality="PT",
             series_key="pet",
             series_number=series_number,
             series_description=f"{radiopharmaceutical.name} PET (synthetic)",
-            series_datetime=acquired,
+            acquired=acquired,
+            image_type=["ORIGINAL", "PRIMARY"],
             instance_number=k + 1,
         )
-        ds.ImageType = ["ORIGINAL", "PRIMARY"]
-        ds.AcquisitionDate, ds.AcquisitionTime = dicom_date(acquired), dicom_time(acquired)
-        ds.ContentDate, ds.ContentTime = ds.AcquisitionDate, ds.AcquisitionTime
         ds.PatientOrientation = ""
         ds.AcquisitionContextSequence = DicomSequence([])
         _patient_orientation(ds)
@@ -323,6 +446,21 @@ def pet_datasets(
 def write_series(
     datasets: Sequence[Dataset], folder: str | os.PathLike[str], prefix: str
 ) -> list[Path]:
-    """Save datasets as ``folder/prefix_0001.dcm`` ... (atomically, one by one)."""
+    """Save datasets as ``folder/prefix_0001.dcm`` ... (atomically, one by one).
+
+    Parameters
+    ----------
+    datasets : sequence of pydicom.dataset.Dataset
+        The series' datasets, in the order they are numbered.
+    folder : str or os.PathLike
+        Destination folder.
+    prefix : str
+        File name prefix, e.g. ``"CT"``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in order.
+    """
     target = Path(folder)
     return [save_dataset(ds, target / f"{prefix}_{i + 1:04d}.dcm") for i, ds in enumerate(datasets)]

@@ -44,6 +44,28 @@ def read_nifti(
 
     NIfTI has no frame of reference UID: give ``frame_of_reference_uid`` when the file is
     known to be in register with a DICOM series (e.g. it was exported from it).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.nii`` or ``.nii.gz`` file holding a 3-D image (or 4-D with one volume).
+    units : str, optional
+        Units of the values (e.g. ``"Gy"``, ``"label"``); empty (default) takes the header's
+        ``descrip`` field, where :func:`write_nifti` stores them.
+    frame_of_reference_uid : str or None, optional
+        DICOM Frame of Reference UID to give the volume; ``None`` (default) leaves it unset.
+
+    Returns
+    -------
+    Volume
+        The image in the LPS frame, its array indexed ``[k, j, i]``, the dtype of the scaled
+        data kept; ``metadata`` holds ``source`` (the path) and ``modality`` ``"NIFTI"``.
+
+    Raises
+    ------
+    ImageReadError
+        If the file cannot be read as NIfTI, is not 3-D, or its affine is not a rotation and
+        scaling.
     """
     import nibabel as nib
 
@@ -87,6 +109,18 @@ def _descrip(image: Any) -> str:
 def ras_affine(volume: Volume) -> npt.NDArray[np.float64]:
     """The 4x4 NIfTI (RAS+) affine of ``volume``'s grid.
 
+    Parameters
+    ----------
+    volume : Volume
+        The grid (values not used).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(4, 4)`` affine mapping NIfTI indices ``(i, j, k, 1)`` to RAS+ mm.
+
+    Examples
+    --------
     >>> v = Volume(np.zeros((2, 3, 4)), spacing_mm=(1.0, 2.0, 3.0), origin_mm=(10.0, 20.0, 30.0))
     >>> ras_affine(v)[:3, 3].tolist(), np.diag(ras_affine(v))[:3].tolist()
     ([-10.0, -20.0, 30.0], [-1.0, -2.0, 3.0])
@@ -103,6 +137,23 @@ def write_nifti(volume: Volume, path: str | os.PathLike[str]) -> Path:
 
     Boolean masks are written as uint8, float data as float32. Both sform and qform are set
     (code 1, scanner); the units (e.g. ``"Gy"``) go into the header's ``descrip``.
+
+    Parameters
+    ----------
+    volume : Volume
+        The image to write; the frame of reference UID and metadata are not stored.
+    path : str or os.PathLike
+        Destination; its name must end in ``.nii`` or ``.nii.gz`` (gzip-compressed).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    InputError
+        If the name does not end in ``.nii`` or ``.nii.gz``.
     """
     import nibabel as nib
 
@@ -133,6 +184,29 @@ def read_nifti_labels(
     With ``reference``, the label map must lie on the reference's grid (NIfTI carries no
     frame of reference UID, so the reference's is adopted); otherwise the map's own grid is
     the reference.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.nii`` or ``.nii.gz`` integer label map.
+    names : mapping of int to str
+        Label value -> structure name; labels without a name are ignored with a warning.
+    reference : Volume or None, optional
+        The image the labels were drawn on (usually the CT); ``None`` uses the map's grid.
+
+    Returns
+    -------
+    Segmentation
+        One boolean mask per entry of ``names``, on the reference's (or the map's) grid.
+
+    Raises
+    ------
+    ImageReadError
+        If the file cannot be read as a 3-D NIfTI image.
+    GeometryError
+        If the map is not on ``reference``'s grid.
+    InputError
+        If the map holds non-integer values.
     """
     labels = read_nifti(path, units="label")
     if reference is not None:

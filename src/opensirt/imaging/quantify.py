@@ -87,8 +87,21 @@ def counts_to_activity_mbq(
         Counts per second per MBq of the system for this nuclide and reconstruction.
     duration_s : float, optional
         Acquisition duration (s); default: ``metadata["acquisition_duration_s"]``.
-    nuclide : optional
+    nuclide : Nuclide or NuclideName or str or None, optional
         Default: ``metadata["radionuclide"]``; used for decay during the acquisition.
+
+    Returns
+    -------
+    Volume
+        float64 activity per voxel (MBq, ``units == "MBq"``) at the acquisition start, which
+        its ``metadata["activity_reference_datetime"]`` records (None if the image has no
+        acquisition time).
+
+    Raises
+    ------
+    InputError
+        If the image is not in counts, the calibration or duration is not positive, or the
+        duration or nuclide is neither given nor in the image metadata.
 
     Examples
     --------
@@ -114,7 +127,30 @@ def counts_to_activity_mbq(
 
 
 def region_fraction(segmentation: Segmentation, names: list[str], grid: Volume) -> Volume:
-    """Fraction of each voxel of ``grid`` inside the union of structures ``names``."""
+    """Fraction of each voxel of ``grid`` inside the union of structures ``names``.
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        The structures, usually drawn on the CT grid.
+    names : list of str
+        Structure names whose union is the region (e.g. ``["Liver", "Lungs"]``).
+    grid : Volume
+        The emission image's grid, in the segmentation's frame of reference.
+
+    Returns
+    -------
+    Volume
+        float64 fractions in [0, 1] on ``grid`` (units ``"fraction"``), for
+        :func:`scale_to_total_activity`.
+
+    Raises
+    ------
+    InputError
+        If ``names`` is empty or a structure is missing or empty.
+    GeometryError
+        If ``grid`` is in another frame of reference.
+    """
     return coverage_fraction(segmentation.union(names), grid)
 
 
@@ -138,7 +174,24 @@ def scale_to_total_activity(
         On the image's grid: a boolean mask, or voxel fractions in [0, 1] (from
         :func:`region_fraction`) for regions drawn on a finer grid.
     total_activity_mbq : float
-        Activity in the region at ``reference_datetime`` (default: acquisition start).
+        Activity in the region at ``reference_datetime`` (default: acquisition start), MBq.
+    reference_datetime : datetime or None, optional
+        The time at which the region holds ``total_activity_mbq``; ``None`` takes the image's
+        acquisition start from its metadata.
+
+    Returns
+    -------
+    Volume
+        float64 activity per voxel (MBq, ``units == "MBq"``), with the reference time in
+        ``metadata["activity_reference_datetime"]``.
+
+    Raises
+    ------
+    GeometryError
+        If ``region`` is not on the image's grid.
+    InputError
+        If the total is not positive, the region holds values outside [0, 1], or the image
+        has no signal in the region.
 
     Examples
     --------
@@ -166,6 +219,24 @@ def scale_to_total_activity(
 def concentration_to_activity_mbq(image: Volume) -> Volume:
     """Activity per voxel (MBq) from a PET in Bq/mL: ``A = c x voxel volume (mL) / 1e6``.
 
+    Parameters
+    ----------
+    image : Volume
+        Activity concentration (``units == "Bq/mL"``), e.g. a decay-corrected Y-90 PET.
+
+    Returns
+    -------
+    Volume
+        float64 activity per voxel (MBq), with the image's activity reference time (or its
+        acquisition start) in ``metadata["activity_reference_datetime"]``.
+
+    Raises
+    ------
+    InputError
+        If the image is not in Bq/mL.
+
+    Examples
+    --------
     >>> v = Volume(np.full((1, 1, 1), 1.0e6), spacing_mm=(4, 4, 4), units="Bq/mL")
     >>> float(concentration_to_activity_mbq(v).array[0, 0, 0])  # 1 MBq/mL x 0.064 mL
     0.064
@@ -199,6 +270,29 @@ def decay_activity(
 
     The reference time is ``reference_datetime`` or ``metadata["activity_reference_datetime"]``.
     Naive datetimes are accepted only when both are naive (one scanner clock).
+
+    Parameters
+    ----------
+    activity : Volume
+        Activity per voxel (``units == "MBq"``).
+    when : datetime
+        The time to decay to (earlier than the reference time back-decays).
+    nuclide : Nuclide or NuclideName or str or None, optional
+        The radionuclide; default ``metadata["radionuclide"]``.
+    reference_datetime : datetime or None, optional
+        The time at which ``activity`` holds; default
+        ``metadata["activity_reference_datetime"]``.
+
+    Returns
+    -------
+    Volume
+        Activity per voxel (MBq) at ``when``, which becomes its reference time.
+
+    Raises
+    ------
+    InputError
+        If the map is not in MBq, has no reference time, names no nuclide, or one datetime
+        has a time zone and the other not.
 
     Examples
     --------

@@ -115,7 +115,15 @@ class RegistrationQuality:
     rotation_deg: float
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """JSON-ready mapping.
+
+        Returns
+        -------
+        dict of str to Any
+            The four measures (correlations dimensionless, ``overlap_fraction`` in [0, 1],
+            ``rotation_deg`` in degrees) and the acceptance bounds they were checked against
+            (``min_correlation``, ``min_overlap_fraction``, ``max_rotation_deg``).
+        """
         return {
             "correlation_before": self.correlation_before,
             "correlation_after": self.correlation_after,
@@ -169,7 +177,16 @@ class Registration:
     transform: Any = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping (without the transform object)."""
+        """JSON-ready mapping (without the transform object).
+
+        Returns
+        -------
+        dict of str to Any
+            Method, source, the stated direction of the transform, its 4x4 ``matrix`` (LPS
+            mm, fixed to moving), ``rotation_deg``, ``translation_mm``, the Mattes metric,
+            iterations, stop condition, ``liver_margin_mm``, ``resampling_scale`` and the
+            quality record (or None).
+        """
         return {
             "method": self.method,
             "source": self.source,
@@ -186,7 +203,19 @@ class Registration:
         }
 
     def write(self, path: Path) -> Path:
-        """Write the transform as an ITK transform file (``.tfm``), atomically."""
+        """Write the transform as an ITK transform file (``.tfm``), atomically.
+
+        Parameters
+        ----------
+        path : pathlib.Path
+            Destination, usually ending in ``.tfm``; the file maps planning (fixed) LPS
+            points to the study's (moving) points, as :func:`read_registration` reads it.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
         import SimpleITK as sitk
 
         return write_atomically(path, lambda tmp: sitk.WriteTransform(self.transform, str(tmp)))
@@ -430,8 +459,18 @@ def register_ct(
     what : str
         Names the studies in error messages.
 
+    Returns
+    -------
+    Registration
+        The fixed-to-moving transform (LPS mm), its parameters, the optimiser's record and
+        the passed quality check.
+
     Raises
     ------
+    InputError
+        If ``method`` is ``NONE``.
+    GeometryError
+        If ``liver`` is not on ``fixed_ct``'s grid.
     RegistrationError
         The result fails the quality check (see the module notes).
     """
@@ -477,6 +516,28 @@ def read_registration(
     """A transform file (fixed-to-moving, see the module notes), checked like a computed one.
 
     Without ``moving_ct`` only the rotation bound is checked (nothing to correlate).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ITK transform file (``.tfm`` or ``.txt``) mapping planning (fixed) LPS mm points to
+        the study's (moving) points.
+    fixed_ct : Volume
+        Planning CT (HU).
+    liver : Volume
+        Boolean liver structure on ``fixed_ct``'s grid; the quality check's region.
+    moving_ct : Volume or None
+        The emission study's CT (HU), or None when the study has none.
+    margin_mm : float, optional
+        Dilation of the liver region (mm).
+    what : str, optional
+        Names the studies in error messages.
+
+    Returns
+    -------
+    Registration
+        ``method == "file"``, ``source`` the file name, with the quality record (None without
+        ``moving_ct``).
 
     Raises
     ------

@@ -32,6 +32,26 @@ def resample_into_frame(
     The grid has ``image``'s spacing, ``planning``'s axes and frame of reference, and holds
     the whole field of view of ``image`` (mapped with the inverse of the affine part of the
     transform). Returns the image and the registration with its ``resampling_scale``.
+
+    Parameters
+    ----------
+    image : Volume
+        Emission image in the moving (e.g. post-treatment) frame: an intensive quantity per
+        voxel (counts per voxel or Bq/mL).
+    registration : Registration
+        The rigid or affine transform mapping planning (fixed) points to moving points, in
+        LPS mm, as :func:`~opensirt.imaging.registration.register_ct` returns it.
+    planning : Volume
+        A volume of the planning frame (usually the planning CT); its axes and frame of
+        reference are taken, not its grid.
+
+    Returns
+    -------
+    tuple of (Volume, Registration)
+        The resampled image (float32, ``image``'s spacing and units, the planning frame's
+        UID, ``metadata["registered_from_frame"]`` the source frame) and a copy of
+        ``registration`` whose ``resampling_scale`` is the factor applied to conserve the
+        total (1 when the resampled image is empty).
     """
     import SimpleITK as sitk
 

@@ -172,7 +172,15 @@ def rebin_sum(source: Volume, target: Volume, *, supersampling: int = 4) -> Volu
     Returns
     -------
     Volume
-        On ``target``'s grid, with ``source``'s units and metadata.
+        float64 sums on ``target``'s grid, with ``source``'s units and metadata. A warning
+        is given when part of the source total falls outside ``target``.
+
+    Raises
+    ------
+    GeometryError
+        If the frames of reference differ.
+    InputError
+        If ``supersampling`` is below 1.
 
     Examples
     --------
@@ -208,6 +216,26 @@ def voxel_coverage(source: Volume, target: Volume) -> Volume:
     For parallel axes the overlap is separable, so this is the outer product of the per-axis
     overlaps (no pass over the source voxels); oblique grids rebin an array of ones.
 
+    Parameters
+    ----------
+    source : Volume
+        The grid whose voxels are counted (its values are not used).
+    target : Volume
+        The grid to count into, in the same frame of reference.
+
+    Returns
+    -------
+    Volume
+        float64 on ``target``'s grid (units ``"voxels"``): the number of ``source`` voxels
+        (fractional at the edges) inside each ``target`` voxel.
+
+    Raises
+    ------
+    GeometryError
+        If the frames of reference differ.
+
+    Examples
+    --------
     >>> fine = Volume(np.zeros((4, 4, 4)), spacing_mm=(1, 1, 1))
     >>> coarse = Volume(np.zeros((2, 2, 2)), spacing_mm=(2, 2, 2), origin_mm=(0.5, 0.5, 0.5))
     >>> float(voxel_coverage(fine, coarse).array[1, 1, 1])
@@ -232,6 +260,25 @@ def crop_to_grid(source: Volume, target: Volume) -> Volume:
 
     Rebinning the crop gives the same sums on ``target`` as rebinning the whole source,
     without the work (and the warning) for the part outside ``target``.
+
+    Parameters
+    ----------
+    source : Volume
+        The volume to crop.
+    target : Volume
+        The grid whose extent (the boxes of its voxels, in the patient frame) bounds the crop;
+        same frame of reference.
+
+    Returns
+    -------
+    Volume
+        ``source`` restricted to the voxels that overlap ``target`` (see :meth:`Volume.crop`),
+        or ``source`` itself when no voxel overlaps.
+
+    Raises
+    ------
+    GeometryError
+        If the frames of reference differ.
     """
     source.require_same_frame(target, "source and target grids")
     nk, nj, ni = target.shape
@@ -256,6 +303,21 @@ def coverage_fraction(mask: Volume, grid: Volume, *, supersampling: int = 4) -> 
     Used to weight a coarse dose grid (SPECT, 4.42 mm) by a structure drawn on the CT, so that
     the DVH of a small structure counts partial voxels. ``sum(fraction) * grid voxel volume``
     equals the mask's volume (exactly for parallel axes, if the grid covers the mask).
+
+    Parameters
+    ----------
+    mask : Volume
+        Boolean structure mask, or partial-voxel weights in [0, 1], usually on the CT grid.
+    grid : Volume
+        The grid to cover (its values are not used), in the same frame of reference.
+    supersampling : int, optional
+        Samples per axis for oblique grids (default 4; ignored when the axes are parallel).
+
+    Returns
+    -------
+    Volume
+        float64 fractions in [0, 1] on ``grid`` (units ``"fraction"``), with the mask's
+        metadata. A warning is given if part of the mask lies outside ``grid``.
 
     Raises
     ------

@@ -61,6 +61,21 @@ def rasterise_polygons(
     Each polygon is an ``(n, 2)`` array of continuous ``(i, j)`` pixel indices (pixel
     centres at integers). A pixel is inside a polygon if its centre is inside or on the edge.
 
+    Parameters
+    ----------
+    polygons : sequence of numpy.ndarray
+        Closed polygons, each ``(n, 2)`` float in ``(i, j)`` = (column, row) pixel-index
+        order (the last point joins the first); they combine by exclusive or.
+    shape : tuple of 2 int
+        Slice shape ``(nj, ni)`` = (rows, columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask of ``shape``, indexed ``[j, i]``.
+
+    Examples
+    --------
     >>> square = np.array([[1.0, 1.0], [3.0, 1.0], [3.0, 2.0], [1.0, 2.0]])
     >>> rasterise_polygons([square], (4, 5)).astype(int)
     array([[0, 0, 0, 0, 0],
@@ -160,7 +175,27 @@ def _contour_data(contour: Dataset) -> npt.NDArray[np.float64]:
 
 
 def contour_points(contour: Dataset, name: str, source: str) -> npt.NDArray[np.float64]:
-    """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked."""
+    """The ``(n, 3)`` points (mm) of a contour's Contour Data, checked.
+
+    Parameters
+    ----------
+    contour : pydicom.dataset.Dataset
+        An item of a ROI Contour's Contour Sequence.
+    name : str
+        The structure's name, for messages.
+    source : str
+        The file the contour comes from, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(n, 3)`` patient-frame (LPS) points in mm, ``(x, y, z)`` per row.
+
+    Raises
+    ------
+    ImageReadError
+        If the Contour Data are not numbers, not triples, or not finite.
+    """
     try:
         points = _contour_data(contour)
     except (TypeError, ValueError) as exc:
@@ -236,6 +271,12 @@ def read_rtstruct(
     names : iterable of str, optional
         Read only these structures (each must exist).
 
+    Returns
+    -------
+    Segmentation
+        One boolean mask per structure on ``reference``'s grid (a structure without contours
+        is empty, with a warning); the reader's warnings are kept in its ``warnings``.
+
     Raises
     ------
     ImageReadError
@@ -259,6 +300,23 @@ def structure_items(
 ) -> tuple[dict[int, tuple[str, str]], list[tuple[str, Dataset]]]:
     """The ROIs of a structure set (number -> (name, frame UID)) and the ``(name, ROI
     Contour item)`` pairs of the structures ``names`` asks for (all when None).
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        The RT Structure Set dataset.
+    source : str
+        The file it was read from, for messages.
+    reference : Volume
+        The image the structures are to lie on; only its frame of reference is checked.
+    names : iterable of str or None
+        The structures wanted; None for all.
+
+    Returns
+    -------
+    tuple of (dict of int to tuple of (str, str), list of tuple of (str, Dataset))
+        ROI Number -> (ROI Name, Referenced Frame of Reference UID, empty if absent) for every
+        ROI of the set; and the ``(name, ROI Contour item)`` pairs wanted, in file order.
 
     Raises
     ------
@@ -326,6 +384,17 @@ def contours_of_mask(mask: Volume) -> dict[int, list[npt.NDArray[np.float64]]]:
 
     Contours run at level 0.5 between voxel centres, counter-clockwise or not as marching
     squares gives them; inner contours (holes) are included and follow the even-odd rule.
+
+    Parameters
+    ----------
+    mask : Volume
+        Boolean (or 0/1) mask; its slices ``k`` are the contour planes.
+
+    Returns
+    -------
+    dict of int to list of numpy.ndarray
+        Slice index ``k`` -> closed polygons, each float64 ``(n, 3)`` LPS points in mm (the
+        first point is not repeated); slices without voxels are absent.
     """
     from skimage.measure import find_contours
 
@@ -358,6 +427,30 @@ def rtstruct_dataset(
     ``image_slices[k]`` is the single-frame image dataset of slice ``k`` of the
     segmentation's reference grid (the CT as written). ``interpreted_types`` gives the RT ROI
     Interpreted Type per name (``ORGAN``, ``GTV``, ``EXTERNAL``; default ``ORGAN``).
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        The structures; every one (empty ones too) becomes a ROI, numbered from 1 in order.
+    image_slices : sequence of pydicom.dataset.Dataset
+        One single-frame image dataset per slice of the reference grid, slice ``k`` first to
+        last (e.g. :func:`~opensirt.imaging.dicom_write.ct_datasets`).
+    context : DicomContext
+        Patient, study and frame of reference of the examination.
+    series_number : int, optional
+        Series Number (default 10).
+    interpreted_types : dict of str to str or None, optional
+        RT ROI Interpreted Type per structure name; names absent get ``ORGAN``.
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        The RT Structure Set (contours in LPS mm, 3 decimals).
+
+    Raises
+    ------
+    GeometryError
+        If the number of image slices differs from the reference grid's.
     """
     reference = segmentation.reference
     if len(image_slices) != reference.shape[0]:

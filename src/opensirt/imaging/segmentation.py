@@ -35,7 +35,22 @@ __all__ = ["Segmentation", "missing_structure_error"]
 
 
 def missing_structure_error(name: str, available: Iterable[str], source: str = "") -> InputError:
-    """The error for a structure name that is not there, listing the names that are."""
+    """The error for a structure name that is not there, listing the names that are.
+
+    Parameters
+    ----------
+    name : str
+        The structure name asked for (case-sensitive).
+    available : iterable of str
+        The names the segmentation holds; up to three close matches are suggested.
+    source : str, optional
+        Where the segmentation came from (a file path), named in the message; empty for none.
+
+    Returns
+    -------
+    InputError
+        The error to raise (not raised here), its message listing the available names.
+    """
     names = list(available)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -65,6 +80,14 @@ class Segmentation:
         module notes); each name must also be in ``structures``.
     warnings : tuple of str
         The messages of the warnings given while reading the structures.
+
+    Raises
+    ------
+    GeometryError
+        If a mask or fraction map is not on ``reference``'s grid and frame.
+    InputError
+        If a name is empty, a mask holds values other than 0/1, or fractions are given for
+        a name that is not a structure or lie outside [0, 1].
 
     Examples
     --------
@@ -132,6 +155,32 @@ class Segmentation:
     ) -> Segmentation:
         """Structures given by partial-voxel weights; each mask is the voxels >= half inside.
 
+        Parameters
+        ----------
+        reference : Volume
+            The grid (and frame of reference) of every structure.
+        fractions : mapping of str to Volume
+            Structure name -> part of each reference voxel inside it, in [0, 1], on
+            ``reference``'s grid.
+        source : str, optional
+            Where the structures came from, for messages.
+        warnings : tuple of str, optional
+            Messages of the warnings given while reading them.
+
+        Returns
+        -------
+        Segmentation
+            Masks ``fraction >= 0.5``, with the fractions kept for volumes and coverage.
+
+        Raises
+        ------
+        GeometryError
+            If a fraction map is not on ``reference``'s grid.
+        InputError
+            If a fraction lies outside [0, 1] or is not finite.
+
+        Examples
+        --------
         >>> grid = Volume(np.zeros((1, 1, 3)), spacing_mm=(10, 10, 10))
         >>> seg = Segmentation.from_fractions(grid, {"T1": grid.with_array([[[0.2, 0.5, 1]]])})
         >>> seg["T1"].array.astype(int).tolist(), seg.volume_ml("T1")
@@ -164,6 +213,18 @@ class Segmentation:
     def get(self, name: str, *, allow_empty: bool = False) -> Volume:
         """The mask of ``name``.
 
+        Parameters
+        ----------
+        name : str
+            Structure name (case-sensitive).
+        allow_empty : bool, optional
+            Return an empty mask instead of raising (default False).
+
+        Returns
+        -------
+        Volume
+            Boolean mask on the reference grid (units ``"mask"``).
+
         Raises
         ------
         InputError
@@ -184,7 +245,23 @@ class Segmentation:
         return f" from {self.source}" if self.source else ""
 
     def weights(self, name: str) -> Volume:
-        """Part of each reference voxel inside ``name``: its fractions, else its mask as 0/1."""
+        """Part of each reference voxel inside ``name``: its fractions, else its mask as 0/1.
+
+        Parameters
+        ----------
+        name : str
+            Structure name (case-sensitive); an empty structure gives all zeros.
+
+        Returns
+        -------
+        Volume
+            float64 weights in [0, 1] on the reference grid (units ``"fraction"``).
+
+        Raises
+        ------
+        InputError
+            If no structure has this name.
+        """
         mask = self.get(name, allow_empty=True)
         if name in self.fractions:
             return self.fractions[name]
@@ -192,14 +269,47 @@ class Segmentation:
 
     def volume_ml(self, name: str) -> float:
         """Volume of structure ``name`` in mL (voxel count, or sum of its fractions, x voxel
-        volume)."""
+        volume).
+
+        Parameters
+        ----------
+        name : str
+            Structure name (case-sensitive); an empty structure has volume 0.
+
+        Returns
+        -------
+        float
+            The structure's volume (mL).
+
+        Raises
+        ------
+        InputError
+            If no structure has this name.
+        """
         mask = self.get(name, allow_empty=True)
         if name in self.fractions:
             return float(np.sum(self.fractions[name].array)) * mask.voxel_volume_ml
         return float(np.count_nonzero(mask.array)) * mask.voxel_volume_ml
 
     def union(self, names: Iterable[str]) -> Volume:
-        """Boolean mask of the voxels inside any of ``names``."""
+        """Boolean mask of the voxels inside any of ``names``.
+
+        Parameters
+        ----------
+        names : iterable of str
+            At least one structure name; each must exist and be non-empty.
+
+        Returns
+        -------
+        Volume
+            Boolean mask on the reference grid (units ``"mask"``), its metadata's
+            ``structure`` the names joined by ``" + "``. Partial-voxel fractions are not used.
+
+        Raises
+        ------
+        InputError
+            If ``names`` is empty, or a name is missing or empty.
+        """
         names = list(names)
         if not names:
             raise InputError("union of no structure requested, expected at least one name")
@@ -210,7 +320,25 @@ class Segmentation:
 
     def with_structures(self, structures: Mapping[str, Volume]) -> Segmentation:
         """A copy with ``structures`` added (or replaced, by name: a replaced structure loses
-        its fractions)."""
+        its fractions).
+
+        Parameters
+        ----------
+        structures : mapping of str to Volume
+            Structure name -> boolean (or 0/1) mask on the reference grid.
+
+        Returns
+        -------
+        Segmentation
+            A new segmentation; this one is unchanged.
+
+        Raises
+        ------
+        GeometryError
+            If a mask is not on the reference grid.
+        InputError
+            If a name is empty or a mask holds values other than 0/1.
+        """
         kept = {n: f for n, f in self.fractions.items() if n not in structures}
         return Segmentation(
             self.reference,
@@ -227,6 +355,27 @@ class Segmentation:
         See :func:`opensirt.imaging.regrid.coverage_fraction`; the fractions of a structure
         times the grid's voxel volume sum to the structure's volume. A structure with
         partial-voxel weights (a fractional SEG) contributes its weights, not its mask.
+
+        Parameters
+        ----------
+        grid : Volume
+            The (usually coarser) grid to cover, in the segmentation's frame of reference; its
+            values are not used.
+        names : iterable of str or None, optional
+            The structures wanted; ``None`` (default) for all of them.
+
+        Returns
+        -------
+        dict of str to Volume
+            Structure name -> float64 fraction in [0, 1] of each ``grid`` voxel inside it
+            (units ``"fraction"``).
+
+        Raises
+        ------
+        InputError
+            If a name is missing or its structure is empty.
+        GeometryError
+            If ``grid`` is in another frame of reference.
         """
         chosen = self.names if names is None else tuple(names)
         out = {}
@@ -249,6 +398,28 @@ class Segmentation:
 
         Labels present in the map but not in ``names`` are ignored; a name whose label is
         absent gives an empty structure.
+
+        Parameters
+        ----------
+        labels : Volume
+            Integer label map (float values must be whole numbers); it is also the reference
+            grid.
+        names : mapping of int to str
+            Label value -> structure name.
+        source : str, optional
+            Where the label map came from (a file path), for messages.
+        **extra : Any
+            Metadata entries added to every structure's mask.
+
+        Returns
+        -------
+        Segmentation
+            One boolean mask per entry of ``names``, on the label map's grid.
+
+        Raises
+        ------
+        InputError
+            If the map holds non-integer values.
         """
         array = np.asarray(labels.array)
         if not np.issubdtype(array.dtype, np.integer):

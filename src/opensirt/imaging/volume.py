@@ -43,6 +43,12 @@ class Volume:
         What the values mean, e.g. ``"HU"``, ``"Bq/mL"``, ``"counts"``, ``"Gy"``, ``"label"``.
     metadata : dict
         Free-form provenance (modality, series UID, acquisition time, ...).
+
+    Raises
+    ------
+    InputError
+        If the array is not 3-D, a spacing is not a positive finite distance, the origin is
+        not three finite numbers, or the direction is not an orthonormal 3x3 matrix.
     """
 
     array: npt.NDArray[Any]
@@ -100,20 +106,64 @@ class Volume:
 
     def index_to_physical(self, ijk: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Patient-frame positions (mm) of continuous indices given as ``(..., 3)`` in
-        ``(i, j, k)`` order."""
+        ``(i, j, k)`` order.
+
+        Parameters
+        ----------
+        ijk : array_like
+            Continuous voxel indices, shape ``(..., 3)``, in ``(i, j, k)`` = (column, row,
+            slice) order, the reverse of the array's ``[k, j, i]`` axis order; integer values
+            are voxel centres.
+
+        Returns
+        -------
+        numpy.ndarray
+            Patient-frame (DICOM LPS) positions in mm, float64, same shape as ``ijk``.
+        """
         idx = np.asarray(ijk, dtype=np.float64)
         scaled = idx * np.asarray(self.spacing_mm)
         out: npt.NDArray[np.float64] = np.asarray(self.origin_mm) + scaled @ self.direction_matrix.T
         return out
 
     def physical_to_index(self, xyz_mm: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """Continuous ``(i, j, k)`` indices of patient-frame points ``(..., 3)`` (mm)."""
+        """Continuous ``(i, j, k)`` indices of patient-frame points ``(..., 3)`` (mm).
+
+        The inverse of :meth:`index_to_physical`.
+
+        Parameters
+        ----------
+        xyz_mm : array_like
+            Patient-frame (DICOM LPS) positions in mm, shape ``(..., 3)``, ``(x, y, z)`` order.
+
+        Returns
+        -------
+        numpy.ndarray
+            Continuous voxel indices in ``(i, j, k)`` order, float64, same shape as ``xyz_mm``;
+            not rounded and not clipped to the grid (a point outside gives indices outside
+            ``[0, n - 1]``).
+        """
         p = np.asarray(xyz_mm, dtype=np.float64) - np.asarray(self.origin_mm)
         out: npt.NDArray[np.float64] = (p @ self.direction_matrix) / np.asarray(self.spacing_mm)
         return out
 
     def same_grid(self, other: Volume, tol_mm: float = _GEOMETRY_TOL_MM) -> bool:
-        """True if ``other`` has the same shape, spacing, origin and direction."""
+        """True if ``other`` has the same shape, spacing, origin and direction.
+
+        The frame of reference is not compared (see :meth:`require_same_frame`).
+
+        Parameters
+        ----------
+        other : Volume
+            The volume to compare with.
+        tol_mm : float, optional
+            Largest difference in spacing and origin accepted as equal, mm (default 0.001 mm);
+            the direction cosines are compared to within 1e-5.
+
+        Returns
+        -------
+        bool
+            True if both volumes share one grid, so their arrays match voxel for voxel.
+        """
         return (
             self.shape == other.shape
             and np.allclose(self.spacing_mm, other.spacing_mm, atol=tol_mm)
@@ -122,7 +172,21 @@ class Volume:
         )
 
     def require_same_grid(self, other: Volume, what: str = "volumes") -> None:
-        """Raise :class:`GeometryError` unless ``other`` is on the same grid and frame."""
+        """Raise :class:`GeometryError` unless ``other`` is on the same grid and frame.
+
+        Parameters
+        ----------
+        other : Volume
+            The volume that must share this volume's grid.
+        what : str, optional
+            How the two volumes are named in the error message, e.g. ``"dose and mask"``.
+
+        Raises
+        ------
+        GeometryError
+            If the frames of reference differ or the grids differ (shape, spacing, origin,
+            direction).
+        """
         self.require_same_frame(other, what)
         if not self.same_grid(other):
             raise GeometryError(
@@ -132,7 +196,23 @@ class Volume:
             )
 
     def require_same_frame(self, other: Volume, what: str = "volumes") -> None:
-        """Raise :class:`GeometryError` if both volumes name different frames of reference."""
+        """Raise :class:`GeometryError` if both volumes name different frames of reference.
+
+        A volume without a Frame of Reference UID (``None`` or empty) is taken to be in any
+        frame, so the check passes.
+
+        Parameters
+        ----------
+        other : Volume
+            The volume that must be in this volume's frame of reference.
+        what : str, optional
+            How the two volumes are named in the error message.
+
+        Raises
+        ------
+        GeometryError
+            If both UIDs are set and differ (the images are not registered).
+        """
         a, b = self.frame_of_reference_uid, other.frame_of_reference_uid
         if a and b and a != b:
             raise GeometryError(
@@ -142,7 +222,28 @@ class Volume:
             )
 
     def with_array(self, array: npt.ArrayLike, units: str | None = None, **metadata: Any) -> Volume:
-        """A volume on the same grid holding ``array`` (same shape required)."""
+        """A volume on the same grid holding ``array`` (same shape required).
+
+        Parameters
+        ----------
+        array : array_like
+            The new values, indexed ``[k, j, i]``, with this volume's shape ``(nk, nj, ni)``.
+        units : str or None, optional
+            Units of the new values (e.g. ``"Gy"``); ``None`` keeps this volume's units.
+        **metadata : Any
+            Provenance entries added to (or replacing those of) a copy of this volume's
+            metadata.
+
+        Returns
+        -------
+        Volume
+            A new volume with this volume's spacing, origin, direction and frame of reference.
+
+        Raises
+        ------
+        GeometryError
+            If ``array`` does not have this volume's shape.
+        """
         arr = np.asarray(array)
         if arr.shape != self.shape:
             raise GeometryError(f"array has shape {arr.shape}, expected the grid's {self.shape}")
@@ -157,6 +258,32 @@ class Volume:
         ``interpolation`` is ``"linear"``, ``"nearest"`` (labels) or ``"bspline"``. Values
         are interpolated, not integrated: to move activity between grids conserving the total,
         resample the concentration (Bq/mL), not the activity per voxel.
+
+        Parameters
+        ----------
+        reference : Volume
+            The volume whose grid (shape, spacing, origin, direction) the result takes; it must
+            be in the same frame of reference (no registration is applied).
+        interpolation : str, optional
+            ``"linear"`` (default), ``"nearest"`` (for labels and masks: integer dtypes are
+            kept, a boolean mask comes back as uint8 0/1) or ``"bspline"`` (cubic); linear and
+            B-spline results are float64.
+        default_value : float, optional
+            Value given to reference voxels that fall outside this volume, in this volume's
+            units (default 0).
+
+        Returns
+        -------
+        Volume
+            This volume's values on ``reference``'s grid, with this volume's units and a copy
+            of its metadata.
+
+        Raises
+        ------
+        GeometryError
+            If the two volumes are in different frames of reference.
+        InputError
+            If ``interpolation`` is not one of the names above.
         """
         import SimpleITK as sitk
 
@@ -189,6 +316,23 @@ class Volume:
 
         For an activity map in MBq per voxel this is the activity in MBq.
 
+        Parameters
+        ----------
+        mask : Volume or None, optional
+            Boolean (or 0/1) mask on this grid; ``None`` (default) sums every voxel.
+
+        Returns
+        -------
+        float
+            The sum, in this volume's units (accumulated in float64).
+
+        Raises
+        ------
+        GeometryError
+            If ``mask`` is not on this volume's grid and frame.
+
+        Examples
+        --------
         >>> v = Volume(np.arange(8.0).reshape(2, 2, 2), spacing_mm=(1, 1, 1))
         >>> v.total(), v.total(v.with_array(v.array > 5))
         (28.0, 13.0)
@@ -202,6 +346,16 @@ class Volume:
         """Index box ``(k, j, i)`` slices of the non-zero voxels, grown by ``margin_mm``.
 
         The margin is converted to whole voxels per axis (rounded up) and clipped to the grid.
+
+        Parameters
+        ----------
+        margin_mm : float, optional
+            Distance added on every side of the box, mm (default 0: the tight box).
+
+        Returns
+        -------
+        tuple of 3 slice
+            ``(k, j, i)`` slices with step 1, in array-axis order, usable as ``array[box]``.
 
         Raises
         ------
@@ -232,6 +386,25 @@ class Volume:
     def crop(self, box: tuple[slice, slice, slice]) -> Volume:
         """The sub-volume ``array[box]`` (``k, j, i`` slices with step 1), origin moved to match.
 
+        Parameters
+        ----------
+        box : tuple of 3 slice
+            ``(k, j, i)`` slices in array-axis order, step 1, non-empty within the grid (as
+            returned by :meth:`bounding_box`).
+
+        Returns
+        -------
+        Volume
+            The cropped volume: same spacing, direction, units and frame; ``origin_mm`` is the
+            patient-frame position of the box's first voxel.
+
+        Raises
+        ------
+        InputError
+            If a slice has a step other than 1 or is empty.
+
+        Examples
+        --------
         >>> v = Volume(np.zeros((4, 5, 6)), spacing_mm=(2, 3, 4), origin_mm=(10, 20, 30))
         >>> c = v.crop((slice(1, 3), slice(2, 5), slice(0, 6)))
         >>> c.shape, c.origin_mm
@@ -252,13 +425,40 @@ class Volume:
         )
 
     def crop_to(self, mask: Volume, margin_mm: float = 0.0) -> Volume:
-        """This volume cropped to the bounding box of ``mask`` (same grid) plus ``margin_mm``."""
+        """This volume cropped to the bounding box of ``mask`` (same grid) plus ``margin_mm``.
+
+        Parameters
+        ----------
+        mask : Volume
+            Mask on this volume's grid; its non-zero voxels define the box.
+        margin_mm : float, optional
+            Distance added on every side of the box, mm (default 0).
+
+        Returns
+        -------
+        Volume
+            The cropped volume (see :meth:`crop`).
+
+        Raises
+        ------
+        GeometryError
+            If ``mask`` is not on this volume's grid and frame.
+        InputError
+            If ``mask`` is empty or ``margin_mm`` is negative.
+        """
         self.require_same_grid(mask, "volume and crop mask")
         return self.crop(mask.bounding_box(margin_mm))
 
     # ------------------------------------------------------------------ SimpleITK
     def to_sitk(self) -> Any:
-        """A ``SimpleITK.Image`` with this geometry (the array is copied)."""
+        """A ``SimpleITK.Image`` with this geometry (the array is copied).
+
+        Returns
+        -------
+        SimpleITK.Image
+            The image with this volume's spacing, origin and direction; a boolean array is
+            stored as uint8 (0/1), any other dtype is kept.
+        """
         import SimpleITK as sitk
 
         arr = self.array
