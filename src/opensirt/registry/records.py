@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from opensirt.clinical.measurements import LesionStatus, Role
 from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.registry.vocabulary import (
     QOL_MAX_SCORE,
@@ -32,10 +33,12 @@ from opensirt.registry.vocabulary import (
     Diagnosis,
     Intent,
     OutcomeKind,
+    PlanState,
     ProgressionSite,
     QolInstrument,
     ResponseCriteria,
     Sex,
+    SignatureRole,
     StudyRole,
     Therapy,
 )
@@ -283,3 +286,88 @@ class ResponseIn(_PatientRecord):
     new_lesions: bool
     overall: Name
     target_change_pct: float | None = None
+
+
+class LesionMeasurementIn(_PatientRecord):
+    """One lesion on one date: the columns of ``measurements.csv`` (lengths mm, areas mm2)."""
+
+    lesion_id: Name
+    role: Role
+    organ: Name = "liver"
+    is_node: bool = False
+    longest_diameter_mm: float | None = Field(default=None, ge=0, le=500)
+    short_axis_mm: float | None = Field(default=None, ge=0, le=500)
+    viable_diameter_mm: float | None = Field(default=None, ge=0, le=500)
+    enhancing_area_mm2: float | None = Field(default=None, ge=0, le=250_000)
+    status: LesionStatus = LesionStatus.PRESENT
+
+
+class SignatureIn(_Record):
+    """A signature on a plan version: role, user and time (with its time zone)."""
+
+    role: SignatureRole
+    user_name: Name
+    signed_at: dt.datetime
+
+
+class PlanVersionIn(_PatientRecord):
+    """A version of a patient's plan ``label``, with what it rests on and its signatures.
+
+    ``date`` is the planning date; activity in GBq and mean doses in Gy as the plan's result
+    JSON gives them; ``input_fingerprint`` is the SHA-256 of its inputs.
+    """
+
+    label: Name
+    version: int = Field(ge=1)
+    state: PlanState = PlanState.DRAFT
+    case_yaml: Annotated[str, Field(max_length=1_000_000)]
+    result_json: Annotated[str, Field(max_length=10_000_000)]
+    method: Name
+    device: Name
+    activity_gbq: float | None = Field(default=None, ge=0, le=50)
+    tumour_dose_gy: float | None = Field(default=None, ge=0, le=10_000)
+    normal_liver_dose_gy: float | None = Field(default=None, ge=0, le=10_000)
+    lung_dose_gy: float | None = Field(default=None, ge=0, le=10_000)
+    limits: tuple[dict[str, Any], ...] = ()
+    input_fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    report_path: Annotated[str, Field(max_length=4096)] | None = None
+    rtdose_path: Annotated[str, Field(max_length=4096)] | None = None
+    created_by: Name
+    signatures: tuple[SignatureIn, ...] = ()
+
+    @model_validator(mode="after")
+    def _signed_as_stated(self) -> PlanVersionIn:
+        roles = [s.role for s in self.signatures]
+        if len(set(roles)) != len(roles):
+            raise ValueError("a plan version has at most one signature per role")
+        users = {s.user_name for s in self.signatures}
+        if len(self.signatures) == 2 and len(users) < 2:
+            raise ValueError("the two signatures of a plan version must be by different users")
+        approved = len(self.signatures) == len(SignatureRole)
+        if approved != (self.state is not PlanState.DRAFT):
+            raise ValueError(
+                f"state {self.state.value!r} does not match {len(self.signatures)} signature(s): "
+                "a draft has fewer than two, an approved or superseded version has both"
+            )
+        return self
+
+
+class VerifiedStructureIn(_Record):
+    """Predicted and delivered mean dose (Gy) of one structure."""
+
+    structure: Name
+    predicted_gy: float | None = Field(default=None, ge=0)
+    predicted_scaled_gy: float | None = Field(default=None, ge=0)
+    delivered_gy: float | None = Field(default=None, ge=0)
+    difference_pct: float | None = None
+    flagged: bool = False
+
+
+class VerificationIn(_PatientRecord):
+    """A post-treatment verification: modality, delivered activity, per-structure doses."""
+
+    modality: Name
+    delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
+    session_date: dt.date | None = None  # the treatment session it verifies
+    result_json: Annotated[str, Field(max_length=10_000_000)] = "{}"
+    structures: tuple[VerifiedStructureIn, ...] = ()

@@ -355,7 +355,8 @@ def add_rows(session: Session, patient: Patient, rows: Iterable[Base]) -> int:
     count = 0
     for row in rows:
         check_event_date(session, patient, row.date, type(row))  # type: ignore[attr-defined]
-        row.patient_id = patient.id  # type: ignore[attr-defined]
+        if "patient_id" in row.__table__.columns:  # a plan version belongs to it via its plan
+            row.patient_id = patient.id  # type: ignore[attr-defined]
         session.add(row)
         count += 1
     _flush(session, f"records of {patient.pseudonym}")
