@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,10 +41,10 @@ def _is_cli_callback(function: Callable[..., Any]) -> bool:
     """A typer command: its parameters' defaults or annotations carry typer's option info."""
     import typer.models
 
-    parameters = inspect.signature(function).parameters.values()
     infos = (typer.models.OptionInfo, typer.models.ArgumentInfo)
-    for p in parameters:
-        metadata = getattr(p.annotation, "__metadata__", ())
+    hints = typing.get_type_hints(function, include_extras=True)
+    for p in inspect.signature(function).parameters.values():
+        metadata = getattr(hints.get(p.name), "__metadata__", ())
         if isinstance(p.default, infos) or any(isinstance(m, infos) for m in metadata):
             return True
     return False
