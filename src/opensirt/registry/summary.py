@@ -1,0 +1,372 @@
+"""The one-page pathway summary of a patient, as a report document.
+
+:func:`summary_document` turns a :class:`~opensirt.registry.timeline.Timeline` into a
+:class:`~opensirt.report.ReportDocument`: the patient (pseudonym, sex, birth year, diagnosis
+and its date) in the title lines, the key numbers, a figure of the treatments and events along
+a date axis, and the pathway as a compact table. :func:`write_summaries` writes one or several
+patients into one PDF, each patient starting on a page of their own.
+
+One page for a typical patient: the table shows every entry while the pathway has at most
+:data:`FULL_TABLE_ROWS` entries. A longer history is condensed: the routine records (labs,
+findings, quality of life, imaging studies, monitoring, lesion measurements) leave the table,
+a line says how many were left out and where to see them (``opensirt registry timeline``), and
+the pathway's decisions, plans, treatments, verifications, adverse events, responses and
+outcomes stay. If those alone still do not fit, the table continues on a second page.
+
+Key numbers:
+
+* planned and delivered activity (GBq): the plan versions the SIRT sessions deliver (else the
+  approved versions), and the sum of the sessions' delivered activities;
+* planned mean doses (Gy) of those versions: tumour, normal liver, lung;
+* verified mean doses (Gy): each structure of the latest verification, predicted -> delivered;
+* best overall response per criteria (:func:`opensirt.clinical.response.best_overall_response`,
+  RECIST 1.1 section 4.4 [EISENHAUER2009]_, unconfirmed; baseline the first lesion
+  measurement);
+* the worst adverse-event grade (CTCAE v5.0), with its term and onset;
+* vital status and follow-up: months (of 30.4375 days) from the first SIRT (or the diagnosis)
+  to the death or the last record.
+
+References
+----------
+.. [EISENHAUER2009] Eisenhauer EA, Therasse P, Bogaerts J et al. New response evaluation
+   criteria in solid tumours: revised RECIST guideline (version 1.1). Eur J Cancer
+   2009;45:228-247. doi:10.1016/j.ejca.2008.10.026
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from opensirt.clinical.response import Response, ResponseOptions, best_overall_response
+from opensirt.fileio import write_atomically
+from opensirt.registry.summaries import CRITERIA_TEXT, THERAPY_TEXT
+from opensirt.registry.timeline import Timeline, TimelineEntry, TimelineKind
+from opensirt.report import ReportDocument, ReportFigure, Section, Table, format_value, write_pdf
+
+#: Entries the table shows in full; a longer pathway leaves the routine records out.
+FULL_TABLE_ROWS = 12
+
+#: Kinds that leave the table of a long pathway (they stay in ``opensirt registry timeline``).
+ROUTINE_KINDS = frozenset(
+    {
+        TimelineKind.FINDINGS,
+        TimelineKind.LABS,
+        TimelineKind.QUALITY_OF_LIFE,
+        TimelineKind.IMAGING,
+        TimelineKind.MONITORING,
+        TimelineKind.LESIONS,
+    }
+)
+
+#: Mean days per month (365.25 / 12) for follow-up times.
+DAYS_PER_MONTH = 30.4375
+
+_DIAGNOSIS_TEXT = {
+    "hcc": "hepatocellular carcinoma",
+    "icc": "intrahepatic cholangiocarcinoma",
+    "crc": "colorectal liver metastases",
+    "net": "neuroendocrine liver metastases",
+    "breast": "breast cancer liver metastases",
+    "other": "other liver malignancy",
+}
+
+
+def _months(start: dt.date, end: dt.date) -> str:
+    return f"{format_value((end - start).days / DAYS_PER_MONTH)} months"
+
+
+def _delivered_plans(line: Timeline) -> list[dict[str, Any]]:
+    """The plan versions the SIRT sessions deliver; else the approved versions."""
+    plans = [e.details for e in line.of_kind(TimelineKind.PLAN)]
+    linked = {
+        (s.details["plan"]["label"], s.details["plan"]["version"])
+        for s in line.of_kind(TimelineKind.SESSION)
+        if s.details["therapy"] == "sirt" and s.details["plan"] is not None
+    }
+    chosen = [p for p in plans if (p["label"], p["version"]) in linked]
+    return chosen or [p for p in plans if p["state"] == "approved"]
+
+
+def _sum(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _best_responses(line: Timeline, baseline: dt.date) -> str:
+    by_criteria: dict[str, list[tuple[dt.date, Response]]] = {}
+    for entry in line.of_kind(TimelineKind.RESPONSE):
+        try:
+            value = Response(entry.details["overall"])
+        except ValueError:
+            continue
+        by_criteria.setdefault(entry.details["criteria"], []).append((entry.date, value))
+    shown = []
+    for criteria, points in by_criteria.items():
+        best = best_overall_response(
+            [d for d, _ in points], [r for _, r in points], baseline, ResponseOptions()
+        )
+        shown.append(f"{best.value} ({CRITERIA_TEXT.get(criteria, criteria)})")
+    return ", ".join(shown) or "no response assessed"
+
+
+def _worst_event(line: Timeline) -> str:
+    events = line.of_kind(TimelineKind.ADVERSE_EVENT)
+    if not events:
+        return "none recorded"
+    worst = max(events, key=lambda e: (e.details["grade"], -e.date.toordinal()))
+    return (
+        f"grade {worst.details['grade']}: {worst.details['term']} "
+        f"(onset {worst.date.isoformat()}; {len(events)} event(s) in all)"
+    )
+
+
+def _vital(line: Timeline, start: dt.date, start_name: str) -> str:
+    deaths = [e for e in line.of_kind(TimelineKind.OUTCOME) if e.details["kind"] == "death"]
+    last = max([line.diagnosis_date, *(e.date for e in line.entries)])
+    if deaths:
+        cause = deaths[0].details["cause"]
+        return (
+            f"died {deaths[0].date.isoformat()}"
+            + (f" ({cause})" if cause else "")
+            + f"; {_months(start, deaths[0].date)} after the {start_name}"
+        )
+    return (
+        f"alive at the last record ({last.isoformat()}); followed {_months(start, last)} "
+        f"after the {start_name}"
+    )
+
+
+def key_numbers(line: Timeline) -> Table:
+    """The key numbers of a pathway as a two-column table (see the module notes).
+
+    Parameters
+    ----------
+    line : Timeline
+        The patient's timeline.
+
+    Returns
+    -------
+    opensirt.report.Table
+        One row per number, with its unit.
+    """
+    sirt = [s for s in line.of_kind(TimelineKind.SESSION) if s.details["therapy"] == "sirt"]
+    plans = _delivered_plans(line)
+    planned = _sum([p["activity_gbq"] for p in plans])
+    delivered = _sum([s.details["delivered_activity_gbq"] for s in sirt])
+    ratio = (
+        ""
+        if planned is None or delivered is None or planned == 0
+        else f" ({format_value(100.0 * delivered / planned)} % of planned)"
+    )
+    rows: list[tuple[str, str]] = [
+        (
+            "SIRT sessions",
+            f"{len(sirt)}"
+            + ("" if not sirt else ": " + ", ".join(s.date.isoformat() for s in sirt)),
+        ),
+        ("Activity planned (GBq)", format_value(planned)),
+        ("Activity delivered (GBq)", format_value(delivered) + ratio),
+    ]
+    for plan in plans:
+        doses = ", ".join(
+            f"{name} {format_value(plan[key])}"
+            for name, key in (
+                ("tumour", "tumour_dose_gy"),
+                ("normal liver", "normal_liver_dose_gy"),
+                ("lung", "lung_dose_gy"),
+            )
+        )
+        rows.append((f"Planned mean dose (Gy), {plan['label']} v{plan['version']}", doses))
+    verifications = line.of_kind(TimelineKind.VERIFICATION)
+    if verifications:
+        latest = verifications[-1]
+        verified = "; ".join(
+            f"{s['structure']} {format_value(s['predicted_gy'])} -> "
+            f"{format_value(s['delivered_gy'])}" + (" (flagged)" if s["flagged"] else "")
+            for s in latest.details["structures"]
+        )
+        rows.append(
+            (
+                f"Verified mean dose, predicted -> delivered (Gy), {latest.date.isoformat()}",
+                verified or format_value(None),
+            )
+        )
+    lesions = line.of_kind(TimelineKind.LESIONS)
+    start, start_name = (sirt[0].date, "first SIRT") if sirt else (line.diagnosis_date, "diagnosis")
+    baseline = lesions[0].date if lesions else start
+    rows += [
+        ("Best overall response", _best_responses(line, baseline)),
+        ("Worst adverse event (CTCAE v5.0)", _worst_event(line)),
+        ("Vital status, follow-up", _vital(line, start, start_name)),
+    ]
+    return Table(("Key number", "Value"), tuple(rows), caption="Key numbers")
+
+
+def pathway_figure(line: Timeline) -> Figure:
+    """Treatments and events of the pathway along a date axis, one lane per kind.
+
+    Parameters
+    ----------
+    line : Timeline
+        The patient's timeline.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Lanes (top to bottom): board and plans, treatments (SIRT with its delivered activity),
+        responses, adverse events (by grade), outcomes; the diagnosis is a dashed line.
+    """
+    import matplotlib.dates as mdates
+
+    lanes = ("Board, plans", "Treatment", "Response", "Adverse event", "Outcome")
+    figure = Figure(figsize=(7.0, 1.7))
+    ax = figure.add_subplot()
+    ax.axvline(line.diagnosis_date, color="#888888", lw=0.8, ls="--")  # type: ignore[arg-type]
+    ax.annotate("diagnosis", (line.diagnosis_date, 4.45), fontsize=6, color="#555555")  # type: ignore[arg-type]
+
+    def mark(entry: TimelineEntry, lane: int, marker: str, colour: str, label: str = "") -> None:
+        y = len(lanes) - 1 - lane
+        ax.scatter([entry.date], [y], marker=marker, s=28, color=colour, zorder=3)  # type: ignore[list-item]
+        if label:
+            ax.annotate(
+                label,
+                (entry.date, y),
+                xytext=(0, 5),
+                textcoords="offset points",  # type: ignore[arg-type]
+                fontsize=6,
+                ha="center",
+            )
+
+    for entry in line.entries:
+        kind, d = entry.kind, entry.details
+        if kind is TimelineKind.MDT:
+            mark(entry, 0, "s", "#4c6a92", "MDT")
+        elif kind is TimelineKind.PLAN and d["state"] != "draft":
+            mark(entry, 0, "D", "#7a8fb0")
+        elif kind is TimelineKind.SESSION:
+            sirt = d["therapy"] == "sirt"
+            label = THERAPY_TEXT[d["therapy"]]
+            if sirt and d["delivered_activity_gbq"] is not None:
+                label += f" {format_value(d['delivered_activity_gbq'])} GBq"
+            mark(entry, 1, "*" if sirt else "o", "#1b7f3b" if sirt else "#b7791f", label)
+        elif kind is TimelineKind.RESPONSE:
+            mark(entry, 2, "o", "#6b46c1", str(d["overall"]))
+        elif kind is TimelineKind.ADVERSE_EVENT:
+            colour = "#b42318" if d["grade"] >= 3 else "#f08c00"
+            mark(entry, 3, "v", colour, f"G{d['grade']}")
+        elif kind is TimelineKind.OUTCOME:
+            symbol = {"death": "X", "progression": "^", "last-contact": "|"}[d["kind"]]
+            mark(entry, 4, symbol, "#333333", "" if d["kind"] == "last-contact" else d["kind"])
+    ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
+    ax.set_ylim(-0.6, len(lanes) - 0.2)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(axis="x", color="#dddddd", lw=0.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    figure.tight_layout(pad=0.3)
+    return figure
+
+
+def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> ReportDocument:
+    """The pathway summary of one patient as a report document.
+
+    Parameters
+    ----------
+    line : Timeline
+        The patient's timeline (:func:`opensirt.registry.timeline.timeline`).
+    created : datetime, optional
+        The time printed in the footer and stored as the PDF's creation date (aware);
+        default now (UTC).
+
+    Returns
+    -------
+    opensirt.report.ReportDocument
+        Key numbers, the pathway figure and table; no signature block.
+    """
+    entries = line.entries
+    notes: list[str] = []
+    if len(entries) > FULL_TABLE_ROWS:
+        kept = tuple(e for e in entries if e.kind not in ROUTINE_KINDS)
+        left_out = len(entries) - len(kept)
+        if left_out:
+            notes.append(
+                f"{left_out} routine records (labs, findings, quality of life, imaging, "
+                "monitoring, lesion measurements) are left out of this table; "
+                f"`opensirt registry timeline {line.pseudonym}` lists them all."
+            )
+        entries = kept
+    table = Table(
+        ("Date", "Kind", "Summary"),
+        tuple((e.date.isoformat(), e.kind.value, e.summary) for e in entries),
+        caption=f"Pathway, {len(line.entries)} records in date order",
+    )
+    diagnosis = _DIAGNOSIS_TEXT.get(line.diagnosis.value, line.diagnosis.value)
+    return ReportDocument(
+        title="SIRT pathway summary",
+        patient_id=line.pseudonym,
+        created=created or dt.datetime.now(dt.UTC),
+        subtitle=(
+            f"{line.pseudonym}: {line.sex.value}, born {line.birth_year}; {diagnosis} "
+            f"({line.diagnosis.value.upper()}) diagnosed {line.diagnosis_date.isoformat()}"
+        ),
+        sections=(
+            Section("Key numbers", (key_numbers(line),)),
+            Section(
+                "Pathway",
+                (
+                    ReportFigure(lambda: pathway_figure(line), "Treatments and events by date"),
+                    table,
+                    *notes,
+                ),
+            ),
+        ),
+        signature=None,
+    )
+
+
+def write_summaries(
+    lines: Sequence[Timeline], path: str | Path, *, created: dt.datetime | None = None
+) -> Path:
+    """Write the pathway summaries of one or more patients into one PDF (atomically).
+
+    Parameters
+    ----------
+    lines : sequence of Timeline
+        The patients, in the order of the file; each starts on a new page.
+    path : str or path-like
+        The PDF to write; missing folders are created.
+    created : datetime, optional
+        As for :func:`summary_document`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    if len(lines) == 1:
+        return write_pdf(summary_document(lines[0], created=created), target)
+    import pypdfium2 as pdfium
+
+    def write(temporary: Path) -> None:
+        merged = pdfium.PdfDocument.new()
+        with tempfile.TemporaryDirectory() as folder:
+            for number, line in enumerate(lines):
+                part = write_pdf(
+                    summary_document(line, created=created), Path(folder) / f"{number}.pdf"
+                )
+                source = pdfium.PdfDocument(part)
+                merged.import_pages(source)
+                source.close()
+        merged.save(temporary)
+        merged.close()
+
+    write_atomically(target, write)
+    return target
