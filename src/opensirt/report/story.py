@@ -53,6 +53,7 @@ from opensirt.report.styles import (
     TITLE,
     ZEBRA,
     cell_style,
+    register_fonts,
     text_width_pt,
 )
 
@@ -63,6 +64,7 @@ _CELL_PAD_X = 4.0
 _CELL_PAD_Y = 2.5
 _NUMERIC = re.compile(r"^[<>≤≥~±+\-−]?\s*\d")
 _NOTICE_LABEL_PT = 62.0
+_FIRST_ROW_MAX_PT = 48.0  # the part of a tall first row kept with its header
 _SIGN_FIELDS = (("Name", 0.27), ("Signature", 0.25), ("Date", 0.14))
 
 
@@ -101,6 +103,7 @@ def paragraph(text: str, style: ParagraphStyle = BODY) -> Paragraph:
     Paragraph
         The flowable; it wraps at spaces and cuts words wider than the frame.
     """
+    register_fonts()
     return Paragraph(markup(text), style)
 
 
@@ -218,10 +221,11 @@ class _Story:
         widths = column_widths(table, self.width)
         style = self._table_style(table)
         grid = PlatypusTable(rows, colWidths=widths, repeatRows=1, splitInRow=1, style=style)
-        # The caption, the header row and the first row go on one page: break before them
-        # when less room is left.
-        start = PlatypusTable(rows[:2], colWidths=widths, style=style)
-        needed = _height(caption, self.width) + 2.0 + _height(start, self.width)
+        # The caption, the header row and the first row (or its first lines, if it is tall)
+        # go on one page: break before them when less room is left.
+        head = _height(PlatypusTable(rows[:1], colWidths=widths, style=style), self.width)
+        start = _height(PlatypusTable(rows[:2], colWidths=widths, style=style), self.width)
+        needed = _height(caption, self.width) + 2.0 + min(start, head + _FIRST_ROW_MAX_PT)
         out: list[Flowable] = [
             CondPageBreak(needed),
             caption,
@@ -303,6 +307,9 @@ class _Story:
         if blocks and isinstance(blocks[0], CondPageBreak):
             needed = HEADING.spaceBefore + _height(head, self.width) + HEADING.spaceAfter
             return [CondPageBreak(blocks[0].height + needed), head, *blocks[1:]]
+        if blocks and isinstance(blocks[0], KeepTogether):
+            # One group, not a nested one: a KeepTogether inside another always breaks the page.
+            return [KeepTogether([head, *blocks[0]._content]), *blocks[1:]]
         return [KeepTogether([head, *blocks[:1]]), *blocks[1:]]
 
     def signature(self, signature: Signature) -> list[Flowable]:
@@ -425,6 +432,7 @@ def build_story(document: ReportDocument, width_pt: float, height_pt: float) -> 
     list of Flowable
         The story for :meth:`reportlab.platypus.BaseDocTemplate.build`.
     """
+    register_fonts()
     story = _Story(width_pt, height_pt)
     created = document.created.isoformat(sep=" ", timespec="minutes")
     out: list[Flowable] = [paragraph(document.title, TITLE)]
