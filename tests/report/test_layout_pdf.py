@@ -312,3 +312,20 @@ def test_a_row_taller_than_a_page_is_split_between_lines(tmp_path: Path) -> None
     assert all("Long text" in text for text in texts)  # the header row on every page
     assert "short" in texts[-1]
     assert_text_on_the_page(path)
+
+
+def test_hatched_bars_are_drawn(tmp_path: Path) -> None:
+    figure = Figure(figsize=(6.0, 3.0))
+    figure.add_subplot(121).bar([0, 1], [2, 3], hatch="///", color="#1f3a5f")
+    figure.add_subplot(122).plot([0, 1], [1, 0])
+    doc = ReportDocument("t", "p", CREATED, figures=(ReportFigure(figure, "hatched"),))
+    path = write_pdf(doc, tmp_path / "hatch.pdf")
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        kinds = [obj.type for obj in pdf[0].get_objects(max_depth=4)]
+    finally:
+        pdf.close()
+    # svglib cannot fill SVG patterns: the hatched axes comes as one image, the other as paths
+    assert kinds.count(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE) == 1
+    assert kinds.count(pypdfium2.raw.FPDF_PAGEOBJ_PATH) > 20
+    assert not figure.axes[0].get_rasterized()  # the caller's figure is left as it was

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 import matplotlib as mpl
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, TableStyle
@@ -348,8 +349,10 @@ def figure_drawing(figure: ReportFigure, width_pt: float, max_height_pt: float) 
 
     The matplotlib figure is written to SVG with its text as outlines (so that mathtext,
     subscripts and Greek print exactly as matplotlib draws them), images inside it resampled
-    at :data:`FIGURE_IMAGE_DPI`, and read back with svglib. A figure built by a callable is
-    cleared afterwards to free its memory; a figure passed as an object is left as it was.
+    at :data:`FIGURE_IMAGE_DPI`, and read back with svglib. An axes with hatched patches,
+    which svglib cannot fill, is rasterised whole at the same resolution. A figure built by a
+    callable is cleared afterwards to free its memory; a figure passed as an object is left as
+    it was.
 
     Parameters
     ----------
@@ -366,15 +369,24 @@ def figure_drawing(figure: ReportFigure, width_pt: float, max_height_pt: float) 
         The scaled drawing, centred in the frame.
     """
     built = figure.build()
+    # svglib does not draw SVG fill patterns, which is how matplotlib writes hatches, nor
+    # transparency in images: an axes with hatched patches is rasterised whole, opaque (at
+    # FIGURE_IMAGE_DPI); the other axes stay vector.
+    hatched = built.findobj(lambda artist: isinstance(artist, Patch) and bool(artist.get_hatch()))
+    rasterise = list({id(a): a for a in (p.axes or p for p in hatched)}.values())
+    was_rasterized = [artist.get_rasterized() for artist in rasterise]
     buffer = io.BytesIO()
-    rc = mpl.rc_context(
-        {"svg.fonttype": "path", "svg.hashsalt": "opensirt", "svg.image_inline": True}
-    )
+    rc = {"svg.fonttype": "path", "svg.hashsalt": "opensirt", "svg.image_inline": True}
     try:
-        with rc:
+        for artist in rasterise:
+            artist.set_rasterized(True)
+        with mpl.rc_context(rc):  # type: ignore[arg-type]  # matplotlib types keys as literals
             built.savefig(buffer, format="svg", dpi=FIGURE_IMAGE_DPI, metadata={"Date": None})
     finally:
-        if not isinstance(figure.content, Figure):
+        if isinstance(figure.content, Figure):
+            for artist, state in zip(rasterise, was_rasterized, strict=True):
+                artist.set_rasterized(state)
+        else:
             built.clear()
     buffer.seek(0)
     drawing = svg2rlg(buffer)
