@@ -233,8 +233,8 @@ def mdt(row: MdtDecision, context: Context) -> Summary:
     line = "" if row.line is None else f", line {row.line}"
     options = ", ".join(THERAPY_TEXT.get(o, o) for o in row.options_considered)
     text = (
-        f"MDT chose {THERAPY_TEXT[row.chosen.value]} ({row.intent.value}{line}); "
-        f"considered {options}; present: {', '.join(row.roles_present)}"
+        f"{THERAPY_TEXT[row.chosen.value]} ({row.intent.value}{line}); considered {options}; "
+        f"{len(row.roles_present)} roles present"
     )
     details = {
         "chosen": row.chosen.value,
@@ -307,7 +307,7 @@ def workup(row: Workup, context: Context) -> Summary:
         "extrahepatic_uptake": row.extrahepatic_uptake,
         "perfused_territories": list(row.perfused_territories),
     }
-    return "work-up: " + ("; ".join(parts) or "no results given"), details
+    return "; ".join(parts) or "no results given", details
 
 
 def plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
@@ -330,7 +330,7 @@ def plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
     signatures = sorted(version.signatures, key=lambda s: s.role.value)
     signed = ", ".join(f"{s.role.value} {s.user_name}" for s in signatures)
     doses = [
-        f"{name} {_gy(value)}"
+        f"{name} {format_value(value)}"
         for name, value in (
             ("tumour", version.tumour_dose_gy),
             ("normal liver", version.normal_liver_dose_gy),
@@ -339,11 +339,11 @@ def plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
         if value is not None
     ]
     text = (
-        f"plan {label!r} v{version.version} {version.state.value}"
-        + (f" (signed: {signed})" if signed else "")
+        f"{label!r} v{version.version} {version.state.value}"
+        + (f" (signed {signed})" if signed else "")
         + f": {version.method}, {version.device}"
         + ("" if version.activity_gbq is None else f", {_gbq(version.activity_gbq)}")
-        + ("" if not doses else f"; {', '.join(doses)}")
+        + ("" if not doses else f"; {', '.join(doses)} Gy")
     )
     details = {
         "label": label,
@@ -395,7 +395,7 @@ def treatment_session(row: TreatmentSession, context: Context) -> Summary:
         extra.append(f"{len(vials)} vial" + ("s" if len(vials) > 1 else ""))
     residual = given.get("residual_fraction")
     if isinstance(residual, int | float):
-        extra.append(f"residual {format_value(100.0 * residual)} %")
+        extra.append(f"residual {format_value(100.0 * residual, digits=2)} %")
     others = {
         k: v
         for k, v in given.items()
@@ -472,9 +472,9 @@ def verification(row: Verification, context: Context) -> Summary:
         )
     flagged = sum(s.flagged for s in structures)
     text = (
-        f"verification ({row.modality})"
+        row.modality
         + ("" if row.delivered_activity_gbq is None else f", {_gbq(row.delivered_activity_gbq)}")
-        + ("" if not shown else ": predicted -> delivered mean dose " + "; ".join(shown))
+        + ("" if not shown else "; predicted -> delivered: " + "; ".join(shown))
         + (f"; {flagged} flagged" if flagged else "")
     )
     details = {
@@ -513,8 +513,8 @@ def adverse_event(row: AdverseEventRecord, context: Context) -> Summary:
     """
     resolved = "ongoing" if row.resolved is None else f"resolved {row.resolved.isoformat()}"
     after = context.sessions.get(row.session_id or -1)
-    text = f"{row.term}, CTCAE grade {row.grade} ({row.attribution.value}), {resolved}" + (
-        "" if after is None else f"; after the session of {after.isoformat()}"
+    text = f"{row.term}, grade {row.grade} ({row.attribution.value}), {resolved}" + (
+        "" if after is None else f"; after session {after.isoformat()}"
     )
     details = {
         "term": row.term,
@@ -578,11 +578,9 @@ def response(row: ResponseAssessment, context: Context) -> Summary:
     tuple of (str, dict)
         The summary line and every field of the assessment.
     """
-    change = (
-        "" if row.target_change_pct is None else f" ({row.target_change_pct:+.1f} % from baseline)"
-    )
+    change = "" if row.target_change_pct is None else f" ({row.target_change_pct:+.1f} %)"
     text = (
-        f"{CRITERIA_TEXT[row.criteria.value]} response {row.overall}: target {row.target}{change}, "
+        f"{CRITERIA_TEXT[row.criteria.value]} {row.overall}: target {row.target}{change}, "
         f"non-target {row.non_target}, " + ("new lesions" if row.new_lesions else "no new lesions")
     )
     details = {

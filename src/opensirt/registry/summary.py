@@ -64,6 +64,28 @@ ROUTINE_KINDS = frozenset(
     }
 )
 
+
+def routine(entry: TimelineEntry) -> bool:
+    """Whether an entry leaves the table of a long pathway.
+
+    Parameters
+    ----------
+    entry : TimelineEntry
+        A timeline entry.
+
+    Returns
+    -------
+    bool
+        True for the :data:`ROUTINE_KINDS`, plan versions other than the approved one, and
+        last-contact outcomes.
+    """
+    if entry.kind is TimelineKind.PLAN:
+        return bool(entry.details["state"] != "approved")
+    if entry.kind is TimelineKind.OUTCOME:
+        return bool(entry.details["kind"] == "last-contact")
+    return entry.kind in ROUTINE_KINDS
+
+
 #: Mean days per month (365.25 / 12) for follow-up times.
 DAYS_PER_MONTH = 30.4375
 
@@ -121,8 +143,8 @@ def _worst_event(line: Timeline) -> str:
         return "none recorded"
     worst = max(events, key=lambda e: (e.details["grade"], -e.date.toordinal()))
     return (
-        f"grade {worst.details['grade']}: {worst.details['term']} "
-        f"(onset {worst.date.isoformat()}; {len(events)} event(s) in all)"
+        f"grade {worst.details['grade']}, {worst.details['term']}, "
+        f"{worst.date.isoformat()} ({len(events)} in all)"
     )
 
 
@@ -134,12 +156,9 @@ def _vital(line: Timeline, start: dt.date, start_name: str) -> str:
         return (
             f"died {deaths[0].date.isoformat()}"
             + (f" ({cause})" if cause else "")
-            + f"; {_months(start, deaths[0].date)} after the {start_name}"
+            + f", {_months(start, deaths[0].date)} after {start_name}"
         )
-    return (
-        f"alive at the last record ({last.isoformat()}); followed {_months(start, last)} "
-        f"after the {start_name}"
-    )
+    return f"alive at the last record {last.isoformat()}, {_months(start, last)} after {start_name}"
 
 
 def key_numbers(line: Timeline) -> Table:
@@ -164,14 +183,14 @@ def key_numbers(line: Timeline) -> Table:
         if planned is None or delivered is None or planned == 0
         else f" ({format_value(100.0 * delivered / planned)} % of planned)"
     )
+    dates = ", ".join(s.date.isoformat() for s in sirt)
     rows: list[tuple[str, str]] = [
         (
-            "SIRT sessions",
+            "SIRT: sessions; activity planned / delivered (GBq)",
             f"{len(sirt)}"
-            + ("" if not sirt else ": " + ", ".join(s.date.isoformat() for s in sirt)),
+            + (f" ({dates})" if sirt else "")
+            + f"; {format_value(planned)} / {format_value(delivered)}{ratio}",
         ),
-        ("Activity planned (GBq)", format_value(planned)),
-        ("Activity delivered (GBq)", format_value(delivered) + ratio),
     ]
     for plan in plans:
         doses = ", ".join(
@@ -182,7 +201,7 @@ def key_numbers(line: Timeline) -> Table:
                 ("lung", "lung_dose_gy"),
             )
         )
-        rows.append((f"Planned mean dose (Gy), {plan['label']} v{plan['version']}", doses))
+        rows.append((f"Planned dose (Gy), {plan['label']} v{plan['version']}", doses))
     verifications = line.of_kind(TimelineKind.VERIFICATION)
     if verifications:
         latest = verifications[-1]
@@ -193,7 +212,7 @@ def key_numbers(line: Timeline) -> Table:
         )
         rows.append(
             (
-                f"Verified mean dose, predicted -> delivered (Gy), {latest.date.isoformat()}",
+                f"Verified dose (Gy), {latest.date.isoformat()}",
                 verified or format_value(None),
             )
         )
@@ -202,7 +221,7 @@ def key_numbers(line: Timeline) -> Table:
     baseline = lesions[0].date if lesions else start
     rows += [
         ("Best overall response", _best_responses(line, baseline)),
-        ("Worst adverse event (CTCAE v5.0)", _worst_event(line)),
+        ("Worst adverse event (CTCAE 5.0)", _worst_event(line)),
         ("Vital status, follow-up", _vital(line, start, start_name)),
     ]
     return Table(("Key number", "Value"), tuple(rows), caption="Key numbers")
@@ -225,10 +244,18 @@ def pathway_figure(line: Timeline) -> Figure:
     import matplotlib.dates as mdates
 
     lanes = ("Board, plans", "Treatment", "Response", "Adverse event", "Outcome")
-    figure = Figure(figsize=(7.0, 1.7))
+    figure = Figure(figsize=(7.0, 1.2))
     ax = figure.add_subplot()
     ax.axvline(line.diagnosis_date, color="#888888", lw=0.8, ls="--")  # type: ignore[arg-type]
-    ax.annotate("diagnosis", (line.diagnosis_date, 4.45), fontsize=6, color="#555555")  # type: ignore[arg-type]
+    ax.annotate(
+        "diagnosis",
+        (line.diagnosis_date, len(lanes) - 0.6),  # type: ignore[arg-type]
+        xytext=(-2, 0),
+        textcoords="offset points",
+        fontsize=6,
+        color="#555555",
+        ha="right",
+    )
 
     def mark(entry: TimelineEntry, lane: int, marker: str, colour: str, label: str = "") -> None:
         y = len(lanes) - 1 - lane
@@ -236,11 +263,12 @@ def pathway_figure(line: Timeline) -> Figure:
         if label:
             ax.annotate(
                 label,
-                (entry.date, y),
-                xytext=(0, 5),
-                textcoords="offset points",  # type: ignore[arg-type]
+                (entry.date, y),  # type: ignore[arg-type]
+                xytext=(4, 0),
+                textcoords="offset points",
                 fontsize=6,
-                ha="center",
+                ha="left",
+                va="center",
             )
 
     for entry in line.entries:
@@ -291,21 +319,20 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
         Key numbers, the pathway figure and table; no signature block.
     """
     entries = line.entries
-    notes: list[str] = []
+    caption = f"Pathway, {len(entries)} records in date order"
     if len(entries) > FULL_TABLE_ROWS:
-        kept = tuple(e for e in entries if e.kind not in ROUTINE_KINDS)
-        left_out = len(entries) - len(kept)
-        if left_out:
-            notes.append(
-                f"{left_out} routine records (labs, findings, quality of life, imaging, "
-                "monitoring, lesion measurements) are left out of this table; "
-                f"`opensirt registry timeline {line.pseudonym}` lists them all."
+        kept = tuple(e for e in entries if not routine(e))
+        if len(kept) < len(entries):
+            caption += (
+                f"; {len(entries) - len(kept)} routine records (labs, findings, quality of "
+                "life, imaging, monitoring, lesions, earlier plan versions, contacts) left out: "
+                f"`opensirt registry timeline {line.pseudonym}` lists them"
             )
         entries = kept
     table = Table(
         ("Date", "Kind", "Summary"),
         tuple((e.date.isoformat(), e.kind.value, e.summary) for e in entries),
-        caption=f"Pathway, {len(line.entries)} records in date order",
+        caption=caption,
     )
     diagnosis = _DIAGNOSIS_TEXT.get(line.diagnosis.value, line.diagnosis.value)
     return ReportDocument(
@@ -323,7 +350,6 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
                 (
                     ReportFigure(lambda: pathway_figure(line), "Treatments and events by date"),
                     table,
-                    *notes,
                 ),
             ),
         ),
