@@ -7,7 +7,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from registry_pathway import DEATH_DAY, MDT_DAY, SIRT_DAY, add_bare_patient, record_full_pathway
 
 from opensirt.registry.database import Registry
 from opensirt.registry.models import TIMELINE_TABLES
@@ -16,6 +15,7 @@ from opensirt.registry.store import PatientNotFoundError
 from opensirt.registry.timeline import TimelineKind, list_patients, timeline
 from opensirt.registry.vocabulary import Diagnosis
 from opensirt.registry.writer import write_record
+from registry_pathway import DEATH_DAY, MDT_DAY, SIRT_DAY, add_bare_patient, record_full_pathway
 
 #: A part of the summary every kind must show (with units).
 EXPECTED_SUMMARIES = {

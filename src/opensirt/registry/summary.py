@@ -23,7 +23,7 @@ Key numbers:
   RECIST 1.1 section 4.4 [EISENHAUER2009]_, unconfirmed; baseline the first lesion
   measurement);
 * the worst adverse-event grade (CTCAE v5.0), with its term and onset;
-* vital status and follow-up: months (of 30.4375 days) from the first SIRT (or the diagnosis)
+* vital status and follow-up: days (under two months) or months (of 30.4375 days) from the first SIRT (or the diagnosis)
   to the death or the last record.
 
 References
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,14 @@ _DIAGNOSIS_TEXT = {
 
 
 def _months(start: dt.date, end: dt.date) -> str:
-    return f"{format_value((end - start).days / DAYS_PER_MONTH)} months"
+    """A follow-up time: in days up to two months, in months after."""
+    days = (end - start).days
+    if days < 2 * DAYS_PER_MONTH:
+        return f"{days} days"
+    return f"{format_value(days / DAYS_PER_MONTH)} months"
 
 
-def _delivered_plans(line: Timeline) -> list[dict[str, Any]]:
+def _delivered_plans(line: Timeline) -> list[Mapping[str, Any]]:
     """The plan versions the SIRT sessions deliver; else the approved versions."""
     plans = [e.details for e in line.of_kind(TimelineKind.PLAN)]
     linked = {
@@ -246,29 +250,40 @@ def pathway_figure(line: Timeline) -> Figure:
     lanes = ("Board, plans", "Treatment", "Response", "Adverse event", "Outcome")
     figure = Figure(figsize=(7.0, 1.2))
     ax = figure.add_subplot()
-    ax.axvline(line.diagnosis_date, color="#888888", lw=0.8, ls="--")  # type: ignore[arg-type]
-    ax.annotate(
+    diagnosed = float(mdates.date2num(line.diagnosis_date))
+    ax.axvline(diagnosed, color="#888888", lw=0.8, ls="--")
+    ax.text(
+        diagnosed,
+        0.5,
         "diagnosis",
-        (line.diagnosis_date, len(lanes) - 0.6),  # type: ignore[arg-type]
-        xytext=(-2, 0),
-        textcoords="offset points",
-        fontsize=6,
+        transform=ax.get_xaxis_transform(),
+        rotation=90,
+        fontsize=5.5,
         color="#555555",
         ha="right",
+        va="center",
     )
 
-    def mark(entry: TimelineEntry, lane: int, marker: str, colour: str, label: str = "") -> None:
+    def mark(
+        entry: TimelineEntry,
+        lane: int,
+        marker: str,
+        colour: str,
+        label: str = "",
+        above: bool = False,
+    ) -> None:
         y = len(lanes) - 1 - lane
-        ax.scatter([entry.date], [y], marker=marker, s=28, color=colour, zorder=3)  # type: ignore[list-item]
+        x = float(mdates.date2num(entry.date))
+        ax.scatter([x], [y], marker=marker, s=28, color=colour, zorder=3)
         if label:
             ax.annotate(
                 label,
-                (entry.date, y),  # type: ignore[arg-type]
-                xytext=(4, 0),
+                (x, y),
+                xytext=(0, 5) if above else (4, 0),
                 textcoords="offset points",
                 fontsize=6,
-                ha="left",
-                va="center",
+                ha="center" if above else "left",
+                va="bottom" if above else "center",
             )
 
     for entry in line.entries:
@@ -287,13 +302,23 @@ def pathway_figure(line: Timeline) -> Figure:
             mark(entry, 2, "o", "#6b46c1", str(d["overall"]))
         elif kind is TimelineKind.ADVERSE_EVENT:
             colour = "#b42318" if d["grade"] >= 3 else "#f08c00"
-            mark(entry, 3, "v", colour, f"G{d['grade']}")
+            mark(entry, 3, "v", colour, f"G{d['grade']}", above=True)
         elif kind is TimelineKind.OUTCOME:
             symbol = {"death": "X", "progression": "^", "last-contact": "|"}[d["kind"]]
             mark(entry, 4, symbol, "#333333", "" if d["kind"] == "last-contact" else d["kind"])
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
     ax.set_ylim(-0.6, len(lanes) - 0.2)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
+    days = [line.diagnosis_date, *(e.date for e in line.entries)]
+    start, end = min(days), max(days)
+    margin = max(7, (end - start).days // 12)
+    ax.set_xlim(
+        float(mdates.date2num(start - dt.timedelta(days=margin))),
+        float(mdates.date2num(end + dt.timedelta(days=2 * margin))),
+    )
+    ax.xaxis_date()
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.tick_params(axis="x", labelsize=7)
     ax.grid(axis="x", color="#dddddd", lw=0.5)
     for side in ("top", "right"):
