@@ -23,8 +23,8 @@ Key numbers:
   RECIST 1.1 section 4.4 [EISENHAUER2009]_, unconfirmed; baseline the first lesion
   measurement);
 * the worst adverse-event grade (CTCAE v5.0), with its term and onset;
-* vital status and follow-up: days (under two months) or months (of 30.4375 days) from the first SIRT (or the diagnosis)
-  to the death or the last record.
+* vital status and follow-up: days (under two months) or months (of 30.4375 days) from the
+  first SIRT (or the diagnosis) to the death or the last record.
 
 References
 ----------
