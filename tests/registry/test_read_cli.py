@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.registry.database import Registry
-from opensirt.registry.records import LabsIn
+from opensirt.registry.records import AdverseEventIn, LabsIn
 from opensirt.registry.writer import write_record
 from registry_pathway import DEATH_DAY, add_bare_patient, record_full_pathway
 
@@ -135,3 +135,30 @@ def test_summary_of_several_patients_gives_a_page_each(registry: Registry, tmp_p
     assert "AFP 9.00 ng/mL" in text
     assert "alive at the last record 2025-01-12, 2 days after diagnosis" in text
     assert "routine records" not in text.split("A-1")[-1]
+
+
+def test_a_long_history_is_condensed_then_continued(registry: Registry, tmp_path: Path) -> None:
+    """Routine records leave the table first; what stays continues on a second page."""
+    record_full_pathway(registry)
+    with registry.transaction() as session:
+        for day in range(30):
+            write_record(
+                session,
+                AdverseEventIn(
+                    patient="SIRT-0042",
+                    date=dt.date(2025, 9, 1) + dt.timedelta(days=day),
+                    term="Abdominal pain",
+                    grade=1,
+                    attribution="possible",
+                ),
+            )
+    out = tmp_path / "long" / "summary.pdf"
+    result = runner.invoke(
+        app, ["registry", "summary", "SIRT-0042", "--db", _db(registry), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    pages, text = _pdf(out)
+    assert pages == 2
+    assert "52 records in date order; 10 routine records" in text
+    assert "opensirt registry timeline SIRT-0042" in text
+    assert text.count("Abdominal pain, grade 1") == 30

@@ -243,7 +243,8 @@ def pathway_figure(line: Timeline) -> Figure:
     -------
     matplotlib.figure.Figure
         Lanes (top to bottom): board and plans, treatments (SIRT with its delivered activity),
-        responses, adverse events (by grade), outcomes; the diagnosis is a dashed line.
+        responses, adverse events (by grade), outcomes; the diagnosis is a dashed line. A
+        label too close to the previous one of its lane is left out, the marker kept.
     """
     import matplotlib.dates as mdates
 
@@ -264,6 +265,13 @@ def pathway_figure(line: Timeline) -> Figure:
         va="center",
     )
 
+    days = [line.diagnosis_date, *(e.date for e in line.entries)]
+    start, end = min(days), max(days)
+    margin = max(7, (end - start).days // 12)
+    # a label closer than this to the previous one of its lane is left out (days)
+    label_gap = max(1, (end - start).days // 38)
+    labelled: dict[int, dt.date] = {}
+
     def mark(
         entry: TimelineEntry,
         lane: int,
@@ -275,7 +283,9 @@ def pathway_figure(line: Timeline) -> Figure:
         y = len(lanes) - 1 - lane
         x = float(mdates.date2num(entry.date))
         ax.scatter([x], [y], marker=marker, s=28, color=colour, zorder=3)
-        if label:
+        previous = labelled.get(lane)
+        if label and (previous is None or (entry.date - previous).days >= label_gap):
+            labelled[lane] = entry.date
             ax.annotate(
                 label,
                 (x, y),
@@ -308,9 +318,6 @@ def pathway_figure(line: Timeline) -> Figure:
             mark(entry, 4, symbol, "#333333", "" if d["kind"] == "last-contact" else d["kind"])
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
     ax.set_ylim(-0.6, len(lanes) - 0.2)
-    days = [line.diagnosis_date, *(e.date for e in line.entries)]
-    start, end = min(days), max(days)
-    margin = max(7, (end - start).days // 12)
     ax.set_xlim(
         float(mdates.date2num(start - dt.timedelta(days=margin))),
         float(mdates.date2num(end + dt.timedelta(days=2 * margin))),
