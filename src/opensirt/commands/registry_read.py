@@ -77,8 +77,10 @@ def list_command(
     ] = 0,
     json_out: JsonOption = False,
 ) -> None:
-    """List the patients by pseudonym: diagnosis, first SIRT, number of treatment sessions,
-    latest plan state, last record and vital status, a page at a time.
+    """List the patients by pseudonym, a page at a time.
+
+    Per patient: diagnosis and its date, first SIRT, number of treatment sessions, state of
+    the latest plan version, date of the latest record and vital status.
 
     \b
     Examples:
@@ -147,12 +149,16 @@ def _read_timelines(db: str | None, patients: list[str]) -> list[Timeline]:
 
 
 def timeline_command(
-    patient: Annotated[str, typer.Argument(help="The patient's pseudonym.", show_default=False)],
+    patient: Annotated[
+        str, typer.Argument(help="The patient's pseudonym.", metavar="PATIENT", show_default=False)
+    ],
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Show a patient's pathway in date order: MDT decisions, labs, imaging, work-up, plan
-    versions, treatments, monitoring, verification, adverse events, response and outcomes.
+    """Show a patient's pathway in date order, one line per record.
+
+    MDT decisions, findings, labs, quality of life, imaging, work-up, plan versions,
+    treatments, monitoring, verification, adverse events, lesions, responses and outcomes.
 
     \b
     Examples:
@@ -169,7 +175,8 @@ def timeline_command(
 
 def summary_command(
     patients: Annotated[
-        list[str], typer.Argument(help="One or more pseudonyms.", show_default=False)
+        list[str],
+        typer.Argument(help="One or more pseudonyms.", metavar="PATIENT", show_default=False),
     ],
     out: Annotated[
         Path | None,
@@ -182,10 +189,11 @@ def summary_command(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Write a one-page PDF pathway summary per patient: key numbers (activity planned and
-    delivered, doses, best response, worst adverse event, vital status and follow-up), a
-    figure of the treatments and events by date, and the pathway as a table. Several patients
-    go into one file, a page each.
+    """Write a one-page PDF pathway summary per patient.
+
+    Key numbers (activity planned and delivered, doses, best response, worst adverse event,
+    vital status and follow-up), a figure of the treatments and events by date, and the
+    pathway as a table. Several patients go into one file, each from a new page.
 
     \b
     Examples:

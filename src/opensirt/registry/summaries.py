@@ -156,58 +156,19 @@ def _day(value: dt.date | dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def findings(row: ClinicalFindingsRecord, context: Context) -> Summary:
-    """Clinical findings: each finding with its unit.
-
-    Parameters
-    ----------
-    row : ClinicalFindingsRecord
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and ``{"findings": {...}}``.
-    """
+def _findings(row: ClinicalFindingsRecord, context: Context) -> Summary:
+    """Clinical findings: each finding with its unit."""
     return _pairs(row.findings), {"findings": dict(row.findings)}
 
 
-def labs(row: LabPanel, context: Context) -> Summary:
-    """A lab panel: the values and tumour markers with their units.
-
-    Parameters
-    ----------
-    row : LabPanel
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and ``{"labs": {...}, "afp_ng_ml", "cea_ng_ml"}``.
-    """
+def _labs(row: LabPanel, context: Context) -> Summary:
+    """A lab panel: the values and tumour markers with their units."""
     markers = {"afp_ng_ml": row.afp_ng_ml, "cea_ng_ml": row.cea_ng_ml}
     return _pairs({**row.labs, **markers}), {"labs": dict(row.labs), **markers}
 
 
-def quality_of_life(row: QualityOfLife, context: Context) -> Summary:
-    """A scored questionnaire: instrument, scale and score.
-
-    Parameters
-    ----------
-    row : QualityOfLife
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the instrument, scale and score.
-    """
+def _quality_of_life(row: QualityOfLife, context: Context) -> Summary:
+    """A scored questionnaire: instrument, scale and score."""
     from opensirt.registry.vocabulary import QOL_MAX_SCORE
 
     top = QOL_MAX_SCORE[row.instrument]
@@ -215,21 +176,8 @@ def quality_of_life(row: QualityOfLife, context: Context) -> Summary:
     return text, {"instrument": row.instrument.value, "scale": row.scale, "score": row.score}
 
 
-def mdt(row: MdtDecision, context: Context) -> Summary:
-    """A board decision: the therapy chosen, intent and line, options and roles present.
-
-    Parameters
-    ----------
-    row : MdtDecision
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and every field of the decision.
-    """
+def _mdt(row: MdtDecision, context: Context) -> Summary:
+    """A board decision: the therapy chosen, intent and line, options and roles present."""
     line = "" if row.line is None else f", line {row.line}"
     options = ", ".join(THERAPY_TEXT.get(o, o) for o in row.options_considered)
     text = (
@@ -248,21 +196,8 @@ def mdt(row: MdtDecision, context: Context) -> Summary:
     return text, details
 
 
-def imaging(row: ImagingStudy, context: Context) -> Summary:
-    """An imaging study: role, modality and its DICOM UIDs.
-
-    Parameters
-    ----------
-    row : ImagingStudy
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the role, modality and UIDs.
-    """
+def _imaging(row: ImagingStudy, context: Context) -> Summary:
+    """An imaging study: role, modality and its DICOM UIDs."""
     series = "" if row.series_uid is None else f", series {row.series_uid}"
     text = f"{row.role.value} ({row.modality}), study {row.study_uid}{series}"
     details = {
@@ -274,21 +209,8 @@ def imaging(row: ImagingStudy, context: Context) -> Summary:
     return text, details
 
 
-def workup(row: Workup, context: Context) -> Summary:
-    """The MAA work-up: lung shunt (%), tumour-to-normal ratios, uptake, territories.
-
-    Parameters
-    ----------
-    row : Workup
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and every field of the work-up.
-    """
+def _workup(row: Workup, context: Context) -> Summary:
+    """The MAA work-up: lung shunt (%), tumour-to-normal ratios, uptake, territories."""
     parts = []
     if row.lung_shunt_fraction is not None:
         source = "" if row.lung_shunt_source is None else f" ({row.lung_shunt_source})"
@@ -310,22 +232,8 @@ def workup(row: Workup, context: Context) -> Summary:
     return "; ".join(parts) or "no results given", details
 
 
-def plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
-    """A plan version: label, number, state and signatures, method, activity and doses.
-
-    Parameters
-    ----------
-    item : tuple of (PlanVersion, str)
-        The version and its plan's label.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the version's numbers, state and signatures (not the case file
-        or result texts, which ``opensirt registry export`` carries).
-    """
+def _plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
+    """A plan version: label, number, state and signatures, method, activity and doses."""
     version, label = item
     signatures = sorted(version.signatures, key=lambda s: s.role.value)
     signed = ", ".join(f"{s.role.value} {s.user_name}" for s in signatures)
@@ -368,21 +276,8 @@ def plan_version(item: tuple[PlanVersion, str], context: Context) -> Summary:
     return text, details
 
 
-def treatment_session(row: TreatmentSession, context: Context) -> Summary:
-    """A treatment: therapy, territory, delivered activity (SIRT) and what was given.
-
-    Parameters
-    ----------
-    row : TreatmentSession
-        The record.
-    context : Context
-        The patient's plans (for the plan the session delivers).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the therapy, territory, activity, plan and details.
-    """
+def _treatment_session(row: TreatmentSession, context: Context) -> Summary:
+    """A treatment: therapy, territory, delivered activity (SIRT) and what was given."""
     head = THERAPY_TEXT[row.therapy.value] + ("" if row.territory is None else f", {row.territory}")
     given = dict(row.details)
     if row.delivered_activity_gbq is not None:
@@ -416,21 +311,8 @@ def treatment_session(row: TreatmentSession, context: Context) -> Summary:
     return head + ("" if not extra else f" ({'; '.join(extra)})"), details
 
 
-def monitoring(row: Monitoring, context: Context) -> Summary:
-    """The post-treatment observation: its times (UTC), duration, discharge.
-
-    Parameters
-    ----------
-    row : Monitoring
-        The record.
-    context : Context
-        The patient's sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the times, observations and discharge.
-    """
+def _monitoring(row: Monitoring, context: Context) -> Summary:
+    """The post-treatment observation: its times (UTC), duration, discharge."""
     hours = (row.end - row.start).total_seconds() / 3600.0
     text = (
         f"monitored {row.start:%H:%M}-{row.end:%H:%M} UTC ({format_value(hours)} h), "
@@ -447,21 +329,8 @@ def monitoring(row: Monitoring, context: Context) -> Summary:
     return text, details
 
 
-def verification(row: Verification, context: Context) -> Summary:
-    """Post-treatment dosimetry: delivered activity and each structure's predicted vs delivered.
-
-    Parameters
-    ----------
-    row : Verification
-        The record, its structures loaded.
-    context : Context
-        The patient's sessions (for the session it verifies).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the modality, activity and per-structure doses (Gy).
-    """
+def _verification(row: Verification, context: Context) -> Summary:
+    """Post-treatment dosimetry: delivered activity and each structure's predicted vs delivered."""
     structures = sorted(row.structures, key=lambda s: s.id)
     shown = []
     for s in structures:
@@ -496,21 +365,8 @@ def verification(row: Verification, context: Context) -> Summary:
     return text, details
 
 
-def adverse_event(row: AdverseEventRecord, context: Context) -> Summary:
-    """An adverse event: CTCAE term, grade, attribution and resolution.
-
-    Parameters
-    ----------
-    row : AdverseEventRecord
-        The record (``date`` is the onset).
-    context : Context
-        The patient's sessions (for the treatment it followed).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the term, grade, attribution, resolution and session date.
-    """
+def _adverse_event(row: AdverseEventRecord, context: Context) -> Summary:
+    """An adverse event: CTCAE term, grade, attribution and resolution."""
     resolved = "ongoing" if row.resolved is None else f"resolved {row.resolved.isoformat()}"
     after = context.sessions.get(row.session_id or -1)
     text = f"{row.term}, grade {row.grade} ({row.attribution.value}), {resolved}" + (
@@ -526,21 +382,8 @@ def adverse_event(row: AdverseEventRecord, context: Context) -> Summary:
     return text, details
 
 
-def lesions(rows: Sequence[LesionMeasurement], context: Context) -> Summary:
-    """The lesions measured on one date: counts per role and the target sum (mm).
-
-    Parameters
-    ----------
-    rows : sequence of LesionMeasurement
-        The measurements of one date.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and ``{"lesions": [...]}``, one object per lesion.
-    """
+def _lesions(rows: Sequence[LesionMeasurement], context: Context) -> Summary:
+    """The lesions measured on one date: counts per role and the target sum (mm)."""
     roles: dict[str, int] = {}
     for r in rows:
         roles[r.role] = roles.get(r.role, 0) + 1
@@ -563,21 +406,8 @@ def lesions(rows: Sequence[LesionMeasurement], context: Context) -> Summary:
     return text, {"lesions": [{c: getattr(r, c) for c in columns} for r in rows]}
 
 
-def response(row: ResponseAssessment, context: Context) -> Summary:
-    """A time-point response: criteria, overall, target change (%), non-target, new lesions.
-
-    Parameters
-    ----------
-    row : ResponseAssessment
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and every field of the assessment.
-    """
+def _response(row: ResponseAssessment, context: Context) -> Summary:
+    """A time-point response: criteria, overall, target change (%), non-target, new lesions."""
     change = "" if row.target_change_pct is None else f" ({row.target_change_pct:+.1f} %)"
     text = (
         f"{CRITERIA_TEXT[row.criteria.value]} {row.overall}: target {row.target}{change}, "
@@ -595,21 +425,8 @@ def response(row: ResponseAssessment, context: Context) -> Summary:
     return text, details
 
 
-def outcome(row: OutcomeEvent, context: Context) -> Summary:
-    """An outcome: progression with its site, death with its cause, or the last contact.
-
-    Parameters
-    ----------
-    row : OutcomeEvent
-        The record.
-    context : Context
-        The patient's plans and sessions (unused).
-
-    Returns
-    -------
-    tuple of (str, dict)
-        The summary line and the kind, site and cause.
-    """
+def _outcome(row: OutcomeEvent, context: Context) -> Summary:
+    """An outcome: progression with its site, death with its cause, or the last contact."""
     text = row.kind.value.replace("-", " ")
     if row.site is not None:
         text += f" ({row.site.value})"
@@ -621,18 +438,18 @@ def outcome(row: OutcomeEvent, context: Context) -> Summary:
 
 #: The summary function of each dated table.
 SUMMARIES: dict[type[Base], Callable[[Any, Context], Summary]] = {
-    ClinicalFindingsRecord: findings,
-    LabPanel: labs,
-    QualityOfLife: quality_of_life,
-    MdtDecision: mdt,
-    ImagingStudy: imaging,
-    Workup: workup,
-    PlanVersion: plan_version,
-    TreatmentSession: treatment_session,
-    Monitoring: monitoring,
-    Verification: verification,
-    AdverseEventRecord: adverse_event,
-    LesionMeasurement: lesions,
-    ResponseAssessment: response,
-    OutcomeEvent: outcome,
+    ClinicalFindingsRecord: _findings,
+    LabPanel: _labs,
+    QualityOfLife: _quality_of_life,
+    MdtDecision: _mdt,
+    ImagingStudy: _imaging,
+    Workup: _workup,
+    PlanVersion: _plan_version,
+    TreatmentSession: _treatment_session,
+    Monitoring: _monitoring,
+    Verification: _verification,
+    AdverseEventRecord: _adverse_event,
+    LesionMeasurement: _lesions,
+    ResponseAssessment: _response,
+    OutcomeEvent: _outcome,
 }
