@@ -31,6 +31,7 @@ from opensirt.report.document import (
     Table,
 )
 from opensirt.report.figures import DoseMarker, MarkerKind, activity_methods_figure
+from opensirt.report.image_figures import emission_blocks
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.definitions import lung_dose_definitions
@@ -228,8 +229,13 @@ def build_plan_document(
     warnings = [*(pre.warnings if pre else ()), *plan.warnings]
     sections = [_prescription_section(case, plan), _inputs_section(case, pre, case_path, base_dir)]
     if pre is not None:
-        sections += registration_sections(pre.images.registration, "SPECT")
+        sections += registration_sections(pre.images.registration, "SPECT", pre.images)
         sections.append(_measurements_section(pre))
+        sections.append(
+            Section(
+                "The work-up image on the CT", tuple(emission_blocks(pre.images, "work-up image"))
+            )
+        )
     dose_blocks: list[str | Table | Notice | ReportFigure] = [limits_table(plan)]
     if plan.refused is None:
         dose_blocks += [compartment_table(plan), territory_table(plan)]

@@ -200,23 +200,51 @@ def structure_centre_mm(mask: Volume) -> tuple[float, float, float]:
     return (float(centre[0]), float(centre[1]), float(centre[2]))
 
 
-def _dose_colormap() -> ListedColormap:
+def _wash_colormap(name: str) -> ListedColormap:
+    """``turbo`` for dose ("dose"), or the named map without its darkest quarter (emission),
+    so that the lowest shown values do not read as dark CT."""
     from matplotlib import colormaps
 
-    return ListedColormap(colormaps["turbo"](np.linspace(0.05, 1.0, 256)), name="dose")
+    if name == "dose":
+        return ListedColormap(colormaps["turbo"](np.linspace(0.05, 1.0, 256)), name="dose")
+    return ListedColormap(colormaps[name](np.linspace(0.25, 1.0, 256)), name=name)
 
 
 @dataclass(frozen=True)
-class _Overlay:
+class SliceOverlay:
+    """What each panel of a slice figure shows: a CT, a colour wash and structure outlines.
+
+    Attributes
+    ----------
+    ct : Volume
+        The CT (HU), grey.
+    wash : Volume or None
+        The colour wash (dose in Gy, or an emission image) on any grid of the CT's frame.
+    structures : mapping str -> Volume
+        Named masks, outlined.
+    window : (width, level)
+        Grey-scale window of the CT (HU).
+    wash_range : (low, high)
+        Colour-scale range of the wash, in its units; transparent below ``low``.
+    wash_alpha : float
+        Opacity of the wash (0 to 1).
+    wash_label : str
+        Colour-bar label with the unit.
+    wash_cmap : str
+        ``"dose"`` (turbo) or a matplotlib colour map's name (its darkest quarter left out).
+    """
+
     ct: Volume
-    dose: Volume | None
+    wash: Volume | None
     structures: Mapping[str, Volume]
     window: tuple[float, float]
-    dose_range_gy: tuple[float, float]
-    dose_alpha: float
+    wash_range: tuple[float, float]
+    wash_alpha: float
+    wash_label: str = "Absorbed dose (Gy)"
+    wash_cmap: str = "dose"
 
 
-def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
+def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: SliceOverlay) -> Any:
     width_hu, level_hu = overlay.window
     ct = grid.sample(overlay.ct, order=1, cval=_AIR_HU)
     ax.imshow(
@@ -226,21 +254,21 @@ def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
         vmax=level_hu + width_hu / 2,
         extent=grid.extent,
         origin="upper",
-        interpolation="bilinear",
+        interpolation="nearest",
     )
     mappable = None
-    if overlay.dose is not None:
-        dose = grid.sample(overlay.dose, order=1, cval=0.0)
-        low, high = overlay.dose_range_gy
+    if overlay.wash is not None:
+        wash = grid.sample(overlay.wash, order=1, cval=0.0)
+        low, high = overlay.wash_range
         mappable = ax.imshow(
-            np.ma.masked_less(dose, low),
-            cmap=_dose_colormap(),
+            np.ma.masked_less(wash, low),
+            cmap=_wash_colormap(overlay.wash_cmap),
             vmin=low,
             vmax=high,
-            alpha=overlay.dose_alpha,
+            alpha=overlay.wash_alpha,
             extent=grid.extent,
             origin="upper",
-            interpolation="bilinear",
+            interpolation="nearest",
         )
     for colour, (name, mask) in zip(
         _cycle(len(overlay.structures)), overlay.structures.items(), strict=True
@@ -252,7 +280,7 @@ def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
             )
             contour.set_path_effects(_HALO)
         ax.plot([], [], color=colour, label=name)
-    _decorate(ax, grid)
+    decorate_panel(ax, grid)
     return mappable
 
 
@@ -260,7 +288,16 @@ def _cycle(n: int) -> list[str]:
     return [OUTLINE_COLOURS[i % len(OUTLINE_COLOURS)] for i in range(n)]
 
 
-def _decorate(ax: Axes, grid: PlaneGrid) -> None:
+def decorate_panel(ax: Axes, grid: PlaneGrid) -> None:
+    """Frame a slice panel: limits, title with the slice position, orientation letters, scale bar.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel the slice was drawn in (with ``grid.extent``).
+    grid : PlaneGrid
+        The display plane of the panel.
+    """
     left, right, bottom, top = grid.extent
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
@@ -425,13 +462,33 @@ def slice_overlay_figure(
     if not width_hu > 0.0:
         raise InputError(f"window_hu width is {width_hu!r} HU, expected a positive width")
     dose_range = (0.0, 1.0) if dose is None else _dose_range(dose, dose_threshold_gy, dose_max_gy)
-    overlay = _Overlay(ct, dose, structures, (width_hu, level_hu), dose_range, dose_alpha)
+    overlay = SliceOverlay(ct, dose, structures, (width_hu, level_hu), dose_range, dose_alpha)
     point = _position(ct, dose, structures, centre_on, position_mm)
     grids = [plane_grid(ct, plane, point) for plane in planes]
-    return _compose(grids, overlay, title, width_in)
+    return overlay_figure(grids, overlay, title, width_in)
 
 
-def _compose(grids: list[PlaneGrid], overlay: _Overlay, title: str, width_in: float) -> Figure:
+def overlay_figure(
+    grids: Sequence[PlaneGrid], overlay: SliceOverlay, title: str = "", width_in: float = 7.0
+) -> Figure:
+    """One row of slice panels, one per display plane, with a colour bar and a legend.
+
+    Parameters
+    ----------
+    grids : sequence of PlaneGrid
+        The display planes, left to right.
+    overlay : SliceOverlay
+        What every panel shows.
+    title : str
+        Figure title (empty: none).
+    width_in : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The panels, the wash's colour bar (when there is a wash) and the outlines' legend.
+    """
     panel_in = (width_in - 1.2) / len(grids)
     aspect = max((g.extent[2] - g.extent[3]) / (g.extent[1] - g.extent[0]) for g in grids)
     height_in = (
@@ -442,12 +499,10 @@ def _compose(grids: list[PlaneGrid], overlay: _Overlay, title: str, width_in: fl
     mappable = None
     for ax, grid in zip(axes, grids, strict=True):
         mappable = _draw_panel(ax, grid, overlay)
-    if mappable is not None and overlay.dose is not None:
-        extend = (
-            "max" if overlay.dose_range_gy[1] < float(np.max(overlay.dose.array)) else "neither"
-        )
+    if mappable is not None and overlay.wash is not None:
+        extend = "max" if overlay.wash_range[1] < float(np.max(overlay.wash.array)) else "neither"
         bar = figure.colorbar(mappable, ax=list(axes), shrink=0.9, extend=extend)
-        bar.set_label("Absorbed dose (Gy)", fontsize=8)
+        bar.set_label(overlay.wash_label, fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if overlay.structures:
         figure.legend(

@@ -11,7 +11,6 @@ from opensirt.report.clinical_tables import (
     dvh_plot,
     key_structures,
     make_table,
-    slice_figure,
 )
 from opensirt.report.document import (
     Cell,
@@ -22,6 +21,7 @@ from opensirt.report.document import (
     Section,
 )
 from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
+from opensirt.report.image_figures import emission_blocks, flagged_dose_blocks
 from opensirt.report.provenance import Provenance
 from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.definitions import (
@@ -175,21 +175,12 @@ def _comparison_section(result: VerificationResult) -> Section:
 
 
 def _dose_section(result: VerificationResult) -> Section:
-    images = result.images
-    structures = {name: images.segmentation.get(name) for name in images.roles.all_names}
-    largest = max(
-        images.roles.tumours, key=images.segmentation.volume_ml, default=images.roles.liver
-    )
     return Section(
         "Delivered voxel dose",
         (
             dvh_metrics_table(result.dvhs, "Delivered dose-volume metrics per structure"),
-            slice_figure(
-                images.ct,
-                result.dose,
-                structures,
-                largest,
-                f"Delivered dose through the centre of {largest}",
+            *flagged_dose_blocks(
+                result.images, result.grid, result.dose, result.flagged_structures
             ),
         ),
     )
@@ -208,7 +199,17 @@ def build_verification_document(
         sections=(
             _delivery_section(result),
             _image_section(result),
-            *registration_sections(result.images.registration, "post-treatment image"),
+            Section(
+                "The post-treatment image on the CT",
+                tuple(
+                    emission_blocks(
+                        result.images, "post-treatment image", result.image_check.modality.value
+                    )
+                ),
+            ),
+            *registration_sections(
+                result.images.registration, "post-treatment image", result.images
+            ),
             _comparison_section(result),
             _dose_section(result),
         ),
