@@ -2,14 +2,16 @@
 
 Each panel alternates square tiles of the planning CT and of the study's own CT resampled
 through the registration into the planning frame, and draws the planning CT's edges on top
-(yellow). Where the registration is right, anatomy runs on across the tiles and the edges lie
-on the study's edges; a shift or rotation breaks the body outline, the liver's edge and the
-ribs at every tile border.
+(yellow isolines of :data:`EDGE_LEVELS_HU`: air and lung against tissue, bone against soft
+tissue). Where the registration is right, anatomy runs on across the tiles and the lines lie
+on the study's edges; a shift or rotation breaks the body outline, the lung bases and the
+ribs at the tile borders.
 
-Edges: pixels whose gradient magnitude, after a Gaussian smoothing of 1 pixel, exceeds
-:data:`EDGE_HU_PER_MM` (the boundaries of air, fat, soft tissue and bone, not the CT noise).
-:func:`edge_agreement` is the fraction of the planning CT's edge pixels that lie within
-:data:`EDGE_TOLERANCE_MM` of an edge of the study CT, shown in each panel's title.
+Edge agreement, the number in each panel's title: edge pixels are those whose gradient
+magnitude, after a Gaussian smoothing of 1 pixel, exceeds :data:`EDGE_HU_PER_MM` (the
+boundaries of air, fat, soft tissue and bone, not the CT noise); :func:`edge_agreement` is
+the fraction of the planning CT's edge pixels within :data:`EDGE_TOLERANCE_MM` of an edge
+of the study CT.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from scipy import ndimage
 
@@ -29,6 +30,7 @@ from opensirt.report.slices import ABDOMEN_WINDOW_HU, Plane, PlaneGrid, decorate
 
 __all__ = [
     "EDGE_HU_PER_MM",
+    "EDGE_LEVELS_HU",
     "EDGE_TOLERANCE_MM",
     "TILE_MM",
     "ct_edges",
@@ -43,6 +45,10 @@ EDGE_HU_PER_MM = 40.0
 EDGE_TOLERANCE_MM = 2.0
 #: Side of the checkerboard's tiles (mm).
 TILE_MM = 20.0
+#: CT numbers (HU) whose isolines outline the planning CT on the checkerboard: air or lung
+#: against tissue, and bone against soft tissue.
+EDGE_LEVELS_HU = (-400.0, 150.0)
+_EDGE_COLOUR = "#F0E442"
 _AIR_HU = -1000.0
 _PLANES = (Plane.AXIAL, Plane.CORONAL, Plane.SAGITTAL)
 
@@ -197,7 +203,6 @@ def registration_overlay_figure(
         layout="constrained",
     )
     axes = figure.subplots(1, len(grids), squeeze=False)[0]
-    edge_colour = ListedColormap(["#F0E442"])
     agreement = []
     for ax, grid in zip(axes, grids, strict=True):
         fixed = grid.sample(planning_ct, order=1, cval=_AIR_HU)
@@ -209,8 +214,17 @@ def registration_overlay_figure(
         ax.imshow(
             board, cmap="gray", vmin=level_hu - width_hu / 2, vmax=level_hu + width_hu / 2, **style
         )
-        edges = ct_edges(fixed, pixel)
-        ax.imshow(np.ma.masked_where(~edges, edges), cmap=edge_colour, alpha=0.8, **style)
+        smooth = ndimage.gaussian_filter(fixed, sigma=1.0, mode="nearest")
+        if smooth.min() < max(EDGE_LEVELS_HU) and smooth.max() > min(EDGE_LEVELS_HU):
+            ax.contour(
+                grid.a_mm,
+                grid.b_mm,
+                smooth,
+                levels=list(EDGE_LEVELS_HU),
+                colors=[_EDGE_COLOUR],
+                linewidths=0.8,
+                linestyles="solid",
+            )
         decorate_panel(ax, grid)
         ax.set_title(f"{ax.get_title()}\nedges matched {agreement[-1]:.0%}", fontsize=8)
     if title:
