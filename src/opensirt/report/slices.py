@@ -68,6 +68,18 @@ _AXIS_NAMES = ("x", "y", "z")
 def orientation_letter(vector: npt.ArrayLike) -> str:
     """The patient direction (LPS) a unit vector points to, by its largest component.
 
+    Parameters
+    ----------
+    vector : array_like of 3 floats
+        A direction in the patient frame (LPS: x to the left, y posterior, z to the head).
+
+    Returns
+    -------
+    str
+        One of ``R L A P I S``.
+
+    Examples
+    --------
     >>> [orientation_letter(v) for v in ((1, 0, 0), (0, -1, 0), (0, 0, -1))]
     ['L', 'A', 'I']
     """
@@ -122,7 +134,13 @@ class PlaneGrid:
         )
 
     def points_mm(self) -> npt.NDArray[np.float64]:
-        """Patient positions (rows, columns, 3) of the pixel centres."""
+        """Patient positions of the pixel centres.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (rows, columns, 3): x, y, z in mm (LPS) of each pixel centre.
+        """
         p = np.asarray(self.position_mm)
         a = self.a_mm - p @ self.u
         b = self.b_mm - p @ self.v
@@ -130,7 +148,22 @@ class PlaneGrid:
         return out
 
     def sample(self, volume: Volume, order: int = 1, cval: float = 0.0) -> npt.NDArray[np.float64]:
-        """``volume`` interpolated at the pixel centres (``cval`` outside its grid)."""
+        """``volume`` interpolated at the pixel centres.
+
+        Parameters
+        ----------
+        volume : Volume
+            Any grid in the plane's frame of reference.
+        order : int
+            Interpolation order: 0 nearest, 1 linear (default), higher: spline.
+        cval : float
+            Value outside the volume's grid, in its units (e.g. -1000 HU for a CT).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (rows, columns), in the volume's units.
+        """
         ijk = volume.physical_to_index(self.points_mm())
         coords = np.moveaxis(ijk[..., ::-1], -1, 0)  # (k, j, i) for the [k, j, i] array
         # nearest or linear: only the box around the plane is converted (a clinical CT has 65 M
@@ -164,6 +197,25 @@ def plane_grid(volume: Volume, plane: Plane | str, position_mm: Sequence[float])
 
     Pixels are square, as fine as the volume's finest spacing (coarsened to at most
     768 pixels a side).
+
+    Parameters
+    ----------
+    volume : Volume
+        The volume whose grid's extent the plane covers (usually the CT).
+    plane : Plane or str
+        ``"axial"``, ``"coronal"`` or ``"sagittal"``.
+    position_mm : (x, y, z)
+        A patient point (mm, LPS) on the plane: its fixed coordinate is the slice position.
+
+    Returns
+    -------
+    PlaneGrid
+        The plane's pixel centres.
+
+    Raises
+    ------
+    InputError
+        A position without three coordinates.
     """
     plane = Plane(plane)
     u, v, _ = (np.asarray(x) for x in _PLANE_AXES[plane])
@@ -189,6 +241,23 @@ def plane_grid(volume: Volume, plane: Plane | str, position_mm: Sequence[float])
 def structure_centre_mm(mask: Volume) -> tuple[float, float, float]:
     """Patient position (mm) of the centroid of a mask's non-zero voxels.
 
+    Parameters
+    ----------
+    mask : Volume
+        A structure (non-zero inside), on any grid.
+
+    Returns
+    -------
+    tuple of 3 floats
+        The centroid (x, y, z) in mm, LPS.
+
+    Raises
+    ------
+    InputError
+        An empty mask.
+
+    Examples
+    --------
     >>> m = Volume(np.pad(np.ones((1, 1, 1), bool), ((2, 0), (0, 0), (3, 0))), (2.0, 2.0, 5.0))
     >>> structure_centre_mm(m)
     (6.0, 0.0, 10.0)
@@ -446,6 +515,11 @@ def slice_overlay_figure(
         Figure title.
     width_in : float
         Figure width in inches (7 fits an A4 page at full size).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row of panels, the dose colour bar (with a dose) and the outlines' legend.
 
     Raises
     ------

@@ -189,7 +189,26 @@ def _dose_section(result: VerificationResult) -> Section:
 def build_verification_document(
     result: VerificationResult, *, created: datetime, provenance: Provenance | None
 ) -> ReportDocument:
-    """The verification report of ``result``."""
+    """The verification report of ``result``.
+
+    It shows the post-treatment image fused on the CT through each tumour and the lung base,
+    and the delivered dose through every flagged structure
+    (:attr:`VerificationResult.flagged_structures`; the tumours when none is flagged).
+
+    Parameters
+    ----------
+    result : VerificationResult
+        The delivered dose and its comparison with the prediction.
+    created : datetime
+        When the report was made (timezone-aware), printed in the header.
+    provenance : Provenance or None
+        Software versions and input fingerprints; None leaves the section out.
+
+    Returns
+    -------
+    ReportDocument
+        The document, ready for the PDF writer.
+    """
     device = get_device(result.case.device)
     return ReportDocument(
         title="SIRT post-treatment verification",
