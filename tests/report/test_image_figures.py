@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from matplotlib.figure import Figure
 from opensirt.errors import GeometryError, InputError
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
+from opensirt.planning import load_case
 from opensirt.report.document import ReportFigure
 from opensirt.report.fused import emission_label, emission_overlay_figure
 from opensirt.report.image_figures import (
@@ -23,9 +26,13 @@ from opensirt.report.image_figures import (
     lung_base_position_mm,
     shown_tumours,
 )
+from opensirt.report.verification_report import build_verification_document
 from opensirt.workflow.inputs import CaseImages, StructureRoles
+from opensirt.workflow.posttreatment import VerificationResult, verify_case
+from opensirt.workflow.pretreatment import plan_from_images
 from opensirt.workflow.voxel import NORMAL_LIVER, DoseGrid
 
+CREATED = datetime(2026, 12, 1, tzinfo=UTC)
 SPHERE_MM = np.array([-14.0, 9.0, 6.0])  # patient right of the centre, anterior, superior
 SPHERE_RADIUS_MM = 8.0
 
@@ -234,3 +241,58 @@ def test_at_most_three_tumours_have_a_figure_the_rest_are_named() -> None:
     assert set(shown) | set(rest) == set(roles.tumours)
     blocks = emission_blocks(many, "work-up image")
     assert any(isinstance(b, str) and ", ".join(rest) in b for b in blocks)
+
+
+@pytest.fixture(scope="module")
+def verified(small_study: Path) -> VerificationResult:
+    case = load_case(small_study / "case.yaml")
+    return verify_case(case, pre=plan_from_images(case))
+
+
+def _without_limit_flags(result: VerificationResult, flagged: set[str]) -> VerificationResult:
+    """``result`` with only ``flagged`` beyond tolerance and no limit exceeded."""
+    plan = replace(result.pre.prescribed, limits=())
+    return replace(
+        result,
+        pre=replace(result.pre, prescribed=plan),
+        comparisons=tuple(replace(c, flagged=c.name in flagged) for c in result.comparisons),
+        lung_dose_gy=result.predicted_lung_dose_gy,
+    )
+
+
+def test_flagged_structures_follow_the_comparisons_and_the_limits(
+    verified: VerificationResult,
+) -> None:
+    limits = {c.name: c.limit_gy for c in verified.pre.prescribed.limits}
+    expected = [c.name for c in verified.comparisons if c.flagged]
+    lung_limit = limits["lung_max_gy"]
+    assert lung_limit is not None
+    if verified.lung_dose_gy > lung_limit:
+        expected.append("Lungs")
+    liver_limit = limits["normal_liver_max_gy"]
+    assert liver_limit is not None
+    if verified.dvhs[NORMAL_LIVER].mean_gy > liver_limit:
+        expected.append(NORMAL_LIVER)
+    assert set(verified.flagged_structures) == set(expected)
+    assert _without_limit_flags(verified, set()).flagged_structures == ()
+    assert _without_limit_flags(verified, {"T3"}).flagged_structures == ("T3",)
+    over = replace(_without_limit_flags(verified, set()), pre=verified.pre)
+    over = replace(over, lung_dose_gy=lung_limit + 1.0, predicted_lung_dose_gy=lung_limit + 1.0)
+    assert "Lungs" in over.flagged_structures  # above the lung limit, even as predicted
+
+
+def test_verification_report_cuts_through_the_flagged_structure_only(
+    verified: VerificationResult,
+) -> None:
+    only_t3 = _without_limit_flags(verified, {"T3"})
+    document = build_verification_document(only_t3, created=CREATED, provenance=None)
+    section = next(s for s in document.sections if s.title == "Delivered voxel dose")
+    captions = [b.caption for b in section.blocks if isinstance(b, ReportFigure)]
+    assert len(captions) == 1
+    assert captions[0].startswith("Delivered dose through the centre of T3 (T3, flagged)")
+    nothing = _without_limit_flags(verified, set())
+    document = build_verification_document(nothing, created=CREATED, provenance=None)
+    section = next(s for s in document.sections if s.title == "Delivered voxel dose")
+    assert any(
+        isinstance(b, str) and b.startswith("No structure is flagged") for b in section.blocks
+    )
