@@ -43,6 +43,7 @@ from opensirt.workflow.voxel import DoseGrid
 
 __all__ = [
     "LUNG_BASE_FRACTION",
+    "LUNG_WASH_FRACTION",
     "MAX_FLAGGED_FIGURES",
     "MAX_TUMOUR_FIGURES",
     "emission_blocks",
@@ -55,6 +56,9 @@ __all__ = [
 LUNG_BASE_FRACTION = 0.05
 #: Most tumours with a fused-image figure (the largest).
 MAX_TUMOUR_FIGURES = 3
+#: Fraction of the dose maximum above which the dose through the lungs is coloured (the
+#: default 5 % hides a lung dose of a few Gy under tumour doses of hundreds).
+LUNG_WASH_FRACTION = 0.01
 #: Most flagged structures with a dose figure.
 MAX_FLAGGED_FIGURES = 4
 
@@ -279,8 +283,11 @@ def flagged_dose_blocks(
     for name in names:
         mask = structure_mask(images, grid, name)
         outlines = dict(structures) if name in structures else {**structures, name: mask}
+        threshold_gy = None  # the default, 5 % of the maximum
         if name == images.roles.lungs:
             point, where = lung_base_position_mm(mask), "the lung base"
+            # a lung dose is a few percent of the tumours' maximum: colour it too
+            threshold_gy = LUNG_WASH_FRACTION * float(np.max(dose.array))
         else:
             point, where = structure_centre_mm(mask), f"the centre of {name}"
         why = "flagged" if name in flagged else "not flagged"
@@ -293,8 +300,10 @@ def flagged_dose_blocks(
                     structures=outlines,
                     position_mm=point,
                     planes=_PLANES,
+                    dose_threshold_gy=threshold_gy,
                 ),
-                f"Delivered dose through {where} ({name}, {why}), {_point_text(point)}",
+                f"Delivered dose through {where} ({name}, {why}), {_point_text(point)}"
+                + ("" if threshold_gy is None else f"; colour from {threshold_gy:.1f} Gy"),
             )
         )
     return blocks
