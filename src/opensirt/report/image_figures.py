@@ -18,7 +18,9 @@ Choices
   to the liver dome and a shunt or a misregistration shows first. A quantile rather than the
   lowest lung voxel, so that a few stray voxels of a segmentation do not set it. The coronal
   and sagittal planes cross the centroid of the right lung's voxels in that plane (the
-  patient's right, above the liver).
+  patient's right, above the liver). Through the lung base the colour starts at
+  :data:`LUNG_WASH_FRACTION` (1 %) of the maximum instead of 5 %, so that the lung's share of
+  the activity or dose shows beside the tumours'.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ __all__ = [
 LUNG_BASE_FRACTION = 0.05
 #: Most tumours with a fused-image figure (the largest).
 MAX_TUMOUR_FIGURES = 3
-#: Fraction of the dose maximum above which the dose through the lungs is coloured (the
-#: default 5 % hides a lung dose of a few Gy under tumour doses of hundreds).
+#: Fraction of the maximum above which the dose or the emission image through the lung base
+#: is coloured (the default 5 % hides the lung's share, a few percent of the tumours' peak).
 LUNG_WASH_FRACTION = 0.01
 #: Most flagged structures with a dose figure.
 MAX_FLAGGED_FIGURES = 4
@@ -162,12 +164,12 @@ def emission_blocks(images: CaseImages, study: str, modality: str | None = None)
         modality = _MODALITY_NAMES.get(dicom, "emission")
     modality_name = modality
     label = emission_label(images.emission, modality)
-    scale = (
-        f"colour from {DEFAULT_THRESHOLD_FRACTION:.0%} of the image's maximum (transparent "
-        "below) to its maximum"
-    )
 
-    def figure(point: tuple[float, float, float], caption: str) -> ReportFigure:
+    def figure(
+        point: tuple[float, float, float],
+        caption: str,
+        fraction: float = DEFAULT_THRESHOLD_FRACTION,
+    ) -> ReportFigure:
         return ReportFigure(
             lambda: emission_overlay_figure(
                 images.ct,
@@ -175,8 +177,10 @@ def emission_blocks(images: CaseImages, study: str, modality: str | None = None)
                 modality=modality_name,
                 structures=structures,
                 position_mm=point,
+                threshold_fraction=fraction,
             ),
-            f"{caption}; {label}, {scale}",
+            f"{caption}; {label}, colour from {fraction:.0%} of the image's maximum "
+            "(transparent below) to its maximum",
         )
 
     shown, rest = shown_tumours(images)
@@ -204,6 +208,7 @@ def emission_blocks(images: CaseImages, study: str, modality: str | None = None)
                 f"The {study} through the lung base: the axial plane z = {point[2]:.0f} mm "
                 f"below which {LUNG_BASE_FRACTION:.0%} of the lung voxels lie, crossing the "
                 "right lung's centre in that plane",
+                LUNG_WASH_FRACTION,
             )
         )
     return blocks
