@@ -186,8 +186,9 @@ def emission_blocks(images: CaseImages, study: str, modality: str | None = None)
     shown, rest = shown_tumours(images)
     blocks: list[Block] = [
         f"The {study} fused on the CT with the structure outlines, in three planes through the "
-        "centre of each tumour and through the lung base: the activity the numbers above are "
-        "computed from, where it lies (radiological view: the patient's right on the left)."
+        "centre of each tumour and through the lung base: the image this report's measurements "
+        "and doses are computed from, and where its activity lies (radiological view: the "
+        "patient's right on the left)."
     ]
     for name in shown:
         point = structure_centre_mm(structures[name])

@@ -218,6 +218,9 @@ def build_verification_document(
         sections=(
             _delivery_section(result),
             _image_section(result),
+            *registration_sections(
+                result.images.registration, "post-treatment image", result.images
+            ),
             Section(
                 "The post-treatment image on the CT",
                 tuple(
@@ -225,9 +228,6 @@ def build_verification_document(
                         result.images, "post-treatment image", result.image_check.modality.value
                     )
                 ),
-            ),
-            *registration_sections(
-                result.images.registration, "post-treatment image", result.images
             ),
             _comparison_section(result),
             _dose_section(result),
