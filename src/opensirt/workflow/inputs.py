@@ -229,7 +229,8 @@ class CaseImages:
     ``warnings`` holds what the readers and the plausibility checks found worth saying
     (each repeated per-file warning once, with the number of files). ``registration`` is how
     the emission image was brought into the CT's frame, if it was
-    (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image.
+    (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image, and
+    ``study_ct`` the study's own CT in its own frame (None when none was registered).
     """
 
     ct: Volume
@@ -239,6 +240,7 @@ class CaseImages:
     sources: Mapping[str, Path]
     warnings: tuple[str, ...] = ()
     registration: Registration | None = None
+    study_ct: Volume | None = None
 
 
 def _check_roles(segmentation: Segmentation, roles: StructureRoles) -> None:
@@ -412,4 +414,5 @@ def load_images(
         sources,
         (*read_warnings, *found),
         placed.registration,
+        placed.study_ct,
     )

@@ -57,6 +57,7 @@ from opensirt.workflow.posttreatment_image import (
 )
 from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
 from opensirt.workflow.voxel import (
+    NORMAL_LIVER,
     DoseGrid,
     activity_map,
     dose_map,
@@ -177,6 +178,41 @@ class VerificationResult:
     warnings: tuple[str, ...]
     image_check: PostTreatmentImage
     counts: CountsInVois
+
+    @property
+    def flagged_structures(self) -> tuple[str, ...]:
+        """The structures whose delivered dose needs a look, in the comparisons' order.
+
+        A structure is flagged when its delivered mean dose or D70 differ from the prediction
+        scaled to the delivered activity beyond the tolerance (:attr:`comparisons`); the lungs
+        also when the verified lung dose differs so from the predicted one or exceeds the
+        plan's lung limit; the normal liver also when its delivered mean dose exceeds the
+        plan's normal-liver limit.
+
+        Returns
+        -------
+        tuple of str
+            Structure names as in :attr:`dvhs`, each once; empty when nothing is flagged.
+        """
+        names = [c.name for c in self.comparisons if c.flagged]
+        limits = {c.name: c.limit_gy for c in self.pre.prescribed.limits}
+        lungs = self.images.roles.lungs
+        lung_limit = limits.get("lung_max_gy")
+        if lungs is not None and (
+            _differs(
+                self.predicted_lung_dose_gy,
+                self.lung_dose_gy,
+                self.tolerance_fraction,
+                self.tolerance_floor_gy,
+            )
+            or (lung_limit is not None and self.lung_dose_gy > lung_limit)
+        ):
+            names.append(lungs)
+        liver_limit = limits.get("normal_liver_max_gy")
+        normal = self.dvhs.get(NORMAL_LIVER)
+        if liver_limit is not None and normal is not None and normal.mean_gy > liver_limit:
+            names.append(NORMAL_LIVER)
+        return tuple(dict.fromkeys(names))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``opensirt verify --json``."""

@@ -47,12 +47,17 @@ class StudyKeys:
 
 @dataclass(frozen=True, eq=False)
 class PlacedStudy:
-    """The emission image in the planning frame, the CT for its density, how it got there."""
+    """The emission image in the planning frame, the CT for its density, how it got there.
+
+    ``study_ct`` is the study's own CT in its own frame when it was registered to the
+    planning CT (for the report's checkerboard of the two CTs), else None.
+    """
 
     emission: Volume
     ct: Volume
     ct_path: Path
     registration: Registration | None
+    study_ct: Volume | None = None
 
 
 def place_study(
@@ -130,4 +135,4 @@ def place_study(
     else:
         registration = register_ct(planning_ct, liver, own_ct, method=method, what=what)
     resampled, registration = resample_into_frame(emission, registration, planning_ct)
-    return PlacedStudy(resampled, planning_ct, planning_ct_path, registration)
+    return PlacedStudy(resampled, planning_ct, planning_ct_path, registration, own_ct)
