@@ -236,6 +236,12 @@ def response(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``assess`` and ``response`` commands to ``app``."""
+    """Add the ``assess`` and ``response`` commands to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("assess", help=_ASSESS_HELP)(assess)
     app.command("response", help=_RESPONSE_HELP)(response)

@@ -223,6 +223,12 @@ def _print_verification(pre: PreTreatmentResult, result: VerificationResult) -> 
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``demo`` and ``verify`` to ``app``."""
+    """Add ``demo`` and ``verify`` to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("demo", help=_DEMO_HELP)(demo)
     app.command("verify", help=_VERIFY_HELP)(verify)

@@ -59,7 +59,19 @@ TYPED_VALUE_TOLERANCE = 0.05
 
 def needs_images(case: Case) -> bool:
     """Whether planning ``case`` needs what only its images give: method voxel, a volume or
-    (for partition) a T/N ratio not typed, or no lung shunt in the case file."""
+    (for partition) a T/N ratio not typed, or no lung shunt in the case file.
+
+    Parameters
+    ----------
+    case : Case
+        The case file as read.
+
+    Returns
+    -------
+    bool
+        ``True`` when the case has ``images:`` and its plan needs them; ``False`` without
+        ``images:``.
+    """
     if case.images is None:
         return False
     no_tn = case.method is Method.PARTITION and any(
@@ -131,7 +143,15 @@ class PreTreatmentResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: the prescribed plan's keys, plus the measurements, the other
-        methods and the voxel dose metrics per structure."""
+        methods and the voxel dose metrics per structure.
+
+        Returns
+        -------
+        dict
+            The keys of :meth:`opensirt.planning.PlanResult.to_dict` with ``warnings``
+            merged, plus ``image_measurements``, ``methods``, ``voxel_dose`` and (when the
+            SPECT was registered) ``registration``.
+        """
         out = self.prescribed.to_dict()
         out["warnings"] = list(dict.fromkeys([*self.warnings, *out["warnings"]]))
         out["image_measurements"] = measurements_dict(self)
@@ -143,7 +163,20 @@ class PreTreatmentResult:
 
 
 def measurements_dict(result: PreTreatmentResult) -> dict[str, Any]:
-    """What the images measured, JSON-ready."""
+    """What the images measured, JSON-ready.
+
+    Parameters
+    ----------
+    result : PreTreatmentResult
+        A plan from images.
+
+    Returns
+    -------
+    dict
+        Liver and lung volumes (mL), lung mass (kg) and its source, the lung shunt fraction
+        measured and used with its source, each territory's volume (mL) and share of the
+        activity with its tumours' volumes and T/N ratios, and the extrahepatic uptake.
+    """
     m = result.measures
     return {
         "liver_volume_ml": m.liver_volume_ml,
@@ -260,7 +293,21 @@ def typed_value_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
     named; the plan uses the measured ones. A lung shunt typed in the case file
     (``lung.shunt_fraction`` or ``lung.planar_counts``) is compared with the SPECT/CT's
     and is the one used (a deliberate choice, e.g. the conservative planar value).
+
+    Parameters
+    ----------
+    case : Case
+        The case file as read.
+    measures : WorkupMeasures
+        What the images measured.
+
+    Returns
+    -------
+    list of str
+        One warning per typed value that differs from its measurement (and per tumour of the
+        case file that the images do not list).
     """
+
     out = []
     m_liver = measures.liver_volume_ml
     typed = [("liver.volume_ml", case.liver.volume_ml, m_liver, "mL", "segmentation")]
