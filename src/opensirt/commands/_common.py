@@ -71,8 +71,8 @@ SAVED_PLAN_HELP = (
 )
 #: The help of the ``--plan`` option.
 PLAN_OPTION_HELP = (
-    "Folder of `opensirt plan CASE --out FOLDER` whose saved plan to reuse "
-    "[default: the folder plan beside the case file, if any]."
+    "Folder of `opensirt plan CASE --out FOLDER` whose saved plan to reuse (default: the "
+    "folder plan beside the case file, if there is one)."
 )
 #: The help of the ``--recompute`` option.
 RECOMPUTE_HELP = "Compute the plan from the images even where a saved plan matches."

@@ -55,7 +55,7 @@ _VERIFY_HELP = (
     "\b\nExamples:\n"
     "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
-    "  opensirt verify case.yaml --out results --plan my-plan   (reuse `plan --out my-plan`)\n"
+    "  opensirt verify case.yaml --out results --plan my-plan\n"
     "\n" + SAVED_PLAN_HELP
 )
 
