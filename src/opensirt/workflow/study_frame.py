@@ -75,13 +75,25 @@ def place_study(
     ----------
     emission : Volume
         As read, in its own frame.
+    emission_path : Path
+        Where it was read from, for messages.
     planning_ct : Volume
         The CT the structures are drawn on.
+    planning_ct_path : Path
+        Where that CT was read from, for messages.
     liver : Volume
         Liver structure (boolean) on ``planning_ct``'s grid: the registration region.
     keys : StudyKeys
+        The case file keys of this study (its own CT, registration kind and transform).
     own_ct : Volume or None
         The study's own CT (``keys.own_ct``), read and checked by the caller; None without one.
+
+    Returns
+    -------
+    PlacedStudy
+        The emission image on its grid in the planning CT's frame, and the registration that
+        placed it (``None`` when the frames already agreed).
+
 
     Raises
     ------
