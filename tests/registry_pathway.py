@@ -11,7 +11,11 @@ import datetime as dt
 import json
 from typing import Any
 
+import sqlalchemy as sa
+
 from opensirt.registry.bundle import Bundle
+from opensirt.registry.database import Registry
+from opensirt.registry.models import Base
 
 UTC = dt.UTC
 FINGERPRINT = "ab" * 32
@@ -274,3 +278,12 @@ def pathway(pseudonym: str = "P-100") -> dict[str, Any]:
 def pathway_bundle(pseudonym: str = "P-100") -> Bundle:
     """:func:`pathway` as a validated bundle."""
     return Bundle.model_validate(pathway(pseudonym))
+
+
+def row_counts(registry: Registry) -> dict[str, int]:
+    """Rows per table: what a test compares before and after a refused write."""
+    with registry.transaction(readonly=True) as session:
+        return {
+            table.name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+        }

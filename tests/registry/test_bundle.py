@@ -22,11 +22,10 @@ from opensirt.registry.bundle import (
 )
 from opensirt.registry.database import Registry, open_registry
 from opensirt.registry.models import (
-    Base,
     PlanVersion,
     TreatmentSession,
 )
-from registry_pathway import pathway, pathway_bundle
+from registry_pathway import pathway, pathway_bundle, row_counts
 
 runner = CliRunner()
 SCHEMA = Path(__file__).parents[2] / "docs" / "registry_bundle.schema.json"
@@ -69,15 +68,6 @@ def _content(bundle: Bundle) -> dict[str, object]:
     data = bundle.model_dump(mode="json", exclude_none=True)
     data.pop("exported_at")
     return data
-
-
-def row_counts(registry: Registry) -> dict[str, int]:
-    """Rows per table: what a test compares before and after a refused write."""
-    with registry.transaction(readonly=True) as session:
-        return {
-            table.name: session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
-            for table in Base.metadata.sorted_tables
-        }
 
 
 def test_round_trip_of_every_entity(registry: Registry, second_registry: Registry) -> None:
