@@ -19,6 +19,7 @@ from opensirt.registry.bundle import (
     import_bundle,
     json_schema,
     parse_bundle,
+    read_bundle,
 )
 from opensirt.registry.database import Registry, open_registry
 from opensirt.registry.models import (
@@ -191,3 +192,14 @@ def test_the_json_schema_file_is_current() -> None:
         "`python -c 'from opensirt.registry.bundle import json_schema; "
         'print(json_schema(), end="")\' > docs/registry_bundle.schema.json`'
     )
+
+
+def test_the_example_bundle_round_trips(registry: Registry) -> None:
+    example = Path(__file__).parents[2] / "examples" / "registry" / "bundle.json"
+    bundle = read_bundle(example)
+    _import(registry, bundle)
+    again = json.loads(_export(registry, bundle.patient.patient).to_json())
+    given = json.loads(example.read_text(encoding="utf-8"))
+    for data in (again, given):
+        del data["exported_at"], data["software"]
+    assert again == given
