@@ -203,3 +203,39 @@ def test_the_example_bundle_round_trips(registry: Registry) -> None:
     for data in (again, given):
         del data["exported_at"], data["software"]
     assert again == given
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("plan_versions", 0, "signatures", 0, "signed_at"),
+            "2025-01-10T09:15:00",
+            r"plan_versions\[0\]\.signatures\[0\]\.signed_at = '2025-01-10T09:15:00': Input should "
+            "have timezone info",
+        ),
+        (
+            ("monitoring", 0, "start"),
+            "2025-01-20T11:30:00",
+            r"monitoring\[0\]\.start = '2025-01-20T11:30:00': Input should have timezone info",
+        ),
+        (("exported_at",), "2025-02-10T12:00:00", "exported_at = .*should have timezone"),
+        (("version",), True, "version is 'true', expected the integer 1"),
+    ],
+)
+def test_times_without_zone_and_odd_versions_are_refused(
+    path: tuple[str | int, ...], value: object, message: str
+) -> None:
+    data = pathway()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(InputError, match=message):
+        parse_bundle(json.dumps(data), "b.json")
+
+
+def test_a_number_that_overflows_is_refused() -> None:
+    text = json.dumps(pathway()).replace('"target_change_pct": -58.3', '"target_change_pct": 1e999')
+    with pytest.raises(InputError, match="1e999 is too large for a number"):
+        parse_bundle(text, "b.json")

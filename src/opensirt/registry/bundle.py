@@ -23,13 +23,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy.orm import Session
 
 from opensirt.errors import InputError
@@ -68,7 +76,9 @@ from opensirt.registry.records import (
     QualityOfLifeIn,
     ResponseIn,
     SessionIn,
+    SignatureIn,
     VerificationIn,
+    VerifiedStructureIn,
     WorkupIn,
 )
 from opensirt.registry.vocabulary import OutcomeKind
@@ -102,7 +112,7 @@ class Bundle(BaseModel):
 
     format: Literal["opensirt-registry-bundle"] = BUNDLE_FORMAT
     version: Literal[1] = BUNDLE_VERSION
-    exported_at: dt.datetime
+    exported_at: AwareDatetime
     software: str = Field(max_length=64, description="the OpenSIRT version that wrote it")
     deidentification: str | None = Field(
         default=None,
@@ -206,30 +216,30 @@ def json_schema() -> str:
 
 # --- export ---------------------------------------------------------------------------------
 
+#: Each record list of a bundle: its table and its record model.
+_TABLES: tuple[tuple[str, type[Base], type[BaseModel]], ...] = (
+    ("labs", LabPanel, LabsIn),
+    ("findings", ClinicalFindingsRecord, FindingsIn),
+    ("quality_of_life", QualityOfLife, QualityOfLifeIn),
+    ("imaging_studies", ImagingStudy, ImagingStudyIn),
+    ("mdt_decisions", MdtDecision, MdtDecisionIn),
+    ("workups", Workup, WorkupIn),
+    ("sessions", TreatmentSession, SessionIn),
+    ("monitoring", Monitoring, MonitoringIn),
+    ("verifications", Verification, VerificationIn),
+    ("adverse_events", AdverseEventRecord, AdverseEventIn),
+    ("lesion_measurements", LesionMeasurement, LesionMeasurementIn),
+    ("responses", ResponseAssessment, ResponseIn),
+    ("outcomes", OutcomeEvent, OutcomeIn),
+)
 
-def _rows(session: Session, table: type[Base], patient: Patient) -> list[Any]:
-    column: Any = table
-    return list(
-        session.scalars(
-            sa.select(table).where(column.patient_id == patient.id).order_by(column.date, column.id)
-        )
-    )
 
-
-def _session_dates(session: Session, patient: Patient) -> dict[int, dt.date]:
-    return {
-        row.id: row.date
-        for row in session.scalars(
-            sa.select(TreatmentSession).where(TreatmentSession.patient_id == patient.id)
-        )
-    }
-
-
-def _plan_labels(session: Session, patient: Patient) -> dict[int, str]:
-    rows = session.execute(
-        sa.select(PlanVersion.id, Plan.label).join(Plan).where(Plan.patient_id == patient.id)
-    )
-    return {row[0]: row[1] for row in rows}
+def _fields(row: Base, model: type[BaseModel], **links: Any) -> dict[str, Any]:
+    """The record fields of a row: its columns of the same name, then the links given."""
+    columns = row.__table__.columns
+    data = {name: getattr(row, name) for name in model.model_fields if name in columns}
+    data.update({name: value for name, value in links.items() if name in model.model_fields})
+    return data
 
 
 def export_bundle(
@@ -259,227 +269,60 @@ def export_bundle(
         If the patient is not in the registry.
     """
     patient = store.get_patient(session, pseudonym)
-    who = {"patient": patient.pseudonym}
-    dated = _session_dates(session, patient)
-    labels = _plan_labels(session, patient)
-    lists: dict[str, list[BaseModel]] = {
-        "labs": [
-            LabsIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "labs": r.labs,
-                    "afp_ng_ml": r.afp_ng_ml,
-                    "cea_ng_ml": r.cea_ng_ml,
-                }
-            )
-            for r in _rows(session, LabPanel, patient)
-        ],
-        "findings": [
-            FindingsIn.model_validate({**who, "date": r.date, "findings": r.findings})
-            for r in _rows(session, ClinicalFindingsRecord, patient)
-        ],
-        "quality_of_life": [
-            QualityOfLifeIn(
-                **who, date=r.date, instrument=r.instrument, scale=r.scale, score=r.score
-            )
-            for r in _rows(session, QualityOfLife, patient)
-        ],
-        "imaging_studies": [
-            ImagingStudyIn(
-                **who,
-                date=r.date,
-                study_uid=r.study_uid,
-                series_uid=r.series_uid,
-                modality=r.modality,
-                role=r.role,
-            )
-            for r in _rows(session, ImagingStudy, patient)
-        ],
-        "mdt_decisions": [
-            MdtDecisionIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "roles_present": r.roles_present,
-                    "options_considered": r.options_considered,
-                    "chosen": r.chosen,
-                    "intent": r.intent,
-                    "line": r.line,
-                    "rationale": r.rationale,
-                    "assessment": r.assessment,
-                }
-            )
-            for r in _rows(session, MdtDecision, patient)
-        ],
-        "workups": [
-            WorkupIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "lung_shunt_fraction": r.lung_shunt_fraction,
-                    "lung_shunt_source": r.lung_shunt_source,
-                    "tumour_to_normal": r.tumour_to_normal,
-                    "extrahepatic_uptake": r.extrahepatic_uptake,
-                    "perfused_territories": r.perfused_territories,
-                }
-            )
-            for r in _rows(session, Workup, patient)
-        ],
-        "plan_versions": _plan_versions(session, patient),
-        "sessions": [
-            SessionIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "therapy": r.therapy,
-                    "territory": r.territory,
-                    "delivered_activity_gbq": r.delivered_activity_gbq,
-                    "plan": labels.get(r.plan_version_id),
-                    "details": r.details,
-                }
-            )
-            for r in _rows(session, TreatmentSession, patient)
-        ],
-        "monitoring": [
-            MonitoringIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "start": r.start,
-                    "end": r.end,
-                    "observations": r.observations,
-                    "discharged": r.discharged,
-                    "notes": r.notes,
-                }
-            )
-            for r in _rows(session, Monitoring, patient)
-        ],
-        "verifications": [
-            VerificationIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "modality": r.modality,
-                    "delivered_activity_gbq": r.delivered_activity_gbq,
-                    "session_date": dated.get(r.session_id),
-                    "result_json": r.result_json,
-                    "structures": [
-                        {
-                            "structure": s.structure,
-                            "predicted_gy": s.predicted_gy,
-                            "predicted_scaled_gy": s.predicted_scaled_gy,
-                            "delivered_gy": s.delivered_gy,
-                            "difference_pct": s.difference_pct,
-                            "flagged": s.flagged,
-                        }
-                        for s in sorted(r.structures, key=lambda s: s.id)
-                    ],
-                }
-            )
-            for r in _rows(session, Verification, patient)
-        ],
-        "adverse_events": [
-            AdverseEventIn(
-                **who,
-                date=r.date,
-                term=r.term,
-                grade=r.grade,
-                resolved=r.resolved,
-                attribution=r.attribution,
-                session_date=dated.get(r.session_id),
-            )
-            for r in _rows(session, AdverseEventRecord, patient)
-        ],
-        "lesion_measurements": [
-            LesionMeasurementIn.model_validate(
-                {
-                    **who,
-                    "date": r.date,
-                    "lesion_id": r.lesion_id,
-                    "role": r.role,
-                    "organ": r.organ,
-                    "is_node": r.is_node,
-                    "longest_diameter_mm": r.longest_diameter_mm,
-                    "short_axis_mm": r.short_axis_mm,
-                    "viable_diameter_mm": r.viable_diameter_mm,
-                    "enhancing_area_mm2": r.enhancing_area_mm2,
-                    "status": r.status,
-                }
-            )
-            for r in _rows(session, LesionMeasurement, patient)
-        ],
-        "responses": [
-            ResponseIn(
-                **who,
-                date=r.date,
-                criteria=r.criteria,
-                criteria_version=r.criteria_version,
-                target=r.target,
-                non_target=r.non_target,
-                new_lesions=r.new_lesions,
-                overall=r.overall,
-                target_change_pct=r.target_change_pct,
-            )
-            for r in _rows(session, ResponseAssessment, patient)
-        ],
-        "outcomes": [
-            OutcomeIn(**who, date=r.date, kind=r.kind, site=r.site, cause=r.cause)
-            for r in _rows(session, OutcomeEvent, patient)
-        ],
-    }
-    return Bundle.model_validate(
-        {
-            "exported_at": now or dt.datetime.now(_UTC),
-            "software": software,
-            "patient": PatientIn(
-                patient=patient.pseudonym,
-                sex=patient.sex,
-                birth_year=patient.birth_year,
-                diagnosis=patient.diagnosis,
-                diagnosis_date=patient.diagnosis_date,
-            ),
-            **lists,
-        }
+    sessions = session.scalars(
+        sa.select(TreatmentSession).where(TreatmentSession.patient_id == patient.id)
     )
-
-
-def _plan_versions(session: Session, patient: Patient) -> list[BaseModel]:
+    dated: dict[int | None, dt.date] = {row.id: row.date for row in sessions}
+    labels: dict[int | None, str] = {
+        row[0]: row[1]
+        for row in session.execute(
+            sa.select(PlanVersion.id, Plan.label).join(Plan).where(Plan.patient_id == patient.id)
+        )
+    }
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for name, table, model in _TABLES:
+        column: Any = table
+        rows = session.scalars(
+            sa.select(table).where(column.patient_id == patient.id).order_by(column.date, column.id)
+        )
+        lists[name] = [
+            _fields(
+                row,
+                model,
+                patient=patient.pseudonym,
+                plan=labels.get(getattr(row, "plan_version_id", None)),
+                session_date=dated.get(getattr(row, "session_id", None)),
+                structures=[
+                    _fields(s, VerifiedStructureIn)
+                    for s in sorted(getattr(row, "structures", ()), key=lambda s: s.id)
+                ],
+            )
+            for row in rows
+        ]
     versions = session.scalars(
         sa.select(PlanVersion)
         .join(Plan)
         .where(Plan.patient_id == patient.id)
         .order_by(PlanVersion.date, Plan.label, PlanVersion.version)
     )
-    return [
-        PlanVersionIn.model_validate(
-            {
-                "patient": patient.pseudonym,
-                "date": v.date,
-                "label": v.plan.label,
-                "version": v.version,
-                "state": v.state,
-                "case_yaml": v.case_yaml,
-                "result_json": v.result_json,
-                "method": v.method,
-                "device": v.device,
-                "activity_gbq": v.activity_gbq,
-                "tumour_dose_gy": v.tumour_dose_gy,
-                "normal_liver_dose_gy": v.normal_liver_dose_gy,
-                "lung_dose_gy": v.lung_dose_gy,
-                "limits": v.limits,
-                "input_fingerprint": v.input_fingerprint,
-                "report_path": v.report_path,
-                "rtdose_path": v.rtdose_path,
-                "created_by": v.created_by,
-                "signatures": [
-                    {"role": s.role, "user_name": s.user_name, "signed_at": s.signed_at}
-                    for s in sorted(v.signatures, key=lambda s: s.id)
-                ],
-            }
+    lists["plan_versions"] = [
+        _fields(
+            v,
+            PlanVersionIn,
+            patient=patient.pseudonym,
+            label=v.plan.label,
+            signatures=[_fields(s, SignatureIn) for s in sorted(v.signatures, key=lambda s: s.id)],
         )
         for v in versions
     ]
+    return Bundle.model_validate(
+        {
+            "exported_at": now or dt.datetime.now(_UTC),
+            "software": software,
+            "patient": _fields(patient, PatientIn, patient=patient.pseudonym),
+            **lists,
+        }
+    )
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -538,6 +381,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows; give a finite number or null")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a number (it reads as infinity)")
+    return value
 
 
 def _depth(data: Any) -> int:
@@ -615,7 +465,12 @@ def parse_bundle(text: str, source: str) -> Bundle:
         ``NaN``, is not a bundle, is of a newer version, or a field is unknown or invalid.
     """
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite,
+        )
     except RecursionError:
         raise InputError(
             f"{source}: nests arrays or objects deeper than {MAX_DEPTH} levels; a registry "
@@ -638,7 +493,9 @@ def parse_bundle(text: str, source: str) -> Bundle:
             "registry bundle (write one with `opensirt registry export PATIENT`)"
         )
     version = data.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > BUNDLE_VERSION:
+    if isinstance(version, bool):
+        version = repr(version).lower()
+    if isinstance(version, int) and version > BUNDLE_VERSION:
         raise InputError(
             f"{source}: bundle version {version} is newer than this OpenSIRT reads (up to "
             f"{BUNDLE_VERSION}); upgrade OpenSIRT to import it"
