@@ -215,7 +215,7 @@ BAD_INPUT = [
     ),
     pytest.param(
         _bad(pathway(), ("outcomes", 1, "date"), "2099-01-01"),
-        r"outcomes\[0\]: outcome_events of P-100: date is 2099-01-01, in the future",
+        r"outcomes\[1\]: outcome_events of P-100: date is 2099-01-01, in the future",
         id="future",
     ),
     pytest.param(

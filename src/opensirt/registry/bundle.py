@@ -159,10 +159,10 @@ class Bundle(BaseModel):
             ``"list[index]"`` (for messages) and the record.
         """
         for name in _RECORD_LISTS:
-            items: tuple[BaseModel, ...] = getattr(self, name)
+            items: list[tuple[int, BaseModel]] = list(enumerate(getattr(self, name)))
             if name == "outcomes":
-                items = tuple(sorted(items, key=_death_last))
-            for index, record in enumerate(items):
+                items.sort(key=lambda item: _death_last(item[1]))
+            for index, record in items:
                 yield f"{name}[{index}]", record
 
     def to_json(self) -> str:
