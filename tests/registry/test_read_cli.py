@@ -13,7 +13,7 @@ from opensirt.cli import app
 from opensirt.registry.database import Registry
 from opensirt.registry.records import AdverseEventIn, LabsIn
 from opensirt.registry.writer import write_record
-from registry_pathway import DEATH_DAY, add_bare_patient, record_full_pathway
+from registry_read_pathway import DEATH_DAY, add_bare_patient, record_full_pathway
 
 runner = CliRunner()
 

@@ -15,7 +15,13 @@ from opensirt.registry.store import PatientNotFoundError
 from opensirt.registry.timeline import TimelineKind, list_patients, timeline
 from opensirt.registry.vocabulary import Diagnosis
 from opensirt.registry.writer import write_record
-from registry_pathway import DEATH_DAY, MDT_DAY, SIRT_DAY, add_bare_patient, record_full_pathway
+from registry_read_pathway import (
+    DEATH_DAY,
+    MDT_DAY,
+    SIRT_DAY,
+    add_bare_patient,
+    record_full_pathway,
+)
 
 #: A part of the summary every kind must show (with units).
 EXPECTED_SUMMARIES = {

@@ -432,3 +432,25 @@ def test_plan_report_and_terminal_define_the_lung_doses(
     planned = _json(demo_dir / "plan/plan.json")["activity_gbq"]
     assert f"Voxel doses predicted as planned ({planned:.3f} GBq)" in shown
     assert "is the voxel mean lung dose: the mean of the voxel dose" in shown
+
+
+def test_reports_show_the_fused_images_and_the_flagged_structures(
+    demo_dir: Path, pdftotext: Callable[[Path], str]
+) -> None:
+    plan = pdftotext(demo_dir / "plan/plan.pdf")
+    for tumour in ("T1", "T2", "T3"):
+        assert f"The work-up image through the centre of {tumour}" in plan
+    assert "The work-up image through the lung base: the axial plane z =" in plan
+    assert "below which 5% of the lung voxels lie" in plan
+    assert "SPECT (counts per voxel), colour from 5% of the image's maximum" in plan
+    verification = pdftotext(demo_dir / "verification/verification.pdf")
+    assert "The post-treatment image through the centre of T1" in verification
+    assert "Y-90 PET (MBq/mL)" in verification
+    flagged = _json(demo_dir / "verification/verification.json")["structures"]
+    names = [s["name"] for s in flagged if s["flagged"]]
+    assert "T2" in names
+    for name in names:
+        assert f"({name}, flagged)" in verification
+    assert "Delivered dose through the lung base (Lungs, flagged)" in verification
+    for name in {"T1", "T2", "T3"} - set(names):
+        assert f"({name}, flagged)" not in verification  # no slices through what agrees

@@ -260,5 +260,11 @@ def _print_images(pre: PreTreatmentResult) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``plan`` command to ``app``."""
+    """Add the ``plan`` command to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("plan", help=_HELP)(plan)

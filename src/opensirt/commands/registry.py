@@ -134,7 +134,8 @@ def register(app: typer.Typer) -> None:
     """
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
-    from opensirt.commands import registry_read  # it imports DbOption from here
+    from opensirt.commands import registry_exchange, registry_read  # they import this module
 
+    registry_exchange.register(registry_app)
     registry_read.register(registry_app)
     app.add_typer(registry_app)

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -192,7 +193,7 @@ class SirtDetails(_Record):
     vials: tuple[VialAssay, ...] = ()
     residual_fraction: float | None = Field(default=None, ge=0, le=1)
     catheter_position: Text = ""
-    injected_at: dt.datetime | None = None
+    injected_at: AwareDatetime | None = None
 
 
 class SessionIn(_PatientRecord):
@@ -225,8 +226,8 @@ class SessionIn(_PatientRecord):
 class MonitoringIn(_PatientRecord):
     """The 4-6 h observation after a session (``date`` is the session's date)."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: AwareDatetime
+    end: AwareDatetime
     observations: tuple[dict[Name, str | float | bool | None], ...] = ()
     discharged: bool
     notes: Text = ""
@@ -307,7 +308,7 @@ class SignatureIn(_Record):
 
     role: SignatureRole
     user_name: Name
-    signed_at: dt.datetime
+    signed_at: AwareDatetime
 
 
 class PlanVersionIn(_PatientRecord):
