@@ -36,6 +36,7 @@ References
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -85,6 +86,9 @@ def routine(entry: TimelineEntry) -> bool:
         return bool(entry.details["kind"] == "last-contact")
     return entry.kind in ROUTINE_KINDS
 
+
+#: Approximate width of a character of the figure's 6 pt labels (pt).
+_LABEL_PT_PER_CHAR = 3.4
 
 #: Mean days per month (365.25 / 12) for follow-up times.
 DAYS_PER_MONTH = 30.4375
@@ -244,7 +248,7 @@ def pathway_figure(line: Timeline) -> Figure:
     matplotlib.figure.Figure
         Lanes (top to bottom): board and plans, treatments (SIRT with its delivered activity),
         responses, adverse events (by grade), outcomes; the diagnosis is a dashed line. A
-        label too close to the previous one of its lane is left out, the marker kept.
+        label that would overlap the previous one of its lane is left out, the marker kept.
     """
     import matplotlib.dates as mdates
 
@@ -268,9 +272,10 @@ def pathway_figure(line: Timeline) -> Figure:
     days = [line.diagnosis_date, *(e.date for e in line.entries)]
     start, end = min(days), max(days)
     margin = max(7, (end - start).days // 12)
-    # a label closer than this to the previous one of its lane is left out (days)
-    label_gap = max(1, (end - start).days // 38)
-    labelled: dict[int, dt.date] = {}
+    axis_days = (end - start).days + 3 * margin
+    # days per point of text along the axis (the axes are about 400 pt wide)
+    days_per_pt = axis_days / 400.0
+    marks: list[tuple[int, float, str, str, str, bool]] = []  # lane, x, marker, colour, label
 
     def mark(
         entry: TimelineEntry,
@@ -280,21 +285,7 @@ def pathway_figure(line: Timeline) -> Figure:
         label: str = "",
         above: bool = False,
     ) -> None:
-        y = len(lanes) - 1 - lane
-        x = float(mdates.date2num(entry.date))
-        ax.scatter([x], [y], marker=marker, s=28, color=colour, zorder=3)
-        previous = labelled.get(lane)
-        if label and (previous is None or (entry.date - previous).days >= label_gap):
-            labelled[lane] = entry.date
-            ax.annotate(
-                label,
-                (x, y),
-                xytext=(0, 5) if above else (4, 0),
-                textcoords="offset points",
-                fontsize=6,
-                ha="center" if above else "left",
-                va="bottom" if above else "center",
-            )
+        marks.append((lane, float(mdates.date2num(entry.date)), marker, colour, label, above))
 
     for entry in line.entries:
         kind, d = entry.kind, entry.details
@@ -316,6 +307,7 @@ def pathway_figure(line: Timeline) -> Figure:
         elif kind is TimelineKind.OUTCOME:
             symbol = {"death": "X", "progression": "^", "last-contact": "|"}[d["kind"]]
             mark(entry, 4, symbol, "#333333", "" if d["kind"] == "last-contact" else d["kind"])
+    _draw_marks(ax, marks, len(lanes), days_per_pt)
     ax.set_yticks(range(len(lanes)), list(reversed(lanes)), fontsize=7)
     ax.set_ylim(-0.6, len(lanes) - 0.2)
     ax.set_xlim(
@@ -325,13 +317,45 @@ def pathway_figure(line: Timeline) -> Figure:
     ax.xaxis_date()
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
     ax.tick_params(axis="x", labelsize=7)
     ax.grid(axis="x", color="#dddddd", lw=0.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     figure.tight_layout(pad=0.3)
     return figure
+
+
+def _draw_marks(
+    ax: Any, marks: list[tuple[int, float, str, str, str, bool]], n_lanes: int, days_per_pt: float
+) -> None:
+    """Draw the markers; a label that would overlap the lane's previous label or its next
+    marker is left out."""
+    by_lane: dict[int, list[float]] = {}
+    for lane, x, *_ in marks:
+        by_lane.setdefault(lane, []).append(x)
+    label_end: dict[int, float] = {}  # per lane, where its last label ends (days)
+    for lane, x, marker, colour, label, above in marks:
+        y = n_lanes - 1 - lane
+        ax.scatter([x], [y], marker=marker, s=28, color=colour, zorder=3)
+        if not label:
+            continue
+        width = (8.0 + _LABEL_PT_PER_CHAR * len(label)) * days_per_pt  # offset, text, marker
+        left = x - width / 2 if above else x
+        following = [other for other in by_lane[lane] if other > x]
+        hidden = not above and any(other < left + width for other in following)
+        if left < label_end.get(lane, -math.inf) or hidden:
+            continue
+        label_end[lane] = left + width
+        ax.annotate(
+            label,
+            (x, y),
+            xytext=(0, 5) if above else (4, 0),
+            textcoords="offset points",
+            fontsize=6,
+            ha="center" if above else "left",
+            va="bottom" if above else "center",
+        )
 
 
 def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> ReportDocument:
@@ -380,7 +404,13 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
             Section(
                 "Pathway",
                 (
-                    ReportFigure(lambda: pathway_figure(line), "Treatments and events by date"),
+                    ReportFigure(
+                        lambda: pathway_figure(line),
+                        (
+                            "■ MDT  ◆ approved plan  ★ SIRT  ● other therapy, response  "
+                            "▼ adverse event, grade  ▲ progression  ✖ death"
+                        ),
+                    ),
                     table,
                 ),
             ),
