@@ -120,20 +120,29 @@ def _session_on(session: Session, patient: Patient, day: dt.date, field: str) ->
     return (sirt or found)[0]
 
 
-def _approved_version(session: Session, patient: Patient, label: str) -> PlanVersion:
-    version = session.scalar(
-        sa.select(PlanVersion)
-        .join(Plan)
-        .where(
-            Plan.patient_id == patient.id,
-            Plan.label == label,
-            PlanVersion.state == PlanState.APPROVED,
-        )
+def _delivered_version(
+    session: Session, patient: Patient, label: str, number: int | None
+) -> PlanVersion:
+    """The plan version a session delivers: version ``number`` of plan ``label`` (approved
+    then, superseded perhaps since), or without a number the plan's approved version."""
+    query = (
+        sa.select(PlanVersion).join(Plan).where(Plan.patient_id == patient.id, Plan.label == label)
     )
+    if number is None:
+        version = session.scalar(query.where(PlanVersion.state == PlanState.APPROVED))
+        what = "has no approved version"
+    else:
+        version = session.scalar(
+            query.where(
+                PlanVersion.version == number,
+                PlanVersion.state.in_([PlanState.APPROVED, PlanState.SUPERSEDED]),
+            )
+        )
+        what = f"has no approved version {number}"
     if version is None:
         raise InputError(
-            f"plan {label!r} of {patient.pseudonym} has no approved version; a session delivers "
-            "an approved plan: sign it first (`opensirt registry sign`) or correct the label"
+            f"plan {label!r} of {patient.pseudonym} {what}; a session delivers an approved plan: "
+            "sign it first (`opensirt registry sign`) or correct the label / plan_version"
         )
     return version
 
@@ -190,7 +199,9 @@ def _workup(session: Session, patient: Patient, r: WorkupIn) -> Base:
 
 
 def _session(session: Session, patient: Patient, r: SessionIn) -> Base:
-    version = _approved_version(session, patient, r.plan) if r.plan is not None else None
+    version = (
+        None if r.plan is None else _delivered_version(session, patient, r.plan, r.plan_version)
+    )
     return TreatmentSession(
         date=r.date,
         therapy=r.therapy,
