@@ -64,7 +64,7 @@ def _table_rows(doc: ReportDocument) -> dict[str, str]:
 def _check_source(pre: PreTreatmentResult, expected: str) -> None:
     assert expected in pre.lung_shunt_source
     for name, plan in pre.plans.items():
-        assert plan.constants["lung_shunt_fraction_source"] == pre.lung_shunt_source, name
+        assert plan.constants.lung_shunt_fraction_source == pre.lung_shunt_source, name
     out = pre.to_dict()
     assert out["constants"]["lung_shunt_fraction_source"] == pre.lung_shunt_source
     for name, plan in out["methods"].items():

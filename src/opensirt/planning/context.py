@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opensirt.errors import InputError
-from opensirt.physics.devices import Device, get_device
+from opensirt.physics.devices import Device, NormalLiverScope, get_device
 from opensirt.planning.case import Case, Method, Territory, untyped_volumes
 from opensirt.planning.limits import (
     AppliedLimits,
+    LimitName,
     LinearLimit,
     applied_limits,
     compromised_liver,
 )
-from opensirt.planning.lung import lung_shunt_fraction_from_counts
+from opensirt.planning.lung import lung_dose_gy, lung_shunt_fraction_from_counts
 from opensirt.planning.partition import TerritoryCompartments, normal_dose_per_gbq
 from opensirt.planning.result import Target
 
@@ -80,8 +81,14 @@ class PlanContext:
 
     @property
     def lung_gy_per_gbq(self) -> float:
-        """Lung dose per GBq injected: k LSF (1 - R) / M_lung."""
-        return self.k * self.lsf * (1.0 - self.residual) / self.case.lung.mass_kg
+        """Partition lung dose per GBq injected (Gy/GBq), by :func:`lung_dose_gy`."""
+        return lung_dose_gy(
+            1.0,
+            self.lsf,
+            self.k,
+            lung_mass_kg=self.case.lung.mass_kg,
+            residual_fraction=self.residual,
+        )
 
 
 @dataclass(frozen=True)
@@ -113,14 +120,14 @@ def typed_ml(volume_ml: float | None) -> float:
     return volume_ml
 
 
-def _compartments(territory: Territory, density_g_ml: float) -> TerritoryCompartments | None:
+def _compartments(territory: Territory, density_g_per_ml: float) -> TerritoryCompartments | None:
     tumours = []
     for t in territory.tumours:
         if t.tn_ratio is None:
             return None
         tumours.append((t.name, typed_ml(t.volume_ml), t.tn_ratio))
     return TerritoryCompartments.from_volumes(
-        territory.name, typed_ml(territory.volume_ml), tuple(tumours), density_g_ml
+        territory.name, typed_ml(territory.volume_ml), tuple(tumours), density_g_per_ml
     )
 
 
@@ -163,12 +170,9 @@ def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanCon
     p = case.prescription
     if lung_shunt_source is not None:
         lsf_source = lung_shunt_source
-    overrides: dict[str, float | None] = {
-        "lung_max_gy": p.lung_max_gy,
-        "lung_cumulative_max_gy": p.lung_cumulative_max_gy,
-        "normal_liver_max_gy": p.normal_liver_max_gy,
-    }
+    overrides: dict[str, float | None] = {name.value: getattr(p, name.value) for name in LimitName}
     compromised = compromised_liver(case.patient.labs, case.liver.compromised)
+    density_g_per_ml = case.liver.density_g_ml  # the case-file key keeps its contract spelling
     return PlanContext(
         case=case,
         device=device,
@@ -176,9 +180,9 @@ def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanCon
         lsf_source=lsf_source,
         residual=p.residual_fraction,
         k=device.dose_constant_gy_kg_per_gbq,
-        kg_per_ml=case.liver.density_g_ml / 1000.0,
+        kg_per_ml=density_g_per_ml / 1000.0,
         limits=applied_limits(device, overrides=overrides, compromised=compromised),
-        compartments=tuple(_compartments(t, case.liver.density_g_ml) for t in case.territories),
+        compartments=tuple(_compartments(t, density_g_per_ml) for t in case.territories),
     )
 
 
@@ -187,8 +191,8 @@ def lung_limits(ctx: PlanContext) -> list[LinearLimit]:
     n = len(ctx.case.territories)
     remaining = ctx.limits.lung_cumulative_max_gy - ctx.case.lung.previous_dose_gy
     return [
-        LinearLimit("lung_max_gy", ctx.limits.lung_max_gy, (ctx.lung_gy_per_gbq,) * n),
-        LinearLimit("lung_cumulative_max_gy", remaining, (ctx.lung_gy_per_gbq,) * n),
+        LinearLimit(LimitName.LUNG_MAX, ctx.limits.lung_max_gy, (ctx.lung_gy_per_gbq,) * n),
+        LinearLimit(LimitName.LUNG_CUMULATIVE_MAX, remaining, (ctx.lung_gy_per_gbq,) * n),
     ]
 
 
@@ -203,14 +207,14 @@ def normal_liver_limits(ctx: PlanContext) -> list[LinearLimit]:
         normal_dose_per_gbq(c, ctx.k, lung_shunt_fraction=ctx.lsf, residual_fraction=ctx.residual)
         for c in comps
     ]
-    if ctx.limits.normal_liver_scope == "whole":
+    if ctx.limits.normal_liver_scope is NormalLiverScope.WHOLE:
         whole = ctx.whole_normal_mass_kg
         shared = tuple(d * c.normal_mass_kg / whole for d, c in zip(per_gbq, comps, strict=True))
-        return [LinearLimit("normal_liver_max_gy", limit, shared)]
+        return [LinearLimit(LimitName.NORMAL_LIVER_MAX, limit, shared)]
     n = len(per_gbq)
     return [
         LinearLimit(
-            "normal_liver_max_gy",
+            LimitName.NORMAL_LIVER_MAX,
             limit,
             tuple(d if i == j else 0.0 for i in range(n)),
             territory=j,

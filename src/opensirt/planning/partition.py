@@ -70,7 +70,7 @@ class TerritoryCompartments:
         name: str,
         volume_ml: float,
         tumours: tuple[tuple[str, float, float], ...],
-        density_g_ml: float,
+        density_g_per_ml: float,
     ) -> TerritoryCompartments:
         """Build from volumes (mL): ``tumours`` is ``((name, volume_ml, tn_ratio), ...)``.
 
@@ -84,7 +84,7 @@ class TerritoryCompartments:
                 f"tumours of territory {name!r} add up to {tumour_volume_ml:g} mL, expected "
                 f"less than its volume {volume_ml:g} mL"
             )
-        kg_per_ml = density_g_ml / 1000.0
+        kg_per_ml = density_g_per_ml / 1000.0
         return cls(
             name=name,
             normal_mass_kg=(volume_ml - tumour_volume_ml) * kg_per_ml,

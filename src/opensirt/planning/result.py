@@ -12,8 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from opensirt.errors import PlanRefusedError
-from opensirt.physics.devices import DeviceName
+from opensirt.physics.devices import DeviceName, NormalLiverScope
+from opensirt.physics.nuclides import NuclideName
 from opensirt.planning.case import Method
+from opensirt.planning.limits import LimitName
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class TerritoryResult:
     perfused_gy: float
     normal_liver_gy: float | None
     tumours_gy: Mapping[str, float]
-    binding_limit: str | None = None
+    binding_limit: LimitName | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping."""
@@ -54,7 +56,7 @@ class LimitCheck:
     ``enforced`` limits lower the activity; the others are reported and warned about.
     """
 
-    name: str
+    name: LimitName
     limit_gy: float | None
     dose_gy: float | None
     source: str | None
@@ -146,6 +148,66 @@ class ScheduleResult:
 
 
 @dataclass(frozen=True)
+class PlanConstants:
+    """The physical constants and conventions a plan used, each with its source.
+
+    Attributes
+    ----------
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq): absorbed dose of 1 GBq decaying fully in
+        1 kg of tissue.
+    dose_constant_source : str
+        Where k comes from (instructions for use, partition-model literature).
+    density_g_per_ml : float
+        Tissue density used to turn volumes (mL) into masses (g/mL): ``liver.density_g_ml``
+        of the case file.
+    density_source : str
+        Where the density comes from.
+    half_life_h : float
+        Half-life of the device's decay tables (h).
+    nuclide : NuclideName
+        The radionuclide of the device.
+    lung_mass_kg : float
+        Lung mass of the partition lung dose (kg): ``lung.mass_kg``, 1 kg when not measured.
+    lung_shunt_fraction_source : str
+        Where the lung shunt fraction comes from (case file, planar counts, SPECT/CT).
+    normal_liver_limit_scope : NormalLiverScope
+        Which normal liver the normal-liver limit applies to (per territory, or whole).
+    """
+
+    dose_constant_gy_kg_per_gbq: float
+    dose_constant_source: str
+    density_g_per_ml: float
+    density_source: str
+    half_life_h: float
+    nuclide: NuclideName
+    lung_mass_kg: float
+    lung_shunt_fraction_source: str
+    normal_liver_limit_scope: NormalLiverScope
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``constants`` object of the plan's JSON.
+
+        Returns
+        -------
+        dict[str, Any]
+            The fields by name, except the density, which keeps the case-file key
+            ``density_g_ml``; enumerations as their string values.
+        """
+        return {
+            "dose_constant_gy_kg_per_gbq": self.dose_constant_gy_kg_per_gbq,
+            "dose_constant_source": self.dose_constant_source,
+            "density_g_ml": self.density_g_per_ml,
+            "density_source": self.density_source,
+            "half_life_h": self.half_life_h,
+            "nuclide": self.nuclide.value,
+            "lung_mass_kg": self.lung_mass_kg,
+            "lung_shunt_fraction_source": self.lung_shunt_fraction_source,
+            "normal_liver_limit_scope": self.normal_liver_limit_scope.value,
+        }
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """A plan: activity to inject and the doses it implies, or the reason it is refused.
 
@@ -169,7 +231,7 @@ class PlanResult:
     tumours_gy : Mapping[str, float]
         Mean dose of each tumour with a T/N.
     territories : tuple[TerritoryResult, ...]
-    constants : Mapping[str, Any]
+    constants : PlanConstants
         Dose constant, density, half-life, lung mass, each with its source.
     limits : tuple[LimitCheck, ...]
     binding_limit : str | None
@@ -199,7 +261,7 @@ class PlanResult:
     whole_liver_gy: float | None
     tumours_gy: Mapping[str, float]
     territories: tuple[TerritoryResult, ...]
-    constants: Mapping[str, Any]
+    constants: PlanConstants
     limits: tuple[LimitCheck, ...]
     binding_limit: str | None
     target: Target | None
@@ -223,9 +285,9 @@ class PlanResult:
         territory whose activity that limit lowered is ``binding``: a territory whose normal
         liver stays below the limit is not, even when the plan's check binds elsewhere.
         """
-        check = next((c for c in self.limits if c.name == "normal_liver_max_gy"), None)
-        scope = self.constants.get("normal_liver_limit_scope")
-        if check is None or check.limit_gy is None or scope == "whole":
+        check = next((c for c in self.limits if c.name is LimitName.NORMAL_LIVER_MAX), None)
+        scope = self.constants.normal_liver_limit_scope
+        if check is None or check.limit_gy is None or scope is NormalLiverScope.WHOLE:
             return ()
         if len(self.territories) < 2:
             return ()
@@ -271,8 +333,8 @@ class PlanResult:
                 "tumours": dict(self.tumours_gy),
             },
             "territories": [t.to_dict() for t in self.territories],
-            "constants": dict(self.constants),
-            "limits": {lim.name: lim.to_dict() for lim in self.limits},
+            "constants": self.constants.to_dict(),
+            "limits": {lim.name.value: lim.to_dict() for lim in self.limits},
             "binding_limit": self.binding_limit,
             "target": target,
             "formulas": list(self.formulas),

@@ -193,7 +193,7 @@ def holmium_treatment(patient: SyntheticPatient) -> Radiopharmaceutical:
     formula), injected at the time of the phantom's Y-90 treatment.
     """
     device = QUIREMSPHERES
-    liver_kg = patient.structures.volume_ml("Liver") * device.tissue_density_g_ml / 1000.0
+    liver_kg = patient.structures.volume_ml("Liver") * device.tissue_density_g_per_ml / 1000.0
     activity_gbq = HOLMIUM_WHOLE_LIVER_GY * liver_kg / device.dose_constant_gy_kg_per_gbq
     when: datetime = patient.pet.radiopharmaceutical.administration_datetime
     return Radiopharmaceutical(
