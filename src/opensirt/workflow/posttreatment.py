@@ -55,7 +55,7 @@ from opensirt.workflow.posttreatment_image import (
     classify_post_treatment_image,
     counts_in_vois,
 )
-from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
+from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, no_progress
 from opensirt.workflow.voxel import (
     DoseGrid,
     activity_map,
@@ -278,7 +278,7 @@ def verify_case(
     case: Case,
     *,
     pre: PreTreatmentResult,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     tolerance_fraction: float = DEFAULT_TOLERANCE_FRACTION,
     tolerance_floor_gy: float = DEFAULT_TOLERANCE_FLOOR_GY,
 ) -> VerificationResult:

@@ -73,8 +73,14 @@ def needs_images(case: Case) -> bool:
     )
 
 
-def _quiet(_: str) -> None:
-    """A progress callback that says nothing."""
+def no_progress(_: str) -> None:
+    """A progress callback that says nothing (the default of the pipelines).
+
+    Parameters
+    ----------
+    _ : str
+        The progress message, ignored.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -341,7 +347,7 @@ def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResul
 
 
 @limited_threads()
-def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
+def plan_from_images(case: Case, progress: Progress = no_progress) -> PreTreatmentResult:
     """Plan a case from its images (see the module notes).
 
     Raises
