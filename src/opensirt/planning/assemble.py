@@ -19,7 +19,7 @@ from opensirt.planning.context import MethodRequest, PlanContext
 from opensirt.planning.formulas import FORMULAS
 from opensirt.planning.holmium import whole_liver_dose_gy
 from opensirt.planning.limits import LimitName, LinearLimit, SafeActivities
-from opensirt.planning.mird import delivered_fraction
+from opensirt.planning.mird import mird_dose_gy
 from opensirt.planning.partition import partition_doses
 from opensirt.planning.result import (
     LimitCheck,
@@ -71,7 +71,9 @@ def _territories(
         binding,
         strict=True,
     ):
-        perfused = ctx.k * a * delivered_fraction(ctx.lsf, ctx.residual) / mass
+        perfused = mird_dose_gy(
+            a, mass, ctx.k, lung_shunt_fraction=ctx.lsf, residual_fraction=ctx.residual
+        )
         normal, tumours = None, {}
         if comp is not None:
             d = partition_doses(
@@ -448,8 +450,12 @@ def assemble_plan(
         liver_kg = ctx.liver_volume_ml * ctx.kg_per_ml
         whole_liver = whole_liver_dose_gy(total, liver_kg, ctx.k, residual_fraction=ctx.residual)
     doses = LiverDoses(
-        perfused_gy=(
-            ctx.k * total * delivered_fraction(ctx.lsf, ctx.residual) / sum(ctx.perfused_masses_kg)
+        perfused_gy=mird_dose_gy(
+            total,
+            sum(ctx.perfused_masses_kg),
+            ctx.k,
+            lung_shunt_fraction=ctx.lsf,
+            residual_fraction=ctx.residual,
         ),
         normal_liver_gy=normal,
         whole_normal_liver_gy=whole_normal,

@@ -13,7 +13,7 @@ the scout-dose shunt is checked against the lung limits instead.
 from __future__ import annotations
 
 from opensirt.errors import check_non_negative, check_positive
-from opensirt.planning.mird import delivered_fraction
+from opensirt.planning.mird import mird_dose_gy
 
 
 def whole_liver_activity_gbq(
@@ -29,10 +29,11 @@ def whole_liver_activity_gbq(
     3.7807
     """
     check_non_negative("dose_gy", dose_gy, "Gy")
-    check_positive("liver_mass_kg", liver_mass_kg, "kg")
     check_positive("dose_constant_gy_kg_per_gbq", dose_constant_gy_kg_per_gbq, "Gy kg/GBq")
-    delivered = delivered_fraction(0.0, residual_fraction)
-    return dose_gy * liver_mass_kg / (dose_constant_gy_kg_per_gbq * delivered)
+    per_gbq = whole_liver_dose_gy(
+        1.0, liver_mass_kg, dose_constant_gy_kg_per_gbq, residual_fraction=residual_fraction
+    )
+    return dose_gy / per_gbq
 
 
 def whole_liver_dose_gy(
@@ -47,7 +48,11 @@ def whole_liver_dose_gy(
     >>> round(whole_liver_dose_gy(3.781, 1.0), 3)  # 15.87 * 3.781
     60.004
     """
-    check_non_negative("activity_gbq", activity_gbq, "GBq")
     check_positive("liver_mass_kg", liver_mass_kg, "kg")
-    delivered = delivered_fraction(0.0, residual_fraction)
-    return dose_constant_gy_kg_per_gbq * activity_gbq * delivered / liver_mass_kg
+    # the instructions' convention: no lung shunt subtracted (LSF = 0 in the MIRD formula)
+    return mird_dose_gy(
+        activity_gbq,
+        liver_mass_kg,
+        dose_constant_gy_kg_per_gbq,
+        residual_fraction=residual_fraction,
+    )

@@ -67,7 +67,12 @@ def mird_activity_gbq(
     3.433333
     """
     check_non_negative("dose_gy", dose_gy, "Gy")
-    check_positive("mass_kg", mass_kg, "kg")
     check_positive("dose_constant_gy_kg_per_gbq", dose_constant_gy_kg_per_gbq, "Gy kg/GBq")
-    delivered = delivered_fraction(lung_shunt_fraction, residual_fraction)
-    return dose_gy * mass_kg / (dose_constant_gy_kg_per_gbq * delivered)
+    per_gbq = mird_dose_gy(
+        1.0,
+        mass_kg,
+        dose_constant_gy_kg_per_gbq,
+        lung_shunt_fraction=lung_shunt_fraction,
+        residual_fraction=residual_fraction,
+    )
+    return dose_gy / per_gbq

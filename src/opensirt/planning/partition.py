@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opensirt.errors import InputError, check_non_negative, check_positive
-from opensirt.planning.mird import delivered_fraction
+from opensirt.planning.mird import delivered_fraction, mird_dose_gy
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,13 @@ def partition_doses(
         lung_shunt_fraction=lung_shunt_fraction,
         residual_fraction=residual_fraction,
     )
-    delivered = delivered_fraction(lung_shunt_fraction, residual_fraction)
-    perfused = dose_constant_gy_kg_per_gbq * activity_gbq * delivered / territory.perfused_mass_kg
+    perfused = mird_dose_gy(
+        activity_gbq,
+        territory.perfused_mass_kg,
+        dose_constant_gy_kg_per_gbq,
+        lung_shunt_fraction=lung_shunt_fraction,
+        residual_fraction=residual_fraction,
+    )
     return TerritoryDoses(
         perfused_gy=perfused,
         normal_liver_gy=d_normal,

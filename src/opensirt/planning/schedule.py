@@ -42,6 +42,11 @@ THERASPHERE_CALIBRATION_ZONE = "America/New_York"
 VIAL_TOLERANCE_FRACTION_DEFAULT = 0.10
 
 
+def _decayed_gbq(activity_gbq: float, start: datetime, end: datetime, device: Device) -> float:
+    """``activity_gbq`` at ``start`` decayed to ``end`` with the device's half-life (GBq)."""
+    return activity_at(activity_gbq, start, end, device.nuclide, half_life_h=device.half_life_h)
+
+
 def activity_at_treatment_gbq(
     vial_activity_gbq: float,
     calibration: datetime,
@@ -56,10 +61,7 @@ def activity_at_treatment_gbq(
     5.0
     """
     check_positive("vial_activity_gbq", vial_activity_gbq, "GBq")
-    dev = get_device(device)
-    return activity_at(
-        vial_activity_gbq, calibration, treatment, dev.nuclide, half_life_h=dev.half_life_h
-    )
+    return _decayed_gbq(vial_activity_gbq, calibration, treatment, get_device(device))
 
 
 def therasphere_calibration_time(treatment: datetime) -> datetime:
@@ -197,16 +199,8 @@ def delivered_activity(
             f"residual_activity_gbq is {residual_activity_gbq!r} GBq, expected >= 0 GBq"
         )
     dev = get_device(device)
-    pre = activity_at(
-        pre_activity_gbq, pre_measured, injection, dev.nuclide, half_life_h=dev.half_life_h
-    )
-    residual = activity_at(
-        residual_activity_gbq,
-        residual_measured,
-        injection,
-        dev.nuclide,
-        half_life_h=dev.half_life_h,
-    )
+    pre = _decayed_gbq(pre_activity_gbq, pre_measured, injection, dev)
+    residual = _decayed_gbq(residual_activity_gbq, residual_measured, injection, dev)
     if not pre > 0.0:
         raise InputError(
             f"the vial assay of {pre_activity_gbq:g} GBq at {pre_measured.isoformat()} decays to "

@@ -39,6 +39,7 @@ from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
+from opensirt.planning.lung import lung_dose_gy
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.definitions import (
@@ -319,8 +320,11 @@ def verify_case(
         tolerance_floor_gy=tolerance_floor_gy,
     )
     k = device.dose_constant_gy_kg_per_gbq
-    lung_dose = k * delivered.delivered_gbq * lsf / pre.lung_mass_kg
-    predicted_lung = k * delivered.delivered_gbq * pre.lung_shunt_fraction / pre.lung_mass_kg
+    # the delivered activity is net of the residual: R = 0 in the partition lung dose
+    lung_dose = lung_dose_gy(delivered.delivered_gbq, lsf, k, lung_mass_kg=pre.lung_mass_kg)
+    predicted_lung = lung_dose_gy(
+        delivered.delivered_gbq, pre.lung_shunt_fraction, k, lung_mass_kg=pre.lung_mass_kg
+    )
     warnings = [*images.warnings, *grid_warnings]
     warnings += [
         f"{c.name}: delivered mean {c.delivered_mean_gy:.1f} Gy vs predicted "
