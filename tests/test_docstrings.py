@@ -98,7 +98,6 @@ PENDING: frozenset[str] = frozenset(
         "opensirt.imaging",
         "opensirt.patient",
         "opensirt.physics",
-        "opensirt.planning",
         "opensirt.report",
         "opensirt.synthetic",
         "opensirt.workflow",

@@ -102,8 +102,19 @@ class MethodRequest:
 
 
 def case_lung_shunt(case: Case) -> tuple[float, str] | None:
-    """The lung shunt fraction the case file gives (directly or by planar counts) and where it
-    comes from; None when it gives neither (a voxel case measures it on SPECT/CT)."""
+    """The lung shunt fraction the case file gives (directly or by planar counts).
+
+    Parameters
+    ----------
+    case : Case
+        The validated case.
+
+    Returns
+    -------
+    tuple of (float, str) or None
+        The lung shunt fraction in [0, 1] and where it comes from; None when the case file
+        gives neither (a voxel case measures it on SPECT/CT).
+    """
     if case.lung.shunt_fraction is not None:
         return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
     counts = case.lung.planar_counts
@@ -114,7 +125,23 @@ def case_lung_shunt(case: Case) -> tuple[float, str] | None:
 
 
 def typed_ml(volume_ml: float | None) -> float:
-    """A case-file volume that :func:`plan_context` has checked is typed."""
+    """A case-file volume that :func:`plan_context` has checked is typed.
+
+    Parameters
+    ----------
+    volume_ml : float or None
+        A volume of the case file (mL).
+
+    Returns
+    -------
+    float
+        The same volume (mL).
+
+    Raises
+    ------
+    InputError
+        When the volume is not typed (left to the images).
+    """
     if volume_ml is None:
         raise InputError("a volume of the case is not typed; plan the case from its images")
     return volume_ml
@@ -134,10 +161,21 @@ def _compartments(territory: Territory, density_g_per_ml: float) -> TerritoryCom
 def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanContext:
     """Derive the shared quantities of a case.
 
-    ``lung_shunt_source`` says where ``lung.shunt_fraction`` was measured when the case holds
-    a value measured elsewhere (e.g. on the SPECT/CT by
-    :func:`opensirt.workflow.pretreatment.plan_from_images`); by default the case file's key
-    is named.
+    Parameters
+    ----------
+    case : Case
+        The validated case, every volume typed (or measured and written in).
+    lung_shunt_source : str, optional
+        Where ``lung.shunt_fraction`` was measured when the case holds a value measured
+        elsewhere (e.g. on the SPECT/CT by
+        :func:`opensirt.workflow.pretreatment.plan_from_images`); by default the case file's
+        key is named.
+
+    Returns
+    -------
+    PlanContext
+        Device, lung shunt and its source, residual, dose constant, density (kg/mL), the
+        applied limits and the partition compartments of every territory.
 
     Raises
     ------
@@ -187,7 +225,19 @@ def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanCon
 
 
 def lung_limits(ctx: PlanContext) -> list[LinearLimit]:
-    """Lung per session and cumulative (what is left after ``lung.previous_dose_gy``)."""
+    """The lung limits as linear constraints on the territory activities.
+
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context (lung dose per GBq, limits, previous lung dose).
+
+    Returns
+    -------
+    list of LinearLimit
+        Lung per session, and cumulative with what is left after ``lung.previous_dose_gy``
+        (Gy); both shared by all territories.
+    """
     n = len(ctx.case.territories)
     remaining = ctx.limits.lung_cumulative_max_gy - ctx.case.lung.previous_dose_gy
     return [
@@ -197,8 +247,20 @@ def lung_limits(ctx: PlanContext) -> list[LinearLimit]:
 
 
 def normal_liver_limits(ctx: PlanContext) -> list[LinearLimit]:
-    """The normal-liver limit per territory (scope "perfused") or shared (scope "whole");
-    none when the limit is not set or a T/N is missing."""
+    """The normal-liver limit as linear constraints on the territory activities.
+
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context (compartments, limits and their scope).
+
+    Returns
+    -------
+    list of LinearLimit
+        One limit per territory (scope ``perfused``) or one shared limit on the mean dose of
+        the whole non-tumoural liver (scope ``whole``); empty when the limit is not set or a
+        tumour has no T/N.
+    """
     limit = ctx.limits.normal_liver_max_gy
     comps = [c for c in ctx.compartments if c is not None]
     if limit is None or len(comps) != len(ctx.compartments):

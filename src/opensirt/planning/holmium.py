@@ -25,6 +25,24 @@ def whole_liver_activity_gbq(
 ) -> float:
     """Activity to inject (GBq) for a whole-liver dose ``dose_gy``.
 
+    A = D_wl M_liver / (k (1 - R)), the inverse of :func:`whole_liver_dose_gy`.
+
+    Parameters
+    ----------
+    dose_gy : float
+        Whole-liver dose to reach (Gy); 60 Gy in the QuiremSpheres instructions.
+    liver_mass_kg : float
+        Whole-liver mass (kg), tumours included.
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k (Gy kg/GBq); 15.87 for Ho-166 (QuiremSpheres IFU).
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    float
+        Activity to inject (GBq, before the residual loss).
+
     >>> round(whole_liver_activity_gbq(60.0, 1.0), 4)  # 60 / 15.87
     3.7807
     """
@@ -44,6 +62,25 @@ def whole_liver_dose_gy(
     residual_fraction: float = 0.0,
 ) -> float:
     """Whole-liver dose (Gy) of the instructions' convention (no lung shunt subtracted).
+
+    D_wl = k A (1 - R) / M_liver: the MIRD formula (:func:`~opensirt.planning.mird.mird_dose_gy`)
+    with LSF = 0.
+
+    Parameters
+    ----------
+    activity_gbq : float
+        Activity to inject (GBq, before the residual loss).
+    liver_mass_kg : float
+        Whole-liver mass (kg), tumours included.
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k (Gy kg/GBq); 15.87 for Ho-166 (QuiremSpheres IFU).
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    float
+        Mean whole-liver dose (Gy).
 
     >>> round(whole_liver_dose_gy(3.781, 1.0), 3)  # 15.87 * 3.781
     60.004

@@ -42,6 +42,19 @@ COMPROMISED_BILIRUBIN_MG_DL = 1.1
 def compromised_liver(labs: Labs | None, declared: bool | None) -> tuple[bool, str]:
     """Whether the compromised normal-liver limit applies, and why.
 
+    Parameters
+    ----------
+    labs : Labs or None
+        The patient's labs; the serum bilirubin decides when ``declared`` is None.
+    declared : bool or None
+        ``liver.compromised`` of the case file; it wins when given.
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether the liver counts as compromised (bilirubin above 1.1 mg/dL, Salem et al.
+        2023) and the reason in words.
+
     >>> compromised_liver(Labs(bilirubin_umol_l=25.0), None)[0]
     True
     >>> compromised_liver(Labs(bilirubin_umol_l=25.0), False)
@@ -78,7 +91,24 @@ def applied_limits(
     overrides: dict[str, float | None],
     compromised: tuple[bool, str],
 ) -> AppliedLimits:
-    """Device defaults, overridden by the case file, with the compromised-liver rule."""
+    """Device defaults, overridden by the case file, with the compromised-liver rule.
+
+    Parameters
+    ----------
+    device : Device
+        The device whose guideline defaults apply.
+    overrides : dict of str to float or None
+        Limits (Gy) given in the case file's ``prescription``, by :class:`LimitName` value;
+        None where not given.
+    compromised : tuple of (bool, str)
+        Whether the liver is compromised and why (:func:`compromised_liver`); a compromised
+        liver gets the device's lower normal-liver limit unless the case file sets one.
+
+    Returns
+    -------
+    AppliedLimits
+        The limits (Gy), the scope of the normal-liver limit and each limit's source.
+    """
     limits = device.limits.with_overrides(**overrides)
     sources = dict(limits.sources)
     normal = limits.normal_liver_max_gy
@@ -111,7 +141,18 @@ class LinearLimit:
     territory: int | None = None
 
     def dose_gy(self, activities_gbq: Sequence[float]) -> float:
-        """The limited dose for these activities."""
+        """The limited dose for these activities.
+
+        Parameters
+        ----------
+        activities_gbq : sequence of float
+            Activity of each territory (GBq, to inject), in territory order.
+
+        Returns
+        -------
+        float
+            sum_j coefficients[j] * A_j (Gy).
+        """
         return sum(c * a for c, a in zip(self.coefficients_gy_per_gbq, activities_gbq, strict=True))
 
 
@@ -130,6 +171,19 @@ def largest_safe_activities(
 
     Territory limits lower only their territory; shared limits scale all territories by one
     factor. Nothing is raised.
+
+    Parameters
+    ----------
+    requested_gbq : sequence of float
+        The activity each territory's method asks for (GBq, to inject).
+    limits : sequence of LinearLimit
+        The limits to keep.
+
+    Returns
+    -------
+    SafeActivities
+        The activities after the limits (GBq) and, per territory, the limit that lowered it
+        (None where none did).
 
     Raises
     ------

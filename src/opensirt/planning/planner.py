@@ -171,11 +171,19 @@ def _refuse_early(ctx: PlanContext) -> None:
 def plan_case(case: Case, *, lung_shunt_source: str | None = None) -> PlanResult:
     """Plan a case by its method (BSA, MIRD, partition, Ho-166 whole-liver).
 
-    ``lung_shunt_source`` is recorded as the origin of the lung shunt when the case holds one
-    measured elsewhere (see :func:`opensirt.planning.context.plan_context`).
+    Parameters
+    ----------
+    case : Case
+        The validated case, every volume typed.
+    lung_shunt_source : str, optional
+        Recorded as the origin of the lung shunt when the case holds one measured elsewhere
+        (see :func:`opensirt.planning.context.plan_context`).
 
-    Returns a :class:`PlanResult`; a plan that no activity can make safe is returned with
-    ``refused`` set; ``plan_case(case).raise_if_refused()`` raises ``PlanRefusedError`` instead.
+    Returns
+    -------
+    PlanResult
+        The plan; a plan that no activity can make safe is returned with ``refused`` set
+        (``plan_case(case).raise_if_refused()`` raises ``PlanRefusedError`` instead).
 
     Raises
     ------

@@ -35,7 +35,13 @@ class TerritoryResult:
     binding_limit: LimitName | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The territory's object in the plan's JSON ``territories``.
+
+        Returns
+        -------
+        dict of str to Any
+            Name, activity (GBq), perfused mass (kg), doses (Gy) and the binding limit.
+        """
         return {
             "name": self.name,
             "activity_gbq": self.activity_gbq,
@@ -71,7 +77,14 @@ class LimitCheck:
         return self.dose_gy > self.limit_gy * (1.0 + 1e-9) + 1e-12
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The limit's object in the plan's JSON ``limits``.
+
+        Returns
+        -------
+        dict of str to Any
+            The limit and the dose (Gy), its source, and whether it is enforced, binds and
+            is exceeded.
+        """
         return {
             "value": self.limit_gy,
             "dose_gy": self.dose_gy,
@@ -131,7 +144,14 @@ class ScheduleResult:
         return abs(diff) <= 100.0 * self.tolerance_fraction * (1.0 + 1e-12)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The plan's JSON ``schedule``.
+
+        Returns
+        -------
+        dict of str to Any
+            Times as ISO 8601 text, activities (GBq), the vial's difference from the planned
+            activity (%), the tolerance and whether the vial is within it, and the advice.
+        """
         return {
             "treatment": self.treatment.isoformat(),
             "vial_activity_gbq": self.vial_activity_gbq,
@@ -272,7 +292,18 @@ class PlanResult:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def raise_if_refused(self) -> PlanResult:
-        """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused."""
+        """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused.
+
+        Returns
+        -------
+        PlanResult
+            This plan, when it is not refused.
+
+        Raises
+        ------
+        PlanRefusedError
+            When the plan is refused, with the reason.
+        """
         if self.refused is not None:
             raise PlanRefusedError(self.refused)
         return self
@@ -284,6 +315,11 @@ class PlanResult:
         several territories; empty otherwise (then the plan's own check is the one). Only a
         territory whose activity that limit lowered is ``binding``: a territory whose normal
         liver stays below the limit is not, even when the plan's check binds elsewhere.
+
+        Returns
+        -------
+        tuple of (str, LimitCheck)
+            Each territory's name and its normal-liver check (dose in Gy).
         """
         check = next((c for c in self.limits if c.name is LimitName.NORMAL_LIVER_MAX), None)
         scope = self.constants.normal_liver_limit_scope
@@ -307,7 +343,15 @@ class PlanResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``opensirt plan --json``."""
+        """The JSON object of ``opensirt plan --json``.
+
+        Returns
+        -------
+        dict of str to Any
+            The keys of the output contract (method, device, activity_gbq, doses_gy,
+            territories, constants, limits, warnings, refused ...), enumerations as their
+            string values.
+        """
         target = None
         if self.target is not None:
             target = {

@@ -124,8 +124,19 @@ def _territory_binding(
 def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
     """The voxel-method plan of a case whose context and voxel dose coefficients are given.
 
-    ``ctx`` is the planning context of the case (lung shunt, limits, residual, device);
-    its method is reported as ``voxel``.
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context of the case (lung shunt, limits, residual, device); the plan
+        is reported under method ``voxel``.
+    coeffs : VoxelCoefficients
+        Mean doses per GBq injected (Gy/GBq) of every structure, from voxel dosimetry.
+
+    Returns
+    -------
+    PlanResult
+        The plan built by :func:`opensirt.planning.assemble.finished_plan`, or a refused
+        plan when no activity keeps the lung limits.
     """
     limits = _limits(ctx, coeffs)
     target, requested = _target(ctx, coeffs)
