@@ -100,3 +100,16 @@ def test_interpolation_accepts_the_enum_or_its_value_and_names_the_choices() -> 
     assert (by_enum.array == by_text.array).all()
     with pytest.raises(InputError, match=r"interpolation is 'cubic', expected one of \['bspline'"):
         volume.resample_to(volume, interpolation="cubic")
+
+
+def test_constants_read_as_labelled_rows_in_the_report(case_dict: MakeCase) -> None:
+    from opensirt.report.clinical_tables import formulas_block
+
+    result = _plan(case_dict())
+    rows = dict(result.constants.labelled())
+    assert rows["Dose constant k"].startswith("49.67 Gy kg/GBq (")
+    assert rows["Tissue density"].startswith("1 g/mL (liver.density_g_ml")
+    assert rows["Half-life"] == "64.1 h (Y-90)"
+    assert rows["Normal-liver limit applies to"].startswith("the non-tumoural liver of each")
+    table = formulas_block(result)
+    assert ("Lung mass", "1 kg") in [tuple(r) for r in table.rows]

@@ -226,6 +226,37 @@ class PlanConstants:
             "normal_liver_limit_scope": self.normal_liver_limit_scope.value,
         }
 
+    def labelled(self) -> tuple[tuple[str, str], ...]:
+        """The constants as (label, value with unit and source) rows, for the reports.
+
+        Returns
+        -------
+        tuple of (str, str)
+            One row per constant, e.g. ``("Dose constant k", "49.67 Gy kg/GBq (...)")``.
+
+        Examples
+        --------
+        >>> c = PlanConstants(49.67, "Ho et al. 1996", 1.03, "case file", 64.1,
+        ...                   NuclideName.Y90, 1.0, "case file", NormalLiverScope.WHOLE)
+        >>> c.labelled()[0]
+        ('Dose constant k', '49.67 Gy kg/GBq (Ho et al. 1996)')
+        """
+        scope = {
+            NormalLiverScope.PERFUSED: "the non-tumoural liver of each treated territory",
+            NormalLiverScope.WHOLE: "the whole non-tumoural liver, untreated parts included",
+        }[self.normal_liver_limit_scope]
+        return (
+            (
+                "Dose constant k",
+                f"{self.dose_constant_gy_kg_per_gbq:g} Gy kg/GBq ({self.dose_constant_source})",
+            ),
+            ("Tissue density", f"{self.density_g_per_ml:g} g/mL ({self.density_source})"),
+            ("Half-life", f"{self.half_life_h:g} h ({self.nuclide.value})"),
+            ("Lung mass", f"{self.lung_mass_kg:.3g} kg"),
+            ("Lung shunt fraction from", self.lung_shunt_fraction_source),
+            ("Normal-liver limit applies to", scope),
+        )
+
 
 @dataclass(frozen=True)
 class PlanResult:

@@ -180,7 +180,7 @@ def dvh_metrics_table(dvhs: Mapping[str, DoseVolumeHistogram], caption: str) -> 
 def formulas_block(plan: PlanResult) -> Table:
     """The formulas and constants a plan used."""
     rows = [("formula", f) for f in plan.formulas]
-    rows += [(key, str(value)) for key, value in plan.constants.to_dict().items()]
+    rows += list(plan.constants.labelled())
     return make_table(("Item", "Value"), rows, caption="Formulas and constants used")
 
 
