@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, replace
 from typing import Any
 
 import numpy as np
@@ -113,3 +113,16 @@ def test_constants_read_as_labelled_rows_in_the_report(case_dict: MakeCase) -> N
     assert rows["Normal-liver limit applies to"].startswith("the non-tumoural liver of each")
     table = formulas_block(result)
     assert ("Lung mass", "1 kg") in [tuple(r) for r in table.rows]
+
+
+def test_a_plan_has_an_activity_or_a_refusal(case_dict: MakeCase) -> None:
+    result = _plan(case_dict())
+    with pytest.raises(InputError, match="activity_gbq is None and refused is None"):
+        replace(result, activity_gbq=None)
+    with pytest.raises(InputError, match="not both or neither"):
+        replace(result, refused="lung shunt above 20 %")
+    refused = _plan(case_dict(lung={"shunt_fraction": 0.3}))
+    assert refused.refused is not None
+    assert refused.activity_gbq is None
+    assert refused.lung_gy is None
+    assert refused.territories == ()

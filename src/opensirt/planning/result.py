@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from opensirt.errors import PlanRefusedError
+from opensirt.errors import InputError, PlanRefusedError
 from opensirt.physics.devices import DeviceName, NormalLiverScope
 from opensirt.physics.nuclides import NuclideName
 from opensirt.planning.case import Method
@@ -301,26 +301,33 @@ class PlanResult:
 
     method: Method
     device: DeviceName
-    activity_gbq: float | None
     lung_shunt_fraction: float
     residual_fraction: float
-    lung_gy: float | None
-    lung_cumulative_gy: float | None
-    perfused_gy: float | None
-    normal_liver_gy: float | None
-    whole_normal_liver_gy: float | None
-    whole_liver_gy: float | None
-    tumours_gy: Mapping[str, float]
-    territories: tuple[TerritoryResult, ...]
     constants: PlanConstants
     limits: tuple[LimitCheck, ...]
-    binding_limit: str | None
-    target: Target | None
     formulas: tuple[str, ...]
+    activity_gbq: float | None = None
+    lung_gy: float | None = None
+    lung_cumulative_gy: float | None = None
+    perfused_gy: float | None = None
+    normal_liver_gy: float | None = None
+    whole_normal_liver_gy: float | None = None
+    whole_liver_gy: float | None = None
+    tumours_gy: Mapping[str, float] = field(default_factory=dict)
+    territories: tuple[TerritoryResult, ...] = ()
+    binding_limit: str | None = None
+    target: Target | None = None
     warnings: tuple[str, ...] = ()
     refused: str | None = None
     schedule: ScheduleResult | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.activity_gbq is None) == (self.refused is None):
+            raise InputError(
+                f"a plan has an activity or a refusal, not both or neither: activity_gbq is "
+                f"{self.activity_gbq!r} and refused is {self.refused!r}"
+            )
 
     def raise_if_refused(self) -> PlanResult:
         """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused.
