@@ -79,7 +79,7 @@ def _check_source(pre: PreTreatmentResult, expected: str) -> None:
     )
     rows = _table_rows(doc)
     assert rows["Lung shunt fraction"].endswith(f"({pre.lung_shunt_source})")
-    assert rows["lung_shunt_fraction_source"] == pre.lung_shunt_source
+    assert rows["Lung shunt fraction from"] == pre.lung_shunt_source
 
 
 def test_a_shunt_measured_on_spect_ct_is_recorded_as_such(
