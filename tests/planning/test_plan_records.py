@@ -15,9 +15,9 @@ from opensirt.errors import InputError
 from opensirt.imaging.volume import Interpolation, Volume
 from opensirt.physics.devices import NormalLiverScope, get_device
 from opensirt.planning import PlanResult, lung_dose_gy, parse_case, plan_case
-from opensirt.planning.context import plan_context
+from opensirt.planning.context import plan_context, prescribed_target
 from opensirt.planning.limits import LimitName
-from opensirt.planning.result import PlanConstants
+from opensirt.planning.result import PlanConstants, TargetName
 
 MakeCase = Callable[..., dict[str, Any]]
 
@@ -126,3 +126,27 @@ def test_a_plan_has_an_activity_or_a_refusal(case_dict: MakeCase) -> None:
     assert refused.activity_gbq is None
     assert refused.lung_gy is None
     assert refused.territories == ()
+
+
+def test_targets_are_named_by_their_case_file_key(case_dict: MakeCase) -> None:
+    result = _plan(case_dict())
+    assert result.target is not None
+    assert result.target.name is TargetName.TUMOUR_DOSE
+    assert result.to_dict()["target"]["name"] == "tumour_dose_gy"
+    assert [t.default_field for t in TargetName] == [
+        "tumour_target_gy",
+        "perfused_target_gy",
+        "whole_liver_target_gy",
+    ]
+    ctx = plan_context(parse_case(case_dict(prescription={"tumour_dose_gy": 150.0})))
+    given = prescribed_target(ctx, TargetName.TUMOUR_DOSE)
+    assert (given.value_gy, given.source) == (150.0, "case file")
+    default = prescribed_target(ctx, TargetName.PERFUSED_DOSE)
+    assert default.value_gy == get_device("sir-spheres").limits.perfused_target_gy
+    assert "doi:" in default.source
+
+
+def test_a_target_without_value_or_default_names_the_key(case_dict: MakeCase) -> None:
+    ctx = plan_context(parse_case(case_dict()))  # resin: no whole-liver default
+    with pytest.raises(InputError, match=r"prescription.whole_liver_dose_gy is not given and"):
+        prescribed_target(ctx, TargetName.WHOLE_LIVER_DOSE)

@@ -18,7 +18,7 @@ from opensirt.planning.limits import (
 )
 from opensirt.planning.lung import lung_dose_gy, lung_shunt_fraction_from_counts
 from opensirt.planning.partition import TerritoryCompartments, normal_dose_per_gbq
-from opensirt.planning.result import Target
+from opensirt.planning.result import Target, TargetName
 
 
 @dataclass(frozen=True)
@@ -283,3 +283,37 @@ def normal_liver_limits(ctx: PlanContext) -> list[LinearLimit]:
         )
         for j, d in enumerate(per_gbq)
     ]
+
+
+def prescribed_target(ctx: PlanContext, name: TargetName) -> Target:
+    """The target dose of a plan: the case file's prescription, or the device's default.
+
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context (case prescription, device defaults and their sources).
+    name : TargetName
+        Which target: ``prescription.<name>`` of the case file, else the device default.
+
+    Returns
+    -------
+    Target
+        The target dose (Gy) and its source, not yet achieved.
+
+    Raises
+    ------
+    InputError
+        When the case file gives no value and the device has no default for it.
+    """
+    given = getattr(ctx.case.prescription, name.value)
+    default = getattr(ctx.device.limits, name.default_field)
+    value = given if given is not None else default
+    if value is None:
+        raise InputError(
+            f"prescription.{name.value} is not given and device {ctx.device.name.value!r} has "
+            f"no default for it; add prescription.{name.value} (Gy) to the case file"
+        )
+    source = (
+        "case file" if given is not None else ctx.device.limits.sources.get(name.default_field, "")
+    )
+    return Target(name=name, value_gy=float(value), achieved_gy=None, source=source or "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from opensirt.errors import InputError, PlanRefusedError
@@ -95,11 +96,35 @@ class LimitCheck:
         }
 
 
+class TargetName(StrEnum):
+    """The dose a method aims for; each value is the case-file key ``prescription.<value>``.
+
+    Tumour dose: partition and voxel methods; perfused dose: MIRD (and voxel without
+    tumours); whole-liver dose: the Ho-166 whole-liver method. BSA aims at no dose.
+    """
+
+    TUMOUR_DOSE = "tumour_dose_gy"
+    PERFUSED_DOSE = "perfused_dose_gy"
+    WHOLE_LIVER_DOSE = "whole_liver_dose_gy"
+
+    @property
+    def default_field(self) -> str:
+        """The field of :class:`~opensirt.physics.devices.DoseLimits` that holds the
+        device's default for this target.
+
+        Returns
+        -------
+        str
+            ``tumour_target_gy``, ``perfused_target_gy`` or ``whole_liver_target_gy``.
+        """
+        return self.value.replace("_dose_gy", "_target_gy")
+
+
 @dataclass(frozen=True)
 class Target:
     """The dose the method aims for, and whether the plan reaches it."""
 
-    name: str
+    name: TargetName
     value_gy: float
     achieved_gy: float | None
     source: str
@@ -393,7 +418,7 @@ class PlanResult:
         target = None
         if self.target is not None:
             target = {
-                "name": self.target.name,
+                "name": self.target.name.value,
                 "value_gy": self.target.value_gy,
                 "achieved_gy": self.target.achieved_gy,
                 "reached": self.target.reached,

@@ -32,9 +32,9 @@ from opensirt.planning.assemble import (
     unchecked_normal_liver_warning,
 )
 from opensirt.planning.case import Method
-from opensirt.planning.context import PlanContext, lung_limits
+from opensirt.planning.context import PlanContext, lung_limits, prescribed_target
 from opensirt.planning.limits import LimitName, LinearLimit, largest_safe_activities
-from opensirt.planning.result import PlanResult, Target, TerritoryResult
+from opensirt.planning.result import PlanResult, Target, TargetName, TerritoryResult
 
 
 @dataclass(frozen=True)
@@ -73,27 +73,18 @@ class VoxelCoefficients:
 
 def _target(ctx: PlanContext, coeffs: VoxelCoefficients) -> tuple[Target, float]:
     """The target and the activity (GBq) that reaches it."""
-    p, defaults = ctx.case.prescription, ctx.device.limits
     if coeffs.tumours:
-        name, given, default = "tumour_dose_gy", p.tumour_dose_gy, defaults.tumour_target_gy
+        target = prescribed_target(ctx, TargetName.TUMOUR_DOSE)
         per_gbq = min(coeffs.tumours.values())
     else:
-        name, given, default = "perfused_dose_gy", p.perfused_dose_gy, defaults.perfused_target_gy
+        target = prescribed_target(ctx, TargetName.PERFUSED_DOSE)
         per_gbq = coeffs.all_perfused
-    value = given if given is not None else default
-    if value is None:
-        raise InputError(
-            f"prescription.{name} is not given and device {ctx.device.name.value!r} has no "
-            f"default for it; add prescription.{name} (Gy) to the case file"
-        )
-    field = "tumour_target_gy" if coeffs.tumours else "perfused_target_gy"
-    source = "case file" if given is not None else defaults.sources.get(field, "")
     if per_gbq <= 0:
         raise InputError(
-            f"the voxel dose per GBq for {name} is {per_gbq!r} Gy; the emission "
+            f"the voxel dose per GBq for {target.name.value} is {per_gbq!r} Gy; the emission "
             "image shows no uptake where the target is"
         )
-    return Target(name, float(value), None, source or ""), float(value) / per_gbq
+    return target, target.value_gy / per_gbq
 
 
 def _limits(ctx: PlanContext, coeffs: VoxelCoefficients) -> list[LinearLimit]:
