@@ -15,6 +15,7 @@ from opensirt.errors import InputError
 from opensirt.imaging.volume import Interpolation, Volume
 from opensirt.physics.devices import NormalLiverScope, get_device
 from opensirt.planning import PlanResult, lung_dose_gy, parse_case, plan_case
+from opensirt.planning.assemble import lowered_warning
 from opensirt.planning.context import plan_context, prescribed_target
 from opensirt.planning.limits import LimitName
 from opensirt.planning.result import PlanConstants, TargetName
@@ -150,3 +151,18 @@ def test_a_target_without_value_or_default_names_the_key(case_dict: MakeCase) ->
     ctx = plan_context(parse_case(case_dict()))  # resin: no whole-liver default
     with pytest.raises(InputError, match=r"prescription.whole_liver_dose_gy is not given and"):
         prescribed_target(ctx, TargetName.WHOLE_LIVER_DOSE)
+
+
+def test_a_lowered_activity_is_worded_once(case_dict: MakeCase) -> None:
+    ctx = plan_context(parse_case(case_dict(prescription={"lung_max_gy": 5.0})))
+    target = prescribed_target(ctx, TargetName.TUMOUR_DOSE)
+    text = lowered_warning(ctx, 2.0, 1.25, LimitName.LUNG_MAX, target, "T1 98.0 Gy")
+    assert text == (
+        "activity lowered from 2.000 to 1.250 GBq by lung_max_gy (5 Gy); the tumour_dose_gy "
+        "of 120 Gy is not reached: T1 98.0 Gy"
+    )
+    assert lowered_warning(ctx, 2.0, 1.25, LimitName.LUNG_MAX, None, "perfused 50.0 Gy") == (
+        "activity lowered from 2.000 to 1.250 GBq by lung_max_gy (5 Gy); perfused 50.0 Gy"
+    )
+    result = _plan(case_dict(prescription={"tumour_dose_gy": 400.0, "lung_max_gy": 1.0}))
+    assert result.warnings[0].startswith("territory 'right lobe': activity lowered from ")

@@ -173,13 +173,48 @@ def _lowered_warnings(
             if ctx.case.method is Method.PARTITION
             else f"perfused {t.perfused_gy:.1f} Gy"
         )
-        goal = f"the {target.name} of {target.value_gy:g} Gy is not reached" if target else ""
-        out.append(
-            f"territory {t.name!r}: activity lowered from {asked:.3f} to {t.activity_gbq:.3f} "
-            f"GBq by {t.binding_limit} ({getattr(ctx.limits, t.binding_limit):g} Gy); "
-            f"{goal}{': ' if goal else ''}{what}"
-        )
+        lowered = lowered_warning(ctx, asked, t.activity_gbq, t.binding_limit, target, what)
+        out.append(f"territory {t.name!r}: {lowered}")
     return out
+
+
+def lowered_warning(
+    ctx: PlanContext,
+    asked_gbq: float,
+    activity_gbq: float,
+    limit: LimitName,
+    target: Target | None,
+    doses: str,
+) -> str:
+    """The warning for an activity that a limit lowered: a lowered activity never passes
+    silently.
+
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context (the applied limits, for the limit's value).
+    asked_gbq : float
+        The activity the method asked for (GBq).
+    activity_gbq : float
+        The activity after the limit (GBq).
+    limit : LimitName
+        The limit that lowered it.
+    target : Target or None
+        The target that is then not reached; None for the BSA method.
+    doses : str
+        The doses the lowered activity gives, in words (e.g. ``"T1 98.0 Gy"``).
+
+    Returns
+    -------
+    str
+        A sentence naming both activities, the limit with its value (Gy), the target missed
+        and the doses.
+    """
+    goal = f"the {target.name} of {target.value_gy:g} Gy is not reached" if target else ""
+    return (
+        f"activity lowered from {asked_gbq:.3f} to {activity_gbq:.3f} GBq by {limit} "
+        f"({getattr(ctx.limits, limit.value):g} Gy); {goal}{': ' if goal else ''}{doses}"
+    )
 
 
 def _tolerance_advice(

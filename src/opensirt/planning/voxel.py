@@ -28,6 +28,7 @@ from opensirt.planning.assemble import (
     LiverDoses,
     finished_plan,
     limit_checks,
+    lowered_warning,
     refused_plan,
     unchecked_normal_liver_warning,
 )
@@ -161,11 +162,8 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
     checks = limit_checks(ctx, limits, limits, [activity], {bind} if bind else set())
     warnings = []
     if bind is not None:
-        warnings.append(
-            f"activity lowered from {requested:.3f} to {activity:.3f} GBq by {bind} "
-            f"({getattr(ctx.limits, bind):g} Gy); the {target.name} of {target.value_gy:g} Gy "
-            "is not reached: " + ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
-        )
+        reached = ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
+        warnings.append(lowered_warning(ctx, requested, activity, bind, target, reached))
     normal_treated = sum(
         coeffs.normal_liver[name] * mass for name, mass in coeffs.normal_mass_kg.items()
     ) / sum(coeffs.normal_mass_kg.values())
