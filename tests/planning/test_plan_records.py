@@ -18,7 +18,7 @@ from opensirt.planning import PlanResult, lung_dose_gy, parse_case, plan_case
 from opensirt.planning.assemble import lowered_warning
 from opensirt.planning.context import plan_context, prescribed_target
 from opensirt.planning.limits import LimitName
-from opensirt.planning.result import PlanConstants, TargetName
+from opensirt.planning.result import LungShuntSource, PlanConstants, TargetName
 
 MakeCase = Callable[..., dict[str, Any]]
 
@@ -166,3 +166,15 @@ def test_a_lowered_activity_is_worded_once(case_dict: MakeCase) -> None:
     )
     result = _plan(case_dict(prescription={"tumour_dose_gy": 400.0, "lung_max_gy": 1.0}))
     assert result.warnings[0].startswith("territory 'right lobe': activity lowered from ")
+
+
+def test_the_lung_shunt_source_is_a_closed_set(case_dict: MakeCase) -> None:
+    typed = _plan(case_dict())
+    assert typed.constants.lung_shunt_fraction_source is LungShuntSource.CASE_FILE
+    counts = {"planar_counts": {"lung": [1000, 800], "liver": [9000, 11000]}}
+    planar = _plan(case_dict(lung=counts))
+    assert planar.constants.lung_shunt_fraction_source is LungShuntSource.PLANAR_COUNTS
+    out = json.loads(json.dumps(planar.to_dict()))["constants"]
+    assert out["lung_shunt_fraction_source"] == "planar geometric mean of lung.planar_counts"
+    measured = plan_case(parse_case(case_dict()), lung_shunt_source=LungShuntSource.SPECT_CT)
+    assert measured.constants.lung_shunt_fraction_source is LungShuntSource.SPECT_CT

@@ -18,7 +18,7 @@ from opensirt.planning.limits import (
 )
 from opensirt.planning.lung import lung_dose_gy, lung_shunt_fraction_from_counts
 from opensirt.planning.partition import TerritoryCompartments, normal_dose_per_gbq
-from opensirt.planning.result import Target, TargetName
+from opensirt.planning.result import LungShuntSource, Target, TargetName
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class PlanContext:
     device : Device
     lsf : float
         Lung shunt fraction used.
-    lsf_source : str
+    lsf_source : LungShuntSource
         Where it comes from (given, or planar counts).
     residual : float
         Residual fraction R.
@@ -47,7 +47,7 @@ class PlanContext:
     case: Case
     device: Device
     lsf: float
-    lsf_source: str
+    lsf_source: LungShuntSource
     residual: float
     k: float
     kg_per_ml: float
@@ -101,7 +101,7 @@ class MethodRequest:
     warnings: tuple[str, ...] = ()
 
 
-def case_lung_shunt(case: Case) -> tuple[float, str] | None:
+def case_lung_shunt(case: Case) -> tuple[float, LungShuntSource] | None:
     """The lung shunt fraction the case file gives (directly or by planar counts).
 
     Parameters
@@ -111,17 +111,17 @@ def case_lung_shunt(case: Case) -> tuple[float, str] | None:
 
     Returns
     -------
-    tuple of (float, str) or None
+    tuple of (float, LungShuntSource) or None
         The lung shunt fraction in [0, 1] and where it comes from; None when the case file
         gives neither (a voxel case measures it on SPECT/CT).
     """
     if case.lung.shunt_fraction is not None:
-        return case.lung.shunt_fraction, "lung.shunt_fraction of the case file"
+        return case.lung.shunt_fraction, LungShuntSource.CASE_FILE
     counts = case.lung.planar_counts
     if counts is None:
         return None
     lsf = lung_shunt_fraction_from_counts(counts.lung, counts.liver)
-    return lsf, "planar geometric mean of lung.planar_counts"
+    return lsf, LungShuntSource.PLANAR_COUNTS
 
 
 def typed_ml(volume_ml: float | None) -> float:
@@ -158,14 +158,14 @@ def _compartments(territory: Territory, density_g_per_ml: float) -> TerritoryCom
     )
 
 
-def plan_context(case: Case, *, lung_shunt_source: str | None = None) -> PlanContext:
+def plan_context(case: Case, *, lung_shunt_source: LungShuntSource | None = None) -> PlanContext:
     """Derive the shared quantities of a case.
 
     Parameters
     ----------
     case : Case
         The validated case, every volume typed (or measured and written in).
-    lung_shunt_source : str, optional
+    lung_shunt_source : LungShuntSource, optional
         Where ``lung.shunt_fraction`` was measured when the case holds a value measured
         elsewhere (e.g. on the SPECT/CT by
         :func:`opensirt.workflow.pretreatment.plan_from_images`); by default the case file's

@@ -37,7 +37,7 @@ from opensirt.planning.holmium import whole_liver_activity_gbq
 from opensirt.planning.limits import LinearLimit, largest_safe_activities
 from opensirt.planning.mird import delivered_fraction, mird_activity_gbq
 from opensirt.planning.partition import activity_for_tumour_dose_gbq
-from opensirt.planning.result import PlanResult, TargetName
+from opensirt.planning.result import LungShuntSource, PlanResult, TargetName
 
 
 def _split(total_gbq: float, weights: Sequence[float]) -> tuple[float, ...]:
@@ -149,14 +149,14 @@ def _refuse_early(ctx: PlanContext) -> None:
         )
 
 
-def plan_case(case: Case, *, lung_shunt_source: str | None = None) -> PlanResult:
+def plan_case(case: Case, *, lung_shunt_source: LungShuntSource | None = None) -> PlanResult:
     """Plan a case by its method (BSA, MIRD, partition, Ho-166 whole-liver).
 
     Parameters
     ----------
     case : Case
         The validated case, every volume typed.
-    lung_shunt_source : str, optional
+    lung_shunt_source : LungShuntSource, optional
         Recorded as the origin of the lung shunt when the case holds one measured elsewhere
         (see :func:`opensirt.planning.context.plan_context`).
 

@@ -96,6 +96,15 @@ class LimitCheck:
         }
 
 
+class LungShuntSource(StrEnum):
+    """Where a plan's lung shunt fraction comes from (the plan's JSON
+    ``constants.lung_shunt_fraction_source``)."""
+
+    CASE_FILE = "lung.shunt_fraction of the case file"
+    PLANAR_COUNTS = "planar geometric mean of lung.planar_counts"
+    SPECT_CT = "SPECT/CT (lung counts beyond the lung base)"
+
+
 class TargetName(StrEnum):
     """The dose a method aims for; each value is the case-file key ``prescription.<value>``.
 
@@ -214,7 +223,7 @@ class PlanConstants:
         The radionuclide of the device.
     lung_mass_kg : float
         Lung mass of the partition lung dose (kg): ``lung.mass_kg``, 1 kg when not measured.
-    lung_shunt_fraction_source : str
+    lung_shunt_fraction_source : LungShuntSource
         Where the lung shunt fraction comes from (case file, planar counts, SPECT/CT).
     normal_liver_limit_scope : NormalLiverScope
         Which normal liver the normal-liver limit applies to (per territory, or whole).
@@ -227,7 +236,7 @@ class PlanConstants:
     half_life_h: float
     nuclide: NuclideName
     lung_mass_kg: float
-    lung_shunt_fraction_source: str
+    lung_shunt_fraction_source: LungShuntSource
     normal_liver_limit_scope: NormalLiverScope
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,7 +256,7 @@ class PlanConstants:
             "half_life_h": self.half_life_h,
             "nuclide": self.nuclide.value,
             "lung_mass_kg": self.lung_mass_kg,
-            "lung_shunt_fraction_source": self.lung_shunt_fraction_source,
+            "lung_shunt_fraction_source": self.lung_shunt_fraction_source.value,
             "normal_liver_limit_scope": self.normal_liver_limit_scope.value,
         }
 
@@ -261,8 +270,8 @@ class PlanConstants:
 
         Examples
         --------
-        >>> c = PlanConstants(49.67, "Ho et al. 1996", 1.03, "case file", 64.1,
-        ...                   NuclideName.Y90, 1.0, "case file", NormalLiverScope.WHOLE)
+        >>> c = PlanConstants(49.67, "Ho et al. 1996", 1.03, "case file", 64.1, NuclideName.Y90,
+        ...                   1.0, LungShuntSource.CASE_FILE, NormalLiverScope.WHOLE)
         >>> c.labelled()[0]
         ('Dose constant k', '49.67 Gy kg/GBq (Ho et al. 1996)')
         """
@@ -278,7 +287,7 @@ class PlanConstants:
             ("Tissue density", f"{self.density_g_per_ml:g} g/mL ({self.density_source})"),
             ("Half-life", f"{self.half_life_h:g} h ({self.nuclide.value})"),
             ("Lung mass", f"{self.lung_mass_kg:.3g} kg"),
-            ("Lung shunt fraction from", self.lung_shunt_fraction_source),
+            ("Lung shunt fraction from", self.lung_shunt_fraction_source.value),
             ("Normal-liver limit applies to", scope),
         )
 

@@ -31,6 +31,7 @@ from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
+from opensirt.planning.result import LungShuntSource
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import (
@@ -210,12 +211,12 @@ def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
     )
 
 
-def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, str]:
+def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, LungShuntSource]:
     """The case file's lung shunt where it gives one, else the SPECT/CT measurement."""
     given = case_lung_shunt(case)
     if given is not None:
         return given
-    return measures.lung_shunt.fraction, "SPECT/CT (lung counts beyond the lung base)"
+    return measures.lung_shunt.fraction, LungShuntSource.SPECT_CT
 
 
 def _image_case(
@@ -330,7 +331,7 @@ def _coefficients(
     )
 
 
-def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResult]:
+def _compartment_plans(image_case: Case, lsf_source: LungShuntSource) -> dict[str, PlanResult]:
     """Every compartment method that applies to the device, on the image measurements, with
     the lung shunt recorded as coming from ``lsf_source``."""
     device = get_device(image_case.device)
