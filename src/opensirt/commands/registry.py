@@ -134,4 +134,7 @@ def register(app: typer.Typer) -> None:
     """
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
+    from opensirt.commands import registry_synth
+
+    registry_synth.register(registry_app)
     app.add_typer(registry_app)

@@ -9,7 +9,7 @@ made by what a person knows: a session by its date, a plan by its label.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -401,3 +401,35 @@ def write_record(session: Session, record: BaseModel, *, patient: Patient | None
     row = writer(session, patient, record)
     store.add_rows(session, patient, [row])
     return row
+
+
+def write_records(
+    session: Session, records: Iterable[BaseModel], *, patient: Patient | None = None
+) -> int:
+    """Write several validated records, in order, by :func:`write_record`.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        The open transaction.
+    records : iterable of pydantic.BaseModel
+        Records of :data:`RECORD_TYPES`, in an order whose links hold (a plan before the
+        session that delivers it, a session before its monitoring, a death last).
+    patient : Patient, optional
+        The patient row when every record is of this patient (saves the lookups).
+
+    Returns
+    -------
+    int
+        How many records were written.
+
+    Raises
+    ------
+    InputError
+        As :func:`write_record`, for the first record that breaks a rule.
+    """
+    count = 0
+    for record in records:
+        write_record(session, record, patient=patient)
+        count += 1
+    return count
