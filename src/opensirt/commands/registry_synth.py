@@ -51,8 +51,8 @@ def synth(
 
     from opensirt.errors import InputError
     from opensirt.registry.database import open_registry, shown
-    from opensirt.registry.writer import add_patient, write_records
     from opensirt.synthetic.cohort import synthetic_cohort
+    from opensirt.synthetic.cohort_writer import write_cohort
 
     end = _date(until)
     with registry_errors():
@@ -71,10 +71,10 @@ def synth(
                 Progress(*columns, console=err_console, transient=True) as progress,
             ):
                 task = progress.add_task("synth", total=n)
-                for person in synthetic_cohort(n, seed, until=end, prefix=prefix):
-                    row = add_patient(session, person.patient)
-                    events += write_records(session, person.records, patient=row)
-                    progress.advance(task)
+                people = synthetic_cohort(n, seed, until=end, prefix=prefix)
+                for patients, records in write_cohort(session, people):
+                    events += records
+                    progress.advance(task, patients)
             seconds = time.perf_counter() - start
             console.print(
                 f"Added {n} synthetic patients ({events} records) to "
