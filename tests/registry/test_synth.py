@@ -16,7 +16,7 @@ from opensirt.errors import InputError
 from opensirt.planning import parse_case, plan_case
 from opensirt.registry.database import Registry, open_registry
 from opensirt.registry.models import OutcomeEvent, Patient, PlanVersion, TreatmentSession
-from opensirt.registry.records import OutcomeIn, PlanVersionIn, SessionIn, WorkupIn
+from opensirt.registry.records import OutcomeIn, PlanVersionIn, ResponseIn, SessionIn, WorkupIn
 from opensirt.registry.vocabulary import Diagnosis, OutcomeKind, PlanState, Therapy
 from opensirt.registry.writer import add_patient, write_records
 from opensirt.synthetic import cohort_sources as src
@@ -155,3 +155,19 @@ def test_cli_refuses_a_future_until(tmp_path: object) -> None:
     )
     assert result.exit_code == 2
     assert "in the future" in result.output
+
+
+def test_progression_scans_show_progression_by_recist() -> None:
+    """The response at a progression date, computed by opensirt.clinical, is PD."""
+    checked = 0
+    for person in synthetic_cohort(80, seed=6, until=UNTIL):
+        progressed = {
+            r.date
+            for r in person.records
+            if isinstance(r, OutcomeIn) and r.kind is OutcomeKind.PROGRESSION
+        }
+        for rec in person.records:
+            if isinstance(rec, ResponseIn) and rec.date in progressed:
+                assert rec.overall == "PD", rec
+                checked += 1
+    assert checked > 10

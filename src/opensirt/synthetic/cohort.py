@@ -30,48 +30,19 @@ import numpy as np
 from pydantic import BaseModel
 
 from opensirt.clinical.liver_function import albi, child_pugh
-from opensirt.clinical.measurements import LesionStatus, Measurement, Role, group_patients
-from opensirt.clinical.response import CRITERIA, assess_patient
 from opensirt.errors import InputError
 from opensirt.registry import records as r
-from opensirt.registry.vocabulary import Diagnosis, ResponseCriteria
+from opensirt.registry.vocabulary import Diagnosis
 from opensirt.synthetic import cohort_sources as src
+from opensirt.synthetic.cohort_followup import (
+    lesion_series,
+    response_records,
+    verified_structures,
+)
 from opensirt.synthetic.cohort_plan import SyntheticPlan, generate_plan
 
 #: Days per month for the survival draws (365.25 / 12).
 DAYS_PER_MONTH = 30.4375
-
-_CRITERIA = {
-    "recist": (ResponseCriteria.RECIST_1_1, "1.1"),
-    "mrecist": (ResponseCriteria.MRECIST, "2010"),
-    "easl": (ResponseCriteria.EASL, "2001/2012"),
-}
-_CLINICAL_DIAGNOSIS = {
-    Diagnosis.HCC: "hcc",
-    Diagnosis.ICC: "cholangiocarcinoma",
-    Diagnosis.CRC: "metastases",
-    Diagnosis.NET: "metastases",
-    Diagnosis.BREAST: "metastases",
-    Diagnosis.OTHER: "other",
-}
-_SYSTEMIC = {
-    Diagnosis.HCC: ("atezolizumab-bevacizumab", "sorafenib", "lenvatinib"),
-    Diagnosis.ICC: ("gemcitabine-cisplatin", "FOLFOX", "capecitabine"),
-    Diagnosis.CRC: ("FOLFOX-bevacizumab", "FOLFIRI-cetuximab", "trifluridine-tipiracil"),
-    Diagnosis.NET: ("octreotide LAR", "everolimus", "capecitabine-temozolomide"),
-    Diagnosis.BREAST: ("paclitaxel", "capecitabine", "eribulin"),
-    Diagnosis.OTHER: ("carboplatin-paclitaxel", "gemcitabine", "FOLFIRINOX"),
-}
-_ROLES = (
-    "hepatologist",
-    "interventional radiologist",
-    "medical oncologist",
-    "surgeon",
-    "nuclear medicine physician",
-    "radiologist",
-)
-_PHYSICISTS = ("phys.adams", "phys.baker", "phys.chen")
-_PHYSICIANS = ("md.dubois", "md.evans", "md.fischer", "md.garcia")
 
 
 @dataclass(frozen=True)
@@ -199,13 +170,13 @@ class _Pathway:
                 self.add(
                     day,
                     r.MdtDecisionIn,
-                    roles_present=_ROLES[:3],
+                    roles_present=src.ROLES[:3],
                     options_considered=("systemic", "best-supportive-care"),
                     chosen="systemic",
                     intent="palliative",
                     line=line,
                 )
-                agent = _SYSTEMIC[dx][k]
+                agent = src.SYSTEMIC[dx][k]
                 self.add(
                     day + self.days(7, 21),
                     r.SessionIn,
@@ -218,7 +189,7 @@ class _Pathway:
             self.add(
                 day,
                 r.MdtDecisionIn,
-                roles_present=_ROLES[:4],
+                roles_present=src.ROLES[:4],
                 options_considered=("tace", "sirt", "ablation"),
                 chosen="tace",
                 intent="palliative",
@@ -272,7 +243,7 @@ class _Pathway:
                 "ecog": self.ecog,
                 "ascites": "none",
                 "encephalopathy_grade": 0,
-                "diagnosis": _CLINICAL_DIAGNOSIS[dx],
+                "diagnosis": src.CLINICAL_DIAGNOSIS[dx],
                 "cirrhosis": cirrhosis,
                 "tumour_count": len(self.tumour_mm) + int(rng.integers(0, 3)),
                 "largest_tumour_diameter_mm": round(max(self.tumour_mm), 1),
@@ -324,7 +295,7 @@ class _Pathway:
         self.add(
             mdt_day,
             r.MdtDecisionIn,
-            roles_present=_ROLES[: 3 + int(rng.integers(0, 4))],
+            roles_present=src.ROLES[: 3 + int(rng.integers(0, 4))],
             options_considered=options,
             chosen="sirt",
             intent=intent,
@@ -378,7 +349,7 @@ class _Pathway:
             self.add(
                 maa_day + self.days(3, 10),
                 r.MdtDecisionIn,
-                roles_present=_ROLES[:3],
+                roles_present=src.ROLES[:3],
                 options_considered=("sirt", "systemic"),
                 chosen="systemic",
                 intent="palliative",
@@ -389,7 +360,7 @@ class _Pathway:
                 maa_day + self.days(14, 28),
                 r.SessionIn,
                 therapy="systemic",
-                details={"agent": _SYSTEMIC[dx][0], "line": line},
+                details={"agent": src.SYSTEMIC[dx][0], "line": line},
             )
             self.sirt_day = maa_day + self.days(14, 28)
             return None
@@ -401,8 +372,8 @@ class _Pathway:
         rng, result = self.rng, plan.result
         assert result.activity_gbq is not None
         planned = result.activity_gbq
-        physicist = _PHYSICISTS[int(rng.integers(0, 3))]
-        physician = _PHYSICIANS[int(rng.integers(0, 4))]
+        physicist = src.PHYSICISTS[int(rng.integers(0, 3))]
+        physician = src.PHYSICIANS[int(rng.integers(0, 4))]
         signatures = (
             {"role": "physicist", "user_name": physicist, "signed_at": _at(plan_day, 10.5)},
             {"role": "physician", "user_name": physician, "signed_at": _at(plan_day, 15.0)},
@@ -457,29 +428,12 @@ class _Pathway:
             discharged=bool(rng.random() < 0.97),
         )
         scale = delivered / (planned * (1 - result.residual_fraction))
-        structures = []
-        for name, predicted, spread in (
-            ("tumour", plan.tumour_dose_gy, 0.20),
-            ("normal liver", result.normal_liver_gy, 0.12),
-            ("lung", result.lung_gy, 0.5),
-        ):
-            if predicted is None:
-                continue
-            expected = predicted * scale
-            # post-treatment Y-90 PET lung doses are usually lower than the MAA predicts
-            bias = -0.5 if name == "lung" else 0.0
-            measured = expected * float(rng.lognormal(bias, spread))
-            diff = 100.0 * (measured - expected) / expected if expected > 0 else None
-            structures.append(
-                {
-                    "structure": name,
-                    "predicted_gy": round(predicted, 2),
-                    "predicted_scaled_gy": round(expected, 2),
-                    "delivered_gy": round(measured, 2),
-                    "difference_pct": None if diff is None else round(diff, 1),
-                    "flagged": diff is not None and abs(diff) > 20.0,
-                }
-            )
+        predicted = {
+            "tumour": plan.tumour_dose_gy,
+            "normal liver": result.normal_liver_gy,
+            "lung": result.lung_gy,
+        }
+        structures = verified_structures(rng, predicted, scale)
         modality = "Y-90 PET" if rng.random() < 0.6 else "bremsstrahlung SPECT"
         self.add(
             day,
@@ -532,7 +486,6 @@ class _Pathway:
             scale="global health status",
             score=round(float(np.clip(self.qol + rng.normal(-3.0, 12.0), 0, 100)), 1),
         )
-        rows: list[Measurement] = []
         scan_days = [start - self.days(14, 20)]
         day = start
         while True:
@@ -542,34 +495,9 @@ class _Pathway:
             scan_days.append(day)
         if progression < death:
             scan_days.append(progression)
-        for k, scan in enumerate(scan_days):
-            months = (scan - start).days / DAYS_PER_MONTH
-            factor = 1.0 - float(shrink) * min(max(months, 0.0) / 3.0, 1.0)
-            grown = scan == progression and k > 0
-            for j, d0 in enumerate(self.tumour_mm):
-                d = d0 * factor * (1.3 if grown and j == 0 else 1.0) + (
-                    6.0 if grown and j == 0 else 0.0
-                )
-                viable = d * (0.9 - 0.6 * max(float(shrink), 0.0) * min(max(months, 0) / 3, 1))
-                rows.append(
-                    Measurement(
-                        len(rows),
-                        self.id,
-                        f"L{j + 1}",
-                        scan,
-                        Role.TARGET,
-                        "liver",
-                        False,
-                        round(d, 1),
-                        None,
-                        round(viable, 1),
-                        round(viable * viable * 0.8, 1),
-                        LesionStatus.PRESENT,
-                    )
-                )
-        if scan_days[0] < self.dx_day:
+        if scan_days[0] < self.dx_day:  # the baseline scan is part of the pathway
             scan_days[0] = self.dx_day
-            rows = [m if m.date != rows[0].date else _moved(m, self.dx_day) for m in rows]
+        rows = lesion_series(self.id, self.tumour_mm, scan_days, start, progression, float(shrink))
         for scan in scan_days:
             role = "follow-up-mr" if dx is Diagnosis.HCC else "follow-up-ct"
             self.add(
@@ -589,7 +517,8 @@ class _Pathway:
                 viable_diameter_mm=m.viable_diameter_mm if dx is Diagnosis.HCC else None,
                 enhancing_area_mm2=m.enhancing_area_mm2 if dx is Diagnosis.HCC else None,
             )
-        self.responses(rows)
+        for day, fields in response_records(self.id, rows, hcc=dx is Diagnosis.HCC):
+            self.add(day, r.ResponseIn, **fields)
         if progression < death:
             site = ("in-field", "out-of-field", "extrahepatic")[
                 int(rng.choice(3, p=(0.45, 0.35, 0.2)))
@@ -597,33 +526,6 @@ class _Pathway:
             self.add(progression, r.OutcomeIn, kind="progression", site=site)
             self.after_progression(progression, death, line)
         return death
-
-    def responses(self, rows: list[Measurement]) -> None:
-        """RECIST 1.1 (and for HCC mRECIST and EASL) per follow-up, by opensirt.clinical."""
-        if len({m.date for m in rows}) < 2:
-            return
-        if self.dx is not Diagnosis.HCC:
-            rows = [_moved(m, m.date, hcc=False) for m in rows]
-        series = group_patients(rows, source=self.id)[0]
-        result = assess_patient(series)
-        names = [c.name for c in CRITERIA if self.dx is Diagnosis.HCC or c.name == "recist"]
-        for name in names:
-            criteria, version = _CRITERIA[name]
-            for day, point in zip(result.dates, result.results[name], strict=True):
-                change = None
-                if point.sum is not None and point.baseline_sum:
-                    change = round(100.0 * (point.sum - point.baseline_sum) / point.baseline_sum, 1)
-                self.add(
-                    day,
-                    r.ResponseIn,
-                    criteria=criteria,
-                    criteria_version=version,
-                    target=point.target.value,
-                    non_target=point.non_target.value,
-                    new_lesions=point.new_lesions,
-                    overall=point.overall.value,
-                    target_change_pct=change,
-                )
 
     def after_progression(self, progression: dt.date, death: dt.date, line: int) -> None:
         """Second-line systemic therapy, or for a few a repeat SIRT of another territory."""
@@ -634,7 +536,7 @@ class _Pathway:
             self.add(
                 day,
                 r.MdtDecisionIn,
-                roles_present=_ROLES[:4],
+                roles_present=src.ROLES[:4],
                 options_considered=("sirt", "systemic", "best-supportive-care"),
                 chosen="sirt",
                 intent="palliative",
@@ -658,7 +560,7 @@ class _Pathway:
             self.add(
                 day,
                 r.MdtDecisionIn,
-                roles_present=_ROLES[:3],
+                roles_present=src.ROLES[:3],
                 options_considered=("systemic", "best-supportive-care"),
                 chosen="systemic",
                 intent="palliative",
@@ -668,7 +570,7 @@ class _Pathway:
                 day + self.days(7, 14),
                 r.SessionIn,
                 therapy="systemic",
-                details={"agent": _SYSTEMIC[dx][min(line, 2)], "line": line + 1},
+                details={"agent": src.SYSTEMIC[dx][min(line, 2)], "line": line + 1},
             )
 
     def cut(self, death: dt.date | None) -> tuple[BaseModel, ...]:
@@ -689,21 +591,3 @@ class _Pathway:
             contact = min(self.until, max(latest, self.until - self.days(0, 60)))
             out.append(r.OutcomeIn(patient=self.id, date=contact, kind="last-contact"))
         return tuple(out)
-
-
-def _moved(m: Measurement, day: dt.date, *, hcc: bool = True) -> Measurement:
-    """The measurement on another date, or without its HCC-only (viable, enhancing) values."""
-    return Measurement(
-        m.row,
-        m.patient_id,
-        m.lesion_id,
-        day,
-        m.role,
-        m.organ,
-        m.is_node,
-        m.longest_diameter_mm,
-        m.short_axis_mm,
-        m.viable_diameter_mm if hcc else None,
-        m.enhancing_area_mm2 if hcc else None,
-        m.status,
-    )

@@ -144,3 +144,34 @@ TN_MEDIAN: dict[Diagnosis, float] = {
     Diagnosis.OTHER: 2.0,
 }
 TN_GSD = 1.6
+
+#: The case file's clinical diagnosis of each registry diagnosis.
+CLINICAL_DIAGNOSIS = {
+    Diagnosis.HCC: "hcc",
+    Diagnosis.ICC: "cholangiocarcinoma",
+    Diagnosis.CRC: "metastases",
+    Diagnosis.NET: "metastases",
+    Diagnosis.BREAST: "metastases",
+    Diagnosis.OTHER: "other",
+}
+#: Systemic regimens by line (first, second, third), a choice after common practice.
+SYSTEMIC = {
+    Diagnosis.HCC: ("atezolizumab-bevacizumab", "sorafenib", "lenvatinib"),
+    Diagnosis.ICC: ("gemcitabine-cisplatin", "FOLFOX", "capecitabine"),
+    Diagnosis.CRC: ("FOLFOX-bevacizumab", "FOLFIRI-cetuximab", "trifluridine-tipiracil"),
+    Diagnosis.NET: ("octreotide LAR", "everolimus", "capecitabine-temozolomide"),
+    Diagnosis.BREAST: ("paclitaxel", "capecitabine", "eribulin"),
+    Diagnosis.OTHER: ("carboplatin-paclitaxel", "gemcitabine", "FOLFIRINOX"),
+}
+#: The disciplines at a multidisciplinary board.
+ROLES = (
+    "hepatologist",
+    "interventional radiologist",
+    "medical oncologist",
+    "surgeon",
+    "nuclear medicine physician",
+    "radiologist",
+)
+#: Synthetic user names of the plan signers.
+PHYSICISTS = ("phys.adams", "phys.baker", "phys.chen")
+PHYSICIANS = ("md.dubois", "md.evans", "md.fischer", "md.garcia")
