@@ -1,5 +1,4 @@
-"""The synthetic patient and cohort: the demo's phantom, its DICOM, its case files, and a
-registry cohort.
+"""The synthetic patient and cohort: phantom, DICOM, case files and a registry cohort.
 
 Nothing of the library depends on this package; it exists so that ``opensirt demo``, the
 tests and the benchmarks have a patient whose truth is known. Its modules:
