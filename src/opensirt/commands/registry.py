@@ -134,7 +134,9 @@ def register(app: typer.Typer) -> None:
     """
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
-    from opensirt.commands import registry_exchange  # imports this module: import here
+    # the subcommand modules import this one (DbOption): import them here
+    from opensirt.commands import registry_exchange, registry_synth
 
-    registry_exchange.register(registry_app)
+    for part in (registry_exchange, registry_synth):
+        part.register(registry_app)
     app.add_typer(registry_app)
