@@ -185,8 +185,10 @@ def pathway(pseudonym: str = "P-100") -> dict[str, Any]:
                 "territory": "right lobe",
                 "delivered_activity_gbq": 1.75,
                 "plan": "right lobe",
+                "plan_version": 2,
                 "details": {
                     "device": "sir-spheres",
+                    "vials": [{"activity_gbq": 2.1, "assayed_at": "2025-01-20T08:00:00+00:00"}],
                     "residual_fraction": 0.03,
                     "catheter_position": "IDENT-catheter",
                     "injected_at": "2025-01-20T11:05:00+00:00",

@@ -89,25 +89,7 @@ def _failures(module_name: str) -> list[str]:
     return out
 
 
-#: packages whose docstrings are still being completed (expected to fail until then)
-PENDING: frozenset[str] = frozenset(
-    {
-        "opensirt.planning",
-    }
-)
-
-
-def _pending(module_name: str) -> bool:
-    return any(module_name == p or module_name.startswith(p + ".") for p in PENDING)
-
-
-@pytest.mark.parametrize(
-    "module_name",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason="docstrings pending")) if _pending(m) else m
-        for m in _public_modules()
-    ],
-)
+@pytest.mark.parametrize("module_name", _public_modules())
 def test_public_functions_have_numpydoc_docstrings(module_name: str) -> None:
     failures = _failures(module_name)
     assert not failures, "\n".join(failures)

@@ -134,8 +134,9 @@ def register(app: typer.Typer) -> None:
     """
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
-    from opensirt.commands import registry_exchange, registry_read  # they import this module
+    # the subcommand modules import this one (DbOption): import them here
+    from opensirt.commands import registry_exchange, registry_read, registry_synth
 
-    registry_exchange.register(registry_app)
-    registry_read.register(registry_app)
+    for part in (registry_exchange, registry_synth, registry_read):
+        part.register(registry_app)
     app.add_typer(registry_app)

@@ -273,12 +273,13 @@ def export_bundle(
         sa.select(TreatmentSession).where(TreatmentSession.patient_id == patient.id)
     )
     dated: dict[int | None, dt.date] = {row.id: row.date for row in sessions}
-    labels: dict[int | None, str] = {
-        row[0]: row[1]
-        for row in session.execute(
-            sa.select(PlanVersion.id, Plan.label).join(Plan).where(Plan.patient_id == patient.id)
-        )
-    }
+    plan_versions = session.execute(
+        sa.select(PlanVersion.id, Plan.label, PlanVersion.version)
+        .join(Plan)
+        .where(Plan.patient_id == patient.id)
+    ).all()
+    labels: dict[int | None, str] = {row[0]: row[1] for row in plan_versions}
+    numbers: dict[int | None, int] = {row[0]: row[2] for row in plan_versions}
     lists: dict[str, list[dict[str, Any]]] = {}
     for name, table, model in _TABLES:
         column: Any = table
@@ -291,6 +292,7 @@ def export_bundle(
                 model,
                 patient=patient.pseudonym,
                 plan=labels.get(getattr(row, "plan_version_id", None)),
+                plan_version=numbers.get(getattr(row, "plan_version_id", None)),
                 session_date=dated.get(getattr(row, "session_id", None)),
                 structures=[
                     _fields(s, VerifiedStructureIn)

@@ -19,10 +19,11 @@ header:
   original UID by the same new one, so studies and series stay distinguishable.
 * **Free text** (descriptions, comments, Additional Patient History: action X): the MDT's
   rationale and its ``assess`` snapshot, monitoring notes, text observations, the cause of
-  death, treatment details other than numbers, the (shifted) injection time and coded names
-  (``device``, ``drug``, ``agent``, ``regimen``, ``beads``), the plans' case files and result
-  JSON, text in the plans' limits other than coded names (``name``, ``structure``,
-  ``quantity``, ``unit``), the verifications' result JSON and the report and RTDOSE paths
+  death, treatment details other than numbers, the (shifted) injection time, the vials
+  (activity kept, assay time shifted) and coded names (``device``, ``drug``, ``agent``,
+  ``regimen``, ``beads``), the plans' case files and result JSON, text in the plans'
+  limits other than coded names (``name``, ``structure``, ``quantity``, ``unit``), the
+  verifications' result JSON and the report and RTDOSE paths
   are removed.
 * **Names of staff** (Operators' Name, Performing Physician's Name: action X/Z): the plan's
   author and signers are replaced by ``user-1``, ``user-2`` ..., one per person, so the rule
@@ -194,10 +195,18 @@ def deidentify(
         details = treated["details"]
         if isinstance(details.get("injected_at"), str):
             details["injected_at"] = time(details["injected_at"])
+        if isinstance(details.get("vials"), list):  # SIRT vials: activity kept, assay time shifted
+            details["vials"] = [
+                {"activity_gbq": vial["activity_gbq"], "assayed_at": time(vial["assayed_at"])}
+                for vial in details["vials"]
+            ]
         treated["details"] = {
             key: value
             for key, value in details.items()
-            if not isinstance(value, str) or key in KEPT_DETAIL_TEXT or key == "injected_at"
+            if isinstance(value, int | float | bool)
+            or value is None
+            or key in KEPT_DETAIL_TEXT
+            or key in ("injected_at", "vials")
         }
     for watched in data["monitoring"]:
         watched.update(

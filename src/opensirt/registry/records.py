@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     model_validator,
 )
 
@@ -199,26 +200,39 @@ class SirtDetails(_Record):
 class SessionIn(_PatientRecord):
     """A treatment session: SIRT or another therapy, on one date.
 
-    ``details`` for SIRT follow :class:`SirtDetails`; other therapies give free keys that say
-    what was given (TACE: ``drug``, ``dose_mg``, ``beads``; HAIC: ``drug``, ``regimen``;
+    ``details`` for SIRT follow :class:`SirtDetails` (device, vials with their assays,
+    residual fraction, catheter position, injection time); other therapies give free keys that
+    say what was given (TACE: ``drug``, ``dose_mg``, ``beads``; HAIC: ``drug``, ``regimen``;
     systemic: ``agent``, ``line``; external beam: ``dose_gy``, ``fractions`` ...), each value
-    a number, a string or a boolean.
+    a number, a string or a boolean. ``plan`` names the plan (its label) the session
+    delivers and ``plan_version`` its version number; without a number the plan's current
+    approved version is meant.
     """
 
     therapy: Therapy
     territory: Name | None = None
     delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
-    plan: Name | None = None  # the plan label whose approved version this session delivers
-    details: dict[Name, str | float | bool | None] = Field(default_factory=dict)
+    plan: Name | None = None
+    plan_version: int | None = Field(default=None, ge=1)
+    details: dict[Name, JsonValue] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _sirt_fields(self) -> SessionIn:
+    def _fields_of_therapy(self) -> SessionIn:
+        if self.plan_version is not None and self.plan is None:
+            raise ValueError("plan_version is given without plan; name the plan's label too")
         if self.therapy is Therapy.SIRT:
             SirtDetails.model_validate(self.details)
-        elif self.delivered_activity_gbq is not None:
+            return self
+        if self.delivered_activity_gbq is not None:
             raise ValueError(
                 f"delivered_activity_gbq is given for a {self.therapy.value} session; it "
                 "belongs to SIRT sessions only"
+            )
+        nested = [k for k, v in self.details.items() if isinstance(v, dict | list)]
+        if nested:
+            raise ValueError(
+                f"details {nested} of a {self.therapy.value} session hold lists or mappings; "
+                "give each detail as one number, text or true/false"
             )
         return self
 

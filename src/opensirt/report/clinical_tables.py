@@ -298,7 +298,7 @@ def formulas_block(plan: PlanResult) -> Table:
         One row per formula, then one per named constant with its value as recorded.
     """
     rows = [("formula", f) for f in plan.formulas]
-    rows += [(key, str(value)) for key, value in plan.constants.items()]
+    rows += list(plan.constants.labelled())
     return make_table(("Item", "Value"), rows, caption="Formulas and constants used")
 
 

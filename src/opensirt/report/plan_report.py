@@ -63,7 +63,7 @@ def _prescription_section(case: Case, plan: PlanResult) -> Section:
             )
         )
     rows.append(("Binding limit", plan.binding_limit or "none"))
-    shunt_source = plan.constants["lung_shunt_fraction_source"]
+    shunt_source = plan.constants.lung_shunt_fraction_source
     rows.append(("Lung shunt fraction", f"{plan.lung_shunt_fraction:.2%} ({shunt_source})"))
     if plan.schedule is not None:
         rows.append(("Treatment time", plan.schedule.treatment.isoformat()))
@@ -264,7 +264,7 @@ def build_plan_document(
     if plan.refused is None:
         dose_blocks += [compartment_table(plan), territory_table(plan)]
     voxel = pre is not None and plan.refused is None
-    lung_mass_kg = float(plan.constants["lung_mass_kg"])
+    lung_mass_kg = plan.constants.lung_mass_kg
     dose_blocks.append(lung_dose_definitions(lung_mass_kg, voxel=voxel, verified=False))
     sections.append(Section("Doses and limits", tuple(dose_blocks)))
     if pre is not None:

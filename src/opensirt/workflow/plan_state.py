@@ -50,7 +50,7 @@ from opensirt.workflow.pretreatment import (
     LungMass,
     PreTreatmentResult,
     Progress,
-    _quiet,
+    no_progress,
     plan_from_measurements,
 )
 from opensirt.workflow.voxel import DoseGrid
@@ -275,7 +275,7 @@ def read_plan_state(path: Path) -> PlanState:
 
 
 def plan_from_state(
-    case: Case, images: CaseImages, state: PlanState, *, progress: Progress = _quiet
+    case: Case, images: CaseImages, state: PlanState, *, progress: Progress = no_progress
 ) -> PreTreatmentResult:
     """The plan of ``case`` from a saved state instead of the image pipeline.
 

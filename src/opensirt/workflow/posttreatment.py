@@ -39,6 +39,8 @@ from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
+from opensirt.planning.limits import LimitName
+from opensirt.planning.lung import lung_dose_gy
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.definitions import (
@@ -55,7 +57,7 @@ from opensirt.workflow.posttreatment_image import (
     classify_post_treatment_image,
     counts_in_vois,
 )
-from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
+from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, no_progress
 from opensirt.workflow.voxel import (
     NORMAL_LIVER,
     DoseGrid,
@@ -222,7 +224,7 @@ class VerificationResult:
         names = [c.name for c in self.comparisons if c.flagged]
         limits = {c.name: c.limit_gy for c in self.pre.prescribed.limits}
         lungs = self.images.roles.lungs
-        lung_limit = limits.get("lung_max_gy")
+        lung_limit = limits.get(LimitName.LUNG_MAX)
         if lungs is not None and (
             _differs(
                 self.predicted_lung_dose_gy,
@@ -233,7 +235,7 @@ class VerificationResult:
             or (lung_limit is not None and self.lung_dose_gy > lung_limit)
         ):
             names.append(lungs)
-        liver_limit = limits.get("normal_liver_max_gy")
+        liver_limit = limits.get(LimitName.NORMAL_LIVER_MAX)
         normal = self.dvhs.get(NORMAL_LIVER)
         if liver_limit is not None and normal is not None and normal.mean_gy > liver_limit:
             names.append(NORMAL_LIVER)
@@ -347,7 +349,7 @@ def verify_case(
     case: Case,
     *,
     pre: PreTreatmentResult,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     tolerance_fraction: float = DEFAULT_TOLERANCE_FRACTION,
     tolerance_floor_gy: float = DEFAULT_TOLERANCE_FLOOR_GY,
 ) -> VerificationResult:
@@ -416,8 +418,11 @@ def verify_case(
         tolerance_floor_gy=tolerance_floor_gy,
     )
     k = device.dose_constant_gy_kg_per_gbq
-    lung_dose = k * delivered.delivered_gbq * lsf / pre.lung_mass_kg
-    predicted_lung = k * delivered.delivered_gbq * pre.lung_shunt_fraction / pre.lung_mass_kg
+    # the delivered activity is net of the residual: R = 0 in the partition lung dose
+    lung_dose = lung_dose_gy(delivered.delivered_gbq, lsf, k, lung_mass_kg=pre.lung_mass_kg)
+    predicted_lung = lung_dose_gy(
+        delivered.delivered_gbq, pre.lung_shunt_fraction, k, lung_mass_kg=pre.lung_mass_kg
+    )
     warnings = [*images.warnings, *grid_warnings]
     warnings += [
         f"{c.name}: delivered mean {c.delivered_mean_gy:.1f} Gy vs predicted "

@@ -31,6 +31,7 @@ from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
+from opensirt.planning.result import LungShuntSource
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import (
@@ -85,8 +86,14 @@ def needs_images(case: Case) -> bool:
     )
 
 
-def _quiet(_: str) -> None:
-    """A progress callback that says nothing."""
+def no_progress(_: str) -> None:
+    """A progress callback that says nothing (the default of the pipelines).
+
+    Parameters
+    ----------
+    _ : str
+        The progress message, ignored.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,12 +250,12 @@ def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
     )
 
 
-def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, str]:
+def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, LungShuntSource]:
     """The case file's lung shunt where it gives one, else the SPECT/CT measurement."""
     given = case_lung_shunt(case)
     if given is not None:
         return given
-    return measures.lung_shunt.fraction, "SPECT/CT (lung counts beyond the lung base)"
+    return measures.lung_shunt.fraction, LungShuntSource.SPECT_CT
 
 
 def _image_case(
@@ -377,7 +384,7 @@ def _coefficients(
     )
 
 
-def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResult]:
+def _compartment_plans(image_case: Case, lsf_source: LungShuntSource) -> dict[str, PlanResult]:
     """Every compartment method that applies to the device, on the image measurements, with
     the lung shunt recorded as coming from ``lsf_source``."""
     device = get_device(image_case.device)
@@ -394,7 +401,7 @@ def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResul
 
 
 @limited_threads()
-def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
+def plan_from_images(case: Case, progress: Progress = no_progress) -> PreTreatmentResult:
     """Plan a case from its images (see the module notes).
 
     Parameters
@@ -479,7 +486,7 @@ def plan_from_measurements(
     images: CaseImages,
     measured: ImageMeasurements,
     *,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
 ) -> PreTreatmentResult:
     """Plan a case by every method from what its images measured.
 
