@@ -177,13 +177,10 @@ def _quality_of_life(row: QualityOfLife, context: Context) -> Summary:
 
 
 def _mdt(row: MdtDecision, context: Context) -> Summary:
-    """A board decision: the therapy chosen, intent and line, options and roles present."""
+    """A board decision: the therapy chosen, intent and line, the options considered."""
     line = "" if row.line is None else f", line {row.line}"
     options = ", ".join(THERAPY_TEXT.get(o, o) for o in row.options_considered)
-    text = (
-        f"{THERAPY_TEXT[row.chosen.value]} ({row.intent.value}{line}); considered {options}; "
-        f"{len(row.roles_present)} roles present"
-    )
+    text = f"{THERAPY_TEXT[row.chosen.value]} ({row.intent.value}{line}); considered {options}"
     details = {
         "chosen": row.chosen.value,
         "intent": row.intent.value,
@@ -339,12 +336,10 @@ def _verification(row: Verification, context: Context) -> Summary:
         shown.append(
             f"{s.structure} {format_value(s.predicted_gy)} -> {_gy(s.delivered_gy)}{diff}{flag}"
         )
-    flagged = sum(s.flagged for s in structures)
     text = (
         row.modality
         + ("" if row.delivered_activity_gbq is None else f", {_gbq(row.delivered_activity_gbq)}")
         + ("" if not shown else "; predicted -> delivered: " + "; ".join(shown))
-        + (f"; {flagged} flagged" if flagged else "")
     )
     details = {
         "modality": row.modality,

@@ -194,7 +194,7 @@ def key_numbers(line: Timeline) -> Table:
     dates = ", ".join(s.date.isoformat() for s in sirt)
     rows: list[tuple[str, str]] = [
         (
-            "SIRT: sessions; activity planned / delivered (GBq)",
+            "SIRT sessions; GBq planned / delivered",
             f"{len(sirt)}"
             + (f" ({dates})" if sirt else "")
             + f"; {format_value(planned)} / {format_value(delivered)}{ratio}",
@@ -358,6 +358,40 @@ def _draw_marks(
         )
 
 
+def _table_rows(entries: Sequence[TimelineEntry]) -> list[tuple[str, str, str]]:
+    """One row per entry; the responses of one date (one per criteria) share a row."""
+    rows: list[tuple[str, str, str]] = []
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        if entry.kind is not TimelineKind.RESPONSE:
+            rows.append((entry.date.isoformat(), entry.kind.value, entry.summary))
+            index += 1
+            continue
+        same = [entry]
+        while (
+            index + len(same) < len(entries)
+            and entries[index + len(same)].kind is TimelineKind.RESPONSE
+            and entries[index + len(same)].date == entry.date
+        ):
+            same.append(entries[index + len(same)])
+        index += len(same)
+        if len(same) == 1:
+            rows.append((entry.date.isoformat(), entry.kind.value, entry.summary))
+            continue
+        parts = []
+        for r in same:
+            d = r.details
+            change = "" if d["target_change_pct"] is None else f" ({d['target_change_pct']:+.1f} %)"
+            parts.append(
+                f"{CRITERIA_TEXT.get(d['criteria'], d['criteria'])} {d['overall']}{change}"
+            )
+        new = any(r.details["new_lesions"] for r in same)
+        text = "; ".join(parts) + ("; new lesions" if new else "; no new lesions")
+        rows.append((entry.date.isoformat(), entry.kind.value, text))
+    return rows
+
+
 def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> ReportDocument:
     """The pathway summary of one patient as a report document.
 
@@ -379,15 +413,14 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
     if len(entries) > FULL_TABLE_ROWS:
         kept = tuple(e for e in entries if not routine(e))
         if len(kept) < len(entries):
-            caption += (
-                f"; {len(entries) - len(kept)} routine records (labs, findings, quality of "
-                "life, imaging, monitoring, lesions, earlier plan versions, contacts) left out: "
-                f"`opensirt registry timeline {line.pseudonym}` lists them"
+            caption = (
+                f"Pathway by date: {len(kept)} of {len(entries)} records (routine ones: "
+                f"`opensirt registry timeline {line.pseudonym}`)"
             )
         entries = kept
     table = Table(
         ("Date", "Kind", "Summary"),
-        tuple((e.date.isoformat(), e.kind.value, e.summary) for e in entries),
+        tuple(_table_rows(entries)),
         caption=caption,
     )
     diagnosis = _DIAGNOSIS_TEXT.get(line.diagnosis.value, line.diagnosis.value)
@@ -396,7 +429,7 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
         patient_id=line.pseudonym,
         created=created or dt.datetime.now(dt.UTC),
         subtitle=(
-            f"{line.pseudonym}: {line.sex.value}, born {line.birth_year}; {diagnosis} "
+            f"{line.sex.value.capitalize()}, born {line.birth_year}; {diagnosis} "
             f"({line.diagnosis.value.upper()}) diagnosed {line.diagnosis_date.isoformat()}"
         ),
         sections=(
