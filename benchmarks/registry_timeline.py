@@ -8,8 +8,9 @@ of life score, an MDT decision, two imaging studies, a work-up, an approved plan
 two signatures, a SIRT session with its monitoring and verification (two structures), two
 adverse events, four lesion measurements on two dates, a response and two outcomes. The rows
 are written with bulk inserts (SQLAlchemy Core ``executemany``), not through the validating
-writer: this is a simple generator of its own for the timing, not the synthetic cohort of
-``opensirt registry synth`` (whose values follow published distributions).
+writer: a simple generator of its own for the timing. ``--synth`` fills the registry with the
+synthetic cohort of ``opensirt registry synth`` instead (about 30 records per patient, values
+drawn from published distributions, every record through the writer; slower to fill).
 
 Then, for ``--samples`` patients drawn at random, each in its own read-only transaction as a
 command runs it, it times
@@ -309,6 +310,16 @@ def fill(registry: Registry, n_patients: int, seed: int) -> int:
     return events
 
 
+def fill_synthetic(registry: Registry, n_patients: int, seed: int) -> int:
+    """Write the synthetic cohort (``opensirt registry synth``); returns the number of records."""
+    from opensirt.synthetic.cohort import synthetic_cohort
+    from opensirt.synthetic.cohort_writer import write_cohort
+
+    people = synthetic_cohort(n_patients, seed, until=dt.date(2026, 6, 30))
+    with registry.transaction() as session:
+        return sum(records for _, records in write_cohort(session, people))
+
+
 def _percentiles(samples_s: list[float]) -> tuple[float, float]:
     ms = sorted(1000.0 * s for s in samples_s)
     return statistics.median(ms), ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
@@ -328,6 +339,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="keep the registry in this SQLite file")
+    parser.add_argument(
+        "--synth", action="store_true", help="fill with the synthetic cohort (registry synth)"
+    )
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory() as folder:
@@ -336,7 +350,8 @@ def main() -> None:
         registry = open_registry(path, create=True)
         try:
             begin = time.perf_counter()
-            events = fill(registry, args.patients, args.seed)
+            events = (fill_synthetic if args.synth else fill)(registry, args.patients, args.seed)
+            prefix = f"SYN-{args.seed}" if args.synth else "BENCH"
             fill_s = time.perf_counter() - begin
             console.print(
                 f"Filled {args.patients} patients ({events} dated records, "
@@ -345,7 +360,7 @@ def main() -> None:
             )
             rng = random.Random(args.seed + 1)
             names = [
-                f"BENCH-{rng.randrange(1, args.patients + 1):06d}" for _ in range(args.samples)
+                f"{prefix}-{rng.randrange(1, args.patients + 1):06d}" for _ in range(args.samples)
             ]
             offsets = [rng.randrange(0, max(1, args.patients - 50)) for _ in range(args.samples)]
             lookup = sa.select(Patient).where(Patient.pseudonym == sa.bindparam("p"))
