@@ -139,10 +139,10 @@ def demo(
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
     from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
+    from opensirt.demo.dicom import write_phantom_dicom
+    from opensirt.demo.phantom import make_phantom
+    from opensirt.demo.scenarios import write_scenario
     from opensirt.planning import load_case
-    from opensirt.synthetic.dicom import write_phantom_dicom
-    from opensirt.synthetic.phantom import make_phantom
-    from opensirt.synthetic.scenarios import write_scenario
     from opensirt.workflow.posttreatment import verify_case
     from opensirt.workflow.pretreatment import plan_from_images
 
