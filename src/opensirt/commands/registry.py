@@ -132,6 +132,9 @@ def register(app: typer.Typer) -> None:
     app : typer.Typer
         The root command-line application.
     """
+    from opensirt.commands import registry_record
+
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
+    registry_record.register(registry_app)
     app.add_typer(registry_app)

@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     model_validator,
 )
 
@@ -208,7 +209,24 @@ class SessionIn(_PatientRecord):
     territory: Name | None = None
     delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
     plan: Name | None = None  # the plan label whose approved version this session delivers
-    details: dict[Name, str | float | bool | None] = Field(default_factory=dict)
+    details: dict[Name, str | float | bool | list[dict[Name, str | float]] | None] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sirt_details(cls, data: Any) -> Any:
+        """SIRT details checked by :class:`SirtDetails` and kept as its JSON form (vials as a
+        list, times as ISO 8601 text), so a YAML time needs no quotes."""
+        if isinstance(data, dict) and data.get("therapy") == Therapy.SIRT.value:
+            details = data.get("details")
+            if isinstance(details, dict):
+                try:
+                    checked = SirtDetails.model_validate(details)
+                except ValidationError:
+                    return data  # the checks after the fields' own name the problem
+                data = {**data, "details": checked.model_dump(mode="json", exclude_none=True)}
+        return data
 
     @model_validator(mode="after")
     def _sirt_fields(self) -> SessionIn:
