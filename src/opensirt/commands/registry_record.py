@@ -23,7 +23,10 @@ from opensirt.commands.registry import DbOption, registry_errors
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from opensirt.planning.case import Case
+    from opensirt.planning.result import PlanResult
     from opensirt.registry.models import PlanVersion
+    from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _T = TypeVar("_T")
 
@@ -89,6 +92,86 @@ def record_into(db: str | None, write: Callable[[Session], _T]) -> _T:
             return write(session)
     finally:
         registry.dispose()
+
+
+def record_plan_result(
+    db: str | None,
+    case_file: Path,
+    case: Case,
+    result: PlanResult,
+    *,
+    pre: PreTreatmentResult | None,
+    out: Path | None,
+    label: str | None,
+    user: str | None,
+) -> str:
+    """``plan --record``: the plan of a case as a draft version of the patient's plan.
+
+    Parameters
+    ----------
+    db : str or None
+        The ``--db`` value.
+    case_file : Path
+        The case file planned (its text is kept with the version).
+    case : Case
+        The case as read.
+    result : PlanResult
+        The prescribed plan (a refused plan is recorded without activity).
+    pre : PreTreatmentResult or None
+        The plan from the images, when the case has images (its JSON is kept).
+    out : Path or None
+        The ``--out`` folder, whose report and RT Dose paths are kept.
+    label : str or None
+        ``--plan-label`` (default: the case's territory names).
+    user : str or None
+        ``--user`` (default: the operating-system user).
+
+    Returns
+    -------
+    str
+        What was recorded, in a sentence for the user.
+    """
+    import datetime as dt
+
+    from opensirt.fileio import read_text_file
+    from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
+    from opensirt.registry.recording import default_plan_label, input_fingerprint, record_plan
+
+    case_path = case_file.resolve()
+    text = read_text_file(case_path, what="case file", max_bytes=MAX_CASE_FILE_BYTES)
+    sources = pre.images.sources if pre is not None else {}
+    fingerprint = input_fingerprint(case, case_path, sources)
+    report = rtdose = None
+    if out is not None:
+        report = str((out / "plan.pdf").resolve())
+        if pre is not None and result.activity_gbq is not None:
+            rtdose = str((out / "plan_rtdose.dcm").resolve())
+
+    def write(session: Session) -> str:
+        version = record_plan(
+            session,
+            case,
+            case_yaml=text,
+            result=result,
+            result_json=pre.to_dict() if pre is not None else result.to_dict(),
+            input_fingerprint=fingerprint,
+            label=label or default_plan_label(case),
+            created_by=current_user(user),
+            day=dt.date.today(),
+            report_path=report,
+            rtdose_path=rtdose,
+        )
+        what = (
+            "refused for safety: kept as a record, it cannot be signed"
+            if version.activity_gbq is None
+            else "a physicist and a physician sign it with `opensirt registry sign`"
+        )
+        return (
+            f"Recorded: plan {version.plan.label!r} version {version.version} "
+            f"({version.state.value}) of {case.patient.id}; {what}."
+        )
+
+    return record_into(db, write)
 
 
 def _counts_table(counts: dict[str, int]) -> Table:

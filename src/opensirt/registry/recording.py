@@ -27,6 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -119,6 +121,33 @@ def default_plan_label(case: Case) -> str:
         The territory names joined by ``" + "`` (at most 64 characters).
     """
     return " + ".join(t.name for t in case.territories)[:64]
+
+
+def input_fingerprint(case: Case, case_path: Path, sources: Mapping[str, Path]) -> str:
+    """The combined SHA-256 of a result's inputs, as its report and JSON give it.
+
+    Parameters
+    ----------
+    case : Case
+        The case (its settings are part of the fingerprint).
+    case_path : Path
+        The case file.
+    sources : mapping of str to Path
+        The image files and folders read, by role (empty for a plan without images).
+
+    Returns
+    -------
+    str
+        :attr:`opensirt.report.provenance.Provenance.combined_fingerprint`.
+    """
+    from opensirt.report import collect_provenance
+
+    inputs: dict[str, str | Path] = {"case file": case_path}
+    inputs.update({f"image: {role}": path for role, path in sources.items()})
+    provenance = collect_provenance(
+        inputs, settings=case.model_dump(mode="json"), relative_to=case_path.parent
+    )
+    return provenance.combined_fingerprint
 
 
 def _tumour_dose(result: PlanResult) -> float | None:

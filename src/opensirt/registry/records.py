@@ -209,7 +209,7 @@ class SessionIn(_PatientRecord):
     territory: Name | None = None
     delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
     plan: Name | None = None  # the plan label whose approved version this session delivers
-    details: dict[Name, str | float | bool | list[dict[Name, str | float]] | None] = Field(
+    details: dict[Name, str | int | float | bool | list[dict[Name, str | float]] | None] = Field(
         default_factory=dict
     )
 
