@@ -1,4 +1,4 @@
-"""``opensirt registry add KIND FILE``: every kind from the examples, all or nothing, both backends."""
+"""`opensirt registry add KIND FILE`: every kind from the examples; all or nothing."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def db(empty_db_url: str) -> Iterator[str]:
     """An initialised registry's URL on each backend."""
     result = runner.invoke(app, ["registry", "init", "--db", empty_db_url])
     assert result.exit_code == 0, result.output
-    yield empty_db_url
+    return empty_db_url
 
 
 def _add(db: str, kind: str, path: Path) -> object:
@@ -155,11 +155,13 @@ def test_file_type_kind_and_size_checks(db: str, tmp_path: Path) -> None:
     csv.write_text("patient,date\nP,2025-01-01\n")
     assert "come as YAML, not CSV" in " ".join(_add(db, "mdt", csv).stderr.split())
     result = _add(db, "surgery", csv)
-    assert result.exit_code == 2 and "unknown kind 'surgery'" in result.stderr
+    assert result.exit_code == 2
+    assert "unknown kind 'surgery'" in result.stderr
     big = tmp_path / "big.yaml"
     big.write_bytes(b"#" * (5 * 2**20))
     result = _add(db, "mdt", big)
-    assert result.exit_code == 2 and "larger than" in " ".join(result.stderr.split())
+    assert result.exit_code == 2
+    assert "larger than" in " ".join(result.stderr.split())
 
 
 def test_readable_output_counts_what_was_added(db: str) -> None:
@@ -167,4 +169,5 @@ def test_readable_output_counts_what_was_added(db: str) -> None:
         app, ["registry", "add", "patient", str(EXAMPLES / "patients.csv"), "--db", db]
     )
     assert result.exit_code == 0, result.output
-    assert "patients" in result.stdout and "2" in result.stdout
+    assert "patients" in result.stdout
+    assert "2" in result.stdout
