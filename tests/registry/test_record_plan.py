@@ -63,8 +63,19 @@ def _plan(db: str, *extra: str, case: Path = CASE) -> object:
 def _sign(db: str, role: str, user: str, *extra: str) -> object:
     return runner.invoke(
         app,
-        ["registry", "sign", "EX-PART-RESIN-01", LABEL, "--role", role, "--user", user, "--db", db]
-        + list(extra),
+        [
+            "registry",
+            "sign",
+            "EX-PART-RESIN-01",
+            LABEL,
+            "--role",
+            role,
+            "--user",
+            user,
+            "--db",
+            db,
+            *list(extra),
+        ],
     )
 
 
@@ -115,8 +126,18 @@ def test_refused_plan_is_recorded_unsigned(db: str) -> None:
     assert (label, state, activity) == ("attempt", "draft", None)
     sign = runner.invoke(
         app,
-        ["registry", "sign", "EX-REFUSED-01", "attempt", "--role", "physicist", "--user", "a"]
-        + ["--db", db],
+        [
+            "registry",
+            "sign",
+            "EX-REFUSED-01",
+            "attempt",
+            "--role",
+            "physicist",
+            "--user",
+            "a",
+            "--db",
+            db,
+        ],
     )
     assert sign.exit_code == 2
     assert "refused for safety" in sign.stderr
