@@ -123,8 +123,19 @@ def _print_assessment(path: Path, a: Assessment) -> None:
         console.print(f"[yellow]Note:[/] {escape(note)}")
 
 
-def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
-    """Lung shunt, lung dose, volumes and extrahepatic uptake of a plan from the images."""
+def image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
+    """Lung shunt, lung dose, volumes and extrahepatic uptake of a plan from the images.
+
+    Parameters
+    ----------
+    pre : PreTreatmentResult
+        The plan from the case's images.
+
+    Returns
+    -------
+    PlanFacts
+        What the eligibility rules read from a plan.
+    """
     from opensirt.clinical.assess import PlanFacts
 
     m = pre.measures
@@ -154,7 +165,7 @@ def assess(
         facts = None
         if needs_images(case):
             with progress_display(enabled=not as_json) as step:
-                facts = _image_plan_facts(plan_from_images(case, step))
+                facts = image_plan_facts(plan_from_images(case, step))
         result = assess_case(case, facts)
     if as_json:
         emit_json({"patient_id": case.patient.id, **result.to_dict()})

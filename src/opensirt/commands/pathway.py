@@ -22,6 +22,12 @@ from opensirt.commands._common import (
     progress_display,
     render,
 )
+from opensirt.commands.registry import DbOption, registry_errors
+from opensirt.commands.registry_record import (
+    RecordOption,
+    record_demo_pathway,
+    record_verification_result,
+)
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
 from opensirt.workflow.staging import staged_output
 
@@ -33,12 +39,14 @@ _DEMO_HELP = (
     "Run the whole pathway on the synthetic patient.\n\n"
     "It writes the patient's DICOM (CT, MAA SPECT, Y-90 PET, RTSTRUCT, SEG) and a case file, "
     "plans it from the images, verifies the simulated delivery, and writes the reports, "
-    "RTDOSE, NIfTI, DVH tables and JSON.\n\n"
+    "RTDOSE, NIfTI, DVH tables and JSON, and records the pathway (MDT decision, signed plan, "
+    "session, verification) in a registry (registry.sqlite3 in the folder, or --db).\n\n"
     "\b\nExamples:\n"
     "  opensirt demo demo-output\n"
     "  opensirt demo results/sirt --seed 7 --overwrite\n"
     "  opensirt demo demo-spect --posttreatment y90-bremsstrahlung-spect\n"
     "  opensirt demo demo-holmium --posttreatment ho166-spect   (QuiremSpheres)\n"
+    "  opensirt demo demo-output --db ./clinic.sqlite3   (record the demo patient there)\n"
     "  opensirt demo clinical-size --resolution clinical\n"
 )
 
@@ -51,6 +59,7 @@ _VERIFY_HELP = (
     "\b\nExamples:\n"
     "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
+    "  opensirt verify case.yaml --out check --record --plan-label 'right lobe'\n"
 )
 
 
@@ -130,6 +139,16 @@ def demo(
             "SPECT, or a Ho-166 SPECT of a QuiremSpheres treatment."
         ),
     ] = PostTreatmentScenario.Y90_PET,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Record the demo patient's pathway in this registry (a SQLite file path or a "
+            "database URL). Default: registry.sqlite3 in the output folder ($OPENSIRT_DB is "
+            "not used, so the demo never writes into your registry unless asked).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
     from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
@@ -161,8 +180,12 @@ def demo(
         result = verify_case(case, pre=pre, progress=step)
         step("writing the verification report, JSON, RTDOSE")
         write_verification_outputs(stage / "verification", result, case_path, created=created)
+        step("recording the pathway in the registry")
+        with registry_errors():
+            recorded = record_demo_pathway(db, stage, outdir, case_path, result)
         shown = render(lambda: console.print(_summary(pre, result)))
     print_rendered(shown)
+    console.print(recorded, markup=False)
     console.print(f"\nWritten to [bold]{escape(str(outdir))}[/]:", highlight=False)
     for path in sorted(p for p in outdir.rglob("*") if p.is_file() and "dicom" not in p.parts):
         console.print(f"  {path}", markup=False)
@@ -179,6 +202,15 @@ def verify(
     ] = (DEFAULT_TOLERANCE_FRACTION),
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+    record: RecordOption = False,
+    db: DbOption = None,
+    plan_label: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-label",
+            help="With --record: the plan whose approved version this treatment delivered.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
@@ -195,6 +227,9 @@ def verify(
             step("writing the verification report, JSON, RTDOSE")
             write_verification_outputs(stage, result, case_file.resolve(), created=created)
         shown = "" if as_json else render(lambda: _print_verification(pre, result))
+        if record:  # last in the stage: a recording that fails leaves no files
+            with registry_errors():
+                shown += record_verification_result(db, result, plan_label=plan_label) + "\n"
     if as_json:
         emit_json(result.to_dict())
         return

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from opensirt.planning.case import Case
     from opensirt.planning.result import PlanResult
     from opensirt.registry.models import PlanVersion
+    from opensirt.workflow.posttreatment import VerificationResult
     from opensirt.workflow.pretreatment import PreTreatmentResult
 
 _T = TypeVar("_T")
@@ -172,6 +173,108 @@ def record_plan_result(
         )
 
     return record_into(db, write)
+
+
+def record_verification_result(
+    db: str | None, result: VerificationResult, *, plan_label: str | None
+) -> str:
+    """``verify --record``: the verification, linked to the SIRT session of its treatment.
+
+    Parameters
+    ----------
+    db : str or None
+        The ``--db`` value.
+    result : VerificationResult
+        The verification (its case names the patient and holds the treatment record).
+    plan_label : str or None
+        ``--plan-label``: the plan whose approved version the session delivered (used when
+        the session is created from the case's treatment record).
+
+    Returns
+    -------
+    str
+        What was recorded, in a sentence for the user.
+    """
+    from opensirt.registry.recording import record_verification
+
+    def write(session: Session) -> str:
+        row = record_verification(
+            session, result, result_json=result.to_dict(), plan_label=plan_label
+        )
+        return (
+            f"Recorded: verification of {result.case.patient.id} on {row.date.isoformat()} "
+            f"({len(row.structures)} structures), linked to the SIRT session of that date."
+        )
+
+    return record_into(db, write)
+
+
+#: The demo's registry inside its output folder (used unless ``--db`` names another).
+DEMO_REGISTRY_NAME = "registry.sqlite3"
+
+
+def record_demo_pathway(
+    db: str | None, stage: Path, outdir: Path, case_path: Path, result: VerificationResult
+) -> str:
+    """``opensirt demo``: record the demo patient's pathway.
+
+    Without ``--db`` the demo writes a registry of its own, ``registry.sqlite3`` in the output
+    folder: the demo never writes into the user's registry (``OPENSIRT_DB`` is not read)
+    unless ``--db`` asks for it.
+
+    Parameters
+    ----------
+    db : str or None
+        The demo's ``--db`` value.
+    stage : Path
+        The staging folder the demo writes into (moved to ``outdir`` at the end).
+    outdir : Path
+        The output folder, whose final paths are recorded.
+    case_path : Path
+        The demo case file (in ``stage``).
+    result : VerificationResult
+        The demo's verification (its ``pre`` is the plan).
+
+    Returns
+    -------
+    str
+        The sentence that tells the user where the pathway was recorded and how to see it.
+    """
+    from opensirt.clinical.assess import assess_case
+    from opensirt.commands.clinical import image_plan_facts
+    from opensirt.fileio import read_text_file
+    from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
+    from opensirt.registry.database import open_registry, resolve_url, shown
+    from opensirt.registry.recording import input_fingerprint
+    from opensirt.synthetic.demo_record import record_demo
+
+    pre = result.pre
+    case = result.case
+    text = read_text_file(case_path, what="case file", max_bytes=MAX_CASE_FILE_BYTES)
+    fingerprint = input_fingerprint(case, case_path, pre.images.sources)
+    assessment = assess_case(case, image_plan_facts(pre)).to_dict()
+    plan_folder = (outdir / "plan").resolve()
+    registry = open_registry(stage / DEMO_REGISTRY_NAME if db is None else db, create=db is None)
+    try:
+        with registry.transaction() as session:
+            pseudonym = record_demo(
+                session,
+                case,
+                result,
+                case_yaml=text,
+                assessment=assessment,
+                input_fingerprint=fingerprint,
+                report_path=str(plan_folder / "plan.pdf"),
+                rtdose_path=str(plan_folder / "plan_rtdose.dcm"),
+            )
+    finally:
+        registry.dispose()
+    url = shown(resolve_url(outdir / DEMO_REGISTRY_NAME if db is None else db))
+    where = str(outdir / DEMO_REGISTRY_NAME) if db is None else url
+    return (
+        f"Recorded {pseudonym}'s pathway (MDT decision, signed plan, session, verification) in "
+        f"{url}; show it with: opensirt registry timeline {pseudonym} --db {where}"
+    )
 
 
 def _counts_table(counts: dict[str, int]) -> Table:

@@ -238,7 +238,9 @@ def _validated(model: type[BaseModel], data: dict[str, Any], what: str) -> Any:
         raise InputError(f"{what}: {lines}") from None
 
 
-def _sirt_session(session: Session, case: Case, result: VerificationResult) -> TreatmentSession:
+def _sirt_session(
+    session: Session, case: Case, result: VerificationResult, plan_label: str | None
+) -> TreatmentSession:
     """The SIRT session of the case's treatment date, created from its treatment record."""
     treatment = case.treatment
     if treatment is None:  # verify_case needs it: a verification always has one
@@ -261,8 +263,9 @@ def _sirt_session(session: Session, case: Case, result: VerificationResult) -> T
             "patient": patient.pseudonym,
             "date": day,
             "therapy": Therapy.SIRT,
-            "territory": " + ".join(t.name for t in case.territories)[:64],
+            "territory": default_plan_label(case),
             "delivered_activity_gbq": delivered.delivered_gbq,
+            "plan": plan_label,
             "details": {
                 "device": case.device.value,
                 "vials": [
@@ -287,6 +290,7 @@ def record_verification(
     *,
     result_json: dict[str, Any],
     day: dt.date | None = None,
+    plan_label: str | None = None,
 ) -> Any:
     """Record a verification, linked to the SIRT session of the treatment date.
 
@@ -301,6 +305,9 @@ def record_verification(
         The verification's JSON object (as ``opensirt verify --json`` prints it).
     day : datetime.date, optional
         The date of the verification (default: the injection date).
+    plan_label : str, optional
+        The plan whose approved version the session delivered, when the session is created
+        here (an existing session keeps its link).
 
     Returns
     -------
@@ -312,10 +319,11 @@ def record_verification(
     Raises
     ------
     InputError
-        If the patient is not in the registry or a date is not plausible.
+        If the patient is not in the registry, a date is not plausible, or ``plan_label``
+        has no approved version.
     """
     case = result.case
-    treated = _sirt_session(session, case, result)
+    treated = _sirt_session(session, case, result, plan_label)
     structures = []
     for c in result.comparisons:
         planned = result.pre.dvhs.get(c.name)

@@ -1,0 +1,144 @@
+"""The demo patient's pathway in the registry: MDT decision, signed plan, session, verification.
+
+``opensirt demo`` plans and verifies the synthetic patient; :func:`record_demo` writes what a
+clinic would have recorded along the way, so that ``opensirt registry timeline DEMO-001``
+shows the pathway from the board's decision to the verification. The dates are set back
+from the treatment (the injection time of the case's treatment record) by the usual steps of
+a SIRT work-up: diagnosis, MDT decision, MAA work-up (labs and findings), planning, then the
+treatment and its verification on the same day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from opensirt.errors import InputError
+from opensirt.registry import store
+from opensirt.registry.recording import (
+    default_plan_label,
+    record_assessment,
+    record_plan,
+    record_verification,
+)
+from opensirt.registry.records import MdtDecisionIn, PatientIn
+from opensirt.registry.vocabulary import Intent, SignatureRole, Therapy
+from opensirt.registry.writer import add_patient, write_record
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from opensirt.planning.case import Case
+    from opensirt.workflow.posttreatment import VerificationResult
+
+#: The two demo users who sign the demo plan (a plan needs two different people).
+DEMO_PHYSICIST = "demo-physicist"
+DEMO_PHYSICIAN = "demo-physician"
+#: The demo patient's birth year (the synthetic DICOM gives no birth date).
+DEMO_BIRTH_YEAR = 1958
+#: Days before the treatment of each earlier step of the demo pathway.
+DAYS_BEFORE_TREATMENT = {"diagnosis": 70, "mdt": 21, "workup": 7, "plan": 5}
+
+
+def record_demo(
+    session: Session,
+    case: Case,
+    result: VerificationResult,
+    *,
+    case_yaml: str,
+    assessment: dict[str, Any],
+    input_fingerprint: str,
+    report_path: str | None,
+    rtdose_path: str | None,
+) -> str:
+    """Record the demo patient's pathway in one transaction.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        The open transaction.
+    case : Case
+        The demo case (``patient.id`` is the pseudonym, ``treatment:`` the session).
+    result : VerificationResult
+        The demo's verification (its ``pre`` is the plan).
+    case_yaml : str
+        The case file's text.
+    assessment : dict
+        ``opensirt assess`` of the case (scores, BCLC, eligibility), kept with the MDT
+        decision.
+    input_fingerprint : str
+        SHA-256 of the plan's inputs.
+    report_path, rtdose_path : str or None
+        Where the plan's PDF report and RT Dose file are.
+
+    Returns
+    -------
+    str
+        The patient's pseudonym.
+
+    Raises
+    ------
+    InputError
+        If the registry holds the demo patient already, or the case has no treatment record.
+    """
+    if case.treatment is None:
+        raise InputError("the demo case has no treatment: record")
+    treated = case.treatment.injection.date()
+
+    def before(step: str) -> dt.date:
+        return treated - dt.timedelta(days=DAYS_BEFORE_TREATMENT[step])
+
+    pseudonym = case.patient.id
+    patient = add_patient(
+        session,
+        PatientIn(
+            patient=pseudonym,
+            sex="other",  # as the synthetic DICOM (PatientSex O)
+            birth_year=DEMO_BIRTH_YEAR,
+            diagnosis="hcc",
+            diagnosis_date=before("diagnosis"),
+        ),
+    )
+    snapshot = json.loads(json.dumps(assessment, default=str))
+    write_record(
+        session,
+        MdtDecisionIn(
+            patient=pseudonym,
+            date=before("mdt"),
+            roles_present=(
+                "hepatologist",
+                "interventional radiologist",
+                "nuclear medicine physician",
+                "medical physicist",
+                "hepatobiliary surgeon",
+            ),
+            options_considered=(Therapy.SIRT, Therapy.TACE, Therapy.SYSTEMIC),
+            chosen=Therapy.SIRT,
+            intent=Intent.PALLIATIVE,
+            line=1,
+            rationale="Synthetic demo patient: bilobar HCC, preserved liver function; SIRT.",
+            assessment=snapshot,
+        ),
+        patient=patient,
+    )
+    record_assessment(session, case, before("workup"))
+    pre = result.pre
+    label = default_plan_label(case)
+    version = record_plan(
+        session,
+        case,
+        case_yaml=case_yaml,
+        result=pre.prescribed,
+        result_json=pre.to_dict(),
+        input_fingerprint=input_fingerprint,
+        label=label,
+        created_by=DEMO_PHYSICIST,
+        day=before("plan"),
+        report_path=report_path,
+        rtdose_path=rtdose_path,
+    )
+    store.sign_plan_version(session, version, SignatureRole.PHYSICIST, DEMO_PHYSICIST)
+    store.sign_plan_version(session, version, SignatureRole.PHYSICIAN, DEMO_PHYSICIAN)
+    record_verification(session, result, result_json=result.to_dict(), plan_label=label)
+    return pseudonym
