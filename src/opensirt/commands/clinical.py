@@ -21,6 +21,8 @@ from opensirt.commands._common import (
     exit_codes,
     progress_display,
 )
+from opensirt.commands.registry import DbOption, registry_errors
+from opensirt.commands.registry_record import record_assessment_of_case, record_response_table
 
 if TYPE_CHECKING:
     from opensirt.clinical.assess import Assessment, PlanFacts
@@ -39,6 +41,7 @@ its images. A score that lacks inputs is shown as missing, with the keys to add.
 Examples:
   opensirt assess case.yaml
   opensirt assess case.yaml --json > assessment.json
+  opensirt assess case.yaml --record --date 2025-02-03   (labs and findings in the registry)
 
 \b
 Exit codes: 0 assessed, 2 bad case file (the message names the key and the fix).
@@ -56,6 +59,7 @@ may use a decimal comma (12,5), one decimal mark per table.
 Examples:
   opensirt response measurements.csv
   opensirt response measurements.csv --confirm --json > response.json
+  opensirt response measurements.csv --record   (measurements and responses in the registry)
 
 \b
 Exit codes: 0 assessed, 2 bad table (the message names the row, the column and the fix).
@@ -154,6 +158,21 @@ def image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
 def assess(
     case_file: Annotated[Path, typer.Argument(help="Case file (YAML, opensirt_case: 1).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Also record the case's labs and clinical findings in the registry, dated "
+            "--date; the patient (patient.id) must be in it.",
+        ),
+    ] = False,
+    db: DbOption = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="With --record: the date of the labs and findings (default: today)."
+        ),
+    ] = None,
 ) -> None:
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
     from opensirt.clinical.assess import assess_case
@@ -167,10 +186,15 @@ def assess(
             with progress_display(enabled=not as_json) as step:
                 facts = image_plan_facts(plan_from_images(case, step))
         result = assess_case(case, facts)
+        if record:
+            with registry_errors():
+                recorded = record_assessment_of_case(db, case, on)
     if as_json:
         emit_json({"patient_id": case.patient.id, **result.to_dict()})
     else:
         _print_assessment(case_file, result)
+        if record:
+            console.print(recorded, markup=False)
 
 
 def _response_table(p: PatientResponse) -> Table:
@@ -210,11 +234,24 @@ def response(
         int,
         typer.Option("--sd-min-days", min=0, help="Smallest interval from baseline for SD (days)."),
     ] = 42,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Also record every measurement and the response per date and criterion in "
+            "the registry; the patients must be in it.",
+        ),
+    ] = False,
+    db: DbOption = None,
 ) -> None:
     """Tumour response per time point and best overall response (RECIST 1.1, mRECIST, EASL)."""
     options = ResponseOptions(confirm, confirmation_days, sd_min_days)
     with exit_codes():
         patients, warnings = assess_table(table, options)
+        if record:
+            with registry_errors():
+                recorded = record_response_table(db, table, patients)
+                err_console.print(recorded, markup=False)
     for warning in warnings:
         err_console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if as_json:

@@ -23,6 +23,7 @@ from opensirt.commands.registry import DbOption, registry_errors
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from opensirt.clinical.response import PatientResponse
     from opensirt.planning.case import Case
     from opensirt.planning.result import PlanResult
     from opensirt.registry.models import PlanVersion
@@ -207,6 +208,72 @@ def record_verification_result(
         )
 
     return record_into(db, write)
+
+
+def record_assessment_of_case(db: str | None, case: Case, on: str | None) -> str:
+    """``assess --record``: the case's labs and clinical findings of a date.
+
+    Parameters
+    ----------
+    db : str or None
+        The ``--db`` value.
+    case : Case
+        The case assessed.
+    on : str or None
+        ``--date`` (ISO 8601; default: today).
+
+    Returns
+    -------
+    str
+        What was recorded, in a sentence for the user.
+
+    Raises
+    ------
+    InputError
+        If the date is not an ISO date, the patient is not in the registry, or the date is not
+        plausible.
+    """
+    import datetime as dt
+
+    from opensirt.errors import InputError
+    from opensirt.registry.recording import record_assessment
+
+    try:
+        day = dt.date.today() if on is None else dt.date.fromisoformat(on)
+    except ValueError:
+        raise InputError(f"--date is {on!r}; expected a date such as 2025-02-03") from None
+    counts = record_into(db, lambda session: record_assessment(session, case, day))
+    what = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items()))
+    what = what or "nothing (the case has no patient.labs and no clinical: section)"
+    return f"Recorded for {case.patient.id} on {day.isoformat()}: {what}."
+
+
+def record_response_table(db: str | None, table: Path, patients: list[PatientResponse]) -> str:
+    """``response --record``: every lesion measurement and the responses per date.
+
+    Parameters
+    ----------
+    db : str or None
+        The ``--db`` value.
+    table : Path
+        The measurement table (read again for its rows).
+    patients : list of PatientResponse
+        The responses computed from it.
+
+    Returns
+    -------
+    str
+        What was recorded, in a sentence for the user.
+    """
+    from opensirt.clinical.measurements import read_measurements
+    from opensirt.registry.recording import record_response
+
+    rows, _warnings = read_measurements(table)
+    counts = record_into(db, lambda session: record_response(session, rows, patients))
+    return (
+        f"Recorded {counts['lesion_measurements']} lesion measurements and "
+        f"{counts['response_assessments']} time-point responses."
+    )
 
 
 #: The demo's registry inside its output folder (used unless ``--db`` names another).
