@@ -77,6 +77,10 @@ def test_every_kind_from_the_examples(db: str) -> None:
                 sa.select(TreatmentSession).where(TreatmentSession.therapy == "sirt")
             ).one()
             assert sirt.details["vials"][0]["assayed_at"] == "2025-03-04T08:30:00+01:00"
+            board = session.scalars(sa.select(MdtDecision).where(MdtDecision.chosen == "sirt"))
+            assessment = board.one().assessment
+            assert assessment is not None
+            assert assessment["child_pugh"]["class"] == "A"  # from the file it names
             for table, count in ((Monitoring, 1), (AdverseEventRecord, 2), (Verification, 1)):
                 linked = sa.select(sa.func.count()).where(table.session_id == sirt.id)
                 assert session.scalar(linked) == count
@@ -171,3 +175,19 @@ def test_readable_output_counts_what_was_added(db: str) -> None:
     assert result.exit_code == 0, result.output
     assert "patients" in result.stdout
     assert "2" in result.stdout
+
+
+def test_mdt_assessment_file_of_another_patient_is_refused(db: str, tmp_path: Path) -> None:
+    assert _add(db, "patient", EXAMPLES / "patients.csv").exit_code == 0
+    (tmp_path / "a.json").write_text('{"patient_id": "SIRT-0043", "bclc": null}')
+    mdt = tmp_path / "mdt.yaml"
+    mdt.write_text(
+        "- {patient: SIRT-0042, date: 2025-02-10, roles_present: [hepatologist],\n"
+        "   options_considered: [sirt], chosen: sirt, intent: palliative, assessment: a.json}\n"
+    )
+    result = _add(db, "mdt", mdt)
+    assert result.exit_code == 2
+    assert "is of patient 'SIRT-0043'" in " ".join(result.stderr.split())
+    (tmp_path / "a.json").write_text("[1, 2")
+    assert "is not JSON" in " ".join(_add(db, "mdt", mdt).stderr.split())
+    assert _count(db, MdtDecision) == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -47,6 +48,8 @@ from opensirt.registry.records import (
 
 #: Largest file read (bytes): about 10,000 records of a flat kind.
 MAX_RECORD_FILE_BYTES = 4 * 2**20
+#: Largest assessment JSON an MDT record may name (bytes); ``assess --json`` writes ~5 kB.
+MAX_ASSESSMENT_BYTES = 2**20
 #: Longest value quoted in a message (characters).
 _VALUE_CHARS = 60
 #: Most problems listed in one message; the rest are counted.
@@ -163,6 +166,37 @@ def _validate(
         return None
 
 
+def _with_assessment(data: Any, path: Path, place: str) -> Any:
+    """An MDT record whose ``assessment`` names a file: that file's JSON in its place.
+
+    The file is what ``opensirt assess CASE --json`` printed, its path relative to the
+    record file's folder.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("assessment"), str):
+        return data
+    where = path.parent / data["assessment"]
+    text = read_text_file(where, what="assessment JSON", max_bytes=MAX_ASSESSMENT_BYTES)
+    try:
+        snapshot = json.loads(text)
+    except ValueError as exc:
+        raise InputError(
+            f"{path}, {place}: assessment file {where} is not JSON ({exc}); write it with "
+            "`opensirt assess CASE --json > FILE`"
+        ) from None
+    if not isinstance(snapshot, dict):
+        raise InputError(
+            f"{path}, {place}: assessment file {where} holds no JSON object; write it with "
+            "`opensirt assess CASE --json > FILE`"
+        )
+    named = snapshot.get("patient_id")
+    if named is not None and named != data.get("patient"):
+        raise InputError(
+            f"{path}, {place}: assessment file {where} is of patient {named!r}, the record of "
+            f"{data.get('patient')!r}; name the assessment of this patient"
+        )
+    return {**data, "assessment": snapshot}
+
+
 def _place(place: str, data: Any) -> str:
     """The record's place, with its patient when it names one."""
     patient = data.get("patient") if isinstance(data, dict) else None
@@ -268,7 +302,9 @@ def read_record_file(path: str | Path, kind: Kind | str) -> list[tuple[RecordSou
         A YAML file (``.yaml``/``.yml``: a list of mappings, or one mapping) or, for the kinds
         of :data:`CSV_KINDS`, a CSV file (``.csv``: comma, semicolon or tab separated, one
         record per row, empty cells not given). ``measurements`` is the lesion table of
-        ``opensirt response`` (``patient_id`` names the patient).
+        ``opensirt response`` (``patient_id`` names the patient). An ``mdt`` record's
+        ``assessment`` may be a mapping, or the name of a JSON file written by
+        ``opensirt assess CASE --json`` (relative to the record file's folder).
     kind : Kind or str
         The kind of every record of the file.
 
@@ -314,6 +350,8 @@ def read_record_file(path: str | Path, kind: Kind | str) -> list[tuple[RecordSou
     else:
         placed = [(f"record {i}", r) for i, r in enumerate(_yaml_records(text, source), 1)]
     problems: list[str] = []
+    if kind is Kind.MDT:
+        placed = [(place, _with_assessment(data, path, place)) for place, data in placed]
     records = []
     for place, data in placed:
         where = RecordSource(source, _place(place, data))
