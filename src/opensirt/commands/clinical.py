@@ -22,7 +22,6 @@ from opensirt.commands._common import (
     progress_display,
 )
 from opensirt.commands.registry import DbOption, registry_errors
-from opensirt.commands.registry_record import record_assessment_of_case, record_response_table
 
 if TYPE_CHECKING:
     from opensirt.clinical.assess import Assessment, PlanFacts
@@ -187,6 +186,8 @@ def assess(
                 facts = image_plan_facts(plan_from_images(case, step))
         result = assess_case(case, facts)
         if record:
+            from opensirt.registry.pathway import record_assessment_of_case
+
             with registry_errors():
                 recorded = record_assessment_of_case(db, case, on)
     if as_json:
@@ -249,6 +250,8 @@ def response(
     with exit_codes():
         patients, warnings = assess_table(table, options)
         if record:
+            from opensirt.registry.pathway import record_response_table
+
             with registry_errors():
                 recorded = record_response_table(db, table, patients)
                 err_console.print(recorded, markup=False)

@@ -23,11 +23,7 @@ from opensirt.commands._common import (
     render,
 )
 from opensirt.commands.registry import DbOption, registry_errors
-from opensirt.commands.registry_record import (
-    RecordOption,
-    record_demo_pathway,
-    record_verification_result,
-)
+from opensirt.commands.registry_record import RecordOption
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
 from opensirt.workflow.staging import staged_output
 
@@ -151,8 +147,11 @@ def demo(
     ] = None,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
+    from opensirt.clinical.assess import assess_case
+    from opensirt.commands.clinical import image_plan_facts
     from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
     from opensirt.planning import load_case
+    from opensirt.synthetic.demo_record import record_demo_pathway
     from opensirt.synthetic.dicom import write_phantom_dicom
     from opensirt.synthetic.phantom import make_phantom
     from opensirt.synthetic.scenarios import write_scenario
@@ -181,8 +180,9 @@ def demo(
         step("writing the verification report, JSON, RTDOSE")
         write_verification_outputs(stage / "verification", result, case_path, created=created)
         step("recording the pathway in the registry")
+        assessment = assess_case(case, image_plan_facts(pre)).to_dict()
         with registry_errors():
-            recorded = record_demo_pathway(db, stage, outdir, case_path, result)
+            recorded = record_demo_pathway(db, stage, outdir, case_path, result, assessment)
         shown = render(lambda: console.print(_summary(pre, result)))
     print_rendered(shown)
     console.print(recorded, markup=False)
@@ -215,6 +215,7 @@ def verify(
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
     from opensirt.planning import load_case
+    from opensirt.registry.pathway import record_verification_result
     from opensirt.workflow.posttreatment import verify_case
     from opensirt.workflow.pretreatment import plan_from_images
 

@@ -24,7 +24,7 @@ from opensirt.commands._common import (
     render,
 )
 from opensirt.commands.registry import DbOption, registry_errors
-from opensirt.commands.registry_record import RecordOption, UserOption, record_plan_result
+from opensirt.commands.registry_record import RecordOption, UserOption
 from opensirt.physics.units import gbq_to_mci
 from opensirt.workflow.definitions import (
     VOXEL_MEAN_LUNG_DOSE,
@@ -221,6 +221,8 @@ def plan(
         shown = "" if as_json else render(lambda: _print_all(case_file, result, pre))
 
         def record_it() -> str:
+            from opensirt.registry.pathway import record_plan_result
+
             with registry_errors():
                 return record_plan_result(
                     db, case_file, case, result, pre=pre, out=out, label=plan_label, user=user

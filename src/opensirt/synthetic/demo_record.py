@@ -15,9 +15,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from opensirt.errors import InputError
+from opensirt.fileio import read_text_file
+from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
 from opensirt.registry import store
+from opensirt.registry.database import open_registry, resolve_url, shown
 from opensirt.registry.recording import (
     default_plan_label,
+    input_fingerprint,
     record_assessment,
     record_plan,
     record_verification,
@@ -27,6 +31,8 @@ from opensirt.registry.vocabulary import Intent, SignatureRole, Therapy
 from opensirt.registry.writer import add_patient, write_record
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
 
     from opensirt.planning.case import Case
@@ -142,3 +148,69 @@ def record_demo(
     store.sign_plan_version(session, version, SignatureRole.PHYSICIAN, DEMO_PHYSICIAN)
     record_verification(session, result, result_json=result.to_dict(), plan_label=label)
     return pseudonym
+
+
+#: The demo's registry inside its output folder (used unless ``--db`` names another).
+DEMO_REGISTRY_NAME = "registry.sqlite3"
+
+
+def record_demo_pathway(
+    db: str | None,
+    stage: Path,
+    outdir: Path,
+    case_path: Path,
+    result: VerificationResult,
+    assessment: dict[str, Any],
+) -> str:
+    """``opensirt demo``: record the demo patient's pathway.
+
+    Without ``--db`` the demo writes a registry of its own, ``registry.sqlite3`` in the output
+    folder: the demo never writes into the user's registry (``OPENSIRT_DB`` is not read)
+    unless ``--db`` asks for it.
+
+    Parameters
+    ----------
+    db : str or None
+        The demo's ``--db`` value.
+    stage : Path
+        The staging folder the demo writes into (moved to ``outdir`` at the end).
+    outdir : Path
+        The output folder, whose final paths are recorded.
+    case_path : Path
+        The demo case file (in ``stage``).
+    result : VerificationResult
+        The demo's verification (its ``pre`` is the plan).
+    assessment : dict
+        ``opensirt assess`` of the demo case, kept with the MDT decision.
+
+    Returns
+    -------
+    str
+        The sentence that tells the user where the pathway was recorded and how to see it.
+    """
+    pre = result.pre
+    case = result.case
+    text = read_text_file(case_path, what="case file", max_bytes=MAX_CASE_FILE_BYTES)
+    fingerprint = input_fingerprint(case, case_path, pre.images.sources)
+    plan_folder = (outdir / "plan").resolve()
+    registry = open_registry(stage / DEMO_REGISTRY_NAME if db is None else db, create=db is None)
+    try:
+        with registry.transaction() as session:
+            pseudonym = record_demo(
+                session,
+                case,
+                result,
+                case_yaml=text,
+                assessment=assessment,
+                input_fingerprint=fingerprint,
+                report_path=str(plan_folder / "plan.pdf"),
+                rtdose_path=str(plan_folder / "plan_rtdose.dcm"),
+            )
+    finally:
+        registry.dispose()
+    url = shown(resolve_url(outdir / DEMO_REGISTRY_NAME if db is None else db))
+    where = str(outdir / DEMO_REGISTRY_NAME) if db is None else url
+    return (
+        f"Recorded {pseudonym}'s pathway (MDT decision, signed plan, session, verification) in "
+        f"{url}; show it with: opensirt registry timeline {pseudonym} --db {where}"
+    )
