@@ -89,7 +89,6 @@ def _count(db: str, table: type) -> int:
         registry.dispose()
 
 
-@pytest.mark.slow
 def test_verify_record_of_an_unknown_patient_writes_nothing(
     empty_db_url: str, small_study: Path, tmp_path: Path
 ) -> None:

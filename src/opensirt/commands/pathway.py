@@ -215,13 +215,16 @@ def verify(
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
     from opensirt.planning import load_case
-    from opensirt.registry.pathway import record_verification_result
+    from opensirt.registry.pathway import check_patient, record_verification_result
     from opensirt.workflow.posttreatment import verify_case
     from opensirt.workflow.pretreatment import plan_from_images
 
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
         case = load_case(case_file)
+        if record:  # before the computation: a registry without the patient fails fast
+            with registry_errors():
+                check_patient(db, case.patient.id)
         with progress_display(enabled=not as_json) as step:
             pre = plan_from_images(case, step)
             result = verify_case(case, pre=pre, progress=step, tolerance_fraction=tolerance)

@@ -212,6 +212,11 @@ def plan(
     pre = None
     with exit_codes():
         case = load_case(case_file)
+        if record:  # before the computation: a registry without the patient fails fast
+            from opensirt.registry.pathway import check_patient
+
+            with registry_errors():
+                check_patient(db, case.patient.id)
         if case.images is not None:  # every method: volumes, T/N, lung shunt from the images
             with progress_display(enabled=not as_json) as step:
                 pre = plan_from_images(case, step)

@@ -23,6 +23,7 @@ from opensirt.fileio import read_text_file
 from opensirt.planning.case import Case
 from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
 from opensirt.planning.result import PlanResult
+from opensirt.registry import store
 from opensirt.registry.database import open_registry
 from opensirt.registry.recording import (
     default_plan_label,
@@ -79,6 +80,31 @@ def record_into(db: str | None, write: Callable[[Session], _T]) -> _T:
     try:
         with registry.transaction() as session:
             return write(session)
+    finally:
+        registry.dispose()
+
+
+def check_patient(db: str | None, pseudonym: str) -> None:
+    """Refuse early, before any computation, a ``--record`` whose patient is not there.
+
+    Parameters
+    ----------
+    db : str or None
+        The ``--db`` value.
+    pseudonym : str
+        The case's ``patient.id``.
+
+    Raises
+    ------
+    RegistryError
+        If the registry cannot be opened.
+    InputError
+        If the patient is not in it (the message says how to add the patient).
+    """
+    registry = open_registry(db)
+    try:
+        with registry.transaction(readonly=True) as session:
+            store.get_patient(session, pseudonym)
     finally:
         registry.dispose()
 
