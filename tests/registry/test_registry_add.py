@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.registry.database import open_registry
+from opensirt.registry.files import Kind
 from opensirt.registry.models import (
     AdverseEventRecord,
     LabPanel,
@@ -66,6 +67,7 @@ def _count(db: str, table: type) -> int:
 
 
 def test_every_kind_from_the_examples(db: str) -> None:
+    assert {kind for kind, *_ in ORDER} == {k.value for k in Kind}
     for kind, name, table, count in ORDER:
         result = _add(db, kind, EXAMPLES / name)
         assert result.exit_code == 0, f"{kind}: {result.output}"
