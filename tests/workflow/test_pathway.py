@@ -440,6 +440,7 @@ def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:
 
     from opensirt.registry.database import open_registry
     from opensirt.registry.models import (
+        ImagingStudy,
         MdtDecision,
         Patient,
         PlanVersion,
@@ -452,6 +453,8 @@ def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:
         with registry.transaction(readonly=True) as session:
             patient = session.scalars(sa.select(Patient)).one()
             assert patient.pseudonym == _case_data(demo_dir)["patient"]["id"] == "DEMO-001"
+            roles = {s.role.value for s in session.scalars(sa.select(ImagingStudy))}
+            assert roles == {"planning-ct", "maa-spect", "post-pet"}
             mdt = session.scalars(sa.select(MdtDecision)).one()
             assert mdt.assessment is not None
             assert "eligibility" in mdt.assessment

@@ -1,4 +1,5 @@
-"""The demo patient's pathway in the registry: MDT decision, signed plan, session, verification.
+"""The demo patient's pathway in the registry: MDT decision, studies, signed plan, session,
+verification.
 
 ``opensirt demo`` plans and verifies the synthetic patient; :func:`record_demo` writes what a
 clinic would have recorded along the way, so that ``opensirt registry timeline DEMO-001``
@@ -26,8 +27,8 @@ from opensirt.registry.recording import (
     record_plan,
     record_verification,
 )
-from opensirt.registry.records import MdtDecisionIn, PatientIn
-from opensirt.registry.vocabulary import Intent, SignatureRole, Therapy
+from opensirt.registry.records import ImagingStudyIn, MdtDecisionIn, PatientIn
+from opensirt.registry.vocabulary import Intent, SignatureRole, StudyRole, Therapy
 from opensirt.registry.writer import add_patient, write_record
 
 if TYPE_CHECKING:
@@ -45,6 +46,42 @@ DEMO_PHYSICIAN = "demo-physician"
 DEMO_BIRTH_YEAR = 1958
 #: Days before the treatment of each earlier step of the demo pathway.
 DAYS_BEFORE_TREATMENT = {"diagnosis": 70, "mdt": 21, "workup": 7, "plan": 5}
+
+
+def _imaging_studies(result: VerificationResult) -> list[ImagingStudyIn]:
+    """The demo's DICOM series by their UIDs: planning CT, MAA SPECT, post-treatment image."""
+    from opensirt.imaging.dicom_meta import MetaKey
+
+    pre_images = result.pre.images
+    post = result.images.emission
+    post_role = (
+        StudyRole.POST_PET
+        if post.metadata.get(MetaKey.MODALITY) == "PT"
+        else (StudyRole.POST_SPECT)
+    )
+    studies = []
+    for volume, role in (
+        (pre_images.ct, StudyRole.PLANNING_CT),
+        (pre_images.emission, StudyRole.MAA_SPECT),
+        (post, post_role),
+    ):
+        meta = volume.metadata
+        when = meta.get(MetaKey.ACQUISITION_DATETIME) or meta.get(MetaKey.SERIES_DATETIME)
+        study = meta.get(MetaKey.STUDY_UID)
+        modality = meta.get(MetaKey.MODALITY)
+        if not isinstance(when, dt.datetime) or not study or modality not in ("CT", "NM", "PT"):
+            continue  # not read from DICOM (NIfTI): no UIDs to record
+        studies.append(
+            ImagingStudyIn(
+                patient=result.case.patient.id,
+                date=when.date(),
+                study_uid=str(study),
+                series_uid=str(meta.get(MetaKey.SERIES_UID) or "") or None,
+                modality=modality,
+                role=role,
+            )
+        )
+    return studies
 
 
 def record_demo(
@@ -129,6 +166,8 @@ def record_demo(
         patient=patient,
     )
     record_assessment(session, case, before("workup"))
+    for study in _imaging_studies(result):
+        write_record(session, study, patient=patient)
     pre = result.pre
     label = default_plan_label(case)
     version = record_plan(
