@@ -169,3 +169,10 @@ def test_plan_record_keeps_the_report_path(db: str, tmp_path: Path) -> None:
             assert version.input_fingerprint == saved["provenance"]["fingerprint"]
     finally:
         registry.dispose()
+
+
+def test_plan_record_with_json_keeps_stdout_json(db: str) -> None:
+    result = _plan(db, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["method"] == "partition"
+    assert "Recorded: plan" in result.stderr

@@ -17,6 +17,7 @@ from rich.table import Table
 from opensirt.commands._common import (
     console,
     emit_json,
+    err_console,
     exit_codes,
     print_rendered,
     progress_display,
@@ -231,12 +232,16 @@ def verify(
             step("writing the verification report, JSON, RTDOSE")
             write_verification_outputs(stage, result, case_file.resolve(), created=created)
         shown = "" if as_json else render(lambda: _print_verification(pre, result))
+        recorded = ""
         if record:  # last in the stage: a recording that fails leaves no files
             with registry_errors():
-                shown += record_verification_result(db, result, plan_label=plan_label) + "\n"
+                recorded = record_verification_result(db, result, plan_label=plan_label) + "\n"
     if as_json:
         emit_json(result.to_dict())
+        if recorded:
+            err_console.print(recorded, markup=False, end="")
         return
+    shown += recorded
     print_rendered(shown)
     console.print(f"Written to [bold]{escape(str(out))}[/]")
 

@@ -18,6 +18,7 @@ from opensirt.commands._common import (
     EXIT_REFUSED,
     console,
     emit_json,
+    err_console,
     exit_codes,
     print_rendered,
     progress_display,
@@ -243,8 +244,11 @@ def plan(
                     recorded = record_it()
         elif record:
             recorded = record_it()
-    if recorded and not as_json:
-        shown += recorded + "\n"
+    if recorded:  # beside the JSON on stdout, the confirmation goes to stderr
+        if as_json:
+            err_console.print(recorded, markup=False)
+        else:
+            shown += recorded + "\n"
     if as_json:
         emit_json(pre.to_dict() if pre is not None else result.to_dict())
     else:
