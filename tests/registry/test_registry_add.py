@@ -193,3 +193,20 @@ def test_mdt_assessment_file_of_another_patient_is_refused(db: str, tmp_path: Pa
     (tmp_path / "a.json").write_text("[1, 2")
     assert "is not JSON" in " ".join(_add(db, "mdt", mdt).stderr.split())
     assert _count(db, MdtDecision) == 0
+
+
+def test_sirt_details_problems_name_the_key_path(db: str, tmp_path: Path) -> None:
+    assert _add(db, "patient", EXAMPLES / "patients.csv").exit_code == 0
+    sessions = tmp_path / "sessions.yaml"
+    sessions.write_text(
+        "- patient: SIRT-0042\n  date: 2025-03-04\n  therapy: sirt\n  details:\n"
+        "    device: sir-spheres\n"
+        "    vials: [{activity_gbq: 1.75, assayed_at: 2025-03-04T08:30:00}]\n"
+        "    residual_fraction: 4\n"
+    )
+    result = _add(db, "session", sessions)
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "details.vials[0]: assayed_at 2025-03-04T08:30:00 has no time zone" in message
+    assert "details.residual_fraction is 4" in message
+    assert _count(db, TreatmentSession) == 0

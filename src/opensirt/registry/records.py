@@ -25,9 +25,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from opensirt.clinical.measurements import LesionStatus, Role
 from opensirt.patient.inputs import ClinicalFindings, Labs
+from opensirt.planning.case_file import format_location
 from opensirt.registry.vocabulary import (
     QOL_MAX_SCORE,
     Attribution,
@@ -196,6 +198,20 @@ class SirtDetails(_Record):
     injected_at: dt.datetime | None = None
 
 
+def _sirt_problem(error: ErrorDetails) -> str:
+    """One problem of a SIRT session's ``details``: the key path, the value, what is wrong."""
+    where = "details." + format_location(tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] == "missing":
+        return f"{where}: required key is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (SIRT details: {', '.join(SirtDetails.model_fields)})"
+    if isinstance(value, dict | list | tuple):
+        return f"{where}: {message}"
+    return f"{where} is {value!r}: {message}"
+
+
 class SessionIn(_PatientRecord):
     """A treatment session: SIRT or another therapy, on one date.
 
@@ -223,8 +239,10 @@ class SessionIn(_PatientRecord):
             if isinstance(details, dict):
                 try:
                     checked = SirtDetails.model_validate(details)
-                except ValidationError:
-                    return data  # the checks after the fields' own name the problem
+                except ValidationError as exc:
+                    raise ValueError(
+                        "; ".join(_sirt_problem(e) for e in exc.errors(include_url=False))
+                    ) from None
                 data = {**data, "details": checked.model_dump(mode="json", exclude_none=True)}
         return data
 
