@@ -151,3 +151,30 @@ def test_response_record_keeps_measurements_and_responses(db: str) -> None:
     again = runner.invoke(app, ["response", str(table), "--record", "--db", "nowhere.sqlite3"])
     assert again.exit_code == 1
     assert "registry init" in again.stderr
+
+
+def test_demo_refuses_a_registry_that_holds_the_demo_patient(db: str, small_study: Path) -> None:
+    from typing import Any, cast
+
+    from opensirt.errors import InputError
+    from opensirt.planning import load_case
+    from opensirt.synthetic.demo_record import record_demo
+
+    registry = open_registry(db)
+    try:
+        with (
+            pytest.raises(InputError, match="holds DEMO-001 already"),
+            registry.transaction() as session,
+        ):
+            record_demo(
+                session,
+                load_case(small_study / "case.yaml"),
+                cast(Any, None),  # not reached: the registry is checked first
+                case_yaml="",
+                assessment={},
+                input_fingerprint="0" * 64,
+                report_path=None,
+                rtdose_path=None,
+            )
+    finally:
+        registry.dispose()

@@ -131,10 +131,10 @@ def sign(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Sign a draft plan version as physicist or physician; two signatures by two different
-    users approve it (the earlier approved version becomes superseded).
+    """Sign a draft plan version as physicist or physician.
 
-    The plan's summary is shown first. Exit 2 for a version that is not a draft, a role
+    Two signatures by two different users approve it (the earlier approved version becomes
+    superseded). The plan's summary is shown first. Exit 2 for a version that is not a draft, a role
     signed already or the same user twice; 4 when someone changed the version meanwhile.
 
     \b

@@ -15,11 +15,14 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from opensirt.errors import InputError
 from opensirt.fileio import read_text_file
 from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
 from opensirt.registry import store
 from opensirt.registry.database import open_registry, resolve_url, shown
+from opensirt.registry.models import Patient
 from opensirt.registry.recording import (
     default_plan_label,
     input_fingerprint,
@@ -133,6 +136,11 @@ def record_demo(
         return treated - dt.timedelta(days=DAYS_BEFORE_TREATMENT[step])
 
     pseudonym = case.patient.id
+    if session.scalar(sa.select(Patient.id).where(Patient.pseudonym == pseudonym)) is not None:
+        raise InputError(
+            f"the registry holds {pseudonym} already (an earlier demo?); give the demo another "
+            "--db, or none (it then writes registry.sqlite3 in its output folder)"
+        )
     patient = add_patient(
         session,
         PatientIn(
