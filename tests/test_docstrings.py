@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,10 +40,13 @@ def _is_cli_callback(function: Callable[..., Any]) -> bool:
     """A typer command: its parameters' defaults or annotations carry typer's option info."""
     import typer.models
 
+    try:  # string annotations (``from __future__ import annotations``) hold the option info
+        parameters = inspect.signature(function, eval_str=True).parameters.values()
+    except NameError:  # an annotation that names a type imported for type checking only
+        parameters = inspect.signature(function).parameters.values()
     infos = (typer.models.OptionInfo, typer.models.ArgumentInfo)
-    hints = typing.get_type_hints(function, include_extras=True)
-    for p in inspect.signature(function).parameters.values():
-        metadata = getattr(hints.get(p.name), "__metadata__", ())
+    for p in parameters:
+        metadata = getattr(p.annotation, "__metadata__", ())
         if isinstance(p.default, infos) or any(isinstance(m, infos) for m in metadata):
             return True
     return False
@@ -87,28 +89,7 @@ def _failures(module_name: str) -> list[str]:
     return out
 
 
-#: packages whose docstrings are still being completed (expected to fail until then)
-PENDING: frozenset[str] = frozenset(
-    {
-        "opensirt.commands",
-        "opensirt.planning",
-        "opensirt.report",
-        "opensirt.workflow",
-    }
-)
-
-
-def _pending(module_name: str) -> bool:
-    return any(module_name == p or module_name.startswith(p + ".") for p in PENDING)
-
-
-@pytest.mark.parametrize(
-    "module_name",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason="docstrings pending")) if _pending(m) else m
-        for m in _public_modules()
-    ],
-)
+@pytest.mark.parametrize("module_name", _public_modules())
 def test_public_functions_have_numpydoc_docstrings(module_name: str) -> None:
     failures = _failures(module_name)
     assert not failures, "\n".join(failures)

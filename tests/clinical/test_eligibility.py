@@ -8,6 +8,7 @@ import pytest
 
 from opensirt.clinical.eligibility import (
     EligibilityInputs,
+    EligibilityRule,
     EligibilityThresholds,
     RuleStatus,
     Verdict,
@@ -174,3 +175,13 @@ def test_extrahepatic_uptake_from_the_spect_or_the_case_file() -> None:
     assert "the SPECT analysis finds no extrahepatic uptake" in text
     status, text = _uptake_reason(extrahepatic_maa_uptake=None)
     assert status is RuleStatus.NOT_CHECKED
+
+
+def test_rule_names_are_an_enum_in_the_order_of_the_rules() -> None:
+    result = check_eligibility(_GOOD)
+    assert [r.rule for r in result.reasons] == list(EligibilityRule)
+    assert all(isinstance(r.rule, EligibilityRule) for r in result.reasons)
+    out = result.as_dict()["reasons"]
+    assert [r["rule"] for r in out] == [rule.value for rule in EligibilityRule]
+    assert out[0]["rule"] == "bilirubin"
+    assert type(out[0]["rule"]) is str

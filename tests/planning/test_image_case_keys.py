@@ -117,7 +117,7 @@ def test_holmium_mird_by_hand(case_dict: MakeCase) -> None:
     assert result.lung_gy == pytest.approx(K_HO * 0.08 * 0.97 * expected / 1.0, rel=REL)
     assert result.target is not None
     assert "doi:10.1007/s00259-021-05600-z" in result.target.source
-    assert result.constants["dose_constant_gy_kg_per_gbq"] == K_HO
+    assert result.constants.dose_constant_gy_kg_per_gbq == K_HO
     # a prescribed perfused dose replaces the default
     data["prescription"]["perfused_dose_gy"] = 90.0
     again = plan_case(parse_case(data))

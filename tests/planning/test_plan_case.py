@@ -42,7 +42,7 @@ def test_partition_single_territory_by_hand(case_dict: MakeCase) -> None:
     assert result.target is not None
     assert result.target.reached
     assert result.warnings == ()
-    assert result.constants["dose_constant_gy_kg_per_gbq"] == K_RESIN
+    assert result.constants.dose_constant_gy_kg_per_gbq == K_RESIN
 
 
 def test_partition_two_territories_normal_liver_binds(case_dict: MakeCase) -> None:
@@ -152,7 +152,7 @@ def test_glass_compromised_liver_uses_whole_normal_liver(case_dict: MakeCase) ->
     # whole normal liver = D_N * 0.85 / 1.35 <= 50 Gy -> D_N = 50 * 1.35 / 0.85 = 79.41 Gy
     assert result.whole_normal_liver_gy == pytest.approx(50.0, rel=REL)
     assert result.normal_liver_gy == pytest.approx(50 * 1.35 / 0.85, rel=REL)
-    assert result.constants["dose_constant_gy_kg_per_gbq"] == 50.0
+    assert result.constants.dose_constant_gy_kg_per_gbq == 50.0
 
 
 def test_compromised_declared_and_override(case_dict: MakeCase) -> None:
@@ -201,7 +201,7 @@ def test_planar_counts_used(case_dict: MakeCase) -> None:
     data = case_dict(lung={"planar_counts": {"lung": [10000, 8000], "liver": [90000, 110000]}})
     result = _plan(data)
     assert result.lung_shunt_fraction == pytest.approx(0.0824790, abs=1e-7)
-    assert "planar" in result.constants["lung_shunt_fraction_source"]
+    assert "planar" in result.constants.lung_shunt_fraction_source
 
 
 def test_holmium_whole_liver(case_dict: MakeCase) -> None:

@@ -472,3 +472,25 @@ def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:
             assert mdt.date < version.date < treated.date == verification.date
     finally:
         registry.dispose()
+
+
+def test_reports_show_the_fused_images_and_the_flagged_structures(
+    demo_dir: Path, pdftotext: Callable[[Path], str]
+) -> None:
+    plan = pdftotext(demo_dir / "plan/plan.pdf")
+    for tumour in ("T1", "T2", "T3"):
+        assert f"The work-up image through the centre of {tumour}" in plan
+    assert "The work-up image through the lung base: the axial plane z =" in plan
+    assert "below which 5% of the lung voxels lie" in plan
+    assert "SPECT (counts per voxel), colour from 5% of the image's maximum" in plan
+    verification = pdftotext(demo_dir / "verification/verification.pdf")
+    assert "The post-treatment image through the centre of T1" in verification
+    assert "Y-90 PET (MBq/mL)" in verification
+    flagged = _json(demo_dir / "verification/verification.json")["structures"]
+    names = [s["name"] for s in flagged if s["flagged"]]
+    assert "T2" in names
+    for name in names:
+        assert f"({name}, flagged)" in verification
+    assert "Delivered dose through the lung base (Lungs, flagged)" in verification
+    for name in {"T1", "T2", "T3"} - set(names):
+        assert f"({name}, flagged)" not in verification  # no slices through what agrees

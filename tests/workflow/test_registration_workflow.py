@@ -25,6 +25,7 @@ from opensirt.cli import app
 from opensirt.commands.outputs import write_verification_outputs
 from opensirt.errors import InputError
 from opensirt.planning import load_case
+from opensirt.report.document import ReportFigure
 from opensirt.report.verification_report import build_verification_document
 from opensirt.synthetic.case import demo_case
 from opensirt.synthetic.dicom import write_phantom_dicom
@@ -119,6 +120,13 @@ def test_moved_study_verifies_like_the_study_in_register(studies: Studies) -> No
     document = build_verification_document(result, created=datetime.now(UTC), provenance=None)
     titles = [section.title for section in document.sections]
     assert "Registration of the post-treatment image" in titles
+    # the checkerboard of the two CTs: the study's own CT was kept for it
+    assert result.images.study_ct is not None
+    section = document.sections[titles.index("Registration of the post-treatment image")]
+    checkerboard = section.blocks[-1]
+    assert isinstance(checkerboard, ReportFigure)
+    assert "tiles" in checkerboard.caption
+    assert "quality check passed" in checkerboard.caption
 
 
 def test_transform_file_of_the_case_is_used(studies: Studies) -> None:

@@ -64,7 +64,7 @@ def _table_rows(doc: ReportDocument) -> dict[str, str]:
 def _check_source(pre: PreTreatmentResult, expected: str) -> None:
     assert expected in pre.lung_shunt_source
     for name, plan in pre.plans.items():
-        assert plan.constants["lung_shunt_fraction_source"] == pre.lung_shunt_source, name
+        assert plan.constants.lung_shunt_fraction_source == pre.lung_shunt_source, name
     out = pre.to_dict()
     assert out["constants"]["lung_shunt_fraction_source"] == pre.lung_shunt_source
     for name, plan in out["methods"].items():
@@ -79,7 +79,7 @@ def _check_source(pre: PreTreatmentResult, expected: str) -> None:
     )
     rows = _table_rows(doc)
     assert rows["Lung shunt fraction"].endswith(f"({pre.lung_shunt_source})")
-    assert rows["lung_shunt_fraction_source"] == pre.lung_shunt_source
+    assert rows["Lung shunt fraction from"] == pre.lung_shunt_source
 
 
 def test_a_shunt_measured_on_spect_ct_is_recorded_as_such(

@@ -52,6 +52,23 @@ _FLR = (
 )
 
 
+class EligibilityRule(StrEnum):
+    """The eligibility rules, in the order :data:`RULES` applies them (the names of the
+    ``rule`` field of the JSON reasons)."""
+
+    BILIRUBIN = "bilirubin"
+    ASCITES = "ascites"
+    CHILD_PUGH = "child_pugh"
+    ALBI = "albi"
+    ECOG = "ecog"
+    LUNG_SHUNT = "lung_shunt"
+    LUNG_DOSE = "lung_dose"
+    EXTRAHEPATIC_MAA_UPTAKE = "extrahepatic_maa_uptake"
+    HEPATIC_RESERVE = "hepatic_reserve"
+    TUMOUR_BURDEN = "tumour_burden"
+    PRIOR_TREATMENTS = "prior_treatments"
+
+
 class RuleStatus(StrEnum):
     """Result of one eligibility rule."""
 
@@ -254,7 +271,7 @@ class EligibilityInputs:
 class Reason:
     """One rule's result: rule name, status, a sentence, and the source of the threshold."""
 
-    rule: str
+    rule: EligibilityRule
     status: RuleStatus
     message: str
     source: str
@@ -268,7 +285,7 @@ class Reason:
             ``rule``, ``status`` (the :class:`RuleStatus` value), ``message`` and ``source``.
         """
         return {
-            "rule": self.rule,
+            "rule": self.rule.value,
             "status": self.status.value,
             "message": self.message,
             "source": self.source,
@@ -303,32 +320,32 @@ class Eligibility:
 _Rule = Callable[[EligibilityInputs, EligibilityThresholds], Reason]
 
 
-def _missing(rule: str, what: str, t: EligibilityThresholds, key: str) -> Reason:
+def _missing(rule: EligibilityRule, what: str, t: EligibilityThresholds, key: str) -> Reason:
     return Reason(rule, RuleStatus.NOT_CHECKED, f"not checked: {what} unknown", t.sources[key])
 
 
 def _bilirubin(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "bilirubin_max_mg_dl"
     if x.bilirubin_mg_dl is None:
-        return _missing("bilirubin", "bilirubin", t, key)
+        return _missing(EligibilityRule.BILIRUBIN, "bilirubin", t, key)
     value, limit = x.bilirubin_mg_dl, t.bilirubin_max_mg_dl
     if value <= limit:
         return Reason(
-            "bilirubin",
+            EligibilityRule.BILIRUBIN,
             RuleStatus.PASS,
             f"bilirubin {value:.2f} mg/dL <= {limit:g} mg/dL",
             t.sources[key],
         )
     if x.treatment_extent is TreatmentExtent.SEGMENTAL:
         return Reason(
-            "bilirubin",
+            EligibilityRule.BILIRUBIN,
             RuleStatus.CAUTION,
             f"bilirubin {value:.2f} mg/dL > {limit:g} mg/dL: segmental treatment only, "
             "with caution",
             t.sources[key],
         )
     return Reason(
-        "bilirubin",
+        EligibilityRule.BILIRUBIN,
         RuleStatus.NOT_ELIGIBLE,
         f"bilirubin {value:.2f} mg/dL > {limit:g} mg/dL without a reversible cause: "
         "not eligible unless treatment is segmental",
@@ -339,13 +356,15 @@ def _bilirubin(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
 def _ascites(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     source = f"{_EANM}; {_SALEM} (decompensated liver disease)"
     if x.ascites is None:
-        return Reason("ascites", RuleStatus.NOT_CHECKED, "not checked: ascites unknown", source)
+        return Reason(
+            EligibilityRule.ASCITES, RuleStatus.NOT_CHECKED, "not checked: ascites unknown", source
+        )
     if x.ascites is Ascites.NONE:
-        return Reason("ascites", RuleStatus.PASS, "no ascites", source)
+        return Reason(EligibilityRule.ASCITES, RuleStatus.PASS, "no ascites", source)
     if x.ascites is Ascites.MILD:
-        return Reason("ascites", RuleStatus.CAUTION, "mild ascites: caution", source)
+        return Reason(EligibilityRule.ASCITES, RuleStatus.CAUTION, "mild ascites: caution", source)
     return Reason(
-        "ascites",
+        EligibilityRule.ASCITES,
         RuleStatus.NOT_ELIGIBLE,
         f"{x.ascites.value} ascites (clinically evident): not eligible",
         source,
@@ -355,7 +374,7 @@ def _ascites(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
 def _child_pugh(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "child_pugh_max_points"
     if x.child_pugh is None:
-        return _missing("child_pugh", "Child-Pugh score", t, key)
+        return _missing(EligibilityRule.CHILD_PUGH, "Child-Pugh score", t, key)
     cp, label = x.child_pugh.points, x.child_pugh.label()
     if cp > t.child_pugh_max_points:
         status, text = (
@@ -366,74 +385,81 @@ def _child_pugh(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
         status, text = RuleStatus.CAUTION, f"Child-Pugh {label}: caution"
     else:
         status, text = RuleStatus.PASS, f"Child-Pugh {label}"
-    return Reason("child_pugh", status, text, t.sources[key])
+    return Reason(EligibilityRule.CHILD_PUGH, status, text, t.sources[key])
 
 
 def _albi(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "albi_caution_grade"
     if x.albi is None:
-        return _missing("albi", "ALBI grade", t, key)
+        return _missing(EligibilityRule.ALBI, "ALBI grade", t, key)
     grade = x.albi.grade
     status = RuleStatus.CAUTION if grade >= t.albi_caution_grade else RuleStatus.PASS
-    return Reason("albi", status, f"ALBI grade {grade} (score {x.albi.score:.2f})", t.sources[key])
+    return Reason(
+        EligibilityRule.ALBI,
+        status,
+        f"ALBI grade {grade} (score {x.albi.score:.2f})",
+        t.sources[key],
+    )
 
 
 def _ecog(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     if x.ecog is None:
-        return _missing("ecog", "ECOG performance status", t, "ecog_max")
+        return _missing(EligibilityRule.ECOG, "ECOG performance status", t, "ecog_max")
     if x.ecog > t.ecog_max:
         status, text = RuleStatus.NOT_ELIGIBLE, f"ECOG {x.ecog} > {t.ecog_max}: not eligible"
     elif x.ecog >= t.ecog_caution:
         status, text = RuleStatus.CAUTION, f"ECOG {x.ecog}: caution"
     else:
         status, text = RuleStatus.PASS, f"ECOG {x.ecog}"
-    return Reason("ecog", status, text, t.sources["ecog_max"])
+    return Reason(EligibilityRule.ECOG, status, text, t.sources["ecog_max"])
 
 
 def _lung_shunt(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "lung_shunt_max_fraction"
     if x.lung_shunt_fraction is None:
-        return _missing("lung_shunt", "lung shunt fraction", t, key)
+        return _missing(EligibilityRule.LUNG_SHUNT, "lung shunt fraction", t, key)
     lsf, limit = x.lung_shunt_fraction, t.lung_shunt_max_fraction
     if limit is not None and lsf > limit:
         return Reason(
-            "lung_shunt",
+            EligibilityRule.LUNG_SHUNT,
             RuleStatus.NOT_ELIGIBLE,
             f"lung shunt {lsf:.1%} > {limit:.0%}: the device must not be used",
             t.sources[key],
         )
     text = f"lung shunt {lsf:.1%}" + (f" <= {limit:.0%}" if limit is not None else "")
-    return Reason("lung_shunt", RuleStatus.PASS, text, t.sources[key])
+    return Reason(EligibilityRule.LUNG_SHUNT, RuleStatus.PASS, text, t.sources[key])
 
 
 def _lung_dose(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     if x.plan_refused is not None:
         return Reason(
-            "lung_dose",
+            EligibilityRule.LUNG_DOSE,
             RuleStatus.NOT_ELIGIBLE,
             f"no activity keeps every dose limit: {x.plan_refused}",
             "the dose limits of the plan (device guideline defaults or the case file)",
         )
     if x.lung_dose_gy is None:
-        return _missing("lung_dose", "lung dose of the planned activity", t, "lung_max_gy")
+        return _missing(
+            EligibilityRule.LUNG_DOSE, "lung dose of the planned activity", t, "lung_max_gy"
+        )
     dose, total = x.lung_dose_gy, x.lung_dose_gy + x.previous_lung_dose_gy
     if dose > t.lung_max_gy:
         return Reason(
-            "lung_dose",
+            EligibilityRule.LUNG_DOSE,
             RuleStatus.NOT_ELIGIBLE,
             f"lung dose {dose:.1f} Gy > {t.lung_max_gy:g} Gy per session",
             t.sources["lung_max_gy"],
         )
     if total > t.lung_cumulative_max_gy:
         return Reason(
-            "lung_dose",
+            EligibilityRule.LUNG_DOSE,
             RuleStatus.NOT_ELIGIBLE,
             f"cumulative lung dose {total:.1f} Gy (previous "
             f"{x.previous_lung_dose_gy:g} Gy) > {t.lung_cumulative_max_gy:g} Gy",
             t.sources["lung_cumulative_max_gy"],
         )
     return Reason(
-        "lung_dose",
+        EligibilityRule.LUNG_DOSE,
         RuleStatus.PASS,
         f"lung dose {dose:.1f} Gy <= {t.lung_max_gy:g} Gy; cumulative {total:.1f} Gy "
         f"<= {t.lung_cumulative_max_gy:g} Gy",
@@ -480,7 +506,10 @@ def _spect_clusters(fractions: tuple[float, ...]) -> str:
 
 
 def _maa_uptake(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
-    rule, source = "extrahepatic_maa_uptake", _EANM + " (uncorrectable extrahepatic deposition)"
+    rule, source = (
+        EligibilityRule.EXTRAHEPATIC_MAA_UPTAKE,
+        _EANM + " (uncorrectable extrahepatic deposition)",
+    )
     used, spect = extrahepatic_uptake_source(x), x.extrahepatic_uptake_fractions
     if used is None:
         return Reason(rule, RuleStatus.NOT_CHECKED,
@@ -520,37 +549,40 @@ def _remnant_limit(x: EligibilityInputs, t: EligibilityThresholds) -> tuple[floa
 def _hepatic_reserve(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "remnant_min_fraction"
     if x.liver_volume_ml is None or x.treated_volume_ml is None:
-        return _missing("hepatic_reserve", "treated and liver volumes", t, key)
+        return _missing(EligibilityRule.HEPATIC_RESERVE, "treated and liver volumes", t, key)
     remnant = max(0.0, 1.0 - x.treated_volume_ml / x.liver_volume_ml)
     limit, kind = _remnant_limit(x, t)
     text = f"untreated liver {remnant:.0%} of the volume"
     if remnant < limit:
         return Reason(
-            "hepatic_reserve",
+            EligibilityRule.HEPATIC_RESERVE,
             RuleStatus.CAUTION,
             f"{text} < {limit:.0%} for a {kind}: consider sequential (lobar) treatment",
             t.sources[key],
         )
     return Reason(
-        "hepatic_reserve", RuleStatus.PASS, f"{text} >= {limit:.0%} for a {kind}", t.sources[key]
+        EligibilityRule.HEPATIC_RESERVE,
+        RuleStatus.PASS,
+        f"{text} >= {limit:.0%} for a {kind}",
+        t.sources[key],
     )
 
 
 def _tumour_burden(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     key = "tumour_max_fraction"
     if x.liver_volume_ml is None or x.tumour_volume_ml is None:
-        return _missing("tumour_burden", "tumour and liver volumes", t, key)
+        return _missing(EligibilityRule.TUMOUR_BURDEN, "tumour and liver volumes", t, key)
     frac = x.tumour_volume_ml / x.liver_volume_ml
     if frac > t.tumour_max_fraction:
         return Reason(
-            "tumour_burden",
+            EligibilityRule.TUMOUR_BURDEN,
             RuleStatus.CAUTION,
             f"tumour {frac:.0%} of the liver > {t.tumour_max_fraction:.0%}: only if "
             "synthetic function (albumin, INR) is maintained",
             t.sources[key],
         )
     return Reason(
-        "tumour_burden",
+        EligibilityRule.TUMOUR_BURDEN,
         RuleStatus.PASS,
         f"tumour {frac:.0%} of the liver <= {t.tumour_max_fraction:.0%}",
         t.sources[key],
@@ -571,16 +603,21 @@ def _prior_treatments(x: EligibilityInputs, t: EligibilityThresholds) -> Reason:
     source = f"{_EANM}; {_KENNEDY}"
     if x.prior_treatments is None:
         return Reason(
-            "prior_treatments",
+            EligibilityRule.PRIOR_TREATMENTS,
             RuleStatus.NOT_CHECKED,
             "not checked: prior treatments unknown",
             source,
         )
     found = [_PRIOR_CAUTIONS[p] for p in x.prior_treatments if p in _PRIOR_CAUTIONS]
     if found:
-        return Reason("prior_treatments", RuleStatus.CAUTION, "; ".join(found), source)
+        return Reason(
+            EligibilityRule.PRIOR_TREATMENTS, RuleStatus.CAUTION, "; ".join(found), source
+        )
     return Reason(
-        "prior_treatments", RuleStatus.PASS, "no prior treatment that needs caution", source
+        EligibilityRule.PRIOR_TREATMENTS,
+        RuleStatus.PASS,
+        "no prior treatment that needs caution",
+        source,
     )
 
 

@@ -60,6 +60,39 @@ console = Console(highlight=False, width=_output_width())
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: The ``--help`` paragraph of the commands that reuse a saved plan (``verify``, ``assess``).
+SAVED_PLAN_HELP = (
+    "The plan from the work-up images is reused from the folder of `opensirt plan --out` "
+    "(its plan_state.npz; --plan FOLDER, by default the folder plan beside the case file, as "
+    "`opensirt demo` writes it) when the case file (all but treatment: and the "
+    "post-treatment images), every work-up image and the software versions are those it was "
+    "made from; otherwise one line says which input differs and the plan is computed from "
+    "the images again.\n"
+)
+#: The help of the ``--plan`` option.
+PLAN_OPTION_HELP = (
+    "Folder of `opensirt plan CASE --out FOLDER` whose saved plan to reuse (default: the "
+    "folder plan beside the case file, if there is one)."
+)
+#: The help of the ``--recompute`` option.
+RECOMPUTE_HELP = "Compute the plan from the images even where a saved plan matches."
+
+
+def print_note(note: str | None, *, as_json: bool) -> None:
+    """Print one line about the saved plan (reused, or why not): on standard output, or on
+    standard error when standard output carries JSON.
+
+    Parameters
+    ----------
+    note : str or None
+        The line; ``None`` prints nothing.
+    as_json : bool
+        Whether standard output is reserved for JSON.
+    """
+    if note is not None:
+        (err_console if as_json else console).print(f"[bold]Plan:[/] {escape(note)}")
+
+
 def _jsonable(value: Any) -> Any:
     """Convert numpy scalars, enums, paths, dates and non-finite floats for JSON."""
     import numpy as np  # here: the command line starts without numpy

@@ -15,10 +15,14 @@ from rich.table import Table
 from opensirt.clinical.response import CRITERIA, PatientResponse, ResponseOptions
 from opensirt.clinical.response import assess_measurements as assess_table
 from opensirt.commands._common import (
+    PLAN_OPTION_HELP,
+    RECOMPUTE_HELP,
+    SAVED_PLAN_HELP,
     console,
     emit_json,
     err_console,
     exit_codes,
+    print_note,
     progress_display,
 )
 from opensirt.commands.registry import DbOption, registry_errors
@@ -27,7 +31,8 @@ if TYPE_CHECKING:
     from opensirt.clinical.assess import Assessment, PlanFacts
     from opensirt.workflow.pretreatment import PreTreatmentResult
 
-_ASSESS_HELP = """Liver function scores, BCLC stage and SIRT eligibility of a case file.
+_ASSESS_HELP = (
+    """Liver function scores, BCLC stage and SIRT eligibility of a case file.
 
 \b
 Child-Pugh, ALBI, MELD/MELD-Na and ECOG from patient.labs and the clinical: section;
@@ -40,11 +45,16 @@ its images. A score that lacks inputs is shown as missing, with the keys to add.
 Examples:
   opensirt assess case.yaml
   opensirt assess case.yaml --json > assessment.json
+  opensirt assess demo-output/case.yaml   (reuses demo-output/plan)
   opensirt assess case.yaml --record --date 2025-02-03   (labs and findings in the registry)
 
+"""
+    + SAVED_PLAN_HELP
+    + """
 \b
 Exit codes: 0 assessed, 2 bad case file (the message names the key and the fix).
 """
+)
 
 _RESPONSE_HELP = """Tumour response per time point and best overall response.
 
@@ -157,6 +167,8 @@ def image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
 def assess(
     case_file: Annotated[Path, typer.Argument(help="Case file (YAML, opensirt_case: 1).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
+    plan_dir: Annotated[Path | None, typer.Option("--plan", help=PLAN_OPTION_HELP)] = None,
+    recompute: Annotated[bool, typer.Option("--recompute", help=RECOMPUTE_HELP)] = False,
     record: Annotated[
         bool,
         typer.Option(
@@ -175,15 +187,22 @@ def assess(
 ) -> None:
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
     from opensirt.clinical.assess import assess_case
+    from opensirt.commands.saved_plan import SavedPlanRef, predict
     from opensirt.planning import load_case
-    from opensirt.workflow.pretreatment import needs_images, plan_from_images
+    from opensirt.workflow.pretreatment import needs_images
 
+    reused: SavedPlanRef | None = None
     with exit_codes():
         case = load_case(case_file)
         facts = None
         if needs_images(case):
             with progress_display(enabled=not as_json) as step:
-                facts = image_plan_facts(plan_from_images(case, step))
+                prediction = predict(
+                    case, case_file.resolve(), plan_dir, reuse=not recompute, progress=step
+                )
+            print_note(prediction.note, as_json=as_json)
+            reused = prediction.reused
+            facts = image_plan_facts(prediction.pre)
         result = assess_case(case, facts)
         if record:
             from opensirt.registry.pathway import record_assessment_of_case
@@ -191,7 +210,8 @@ def assess(
             with registry_errors():
                 recorded = record_assessment_of_case(db, case, on)
     if as_json:
-        emit_json({"patient_id": case.patient.id, **result.to_dict()})
+        saved = None if reused is None else reused.to_dict()
+        emit_json({"patient_id": case.patient.id, **result.to_dict(), "saved_plan": saved})
     else:
         _print_assessment(case_file, result)
         if record:
@@ -267,6 +287,12 @@ def response(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``assess`` and ``response`` commands to ``app``."""
+    """Add the ``assess`` and ``response`` commands to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("assess", help=_ASSESS_HELP)(assess)
     app.command("response", help=_RESPONSE_HELP)(response)

@@ -15,6 +15,11 @@ from typing import Any
 import pydicom
 
 from opensirt.commands._common import to_json
+from opensirt.commands.saved_plan import (
+    SavedPlanRef,
+    planning_provenance,
+    provenance_record,
+)
 from opensirt.exports import write_dvh_csv, write_nifti, write_rtdose
 from opensirt.fileio import write_atomically
 from opensirt.imaging import Volume
@@ -28,6 +33,7 @@ from opensirt.report.plan_report import build_plan_document
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.verification_report import build_verification_document
 from opensirt.workflow.inputs import CaseImages
+from opensirt.workflow.plan_state import PLAN_STATE_FILE, write_plan_state
 from opensirt.workflow.posttreatment import VerificationResult
 from opensirt.workflow.pretreatment import PreTreatmentResult
 
@@ -41,9 +47,13 @@ def _write_json(path: Path, data: Any) -> Path:
     return write_atomically(path, write)
 
 
-def _provenance(case: Case, case_path: Path, sources: Mapping[str, Path]) -> Provenance:
+def _provenance(
+    case: Case, case_path: Path, sources: Mapping[str, Path], saved_plan: Path | None = None
+) -> Provenance:
     inputs: dict[str, str | Path] = {"case file": case_path}
     inputs.update({f"image: {role}": path for role, path in sources.items()})
+    if saved_plan is not None:  # the reused plan state is an input of the verification
+        inputs["saved plan state"] = saved_plan
     return collect_provenance(
         inputs, settings=case.model_dump(mode="json"), relative_to=case_path.parent
     )
@@ -89,7 +99,29 @@ def write_plan_outputs(
     created: datetime,
     pre: PreTreatmentResult | None = None,
 ) -> list[Path]:
-    """``plan.json`` and ``plan.pdf`` (and, from images, the predicted dose files)."""
+    """Write ``plan.json`` and ``plan.pdf`` (and, from images, the predicted dose files and
+    the saved plan state that ``opensirt verify`` and ``opensirt assess`` reuse).
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder (a staging folder: :func:`opensirt.workflow.staging.staged_output`).
+    case : Case
+        The case file as read.
+    case_path : Path
+        Its path (absolute); input paths are recorded relative to its folder.
+    plan : PlanResult
+        The plan of the case's method.
+    created : datetime
+        When the plan was made (timezone-aware), printed in the report.
+    pre : PreTreatmentResult, optional
+        The plan from images, when the case has images.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     sources = pre.images.sources if pre is not None else {}
     provenance = _provenance(case, case_path, sources)
     data = pre.to_dict() if pre is not None else plan.to_dict()
@@ -109,6 +141,9 @@ def write_plan_outputs(
     written = [_write_json(folder / "plan.json", data), write_pdf(document, folder / "plan.pdf")]
     if pre is not None and pre.images.registration is not None:
         written.append(pre.images.registration.write(folder / "spect_registration.tfm"))
+    if pre is not None:
+        record = provenance_record(planning_provenance(case, case_path))
+        written.append(write_plan_state(folder / PLAN_STATE_FILE, pre, record))
     if pre is not None and plan.activity_gbq is not None:
         written += _dose_files(
             folder, "plan", pre.dose, pre.images, pre.dvhs, "OpenSIRT predicted dose"
@@ -117,14 +152,40 @@ def write_plan_outputs(
 
 
 def write_verification_outputs(
-    folder: Path, result: VerificationResult, case_path: Path, *, created: datetime
+    folder: Path,
+    result: VerificationResult,
+    case_path: Path,
+    *,
+    created: datetime,
+    reused: SavedPlanRef | None = None,
 ) -> list[Path]:
-    """``verification.json``, ``verification.pdf`` and the delivered dose files."""
-    provenance = _provenance(result.case, case_path, result.images.sources)
+    """Write ``verification.json``, ``verification.pdf`` and the delivered dose files.
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder (a staging folder: :func:`opensirt.workflow.staging.staged_output`).
+    result : VerificationResult
+        The verification.
+    case_path : Path
+        The case file's path (absolute); input paths are recorded relative to its folder.
+    created : datetime
+        When the verification was made (timezone-aware), printed in the report.
+    reused : SavedPlanRef, optional
+        The saved plan the prediction was restored from; recorded in the JSON's provenance.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    saved = None if reused is None else reused.path
+    provenance = _provenance(result.case, case_path, result.images.sources, saved)
     data = result.to_dict()
     data["provenance"] = {
         "fingerprint": provenance.combined_fingerprint,
         "software": provenance.software,
+        "saved_plan": None if reused is None else reused.to_dict(),
     }
     document = build_verification_document(result, created=created, provenance=provenance)
     registration = result.images.registration

@@ -15,10 +15,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from opensirt.commands._common import (
+    PLAN_OPTION_HELP,
+    RECOMPUTE_HELP,
+    SAVED_PLAN_HELP,
     console,
     emit_json,
     err_console,
     exit_codes,
+    print_note,
     print_rendered,
     progress_display,
     render,
@@ -56,7 +60,9 @@ _VERIFY_HELP = (
     "\b\nExamples:\n"
     "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
+    "  opensirt verify case.yaml --out results --plan my-plan\n"
     "  opensirt verify case.yaml --out check --record --plan-label 'right lobe'\n"
+    "\n" + SAVED_PLAN_HELP
 )
 
 
@@ -203,6 +209,8 @@ def verify(
     ] = (DEFAULT_TOLERANCE_FRACTION),
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
+    plan_dir: Annotated[Path | None, typer.Option("--plan", help=PLAN_OPTION_HELP)] = None,
+    recompute: Annotated[bool, typer.Option("--recompute", help=RECOMPUTE_HELP)] = False,
     record: RecordOption = False,
     db: DbOption = None,
     plan_label: Annotated[
@@ -215,10 +223,10 @@ def verify(
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
+    from opensirt.commands.saved_plan import predict
     from opensirt.planning import load_case
     from opensirt.registry.pathway import check_patient, record_verification_result
     from opensirt.workflow.posttreatment import verify_case
-    from opensirt.workflow.pretreatment import plan_from_images
 
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
@@ -226,18 +234,24 @@ def verify(
         if record:  # before the computation: a registry without the patient fails fast
             with registry_errors():
                 check_patient(db, case.patient.id)
+        path = case_file.resolve()
         with progress_display(enabled=not as_json) as step:
-            pre = plan_from_images(case, step)
+            prediction = predict(case, path, plan_dir, reuse=not recompute, progress=step)
+            pre = prediction.pre
             result = verify_case(case, pre=pre, progress=step, tolerance_fraction=tolerance)
             step("writing the verification report, JSON, RTDOSE")
-            write_verification_outputs(stage, result, case_file.resolve(), created=created)
+            write_verification_outputs(
+                stage, result, path, created=created, reused=prediction.reused
+            )
         shown = "" if as_json else render(lambda: _print_verification(pre, result))
         recorded = ""
         if record:  # last in the stage: a recording that fails leaves no files
             with registry_errors():
                 recorded = record_verification_result(db, result, plan_label=plan_label) + "\n"
+    print_note(prediction.note, as_json=as_json)
     if as_json:
-        emit_json(result.to_dict())
+        reused = prediction.reused
+        emit_json({**result.to_dict(), "saved_plan": None if reused is None else reused.to_dict()})
         if recorded:
             err_console.print(recorded, markup=False, end="")
         return
@@ -253,6 +267,12 @@ def _print_verification(pre: PreTreatmentResult, result: VerificationResult) -> 
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``demo`` and ``verify`` to ``app``."""
+    """Add ``demo`` and ``verify`` to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("demo", help=_DEMO_HELP)(demo)
     app.command("verify", help=_VERIFY_HELP)(verify)

@@ -26,6 +26,7 @@ from opensirt.commands._common import (
 )
 from opensirt.commands.registry import DbOption, registry_errors
 from opensirt.commands.registry_record import RecordOption, UserOption
+from opensirt.physics.devices import NormalLiverScope
 from opensirt.physics.units import gbq_to_mci
 from opensirt.workflow.definitions import (
     VOXEL_MEAN_LUNG_DOSE,
@@ -69,9 +70,7 @@ def _check_cells(check: LimitCheck | None) -> tuple[str, str]:
 
 
 def _dose_table(result: PlanResult) -> Table:
-    caption = lung_dose_definitions(
-        float(result.constants["lung_mass_kg"]), voxel=False, verified=False
-    )
+    caption = lung_dose_definitions(result.constants.lung_mass_kg, voxel=False, verified=False)
     table = Table(
         title="Mean absorbed doses", title_justify="left", caption=caption, caption_justify="left"
     )
@@ -81,7 +80,7 @@ def _dose_table(result: PlanResult) -> Table:
             justify="left" if column in ("compartment", "status") else "right",
             overflow="fold",
         )
-    checks = {c.name: c for c in result.limits}
+    checks = {c.name.value: c for c in result.limits}
     rows = [
         ("lung, this session (partition)", result.lung_gy, "lung_max_gy"),
         ("lung, cumulative (partition)", result.lung_cumulative_gy, "lung_cumulative_max_gy"),
@@ -92,7 +91,7 @@ def _dose_table(result: PlanResult) -> Table:
     ]
     scope_row = (
         "normal liver (whole)"
-        if result.constants.get("normal_liver_limit_scope") == "whole"
+        if result.constants.normal_liver_limit_scope is NormalLiverScope.WHOLE
         else "normal liver (treated)"
     )
     per_territory = result.territory_normal_liver_checks()
@@ -136,7 +135,7 @@ def _print_plan(path: Path, result: PlanResult) -> None:
     )
     console.print(
         f"Lung shunt fraction: {result.lung_shunt_fraction:.2%} "
-        f"({escape(result.constants['lung_shunt_fraction_source'])})"
+        f"({escape(result.constants.lung_shunt_fraction_source)})"
     )
     if result.refused is not None:
         console.print(f"[bold red]Refused:[/] {escape(result.refused)}")
@@ -166,9 +165,9 @@ def _print_plan(path: Path, result: PlanResult) -> None:
         console.print(f"[bold yellow]Warning:[/] {escape(warning)}")
     c = result.constants
     console.print(
-        f"Constants: k = {c['dose_constant_gy_kg_per_gbq']} Gy kg/GBq "
-        f"({c['dose_constant_source']}); density {c['density_g_ml']} g/mL; "
-        f"T1/2 {c['half_life_h']} h; lung mass {c['lung_mass_kg']:.3g} kg"
+        f"Constants: k = {c.dose_constant_gy_kg_per_gbq} Gy kg/GBq "
+        f"({c.dose_constant_source}); density {c.density_g_per_ml} g/mL; "
+        f"T1/2 {c.half_life_h} h; lung mass {c.lung_mass_kg:.3g} kg"
     )
 
 
@@ -298,5 +297,11 @@ def _print_images(pre: PreTreatmentResult) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``plan`` command to ``app``."""
+    """Add the ``plan`` command to ``app``.
+
+    Parameters
+    ----------
+    app : typer.Typer
+        The ``opensirt`` command-line application.
+    """
     app.command("plan", help=_HELP)(plan)

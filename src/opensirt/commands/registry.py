@@ -132,9 +132,11 @@ def register(app: typer.Typer) -> None:
     app : typer.Typer
         The root command-line application.
     """
-    from opensirt.commands import registry_record
-
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
-    registry_record.register(registry_app)
+    # the subcommand modules import this one (DbOption): import them here
+    from opensirt.commands import registry_exchange, registry_record, registry_synth
+
+    for part in (registry_exchange, registry_synth, registry_record):
+        part.register(registry_app)
     app.add_typer(registry_app)

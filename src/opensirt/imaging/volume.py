@@ -13,6 +13,7 @@ Conventions (the same as SimpleITK and DICOM):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,15 @@ import numpy.typing as npt
 from opensirt.errors import GeometryError, InputError
 
 _GEOMETRY_TOL_MM = 1e-3
+
+
+class Interpolation(StrEnum):
+    """How :meth:`Volume.resample_to` interpolates: ``linear`` (intensities), ``nearest``
+    (labels and masks, values kept exactly) or ``bspline`` (third-order B-spline)."""
+
+    LINEAR = "linear"
+    NEAREST = "nearest"
+    BSPLINE = "bspline"
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,20 +261,25 @@ class Volume:
         return replace(self, array=arr, units=self.units if units is None else units, metadata=meta)
 
     def resample_to(
-        self, reference: Volume, *, interpolation: str = "linear", default_value: float = 0.0
+        self,
+        reference: Volume,
+        *,
+        interpolation: Interpolation | str = Interpolation.LINEAR,
+        default_value: float = 0.0,
     ) -> Volume:
         """This volume's values on ``reference``'s grid (SimpleITK resampling).
 
-        ``interpolation`` is ``"linear"``, ``"nearest"`` (labels) or ``"bspline"``. Values
-        are interpolated, not integrated: to move activity between grids conserving the total,
-        resample the concentration (Bq/mL), not the activity per voxel.
+        ``interpolation`` is an :class:`Interpolation` or its value: ``"linear"``,
+        ``"nearest"`` (labels) or ``"bspline"``. Values are interpolated, not integrated: to
+        move activity between grids conserving the total, resample the concentration (Bq/mL),
+        not the activity per voxel.
 
         Parameters
         ----------
         reference : Volume
             The volume whose grid (shape, spacing, origin, direction) the result takes; it must
             be in the same frame of reference (no registration is applied).
-        interpolation : str, optional
+        interpolation : Interpolation or str, optional
             ``"linear"`` (default), ``"nearest"`` (for labels and masks: integer dtypes are
             kept, a boolean mask comes back as uint8 0/1) or ``"bspline"`` (cubic); linear and
             B-spline results are float64.
@@ -289,22 +304,25 @@ class Volume:
 
         self.require_same_frame(reference, "volume and resampling reference")
         interpolators = {
-            "linear": sitk.sitkLinear,
-            "nearest": sitk.sitkNearestNeighbor,
-            "bspline": sitk.sitkBSpline,
+            Interpolation.LINEAR: sitk.sitkLinear,
+            Interpolation.NEAREST: sitk.sitkNearestNeighbor,
+            Interpolation.BSPLINE: sitk.sitkBSpline,
         }
-        if interpolation not in interpolators:
+        try:
+            method = Interpolation(interpolation)
+        except ValueError:
             raise InputError(
-                f"interpolation is {interpolation!r}, expected one of {sorted(interpolators)}"
-            )
+                f"interpolation is {interpolation!r}, expected one of "
+                f"{sorted(i.value for i in Interpolation)}"
+            ) from None
         moving = self.to_sitk()
-        if interpolation != "nearest":
+        if method is not Interpolation.NEAREST:
             moving = sitk.Cast(moving, sitk.sitkFloat64)
         out = sitk.Resample(
             moving,
             reference.to_sitk(),
             sitk.Transform(),
-            interpolators[interpolation],
+            interpolators[method],
             float(default_value),
         )
         array = sitk.GetArrayFromImage(out)

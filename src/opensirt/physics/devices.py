@@ -57,6 +57,18 @@ class DeviceName(StrEnum):
     QUIREMSPHERES = "quiremspheres"
 
 
+class NormalLiverScope(StrEnum):
+    """Which normal liver a device's normal-liver limit applies to.
+
+    ``perfused``: the non-tumoural liver of each treated territory (resin, Levillain et al.
+    2021, doi:10.1007/s00259-020-05163-5); ``whole``: the whole non-tumoural liver, untreated
+    parts included (glass, Salem et al. 2023, doi:10.1007/s00259-022-05956-w).
+    """
+
+    PERFUSED = "perfused"
+    WHOLE = "whole"
+
+
 @dataclass(frozen=True)
 class DoseLimits:
     """Dose limits (never to exceed) and targets (to reach) for one device's guideline.
@@ -166,7 +178,7 @@ class Device:
         evaluated value; both Y-90 devices state 64.1 h).
     dose_constant_gy_kg_per_gbq : float
         Dose constant of the device's instructions, used by its activity methods.
-    tissue_density_g_ml : float
+    tissue_density_g_per_ml : float
         Density convention of the instructions for converting volumes to masses.
     vial_activities_gbq : tuple[float, ...]
         Activities (at calibration) of the vials that can be ordered.
@@ -178,7 +190,7 @@ class Device:
         Guideline defaults.
     source : str
         References for the device data.
-    normal_liver_limit_scope : str
+    normal_liver_limit_scope : NormalLiverScope
         Which normal liver the normal-liver limit applies to: ``"perfused"`` (the non-tumoural
         liver of each treated territory) or ``"whole"`` (the whole non-tumoural liver, untreated
         parts included). Resin: perfused non-tumoural liver [LEVILLAIN2021]_; glass: whole
@@ -192,13 +204,13 @@ class Device:
     half_life_h: float
     dose_constant_gy_kg_per_gbq: float
     dose_constant_source: str
-    tissue_density_g_ml: float
+    tissue_density_g_per_ml: float
     vial_activities_gbq: tuple[float, ...]
     calibration: str
     methods: tuple[str, ...]
     limits: DoseLimits
     source: str
-    normal_liver_limit_scope: str = "perfused"
+    normal_liver_limit_scope: NormalLiverScope = NormalLiverScope.PERFUSED
 
 
 _LEVILLAIN = "Levillain et al. 2021 doi:10.1007/s00259-020-05163-5"
@@ -222,7 +234,7 @@ SIR_SPHERES = Device(
     half_life_h=64.1,
     dose_constant_gy_kg_per_gbq=49.67,
     dose_constant_source="partition model, Ho et al. 1996 doi:10.1007/BF01084369; SIR-Spheres IFU",
-    tissue_density_g_ml=1.03,
+    tissue_density_g_per_ml=1.03,
     vial_activities_gbq=(3.0,),
     calibration="3 GBq +/- 10 % at the calibration time printed on the vial label",
     methods=("bsa", "partition", "mird", "voxel"),
@@ -258,7 +270,7 @@ THERASPHERE = Device(
     half_life_h=64.1,
     dose_constant_gy_kg_per_gbq=50.0,
     dose_constant_source="TheraSphere IFU: D[Gy] = 50 A[GBq] (1 - LSF) (1 - R) / M[kg]",
-    tissue_density_g_ml=1.03,
+    tissue_density_g_per_ml=1.03,
     vial_activities_gbq=(3.0, 5.0, 7.0, 10.0, 15.0, 20.0),
     calibration="nominal activity at 12:00 Eastern Time on the Sunday of the calibration week",
     methods=("mird", "partition", "voxel"),
@@ -285,7 +297,7 @@ THERASPHERE = Device(
         },
     ),
     source="TheraSphere IFU; Salem et al. 2022; Garin et al. 2021",
-    normal_liver_limit_scope="whole",
+    normal_liver_limit_scope=NormalLiverScope.WHOLE,
 )
 
 QUIREMSPHERES = Device(
@@ -296,7 +308,7 @@ QUIREMSPHERES = Device(
     half_life_h=26.8,
     dose_constant_gy_kg_per_gbq=15.87,
     dose_constant_source="QuiremSpheres IFU: 60 Gy whole liver = 3.781 GBq/kg (Smits 2012)",
-    tissue_density_g_ml=1.03,
+    tissue_density_g_per_ml=1.03,
     vial_activities_gbq=(),
     calibration="activity prepared per patient, stated at the reference time on the label",
     methods=("whole-liver", "mird", "partition", "voxel"),

@@ -12,6 +12,7 @@ from opensirt.planning.bsa import body_surface_area_m2, bsa_activity, bsa_lung_s
 from opensirt.planning.case import Case, Method
 from opensirt.planning.case_file import load_case, parse_case
 from opensirt.planning.holmium import whole_liver_activity_gbq, whole_liver_dose_gy
+from opensirt.planning.limits import LimitName
 from opensirt.planning.lung import lung_dose_gy, lung_shunt_fraction_from_counts
 from opensirt.planning.mird import mird_activity_gbq, mird_dose_gy
 from opensirt.planning.partition import (
@@ -22,7 +23,14 @@ from opensirt.planning.partition import (
     partition_doses,
 )
 from opensirt.planning.planner import plan_case
-from opensirt.planning.result import LimitCheck, PlanResult, Target, TerritoryResult
+from opensirt.planning.result import (
+    LimitCheck,
+    PlanConstants,
+    PlanResult,
+    Target,
+    TargetName,
+    TerritoryResult,
+)
 from opensirt.planning.schedule import (
     activity_at_treatment_gbq,
     choose_vial,
@@ -34,9 +42,12 @@ from opensirt.planning.schedule import (
 __all__ = [
     "Case",
     "LimitCheck",
+    "LimitName",
     "Method",
+    "PlanConstants",
     "PlanResult",
     "Target",
+    "TargetName",
     "TerritoryCompartments",
     "TerritoryResult",
     "TumourCompartment",

@@ -41,6 +41,20 @@ BSA_MAX_LUNG_SHUNT_FRACTION = 0.20
 def body_surface_area_m2(height_m: float, weight_kg: float) -> float:
     """Du Bois body surface area (m2) from height (m) and weight (kg).
 
+    BSA = 0.20247 H^0.725 W^0.425 (Du Bois & Du Bois 1916, height in metres).
+
+    Parameters
+    ----------
+    height_m : float
+        Patient height (m; a value above 3 is refused as centimetres).
+    weight_kg : float
+        Patient weight (kg).
+
+    Returns
+    -------
+    float
+        Body surface area (m2).
+
     >>> round(body_surface_area_m2(1.75, 80.0), 4)  # 0.20247 * 1.75**0.725 * 80**0.425
     1.956
     """
@@ -56,6 +70,16 @@ def body_surface_area_m2(height_m: float, weight_kg: float) -> float:
 
 def bsa_lung_shunt_factor(lung_shunt_fraction: float) -> float:
     """Activity factor for the lung shunt (1.0, 0.8 or 0.6).
+
+    Parameters
+    ----------
+    lung_shunt_fraction : float
+        Lung shunt fraction, in [0, 1] (not a percentage).
+
+    Returns
+    -------
+    float
+        1.0 below 10 %, 0.8 from 10 % to below 15 %, 0.6 from 15 % to 20 % (SIR-Spheres IFU).
 
     Raises
     ------
@@ -132,6 +156,11 @@ def bsa_activity(
         Volume treated in this session (the whole liver for a whole-liver treatment).
     lung_shunt_fraction : float
         Fraction in [0, 1].
+
+    Returns
+    -------
+    BsaActivity
+        The activity to deliver (GBq) and every step of its calculation.
 
     Raises
     ------

@@ -434,7 +434,13 @@ class Case(_Model):
         return self
 
     def tumour_names(self) -> tuple[str, ...]:
-        """Names of all tumours, territory by territory."""
+        """Names of all tumours, territory by territory.
+
+        Returns
+        -------
+        tuple of str
+            The tumour names in the order of the case file.
+        """
         return tuple(t.name for terr in self.territories for t in terr.tumours)
 
 
@@ -449,8 +455,19 @@ def _check_names(case: Case) -> None:
 
 
 def untyped_volumes(case: Case) -> list[str]:
-    """Key paths of the volumes that the case file leaves to the images (``liver.volume_ml``,
-    ``territories[0].volume_ml``, ``territories[0].tumours[1].volume_ml`` ...)."""
+    """Key paths of the volumes that the case file leaves to the images.
+
+    Parameters
+    ----------
+    case : Case
+        The validated case.
+
+    Returns
+    -------
+    list of str
+        Key paths such as ``liver.volume_ml``, ``territories[0].volume_ml`` or
+        ``territories[0].tumours[1].volume_ml``; empty when every volume is typed.
+    """
     missing = ["liver.volume_ml"] if case.liver.volume_ml is None else []
     for i, terr in enumerate(case.territories):
         if terr.volume_ml is None:

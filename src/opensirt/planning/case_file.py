@@ -163,6 +163,16 @@ def parse_yaml(text: str, source: str) -> Any:
 def format_location(loc: tuple[int | str, ...]) -> str:
     """A pydantic error location as a key path.
 
+    Parameters
+    ----------
+    loc : tuple of int or str
+        The location of a pydantic error: keys (str) and list indices (int).
+
+    Returns
+    -------
+    str
+        The key path as the case-file messages write it.
+
     >>> format_location(("territories", 0, "tumours", 1, "tn_ratio"))
     'territories[0].tumours[1].tn_ratio'
     """
@@ -246,6 +256,11 @@ def parse_case(
         The volumes, T/N ratios and lung mass were measured from the images, not typed:
         they are not held to the typed-value ranges of :mod:`opensirt.planning.plausibility`.
 
+    Returns
+    -------
+    Case
+        The validated case.
+
     Raises
     ------
     CaseFileError
@@ -272,6 +287,16 @@ def load_case(path: str | Path) -> Case:
     """Read and validate a case file (YAML, format version 1).
 
     Relative image paths are resolved against the folder of the case file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The case file (YAML, at most :data:`MAX_CASE_FILE_BYTES`).
+
+    Returns
+    -------
+    Case
+        The validated case.
 
     Raises
     ------

@@ -18,11 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from opensirt.errors import PlanRefusedError
 from opensirt.patient.inputs import Labs
 from opensirt.patient.units import BILIRUBIN_UMOL_L_PER_MG_DL
-from opensirt.physics.devices import Device, DoseLimits
+from opensirt.physics.devices import Device, DoseLimits, NormalLiverScope
+
+
+class LimitName(StrEnum):
+    """The dose limits a plan is held to; each value is the case-file key that overrides it
+    (``prescription.<value>``) and the key of the plan's JSON ``limits`` object."""
+
+    LUNG_MAX = "lung_max_gy"
+    LUNG_CUMULATIVE_MAX = "lung_cumulative_max_gy"
+    NORMAL_LIVER_MAX = "normal_liver_max_gy"
+
 
 #: Bilirubin above which the liver counts as compromised (Salem et al. 2023): 1.1 mg/dL.
 COMPROMISED_BILIRUBIN_MG_DL = 1.1
@@ -30,6 +41,19 @@ COMPROMISED_BILIRUBIN_MG_DL = 1.1
 
 def compromised_liver(labs: Labs | None, declared: bool | None) -> tuple[bool, str]:
     """Whether the compromised normal-liver limit applies, and why.
+
+    Parameters
+    ----------
+    labs : Labs or None
+        The patient's labs; the serum bilirubin decides when ``declared`` is None.
+    declared : bool or None
+        ``liver.compromised`` of the case file; it wins when given.
+
+    Returns
+    -------
+    tuple of (bool, str)
+        Whether the liver counts as compromised (bilirubin above 1.1 mg/dL, Salem et al.
+        2023) and the reason in words.
 
     >>> compromised_liver(Labs(bilirubin_umol_l=25.0), None)[0]
     True
@@ -56,7 +80,7 @@ class AppliedLimits:
     lung_max_gy: float
     lung_cumulative_max_gy: float
     normal_liver_max_gy: float | None
-    normal_liver_scope: str
+    normal_liver_scope: NormalLiverScope
     defaults: DoseLimits
     sources: dict[str, str]
 
@@ -67,7 +91,24 @@ def applied_limits(
     overrides: dict[str, float | None],
     compromised: tuple[bool, str],
 ) -> AppliedLimits:
-    """Device defaults, overridden by the case file, with the compromised-liver rule."""
+    """Device defaults, overridden by the case file, with the compromised-liver rule.
+
+    Parameters
+    ----------
+    device : Device
+        The device whose guideline defaults apply.
+    overrides : dict of str to float or None
+        Limits (Gy) given in the case file's ``prescription``, by :class:`LimitName` value;
+        None where not given.
+    compromised : tuple of (bool, str)
+        Whether the liver is compromised and why (:func:`compromised_liver`); a compromised
+        liver gets the device's lower normal-liver limit unless the case file sets one.
+
+    Returns
+    -------
+    AppliedLimits
+        The limits (Gy), the scope of the normal-liver limit and each limit's source.
+    """
     limits = device.limits.with_overrides(**overrides)
     sources = dict(limits.sources)
     normal = limits.normal_liver_max_gy
@@ -94,13 +135,24 @@ class LinearLimit:
     ``territory`` is the index of the one territory it concerns, or None when it is shared.
     """
 
-    name: str
+    name: LimitName
     limit_gy: float
     coefficients_gy_per_gbq: tuple[float, ...]
     territory: int | None = None
 
     def dose_gy(self, activities_gbq: Sequence[float]) -> float:
-        """The limited dose for these activities."""
+        """The limited dose for these activities.
+
+        Parameters
+        ----------
+        activities_gbq : sequence of float
+            Activity of each territory (GBq, to inject), in territory order.
+
+        Returns
+        -------
+        float
+            sum_j coefficients[j] * A_j (Gy).
+        """
         return sum(c * a for c, a in zip(self.coefficients_gy_per_gbq, activities_gbq, strict=True))
 
 
@@ -109,7 +161,7 @@ class SafeActivities:
     """Activities (GBq) per territory after the limits, and the limit binding each one."""
 
     activities_gbq: tuple[float, ...]
-    binding: tuple[str | None, ...]
+    binding: tuple[LimitName | None, ...]
 
 
 def largest_safe_activities(
@@ -119,6 +171,19 @@ def largest_safe_activities(
 
     Territory limits lower only their territory; shared limits scale all territories by one
     factor. Nothing is raised.
+
+    Parameters
+    ----------
+    requested_gbq : sequence of float
+        The activity each territory's method asks for (GBq, to inject).
+    limits : sequence of LinearLimit
+        The limits to keep.
+
+    Returns
+    -------
+    SafeActivities
+        The activities after the limits (GBq) and, per territory, the limit that lowered it
+        (None where none did).
 
     Raises
     ------
@@ -133,13 +198,13 @@ def largest_safe_activities(
     so both are scaled by 10 / 12.5 = 0.8.
 
     >>> safe = largest_safe_activities([2.0, 1.0], [
-    ...     LinearLimit("normal_liver_max_gy", 30.0, (20.0, 0.0), territory=0),
-    ...     LinearLimit("lung_max_gy", 10.0, (5.0, 5.0))])
-    >>> [round(a, 9) for a in safe.activities_gbq], safe.binding
-    ([1.2, 0.8], ('lung_max_gy', 'lung_max_gy'))
+    ...     LinearLimit(LimitName.NORMAL_LIVER_MAX, 30.0, (20.0, 0.0), territory=0),
+    ...     LinearLimit(LimitName.LUNG_MAX, 10.0, (5.0, 5.0))])
+    >>> [round(a, 9) for a in safe.activities_gbq], [str(b) for b in safe.binding]
+    ([1.2, 0.8], ['lung_max_gy', 'lung_max_gy'])
     """
     activities = [float(a) for a in requested_gbq]
-    binding: list[str | None] = [None] * len(activities)
+    binding: list[LimitName | None] = [None] * len(activities)
     for limit in limits:
         if limit.limit_gy <= 0.0 and limit.dose_gy(activities) > 0.0:
             raise PlanRefusedError(
@@ -152,7 +217,8 @@ def largest_safe_activities(
         if dose > limit.limit_gy:
             activities[j] = limit.limit_gy / limit.coefficients_gy_per_gbq[j]
             binding[j] = limit.name
-    scale, shared_name = 1.0, None
+    scale = 1.0
+    shared_name: LimitName | None = None
     for limit in (lim for lim in limits if lim.territory is None):
         dose = limit.dose_gy(activities)
         if dose > limit.limit_gy and limit.limit_gy / dose < scale:

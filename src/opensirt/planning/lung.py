@@ -27,6 +27,18 @@ from opensirt.errors import InputError, check_fraction, check_non_negative, chec
 def geometric_mean_counts(anterior: float, posterior: float) -> float:
     """Geometric mean sqrt(anterior * posterior) of two opposed planar counts.
 
+    Parameters
+    ----------
+    anterior : float
+        Counts in the region on the anterior view (>= 0).
+    posterior : float
+        Counts in the same region on the posterior view (>= 0).
+
+    Returns
+    -------
+    float
+        The geometric mean (counts), which largely cancels depth-dependent attenuation.
+
     >>> geometric_mean_counts(10000, 8000)  # doctest: +ELLIPSIS
     8944.27...
     """
@@ -51,6 +63,11 @@ def lung_shunt_fraction_from_counts(
     float
         LSF = GM_lung / (GM_lung + GM_liver), a fraction in [0, 1].
 
+    Raises
+    ------
+    InputError
+        When all the counts are zero.
+
     >>> round(lung_shunt_fraction_from_counts((10000, 8000), (90000, 110000)), 6)
     0.082479
     """
@@ -72,9 +89,29 @@ def lung_dose_gy(
     lung_mass_kg: float = 1.0,
     residual_fraction: float = 0.0,
 ) -> float:
-    """Mean lung dose D_lung = k * LSF * (1 - R) * A / M_lung (Gy).
+    """Mean lung dose D_lung = k * LSF * (1 - R) * A / M_lung (Gy), the partition model's.
 
-    ``activity_gbq`` is the activity to inject (before residual loss).
+    The one place this formula is computed: every plan's lung dose, the lung limits and the
+    verification's lung dose call it (Ho et al. 1996, doi:10.1007/BF01084369; Leung et al.
+    1995, doi:10.1016/0360-3016(95)00039-3).
+
+    Parameters
+    ----------
+    activity_gbq : float
+        Activity to inject (GBq, before the residual loss).
+    lung_shunt_fraction : float
+        Fraction LSF of the delivered activity that shunts to the lungs, in [0, 1].
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq), e.g. 49.67 for Y-90.
+    lung_mass_kg : float
+        Lung mass M_lung (kg); 1 kg by convention when not measured.
+    residual_fraction : float
+        Fraction R of the activity left in the vial and lines, in [0, 1).
+
+    Returns
+    -------
+    float
+        Mean absorbed dose of the lungs (Gy), all lung activity deposited locally.
 
     >>> round(lung_dose_gy(2.0, 0.1, 49.67), 6)  # 49.67 * 0.1 * 2.0 / 1.0
     9.934

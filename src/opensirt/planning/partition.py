@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from opensirt.errors import InputError, check_non_negative, check_positive
-from opensirt.planning.mird import delivered_fraction
+from opensirt.planning.mird import delivered_fraction, mird_dose_gy
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,30 @@ class TerritoryCompartments:
         name: str,
         volume_ml: float,
         tumours: tuple[tuple[str, float, float], ...],
-        density_g_ml: float,
+        density_g_per_ml: float,
     ) -> TerritoryCompartments:
         """Build from volumes (mL): ``tumours`` is ``((name, volume_ml, tn_ratio), ...)``.
+
+        Parameters
+        ----------
+        name : str
+            Territory name.
+        volume_ml : float
+            Territory volume (mL), tumours included.
+        tumours : tuple of (str, float, float)
+            Each tumour's name, volume (mL) and tumour-to-normal ratio.
+        density_g_per_ml : float
+            Tissue density (g/mL) that turns volumes into masses (1.03 by convention).
+
+        Returns
+        -------
+        TerritoryCompartments
+            Normal-liver mass (territory minus tumours, kg) and tumour compartments.
+
+        Raises
+        ------
+        InputError
+            When the tumours fill the territory.
 
         >>> t = TerritoryCompartments.from_volumes("R", 1000, (("T1", 150, 4.0),), 1.0)
         >>> round(t.normal_mass_kg, 6), round(t.uptake_mass_kg, 6)
@@ -84,7 +105,7 @@ class TerritoryCompartments:
                 f"tumours of territory {name!r} add up to {tumour_volume_ml:g} mL, expected "
                 f"less than its volume {volume_ml:g} mL"
             )
-        kg_per_ml = density_g_ml / 1000.0
+        kg_per_ml = density_g_per_ml / 1000.0
         return cls(
             name=name,
             normal_mass_kg=(volume_ml - tumour_volume_ml) * kg_per_ml,
@@ -108,7 +129,24 @@ def normal_dose_per_gbq(
     lung_shunt_fraction: float,
     residual_fraction: float = 0.0,
 ) -> float:
-    """D_N per GBq injected into the territory: k (1 - LSF)(1 - R) / uptake mass (Gy/GBq)."""
+    """D_N per GBq injected into the territory: k (1 - LSF)(1 - R) / uptake mass (Gy/GBq).
+
+    Parameters
+    ----------
+    territory : TerritoryCompartments
+        The territory's normal-liver mass and tumours (kg, T/N).
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq).
+    lung_shunt_fraction : float
+        Lung shunt fraction LSF, in [0, 1].
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    float
+        Mean normal-liver dose per GBq injected (Gy/GBq).
+    """
     delivered = delivered_fraction(lung_shunt_fraction, residual_fraction)
     return dose_constant_gy_kg_per_gbq * delivered / territory.uptake_mass_kg
 
@@ -123,6 +161,24 @@ def partition_doses(
 ) -> TerritoryDoses:
     """Normal-liver, tumour and mean perfused doses of ``activity_gbq`` injected into a
     territory.
+
+    Parameters
+    ----------
+    territory : TerritoryCompartments
+        The territory's normal-liver mass and tumours (kg, T/N).
+    activity_gbq : float
+        Activity injected into the territory (GBq, before the residual loss).
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq).
+    lung_shunt_fraction : float
+        Lung shunt fraction LSF, in [0, 1].
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    TerritoryDoses
+        Mean doses (Gy) of the perfused territory, its normal liver and each tumour.
 
     Examples
     --------
@@ -141,8 +197,13 @@ def partition_doses(
         lung_shunt_fraction=lung_shunt_fraction,
         residual_fraction=residual_fraction,
     )
-    delivered = delivered_fraction(lung_shunt_fraction, residual_fraction)
-    perfused = dose_constant_gy_kg_per_gbq * activity_gbq * delivered / territory.perfused_mass_kg
+    perfused = mird_dose_gy(
+        activity_gbq,
+        territory.perfused_mass_kg,
+        dose_constant_gy_kg_per_gbq,
+        lung_shunt_fraction=lung_shunt_fraction,
+        residual_fraction=residual_fraction,
+    )
     return TerritoryDoses(
         perfused_gy=perfused,
         normal_liver_gy=d_normal,
@@ -158,7 +219,26 @@ def activity_for_normal_dose_gbq(
     lung_shunt_fraction: float,
     residual_fraction: float = 0.0,
 ) -> float:
-    """Activity to inject (GBq) that gives the territory's normal liver ``normal_dose_gy``."""
+    """Activity to inject (GBq) that gives the territory's normal liver ``normal_dose_gy``.
+
+    Parameters
+    ----------
+    territory : TerritoryCompartments
+        The territory's normal-liver mass and tumours (kg, T/N).
+    normal_dose_gy : float
+        Mean normal-liver dose to reach (Gy).
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq).
+    lung_shunt_fraction : float
+        Lung shunt fraction LSF, in [0, 1].
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    float
+        Activity to inject (GBq, before the residual loss).
+    """
     check_non_negative("normal_dose_gy", normal_dose_gy, "Gy")
     per_gbq = normal_dose_per_gbq(
         territory,
@@ -179,6 +259,29 @@ def activity_for_tumour_dose_gbq(
 ) -> float:
     """Activity to inject (GBq) that gives *every* tumour of the territory at least
     ``tumour_dose_gy``: the tumour with the lowest T/N gets exactly that dose.
+
+    Parameters
+    ----------
+    territory : TerritoryCompartments
+        The territory's normal-liver mass and tumours (kg, T/N).
+    tumour_dose_gy : float
+        Mean tumour dose every tumour must reach (Gy).
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq).
+    lung_shunt_fraction : float
+        Lung shunt fraction LSF, in [0, 1].
+    residual_fraction : float
+        Fraction R left in the vial and lines; 0 by default.
+
+    Returns
+    -------
+    float
+        Activity to inject (GBq, before the residual loss).
+
+    Raises
+    ------
+    InputError
+        When the territory has no tumours.
 
     >>> t = TerritoryCompartments.from_volumes("R", 1000, (("T1", 150, 4.0),), 1.0)
     >>> round(activity_for_tumour_dose_gbq(t, 120.0, 49.67, lung_shunt_fraction=0.08), 6)

@@ -31,23 +31,13 @@ from opensirt.planning.context import (
     lung_limits,
     normal_liver_limits,
     plan_context,
+    prescribed_target,
 )
 from opensirt.planning.holmium import whole_liver_activity_gbq
 from opensirt.planning.limits import LinearLimit, largest_safe_activities
 from opensirt.planning.mird import delivered_fraction, mird_activity_gbq
 from opensirt.planning.partition import activity_for_tumour_dose_gbq
-from opensirt.planning.result import PlanResult, Target
-
-
-def _target(ctx: PlanContext, name: str, given: float | None, default_field: str) -> Target:
-    value = given if given is not None else getattr(ctx.device.limits, default_field)
-    if value is None:
-        raise InputError(
-            f"prescription.{name} is not given and device {ctx.device.name.value!r} has no "
-            f"default for it; add prescription.{name} (Gy) to the case file"
-        )
-    source = "case file" if given is not None else ctx.device.limits.sources.get(default_field, "")
-    return Target(name=name, value_gy=float(value), achieved_gy=None, source=source or "")
+from opensirt.planning.result import LungShuntSource, PlanResult, TargetName
 
 
 def _split(total_gbq: float, weights: Sequence[float]) -> tuple[float, ...]:
@@ -80,9 +70,7 @@ def _request_bsa(ctx: PlanContext) -> MethodRequest:
 
 
 def _request_mird(ctx: PlanContext) -> MethodRequest:
-    target = _target(
-        ctx, "perfused_dose_gy", ctx.case.prescription.perfused_dose_gy, "perfused_target_gy"
-    )
+    target = prescribed_target(ctx, TargetName.PERFUSED_DOSE)
     activities = tuple(
         mird_activity_gbq(
             target.value_gy, m, ctx.k, lung_shunt_fraction=ctx.lsf, residual_fraction=ctx.residual
@@ -93,9 +81,7 @@ def _request_mird(ctx: PlanContext) -> MethodRequest:
 
 
 def _request_partition(ctx: PlanContext) -> MethodRequest:
-    target = _target(
-        ctx, "tumour_dose_gy", ctx.case.prescription.tumour_dose_gy, "tumour_target_gy"
-    )
+    target = prescribed_target(ctx, TargetName.TUMOUR_DOSE)
     activities = []
     for comp in ctx.compartments:
         assert comp is not None  # partition cases have every T/N (checked by the case model)
@@ -112,12 +98,7 @@ def _request_partition(ctx: PlanContext) -> MethodRequest:
 
 
 def _request_whole_liver(ctx: PlanContext) -> MethodRequest:
-    target = _target(
-        ctx,
-        "whole_liver_dose_gy",
-        ctx.case.prescription.whole_liver_dose_gy,
-        "whole_liver_target_gy",
-    )
+    target = prescribed_target(ctx, TargetName.WHOLE_LIVER_DOSE)
     liver_kg = ctx.liver_volume_ml * ctx.kg_per_ml
     total = whole_liver_activity_gbq(
         target.value_gy, liver_kg, ctx.k, residual_fraction=ctx.residual
@@ -168,14 +149,22 @@ def _refuse_early(ctx: PlanContext) -> None:
         )
 
 
-def plan_case(case: Case, *, lung_shunt_source: str | None = None) -> PlanResult:
+def plan_case(case: Case, *, lung_shunt_source: LungShuntSource | None = None) -> PlanResult:
     """Plan a case by its method (BSA, MIRD, partition, Ho-166 whole-liver).
 
-    ``lung_shunt_source`` is recorded as the origin of the lung shunt when the case holds one
-    measured elsewhere (see :func:`opensirt.planning.context.plan_context`).
+    Parameters
+    ----------
+    case : Case
+        The validated case, every volume typed.
+    lung_shunt_source : LungShuntSource, optional
+        Recorded as the origin of the lung shunt when the case holds one measured elsewhere
+        (see :func:`opensirt.planning.context.plan_context`).
 
-    Returns a :class:`PlanResult`; a plan that no activity can make safe is returned with
-    ``refused`` set; ``plan_case(case).raise_if_refused()`` raises ``PlanRefusedError`` instead.
+    Returns
+    -------
+    PlanResult
+        The plan; a plan that no activity can make safe is returned with ``refused`` set
+        (``plan_case(case).raise_if_refused()`` raises ``PlanRefusedError`` instead).
 
     Raises
     ------

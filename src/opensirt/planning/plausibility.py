@@ -77,6 +77,23 @@ def in_range(lo: float, hi: float, unit: str, why: str) -> Callable[[float, Vali
     context ``{"measured": True}``) are what the images show and are not held to them: the
     image plausibility checks judge those (a CT that covers only the lung bases measures
     a small lung mass, which then gives a conservative, higher lung dose).
+
+    Parameters
+    ----------
+    lo : float
+        Smallest plausible value, in ``unit``.
+    hi : float
+        Largest plausible value, in ``unit``.
+    unit : str
+        Unit written after the range in the message (``"mL"``, ``"kg"``; ``""`` for a ratio).
+    why : str
+        Why the range, in words, for the message.
+
+    Returns
+    -------
+    callable
+        A pydantic after-validator ``(value, info) -> value`` that raises ``ValueError``
+        outside the range.
     """
 
     def check(value: float, info: ValidationInfo) -> float:
@@ -90,7 +107,19 @@ def in_range(lo: float, hi: float, unit: str, why: str) -> Callable[[float, Vali
 
 
 def max_vial_gbq(device: Device) -> float:
-    """The largest activity (GBq) a vial of ``device`` can hold at its calibration."""
+    """The largest activity (GBq) a vial of ``device`` can hold at its calibration.
+
+    Parameters
+    ----------
+    device : Device
+        The microsphere device.
+
+    Returns
+    -------
+    float
+        The largest standard vial plus the tolerance of its stated activity (GBq), or the
+        largest Ho-166 activity prepared per patient.
+    """
     if not device.vial_activities_gbq:
         return HO166_ACTIVITY_MAX_GBQ
     return max(device.vial_activities_gbq) * (1.0 + VIAL_TOLERANCE_FRACTION)
@@ -106,8 +135,22 @@ TREATMENT_ASSAY_VIALS_MAX = 2.0
 def check_vial(name: str, activity_gbq: float, device: Device, *, assay: bool = False) -> None:
     """Refuse a vial activity above what a vial of ``device`` holds (e.g. mCi as GBq).
 
-    ``assay`` marks the activity measured on the treatment day, which may be up to
-    :data:`TREATMENT_ASSAY_VIALS_MAX` times the label activity (devices with vials only).
+    Parameters
+    ----------
+    name : str
+        Key path of the value, for the message.
+    activity_gbq : float
+        The vial activity (GBq).
+    device : Device
+        The device whose vials bound it.
+    assay : bool
+        The activity was measured on the treatment day, and may be up to
+        :data:`TREATMENT_ASSAY_VIALS_MAX` times the label activity (devices with vials only).
+
+    Raises
+    ------
+    ValueError
+        When the activity is above what a vial holds (the message suggests mCi).
     """
     top = max_vial_gbq(device)
     if assay and device.vial_activities_gbq:
@@ -126,7 +169,28 @@ def check_interval(
     *, before_half_lives: float = 0.0,
 ) -> None:  # fmt: skip
     """Refuse unless ``second`` is at most ``before_half_lives`` before ``first`` and at most
-    :data:`DECAY_HALF_LIVES_MAX` half-lives after it (the device's half-life)."""
+    :data:`DECAY_HALF_LIVES_MAX` half-lives after it (the device's half-life).
+
+    Parameters
+    ----------
+    first_name : str
+        Key path of the earlier time, for the message.
+    first : datetime
+        The earlier time (time-zone aware).
+    second_name : str
+        Key path of the later time, for the message.
+    second : datetime
+        The later time (time-zone aware).
+    device : Device
+        The device whose half-life (h) scales the interval.
+    before_half_lives : float
+        How many half-lives ``second`` may lie before ``first``; 0 by default.
+
+    Raises
+    ------
+    ValueError
+        When the interval is outside those bounds; the message gives it in days.
+    """
     half_life_h = device.half_life_h
     hours = (second - first).total_seconds() / 3600.0
     latest = DECAY_HALF_LIVES_MAX * half_life_h

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from opensirt.errors import PlanRefusedError
-from opensirt.physics.devices import DeviceName
+from opensirt.errors import InputError, PlanRefusedError
+from opensirt.physics.devices import DeviceName, NormalLiverScope
+from opensirt.physics.nuclides import NuclideName
 from opensirt.planning.case import Method
+from opensirt.planning.limits import LimitName
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,16 @@ class TerritoryResult:
     perfused_gy: float
     normal_liver_gy: float | None
     tumours_gy: Mapping[str, float]
-    binding_limit: str | None = None
+    binding_limit: LimitName | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The territory's object in the plan's JSON ``territories``.
+
+        Returns
+        -------
+        dict of str to Any
+            Name, activity (GBq), perfused mass (kg), doses (Gy) and the binding limit.
+        """
         return {
             "name": self.name,
             "activity_gbq": self.activity_gbq,
@@ -54,7 +63,7 @@ class LimitCheck:
     ``enforced`` limits lower the activity; the others are reported and warned about.
     """
 
-    name: str
+    name: LimitName
     limit_gy: float | None
     dose_gy: float | None
     source: str | None
@@ -69,7 +78,14 @@ class LimitCheck:
         return self.dose_gy > self.limit_gy * (1.0 + 1e-9) + 1e-12
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The limit's object in the plan's JSON ``limits``.
+
+        Returns
+        -------
+        dict of str to Any
+            The limit and the dose (Gy), its source, and whether it is enforced, binds and
+            is exceeded.
+        """
         return {
             "value": self.limit_gy,
             "dose_gy": self.dose_gy,
@@ -80,11 +96,44 @@ class LimitCheck:
         }
 
 
+class LungShuntSource(StrEnum):
+    """Where a plan's lung shunt fraction comes from (the plan's JSON
+    ``constants.lung_shunt_fraction_source``)."""
+
+    CASE_FILE = "lung.shunt_fraction of the case file"
+    PLANAR_COUNTS = "planar geometric mean of lung.planar_counts"
+    SPECT_CT = "SPECT/CT (lung counts beyond the lung base)"
+
+
+class TargetName(StrEnum):
+    """The dose a method aims for; each value is the case-file key ``prescription.<value>``.
+
+    Tumour dose: partition and voxel methods; perfused dose: MIRD (and voxel without
+    tumours); whole-liver dose: the Ho-166 whole-liver method. BSA aims at no dose.
+    """
+
+    TUMOUR_DOSE = "tumour_dose_gy"
+    PERFUSED_DOSE = "perfused_dose_gy"
+    WHOLE_LIVER_DOSE = "whole_liver_dose_gy"
+
+    @property
+    def default_field(self) -> str:
+        """The field of :class:`~opensirt.physics.devices.DoseLimits` that holds the
+        device's default for this target.
+
+        Returns
+        -------
+        str
+            ``tumour_target_gy``, ``perfused_target_gy`` or ``whole_liver_target_gy``.
+        """
+        return self.value.replace("_dose_gy", "_target_gy")
+
+
 @dataclass(frozen=True)
 class Target:
     """The dose the method aims for, and whether the plan reaches it."""
 
-    name: str
+    name: TargetName
     value_gy: float
     achieved_gy: float | None
     source: str
@@ -129,7 +178,14 @@ class ScheduleResult:
         return abs(diff) <= 100.0 * self.tolerance_fraction * (1.0 + 1e-12)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """The plan's JSON ``schedule``.
+
+        Returns
+        -------
+        dict of str to Any
+            Times as ISO 8601 text, activities (GBq), the vial's difference from the planned
+            activity (%), the tolerance and whether the vial is within it, and the advice.
+        """
         return {
             "treatment": self.treatment.isoformat(),
             "vial_activity_gbq": self.vial_activity_gbq,
@@ -143,6 +199,97 @@ class ScheduleResult:
             "vial_within_tolerance": self.within_tolerance,
             "note": self.note,
         }
+
+
+@dataclass(frozen=True)
+class PlanConstants:
+    """The physical constants and conventions a plan used, each with its source.
+
+    Attributes
+    ----------
+    dose_constant_gy_kg_per_gbq : float
+        Dose constant k of the device (Gy kg/GBq): absorbed dose of 1 GBq decaying fully in
+        1 kg of tissue.
+    dose_constant_source : str
+        Where k comes from (instructions for use, partition-model literature).
+    density_g_per_ml : float
+        Tissue density used to turn volumes (mL) into masses (g/mL): ``liver.density_g_ml``
+        of the case file.
+    density_source : str
+        Where the density comes from.
+    half_life_h : float
+        Half-life of the device's decay tables (h).
+    nuclide : NuclideName
+        The radionuclide of the device.
+    lung_mass_kg : float
+        Lung mass of the partition lung dose (kg): ``lung.mass_kg``, 1 kg when not measured.
+    lung_shunt_fraction_source : LungShuntSource
+        Where the lung shunt fraction comes from (case file, planar counts, SPECT/CT).
+    normal_liver_limit_scope : NormalLiverScope
+        Which normal liver the normal-liver limit applies to (per territory, or whole).
+    """
+
+    dose_constant_gy_kg_per_gbq: float
+    dose_constant_source: str
+    density_g_per_ml: float
+    density_source: str
+    half_life_h: float
+    nuclide: NuclideName
+    lung_mass_kg: float
+    lung_shunt_fraction_source: LungShuntSource
+    normal_liver_limit_scope: NormalLiverScope
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``constants`` object of the plan's JSON.
+
+        Returns
+        -------
+        dict[str, Any]
+            The fields by name, except the density, which keeps the case-file key
+            ``density_g_ml``; enumerations as their string values.
+        """
+        return {
+            "dose_constant_gy_kg_per_gbq": self.dose_constant_gy_kg_per_gbq,
+            "dose_constant_source": self.dose_constant_source,
+            "density_g_ml": self.density_g_per_ml,
+            "density_source": self.density_source,
+            "half_life_h": self.half_life_h,
+            "nuclide": self.nuclide.value,
+            "lung_mass_kg": self.lung_mass_kg,
+            "lung_shunt_fraction_source": self.lung_shunt_fraction_source.value,
+            "normal_liver_limit_scope": self.normal_liver_limit_scope.value,
+        }
+
+    def labelled(self) -> tuple[tuple[str, str], ...]:
+        """The constants as (label, value with unit and source) rows, for the reports.
+
+        Returns
+        -------
+        tuple of (str, str)
+            One row per constant, e.g. ``("Dose constant k", "49.67 Gy kg/GBq (...)")``.
+
+        Examples
+        --------
+        >>> c = PlanConstants(49.67, "Ho et al. 1996", 1.03, "case file", 64.1, NuclideName.Y90,
+        ...                   1.0, LungShuntSource.CASE_FILE, NormalLiverScope.WHOLE)
+        >>> c.labelled()[0]
+        ('Dose constant k', '49.67 Gy kg/GBq (Ho et al. 1996)')
+        """
+        scope = {
+            NormalLiverScope.PERFUSED: "the non-tumoural liver of each treated territory",
+            NormalLiverScope.WHOLE: "the whole non-tumoural liver, untreated parts included",
+        }[self.normal_liver_limit_scope]
+        return (
+            (
+                "Dose constant k",
+                f"{self.dose_constant_gy_kg_per_gbq:g} Gy kg/GBq ({self.dose_constant_source})",
+            ),
+            ("Tissue density", f"{self.density_g_per_ml:g} g/mL ({self.density_source})"),
+            ("Half-life", f"{self.half_life_h:g} h ({self.nuclide.value})"),
+            ("Lung mass", f"{self.lung_mass_kg:.3g} kg"),
+            ("Lung shunt fraction from", self.lung_shunt_fraction_source.value),
+            ("Normal-liver limit applies to", scope),
+        )
 
 
 @dataclass(frozen=True)
@@ -169,7 +316,7 @@ class PlanResult:
     tumours_gy : Mapping[str, float]
         Mean dose of each tumour with a T/N.
     territories : tuple[TerritoryResult, ...]
-    constants : Mapping[str, Any]
+    constants : PlanConstants
         Dose constant, density, half-life, lung mass, each with its source.
     limits : tuple[LimitCheck, ...]
     binding_limit : str | None
@@ -188,29 +335,47 @@ class PlanResult:
 
     method: Method
     device: DeviceName
-    activity_gbq: float | None
     lung_shunt_fraction: float
     residual_fraction: float
-    lung_gy: float | None
-    lung_cumulative_gy: float | None
-    perfused_gy: float | None
-    normal_liver_gy: float | None
-    whole_normal_liver_gy: float | None
-    whole_liver_gy: float | None
-    tumours_gy: Mapping[str, float]
-    territories: tuple[TerritoryResult, ...]
-    constants: Mapping[str, Any]
+    constants: PlanConstants
     limits: tuple[LimitCheck, ...]
-    binding_limit: str | None
-    target: Target | None
     formulas: tuple[str, ...]
+    activity_gbq: float | None = None
+    lung_gy: float | None = None
+    lung_cumulative_gy: float | None = None
+    perfused_gy: float | None = None
+    normal_liver_gy: float | None = None
+    whole_normal_liver_gy: float | None = None
+    whole_liver_gy: float | None = None
+    tumours_gy: Mapping[str, float] = field(default_factory=dict)
+    territories: tuple[TerritoryResult, ...] = ()
+    binding_limit: str | None = None
+    target: Target | None = None
     warnings: tuple[str, ...] = ()
     refused: str | None = None
     schedule: ScheduleResult | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if (self.activity_gbq is None) == (self.refused is None):
+            raise InputError(
+                f"a plan has an activity or a refusal, not both or neither: activity_gbq is "
+                f"{self.activity_gbq!r} and refused is {self.refused!r}"
+            )
+
     def raise_if_refused(self) -> PlanResult:
-        """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused."""
+        """Return ``self``, or raise :class:`~opensirt.errors.PlanRefusedError` if refused.
+
+        Returns
+        -------
+        PlanResult
+            This plan, when it is not refused.
+
+        Raises
+        ------
+        PlanRefusedError
+            When the plan is refused, with the reason.
+        """
         if self.refused is not None:
             raise PlanRefusedError(self.refused)
         return self
@@ -222,10 +387,15 @@ class PlanResult:
         several territories; empty otherwise (then the plan's own check is the one). Only a
         territory whose activity that limit lowered is ``binding``: a territory whose normal
         liver stays below the limit is not, even when the plan's check binds elsewhere.
+
+        Returns
+        -------
+        tuple of (str, LimitCheck)
+            Each territory's name and its normal-liver check (dose in Gy).
         """
-        check = next((c for c in self.limits if c.name == "normal_liver_max_gy"), None)
-        scope = self.constants.get("normal_liver_limit_scope")
-        if check is None or check.limit_gy is None or scope == "whole":
+        check = next((c for c in self.limits if c.name is LimitName.NORMAL_LIVER_MAX), None)
+        scope = self.constants.normal_liver_limit_scope
+        if check is None or check.limit_gy is None or scope is NormalLiverScope.WHOLE:
             return ()
         if len(self.territories) < 2:
             return ()
@@ -245,11 +415,19 @@ class PlanResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``opensirt plan --json``."""
+        """The JSON object of ``opensirt plan --json``.
+
+        Returns
+        -------
+        dict of str to Any
+            The keys of the output contract (method, device, activity_gbq, doses_gy,
+            territories, constants, limits, warnings, refused ...), enumerations as their
+            string values.
+        """
         target = None
         if self.target is not None:
             target = {
-                "name": self.target.name,
+                "name": self.target.name.value,
                 "value_gy": self.target.value_gy,
                 "achieved_gy": self.target.achieved_gy,
                 "reached": self.target.reached,
@@ -271,8 +449,8 @@ class PlanResult:
                 "tumours": dict(self.tumours_gy),
             },
             "territories": [t.to_dict() for t in self.territories],
-            "constants": dict(self.constants),
-            "limits": {lim.name: lim.to_dict() for lim in self.limits},
+            "constants": self.constants.to_dict(),
+            "limits": {lim.name.value: lim.to_dict() for lim in self.limits},
             "binding_limit": self.binding_limit,
             "target": target,
             "formulas": list(self.formulas),

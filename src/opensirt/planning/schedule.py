@@ -42,6 +42,11 @@ THERASPHERE_CALIBRATION_ZONE = "America/New_York"
 VIAL_TOLERANCE_FRACTION_DEFAULT = 0.10
 
 
+def _decayed_gbq(activity_gbq: float, start: datetime, end: datetime, device: Device) -> float:
+    """``activity_gbq`` at ``start`` decayed to ``end`` with the device's half-life (GBq)."""
+    return activity_at(activity_gbq, start, end, device.nuclide, half_life_h=device.half_life_h)
+
+
 def activity_at_treatment_gbq(
     vial_activity_gbq: float,
     calibration: datetime,
@@ -50,21 +55,44 @@ def activity_at_treatment_gbq(
 ) -> float:
     """Activity (GBq) of a vial at the treatment time, by the device's half-life.
 
+    Parameters
+    ----------
+    vial_activity_gbq : float
+        The vial's activity at ``calibration`` (GBq).
+    calibration : datetime
+        The time the vial activity is stated for (time-zone aware).
+    treatment : datetime
+        The treatment time (time-zone aware).
+    device : Device, DeviceName or str
+        The device, whose own half-life convention (h) decays the activity.
+
+    Returns
+    -------
+    float
+        The vial's activity at ``treatment`` (GBq).
+
     >>> from datetime import datetime, timedelta, timezone
     >>> cal = datetime(2026, 11, 22, 12, tzinfo=timezone(timedelta(hours=-5)))
     >>> round(activity_at_treatment_gbq(10.0, cal, cal + timedelta(hours=64.1), "therasphere"), 9)
     5.0
     """
     check_positive("vial_activity_gbq", vial_activity_gbq, "GBq")
-    dev = get_device(device)
-    return activity_at(
-        vial_activity_gbq, calibration, treatment, dev.nuclide, half_life_h=dev.half_life_h
-    )
+    return _decayed_gbq(vial_activity_gbq, calibration, treatment, get_device(device))
 
 
 def therasphere_calibration_time(treatment: datetime) -> datetime:
     """The TheraSphere calibration time for a treatment: the last Sunday 12:00 Eastern Time
     at or before ``treatment``.
+
+    Parameters
+    ----------
+    treatment : datetime
+        The treatment time (time-zone aware).
+
+    Returns
+    -------
+    datetime
+        The calibration time, in the America/New_York zone (TheraSphere IFU).
 
     >>> from datetime import datetime, timedelta, timezone
     >>> therasphere_calibration_time(
@@ -105,8 +133,23 @@ def choose_vial(
 ) -> VialChoice | None:
     """The smallest standard vial whose activity at ``treatment`` is >= ``required_gbq``.
 
-    ``calibration`` defaults to the TheraSphere calibration time for the treatment. Returns
-    None when even the largest vial is too small (order a custom activity, or treat earlier).
+    Parameters
+    ----------
+    required_gbq : float
+        The activity needed at the treatment time (GBq).
+    treatment : datetime
+        The treatment time (time-zone aware).
+    device : Device, DeviceName or str
+        The device, whose own half-life convention (h) decays the activity.
+    calibration : datetime, optional
+        The vials' calibration time; the TheraSphere calibration time for the treatment by
+        default.
+
+    Returns
+    -------
+    VialChoice or None
+        The vial, its calibration and its activity at the treatment time (GBq); None when
+        even the largest vial is too small (order a custom activity, or treat earlier).
 
     >>> from datetime import datetime, timedelta, timezone
     >>> t = datetime(2026, 11, 25, 10, tzinfo=timezone(timedelta(hours=1)))
@@ -141,6 +184,26 @@ def vial_window(
     t = t_cal + T1/2 / ln 2 * ln(A_vial / A), from A = A_req (1 + tol) (start) to A = A_req
     (end). The start is before the calibration time when the vial is smaller than the upper
     bound.
+
+    Parameters
+    ----------
+    vial_activity_gbq : float
+        The vial's activity at ``calibration`` (GBq).
+    calibration : datetime
+        The time the vial activity is stated for (time-zone aware).
+    required_gbq : float
+        The planned activity (GBq).
+    device : Device, DeviceName or str
+        The device, whose own half-life convention (h) decays the activity.
+    tolerance : float
+        Fraction above the planned activity still accepted, in [0, 1); the default is
+        :data:`VIAL_TOLERANCE_FRACTION_DEFAULT`.
+
+    Returns
+    -------
+    tuple of (datetime, datetime)
+        The start (the vial holds ``required_gbq * (1 + tolerance)``) and the end (it holds
+        ``required_gbq``) of the window.
 
     >>> from datetime import datetime, timezone
     >>> cal = datetime(2026, 11, 22, 12, tzinfo=timezone.utc)
@@ -184,6 +247,27 @@ def delivered_activity(
 ) -> DeliveredActivity:
     """Delivered activity from the vial assay before and the residual assay after injection.
 
+    Parameters
+    ----------
+    pre_activity_gbq : float
+        The vial assay before the injection (GBq).
+    pre_measured : datetime
+        When the vial was assayed.
+    residual_activity_gbq : float
+        The residual assay (vial, catheter, tubing) after the injection (GBq, >= 0).
+    residual_measured : datetime
+        When the residual was assayed.
+    injection : datetime
+        The injection time, to which both assays are decayed.
+    device : Device, DeviceName or str
+        The device, whose own half-life convention (h) decays the activity.
+
+    Returns
+    -------
+    DeliveredActivity
+        Both assays at the injection time, the delivered activity (GBq) and the residual
+        fraction.
+
     >>> from datetime import datetime, timedelta, timezone
     >>> t = datetime(2026, 11, 25, 10, tzinfo=timezone.utc)
     >>> d = delivered_activity(pre_activity_gbq=2.0, pre_measured=t, residual_activity_gbq=0.1,
@@ -197,16 +281,8 @@ def delivered_activity(
             f"residual_activity_gbq is {residual_activity_gbq!r} GBq, expected >= 0 GBq"
         )
     dev = get_device(device)
-    pre = activity_at(
-        pre_activity_gbq, pre_measured, injection, dev.nuclide, half_life_h=dev.half_life_h
-    )
-    residual = activity_at(
-        residual_activity_gbq,
-        residual_measured,
-        injection,
-        dev.nuclide,
-        half_life_h=dev.half_life_h,
-    )
+    pre = _decayed_gbq(pre_activity_gbq, pre_measured, injection, dev)
+    residual = _decayed_gbq(residual_activity_gbq, residual_measured, injection, dev)
     if not pre > 0.0:
         raise InputError(
             f"the vial assay of {pre_activity_gbq:g} GBq at {pre_measured.isoformat()} decays to "

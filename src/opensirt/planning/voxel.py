@@ -20,15 +20,22 @@ shows (``territory_activity_fractions``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from opensirt.errors import InputError, PlanRefusedError
-from opensirt.planning.assemble import _constants, _limit_checks, _schedule, refused_plan
+from opensirt.physics.devices import NormalLiverScope
+from opensirt.planning.assemble import (
+    LiverDoses,
+    finished_plan,
+    limit_checks,
+    lowered_warning,
+    refused_plan,
+    unchecked_normal_liver_warning,
+)
 from opensirt.planning.case import Method
-from opensirt.planning.context import PlanContext, lung_limits
-from opensirt.planning.formulas import FORMULAS
-from opensirt.planning.limits import LinearLimit, largest_safe_activities
-from opensirt.planning.result import PlanResult, Target, TerritoryResult
+from opensirt.planning.context import PlanContext, lung_limits, prescribed_target
+from opensirt.planning.limits import LimitName, LinearLimit, largest_safe_activities
+from opensirt.planning.result import PlanResult, Target, TargetName, TerritoryResult
 
 
 @dataclass(frozen=True)
@@ -67,27 +74,18 @@ class VoxelCoefficients:
 
 def _target(ctx: PlanContext, coeffs: VoxelCoefficients) -> tuple[Target, float]:
     """The target and the activity (GBq) that reaches it."""
-    p, defaults = ctx.case.prescription, ctx.device.limits
     if coeffs.tumours:
-        name, given, default = "tumour_dose_gy", p.tumour_dose_gy, defaults.tumour_target_gy
+        target = prescribed_target(ctx, TargetName.TUMOUR_DOSE)
         per_gbq = min(coeffs.tumours.values())
     else:
-        name, given, default = "perfused_dose_gy", p.perfused_dose_gy, defaults.perfused_target_gy
+        target = prescribed_target(ctx, TargetName.PERFUSED_DOSE)
         per_gbq = coeffs.all_perfused
-    value = given if given is not None else default
-    if value is None:
-        raise InputError(
-            f"prescription.{name} is not given and device {ctx.device.name.value!r} has no "
-            f"default for it; add prescription.{name} (Gy) to the case file"
-        )
-    field = "tumour_target_gy" if coeffs.tumours else "perfused_target_gy"
-    source = "case file" if given is not None else defaults.sources.get(field, "")
     if per_gbq <= 0:
         raise InputError(
-            f"the voxel dose per GBq for {name} is {per_gbq!r} Gy; the emission "
+            f"the voxel dose per GBq for {target.name.value} is {per_gbq!r} Gy; the emission "
             "image shows no uptake where the target is"
         )
-    return Target(name, float(value), None, source or ""), float(value) / per_gbq
+    return target, target.value_gy / per_gbq
 
 
 def _limits(ctx: PlanContext, coeffs: VoxelCoefficients) -> list[LinearLimit]:
@@ -95,22 +93,21 @@ def _limits(ctx: PlanContext, coeffs: VoxelCoefficients) -> list[LinearLimit]:
     limit = ctx.limits.normal_liver_max_gy
     if limit is None:
         return lung
-    if ctx.limits.normal_liver_scope == "whole":
-        return [*lung, LinearLimit("normal_liver_max_gy", limit, (coeffs.whole_normal_liver,))]
-    return [
-        *lung,
-        *(LinearLimit("normal_liver_max_gy", limit, (c,)) for c in coeffs.normal_liver.values()),
-    ]
+    name = LimitName.NORMAL_LIVER_MAX
+    if ctx.limits.normal_liver_scope is NormalLiverScope.WHOLE:
+        return [*lung, LinearLimit(name, limit, (coeffs.whole_normal_liver,))]
+    return [*lung, *(LinearLimit(name, limit, (c,)) for c in coeffs.normal_liver.values())]
 
 
 def _territory_binding(
-    ctx: PlanContext, coeffs: VoxelCoefficients, bind: str | None
-) -> dict[str, str | None]:
+    ctx: PlanContext, coeffs: VoxelCoefficients, bind: LimitName | None
+) -> dict[str, LimitName | None]:
     """The limit that binds each territory: a lung limit or the whole-liver normal-liver limit
     binds them all; a per-territory normal-liver limit binds only the territory whose normal
     liver reaches it (the highest dose per GBq), not those left below it."""
     names = coeffs.territory_activity_fractions
-    if bind != "normal_liver_max_gy" or ctx.limits.normal_liver_scope == "whole":
+    whole = ctx.limits.normal_liver_scope is NormalLiverScope.WHOLE
+    if bind is not LimitName.NORMAL_LIVER_MAX or whole:
         return dict.fromkeys(names, bind)
     highest = max(coeffs.normal_liver.values())
     return {name: bind if coeffs.normal_liver[name] == highest else None for name in names}
@@ -119,8 +116,19 @@ def _territory_binding(
 def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
     """The voxel-method plan of a case whose context and voxel dose coefficients are given.
 
-    ``ctx`` is the planning context of the case (lung shunt, limits, residual, device);
-    its method is reported as ``voxel``.
+    Parameters
+    ----------
+    ctx : PlanContext
+        The planning context of the case (lung shunt, limits, residual, device); the plan
+        is reported under method ``voxel``.
+    coeffs : VoxelCoefficients
+        Mean doses per GBq injected (Gy/GBq) of every structure, from voxel dosimetry.
+
+    Returns
+    -------
+    PlanResult
+        The plan built by :func:`opensirt.planning.assemble.finished_plan`, or a refused
+        plan when no activity keeps the lung limits.
     """
     limits = _limits(ctx, coeffs)
     target, requested = _target(ctx, coeffs)
@@ -132,8 +140,7 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
             )
         safe = largest_safe_activities([requested], limits)
     except PlanRefusedError as exc:
-        refused = refused_plan(ctx, exc.reason, limits, limits)
-        return _as_voxel(refused)
+        return refused_plan(ctx, exc.reason, limits, limits, method=Method.VOXEL)
     activity = safe.activities_gbq[0]
     bind = safe.binding[0]
     territory_binding = _territory_binding(ctx, coeffs, bind)
@@ -152,51 +159,34 @@ def plan_voxel(ctx: PlanContext, coeffs: VoxelCoefficients) -> PlanResult:
     tumours = {n: c * activity for n, c in coeffs.tumours.items()}
     achieved = min(tumours.values()) if tumours else coeffs.all_perfused * activity
     target = Target(target.name, target.value_gy, achieved, target.source)
-    checks = _limit_checks(ctx, limits, limits, [activity], {bind} if bind else set())
+    checks = limit_checks(ctx, limits, limits, [activity], {bind} if bind else set())
     warnings = []
     if bind is not None:
-        warnings.append(
-            f"activity lowered from {requested:.3f} to {activity:.3f} GBq by {bind} "
-            f"({getattr(ctx.limits, bind):g} Gy); the {target.name} of {target.value_gy:g} Gy "
-            "is not reached: " + ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
-        )
-    schedule, schedule_warnings = _schedule(ctx, activity)
+        reached = ", ".join(f"{n} {d:.1f} Gy" for n, d in tumours.items())
+        warnings.append(lowered_warning(ctx, requested, activity, bind, target, reached))
     normal_treated = sum(
         coeffs.normal_liver[name] * mass for name, mass in coeffs.normal_mass_kg.items()
     ) / sum(coeffs.normal_mass_kg.values())
     if ctx.limits.normal_liver_max_gy is None:
-        warnings.append(
-            f"no normal-liver limit is set for {ctx.device.label}: the normal liver gets "
-            f"{normal_treated * activity:.1f} Gy unchecked; set prescription.normal_liver_max_gy"
-        )
-    lung = ctx.lung_gy_per_gbq * activity
-    return PlanResult(
-        method=Method.VOXEL,
-        device=ctx.device.name,
-        activity_gbq=activity,
-        lung_shunt_fraction=ctx.lsf,
-        residual_fraction=ctx.residual,
-        lung_gy=lung,
-        lung_cumulative_gy=lung + ctx.case.lung.previous_dose_gy,
+        warnings.append(unchecked_normal_liver_warning(ctx, normal_treated * activity))
+    doses = LiverDoses(
         perfused_gy=coeffs.all_perfused * activity,
         normal_liver_gy=normal_treated * activity,
         whole_normal_liver_gy=coeffs.whole_normal_liver * activity,
         whole_liver_gy=None,
         tumours_gy=tumours,
+    )
+    return finished_plan(
+        ctx,
+        Method.VOXEL,
+        activity,
+        doses=doses,
         territories=terrs,
-        constants=_constants(ctx),
-        limits=checks,
-        binding_limit=bind,
+        checks=checks,
         target=target,
-        formulas=FORMULAS[Method.VOXEL],
-        warnings=tuple(warnings + schedule_warnings),
-        schedule=schedule,
+        warnings=warnings,
         details={
             "lung_voxel_mean_gy": coeffs.lung_voxel * activity,
             "requested_activity_gbq": requested,
         },
     )
-
-
-def _as_voxel(result: PlanResult) -> PlanResult:
-    return replace(result, method=Method.VOXEL, formulas=FORMULAS[Method.VOXEL])

@@ -359,6 +359,8 @@ class TreatmentSession(Base):
         ),
     )
 
+    plan_version: Mapped[PlanVersion | None] = relationship()
+
 
 class Monitoring(Base):
     """The 4-6 h observation after a treatment session."""
@@ -376,6 +378,8 @@ class Monitoring(Base):
     observations: Mapped[list[Any]]
     discharged: Mapped[bool]
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    treatment: Mapped[TreatmentSession | None] = relationship()
 
 
 class Verification(Base):
@@ -396,6 +400,7 @@ class Verification(Base):
     structures: Mapped[list[VerifiedStructure]] = relationship(
         back_populates="verification", cascade="all, delete-orphan"
     )
+    treatment: Mapped[TreatmentSession | None] = relationship()
 
 
 class VerifiedStructure(Base):
@@ -434,6 +439,8 @@ class AdverseEventRecord(Base):
     attribution: Mapped[Attribution] = mapped_column(_code(Attribution))
 
     __table_args__ = (sa.CheckConstraint("grade BETWEEN 1 AND 5", name="grade"),)
+
+    treatment: Mapped[TreatmentSession | None] = relationship()
 
 
 class LesionMeasurement(Base):

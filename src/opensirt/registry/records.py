@@ -19,9 +19,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
     ValidationError,
     model_validator,
 )
@@ -195,7 +197,18 @@ class SirtDetails(_Record):
     vials: tuple[VialAssay, ...] = ()
     residual_fraction: float | None = Field(default=None, ge=0, le=1)
     catheter_position: Text = ""
-    injected_at: dt.datetime | None = None
+    injected_at: AwareDatetime | None = None
+
+
+def _times_as_text(value: Any) -> Any:
+    """``value`` with every date and time (at any depth) as ISO 8601 text, the rest as given."""
+    if isinstance(value, dict):
+        return {k: _times_as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_times_as_text(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
 
 
 def _sirt_problem(error: ErrorDetails) -> str:
@@ -215,45 +228,56 @@ def _sirt_problem(error: ErrorDetails) -> str:
 class SessionIn(_PatientRecord):
     """A treatment session: SIRT or another therapy, on one date.
 
-    ``details`` for SIRT follow :class:`SirtDetails`; other therapies give free keys that say
-    what was given (TACE: ``drug``, ``dose_mg``, ``beads``; HAIC: ``drug``, ``regimen``;
+    ``details`` for SIRT follow :class:`SirtDetails` (device, vials with their assays,
+    residual fraction, catheter position, injection time); other therapies give free keys that
+    say what was given (TACE: ``drug``, ``dose_mg``, ``beads``; HAIC: ``drug``, ``regimen``;
     systemic: ``agent``, ``line``; external beam: ``dose_gy``, ``fractions`` ...), each value
-    a number, a string or a boolean.
+    a number, a string or a boolean. ``plan`` names the plan (its label) the session
+    delivers and ``plan_version`` its version number; without a number the plan's current
+    approved version is meant.
     """
 
     therapy: Therapy
     territory: Name | None = None
     delivered_activity_gbq: float | None = Field(default=None, ge=0, le=50)
-    plan: Name | None = None  # the plan label whose approved version this session delivers
-    details: dict[Name, str | int | float | bool | list[dict[Name, str | float]] | None] = Field(
-        default_factory=dict
-    )
+    plan: Name | None = None
+    plan_version: int | None = Field(default=None, ge=1)
+    details: dict[Name, JsonValue] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
     def _sirt_details(cls, data: Any) -> Any:
-        """SIRT details checked by :class:`SirtDetails` and kept as its JSON form (vials as a
-        list, times as ISO 8601 text), so a YAML time needs no quotes."""
+        """SIRT details checked by :class:`SirtDetails`, each problem named by its key path;
+        times read from YAML kept as ISO 8601 text, so they need no quotes."""
         if isinstance(data, dict) and data.get("therapy") == Therapy.SIRT.value:
             details = data.get("details")
             if isinstance(details, dict):
                 try:
-                    checked = SirtDetails.model_validate(details)
+                    SirtDetails.model_validate(details)
                 except ValidationError as exc:
                     raise ValueError(
                         "; ".join(_sirt_problem(e) for e in exc.errors(include_url=False))
                     ) from None
-                data = {**data, "details": checked.model_dump(mode="json", exclude_none=True)}
+                data = {**data, "details": _times_as_text(details)}
         return data
 
     @model_validator(mode="after")
-    def _sirt_fields(self) -> SessionIn:
+    def _fields_of_therapy(self) -> SessionIn:
+        if self.plan_version is not None and self.plan is None:
+            raise ValueError("plan_version is given without plan; name the plan's label too")
         if self.therapy is Therapy.SIRT:
             SirtDetails.model_validate(self.details)
-        elif self.delivered_activity_gbq is not None:
+            return self
+        if self.delivered_activity_gbq is not None:
             raise ValueError(
                 f"delivered_activity_gbq is given for a {self.therapy.value} session; it "
                 "belongs to SIRT sessions only"
+            )
+        nested = [k for k, v in self.details.items() if isinstance(v, dict | list)]
+        if nested:
+            raise ValueError(
+                f"details {nested} of a {self.therapy.value} session hold lists or mappings; "
+                "give each detail as one number, text or true/false"
             )
         return self
 
@@ -261,8 +285,8 @@ class SessionIn(_PatientRecord):
 class MonitoringIn(_PatientRecord):
     """The 4-6 h observation after a session (``date`` is the session's date)."""
 
-    start: dt.datetime
-    end: dt.datetime
+    start: AwareDatetime
+    end: AwareDatetime
     observations: tuple[dict[Name, str | float | bool | None], ...] = ()
     discharged: bool
     notes: Text = ""
@@ -343,7 +367,7 @@ class SignatureIn(_Record):
 
     role: SignatureRole
     user_name: Name
-    signed_at: dt.datetime
+    signed_at: AwareDatetime
 
 
 class PlanVersionIn(_PatientRecord):

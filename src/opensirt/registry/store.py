@@ -140,6 +140,41 @@ def check_event_date(
         If the date is in the future, lies before the diagnosis for a pathway record, or after
         the patient's recorded death.
     """
+    check_date(patient, when, kind, died=death_date(session, patient), field=field, today=today)
+
+
+def check_date(
+    patient: Patient,
+    when: dt.date,
+    kind: type[Base],
+    *,
+    died: dt.date | None,
+    field: str = "date",
+    today: dt.date | None = None,
+) -> None:
+    """:func:`check_event_date` for a caller that knows the patient's date of death already.
+
+    Parameters
+    ----------
+    patient : Patient
+        The patient the record belongs to.
+    when : datetime.date
+        The record's date.
+    kind : type
+        The model class of the record (decides whether it may precede the diagnosis).
+    died : datetime.date or None
+        The patient's recorded date of death (:func:`death_date`), ``None`` while alive.
+    field : str, optional
+        The name of the date field, for the message.
+    today : datetime.date, optional
+        Today's date (default: the system date), the latest date accepted.
+
+    Raises
+    ------
+    InputError
+        If the date is in the future, lies before the diagnosis for a pathway record, or after
+        the patient's death.
+    """
     today = today or dt.date.today()
     what = f"{kind.__tablename__} of {patient.pseudonym}: {field}"
     if when > today:
@@ -149,7 +184,6 @@ def check_event_date(
             f"{what} is {when.isoformat()}, before the diagnosis on "
             f"{patient.diagnosis_date.isoformat()}; correct the date (or the diagnosis date)"
         )
-    died = death_date(session, patient)
     if died is not None and when > died and kind is not OutcomeEvent:
         raise InputError(
             f"{what} is {when.isoformat()}, after the patient's death on {died.isoformat()}; "
@@ -361,3 +395,21 @@ def add_rows(session: Session, patient: Patient, rows: Iterable[Base]) -> int:
         count += 1
     _flush(session, f"records of {patient.pseudonym}")
     return count
+
+
+def flush(session: Session, what: str) -> None:
+    """Send the pending rows to the database, a lost race raised as a conflict.
+
+    Parameters
+    ----------
+    session : sqlalchemy.orm.Session
+        The open transaction.
+    what : str
+        What is being saved, for the message.
+
+    Raises
+    ------
+    ConflictError
+        If a concurrent change or a uniqueness constraint refuses a row.
+    """
+    _flush(session, what)

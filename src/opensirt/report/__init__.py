@@ -19,7 +19,7 @@ from opensirt.report.document import (
     Table,
     format_value,
 )
-from opensirt.report.pdf import DISCLAIMER, iter_pages, write_pdf, write_png_pages
+from opensirt.report.pdf import DISCLAIMER, render_png_pages, write_pdf, write_png_pages
 from opensirt.report.provenance import (
     InputFingerprint,
     Provenance,
@@ -46,7 +46,7 @@ __all__ = [
     "fingerprint_data",
     "fingerprint_path",
     "format_value",
-    "iter_pages",
+    "render_png_pages",
     "software_versions",
     "write_pdf",
     "write_png_pages",

@@ -31,7 +31,25 @@ def make_table(
     caption: str = "",
     highlight_rows: Mapping[int, Highlight] | None = None,
 ) -> Table:
-    """A :class:`Table` from rows of numbers and text (numbers by :func:`format_value`)."""
+    """A :class:`Table` from rows of numbers and text (numbers by :func:`format_value`).
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Column headings, with their units (e.g. "Dose (Gy)").
+    rows : iterable of sequences of Cell
+        One sequence per row, as long as ``columns``: text as shown, numbers formatted with
+        three significant digits, None as a dash.
+    caption : str
+        Shown above the table (empty: none).
+    highlight_rows : mapping int -> Highlight, optional
+        Rows (0-based) that stand out, and why.
+
+    Returns
+    -------
+    Table
+        The table of formatted cells.
+    """
     return Table(
         tuple(columns),
         tuple(tuple(format_value(cell) for cell in row) for row in rows),
@@ -48,20 +66,57 @@ _LIMIT_LABELS = {
 
 
 def key_structures(roles: StructureRoles) -> tuple[str, ...]:
-    """The structures shown in figures: tumours, the normal liver and the lungs (tables show
-    every structure)."""
+    """The structures shown in figures: tumours, the normal liver and the lungs.
+
+    Tables show every structure; figures only these, to stay readable.
+
+    Parameters
+    ----------
+    roles : StructureRoles
+        Which structures are the tumours and the lungs.
+
+    Returns
+    -------
+    tuple of str
+        Tumour names, :data:`~opensirt.workflow.voxel.NORMAL_LIVER`, then the lungs' name.
+    """
     return (*roles.tumours, NORMAL_LIVER, *([roles.lungs] if roles.lungs else []))
 
 
 def activity_text(activity_gbq: float | None) -> str:
-    """``"1.944 GBq (52.6 mCi)"``, or a dash."""
+    """An activity in GBq and mCi, e.g. ``"1.944 GBq (52.6 mCi)"``.
+
+    Parameters
+    ----------
+    activity_gbq : float or None
+        Activity (GBq); None when there is none (a refused plan).
+
+    Returns
+    -------
+    str
+        The text, or an em dash for None.
+    """
     if activity_gbq is None:
         return "—"
     return f"{activity_gbq:.3f} GBq ({gbq_to_mci(activity_gbq):.1f} mCi)"
 
 
 def limits_table(plan: PlanResult) -> Table:
-    """Each limit: dose, limit, whether enforced, binding or exceeded, and its source."""
+    """Each limit: dose, limit, whether enforced, binding or exceeded, and its source.
+
+    A normal-liver limit held in each territory is one row per territory, marked binding
+    only where it binds.
+
+    Parameters
+    ----------
+    plan : PlanResult
+        The plan and the limits it was checked against.
+
+    Returns
+    -------
+    Table
+        Mean doses against limits (Gy), binding rows amber, exceeded rows red.
+    """
     rows: list[tuple[Cell, ...]] = []
     highlights: dict[int, Highlight] = {}
     per_territory = plan.territory_normal_liver_checks()
@@ -97,7 +152,19 @@ def limits_table(plan: PlanResult) -> Table:
 
 
 def compartment_table(plan: PlanResult) -> Table:
-    """Mean dose per compartment of a plan."""
+    """Mean dose per compartment of a plan.
+
+    Parameters
+    ----------
+    plan : PlanResult
+        The plan.
+
+    Returns
+    -------
+    Table
+        Lung (partition lung dose, this session and cumulative), normal liver, perfused
+        volume, whole liver and each tumour, mean absorbed dose (Gy).
+    """
     rows: list[tuple[str, float | None]] = [
         ("Lung, this session (partition lung dose)", plan.lung_gy),
         ("Lung, cumulative (partition lung dose)", plan.lung_cumulative_gy),
@@ -116,7 +183,19 @@ def compartment_table(plan: PlanResult) -> Table:
 
 
 def territory_table(plan: PlanResult) -> Table:
-    """Activity and doses per territory."""
+    """Activity and doses per territory.
+
+    Parameters
+    ----------
+    plan : PlanResult
+        The plan with its perfused territories.
+
+    Returns
+    -------
+    Table
+        Activity to inject (GBq), perfused and normal-liver mean dose (Gy) and the binding
+        limit of each territory.
+    """
     rows = [
         (t.name, t.activity_gbq, t.perfused_gy, t.normal_liver_gy, t.binding_limit or "")
         for t in plan.territories
@@ -129,7 +208,21 @@ def territory_table(plan: PlanResult) -> Table:
 
 
 def methods_table(plans: Mapping[str, PlanResult], selected: str) -> Table:
-    """Every method side by side."""
+    """Every planning method side by side.
+
+    Parameters
+    ----------
+    plans : mapping str -> PlanResult
+        The plan of each method that applies to the device, by method name.
+    selected : str
+        The prescribed method's name (its row is highlighted).
+
+    Returns
+    -------
+    Table
+        Activity (GBq), normal-liver, partition lung and tumour mean doses (Gy) and the
+        binding limit of each method.
+    """
     rows: list[tuple[Cell, ...]] = []
     highlights: dict[int, Highlight] = {}
     for i, (name, plan) in enumerate(plans.items()):
@@ -162,7 +255,21 @@ def methods_table(plans: Mapping[str, PlanResult], selected: str) -> Table:
 
 
 def dvh_metrics_table(dvhs: Mapping[str, DoseVolumeHistogram], caption: str) -> Table:
-    """Volume, mean, min, max and D-percent values of each structure."""
+    """Volume, mean, max and D-percent values of each structure.
+
+    Parameters
+    ----------
+    dvhs : mapping str -> DoseVolumeHistogram
+        Each structure's dose-volume histogram, in reading order.
+    caption : str
+        Shown above the table.
+
+    Returns
+    -------
+    Table
+        Volume (mL), mean, D98 ... D2 and max dose (Gy) per structure; Dx is the dose
+        received by at least x % of the volume.
+    """
     columns = (
         "Structure",
         "Volume (mL)",
@@ -178,16 +285,46 @@ def dvh_metrics_table(dvhs: Mapping[str, DoseVolumeHistogram], caption: str) -> 
 
 
 def formulas_block(plan: PlanResult) -> Table:
-    """The formulas and constants a plan used."""
+    """The formulas and constants a plan used.
+
+    Parameters
+    ----------
+    plan : PlanResult
+        The plan.
+
+    Returns
+    -------
+    Table
+        One row per formula, then one per named constant with its value as recorded.
+    """
     rows = [("formula", f) for f in plan.formulas]
-    rows += [(key, str(value)) for key, value in plan.constants.items()]
+    rows += list(plan.constants.labelled())
     return make_table(("Item", "Value"), rows, caption="Formulas and constants used")
 
 
 def slice_figure(
     ct: Volume, dose: Volume, structures: Mapping[str, Volume], centre_on: str, caption: str
 ) -> ReportFigure:
-    """Axial and coronal CT slices with the dose wash, through the centre of a structure."""
+    """Axial and coronal CT slices with the dose wash, through the centre of a structure.
+
+    Parameters
+    ----------
+    ct : Volume
+        The CT (HU).
+    dose : Volume
+        Absorbed dose (Gy) in the CT's frame, on any grid.
+    structures : mapping str -> Volume
+        Masks to outline.
+    centre_on : str
+        The structure (a key of ``structures``) whose centroid the slices cross.
+    caption : str
+        The figure's caption.
+
+    Returns
+    -------
+    ReportFigure
+        The figure, drawn when the report is rendered.
+    """
     return ReportFigure(
         lambda: slice_overlay_figure(
             ct, dose=dose, structures=structures, centre_on=centre_on, planes=("axial", "coronal")
@@ -210,7 +347,24 @@ def dvh_plot(
     markers: Sequence[DoseMarker] = (),
     caption: str,
 ) -> ReportFigure:
-    """Cumulative DVHs (and a dashed second set, when given)."""
+    """Cumulative DVHs (and a dashed second set, when given).
+
+    Parameters
+    ----------
+    dvhs : mapping str -> DoseVolumeHistogram
+        Solid curves, one per structure.
+    compare : mapping str -> DoseVolumeHistogram, optional
+        Dashed curves in the same colours (e.g. delivered against predicted).
+    markers : sequence of DoseMarker
+        Limits and targets to mark.
+    caption : str
+        The figure's caption.
+
+    Returns
+    -------
+    ReportFigure
+        The figure, drawn when the report is rendered.
+    """
     curves = {n: _curve(h) for n, h in dvhs.items()}
     other = None if compare is None else {n: _curve(h) for n, h in compare.items()}
     return ReportFigure(lambda: dvh_figure(curves, compare=other, markers=tuple(markers)), caption)

@@ -3,7 +3,7 @@
 Everything a report shows is plain, immutable data built by the caller: text, tables of
 already formatted cells, figures, warnings, a signature block and the provenance record.
 Nothing here computes a clinical number; the pipeline fills the model and
-:func:`opensirt.report.pdf.write_pdf` lays it out.
+:func:`opensirt.report.pdf.write_pdf` lays it out with ReportLab.
 
 A :class:`Section` holds an ordered sequence of *blocks*: a plain string is a paragraph, and
 :class:`Table`, :class:`ReportFigure` and :class:`Notice` are drawn where they stand.
@@ -82,6 +82,19 @@ def format_value(value: Cell, digits: int = 3) -> str:
 
     Numbers are written without exponent between 1e-3 and 1e6 (clinical readers misread
     ``1.2e+02``); integers are written whole; ``None`` is an em dash.
+
+    Parameters
+    ----------
+    value : str, int, float or None
+        The cell: text is returned as given, booleans as ``"yes"``/``"no"``, non-finite
+        numbers as ``"n/a"``.
+    digits : int
+        Significant digits of a float (default 3).
+
+    Returns
+    -------
+    str
+        The text shown in the table.
 
     >>> format_value(1.23456), format_value(120.5), format_value(1234.5), format_value(7)
     ('1.23', '120', '1234', '7')
@@ -242,7 +255,18 @@ class ReportFigure:
         _text("ReportFigure.caption", self.caption)
 
     def build(self) -> Figure:
-        """The matplotlib figure (calls :attr:`content` if it is a callable)."""
+        """The matplotlib figure (calls :attr:`content` if it is a callable).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The figure to draw.
+
+        Raises
+        ------
+        InputError
+            If the callable returns something other than a figure.
+        """
         figure = self.content if isinstance(self.content, Figure) else self.content()
         if not isinstance(figure, Figure):
             raise InputError(

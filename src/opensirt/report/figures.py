@@ -145,6 +145,15 @@ def dvh_figure(
         What the solid and dashed sets are, shown in the legend.
     markers : sequence of DoseMarker
         Limits (red) and targets (green).
+    title : str
+        Title above the axes.
+    width_in : float
+        Figure width in inches (7 fits an A4 page at full size).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Dose (Gy) against volume (% of each structure), legend on the right.
     """
     solid = _curves("curves", curves)
     dashed = _curves("compare", compare or {})
@@ -229,6 +238,27 @@ def predicted_vs_delivered_figure(
     Left: grouped bars. Right: delivered against predicted with the identity line and the
     band ``|delivered - predicted| <= tolerance_fraction * predicted``; points outside the band
     are drawn in red.
+
+    Parameters
+    ----------
+    comparisons : sequence of DoseComparison
+        Predicted and delivered mean dose (and D70) per structure (Gy), at least one.
+    tolerance_fraction : float
+        Half-width of the agreement band, as a fraction of the predicted dose (0 to 1).
+    labels : (str, str)
+        Names of the two doses, predicted then delivered, in the legend and axis labels.
+    width_in : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped bars on the left, the agreement scatter on the right.
+
+    Raises
+    ------
+    InputError
+        No comparison, or a tolerance outside [0, 1].
     """
     if not comparisons:
         raise InputError("comparisons is empty, expected at least one structure")
@@ -320,6 +350,27 @@ def activity_methods_figure(
 
     ``selected`` (a key of ``activities_gbq``) is drawn in the accent colour; ``max_safe_gbq``
     (the largest activity meeting every limit) as a red dashed line.
+
+    Parameters
+    ----------
+    activities_gbq : mapping str -> float
+        Activity to inject (GBq) by method name, at least one, each >= 0.
+    selected : str, optional
+        The prescribed method (a key of ``activities_gbq``), drawn in the accent colour.
+    max_safe_gbq : float, optional
+        The largest activity (GBq) meeting every limit; None: no line.
+    width_in : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar per method, labelled with its activity.
+
+    Raises
+    ------
+    InputError
+        No method, a negative activity, or ``selected`` not among the methods.
     """
     if not activities_gbq:
         raise InputError("activities_gbq is empty, expected at least one method")

@@ -31,6 +31,7 @@ from opensirt.report.document import (
     Table,
 )
 from opensirt.report.figures import DoseMarker, MarkerKind, activity_methods_figure
+from opensirt.report.image_figures import emission_blocks
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.definitions import lung_dose_definitions
@@ -62,7 +63,7 @@ def _prescription_section(case: Case, plan: PlanResult) -> Section:
             )
         )
     rows.append(("Binding limit", plan.binding_limit or "none"))
-    shunt_source = plan.constants["lung_shunt_fraction_source"]
+    shunt_source = plan.constants.lung_shunt_fraction_source
     rows.append(("Lung shunt fraction", f"{plan.lung_shunt_fraction:.2%} ({shunt_source})"))
     if plan.schedule is not None:
         rows.append(("Treatment time", plan.schedule.treatment.isoformat()))
@@ -223,18 +224,47 @@ def build_plan_document(
 ) -> ReportDocument:
     """The plan report of ``plan`` (with the image measurements and voxel dose of ``pre``).
 
-    Image paths are shown relative to ``base_dir`` (the case file's folder) when inside it.
+    With ``pre``, the report also shows the work-up image fused on the CT through each tumour
+    and the lung base (:func:`opensirt.report.image_figures.emission_blocks`) and, when the
+    SPECT was registered, the checkerboard of the two CTs.
+
+    Parameters
+    ----------
+    case : Case
+        The case file's content.
+    plan : PlanResult
+        The prescribed plan.
+    case_path : str
+        The case file's path as shown in the report.
+    created : datetime
+        When the report was made (timezone-aware), printed in the header.
+    provenance : Provenance or None
+        Software versions and input fingerprints; None leaves the section out.
+    pre : PreTreatmentResult, optional
+        The image pipeline's result (voxel plans); None for a plan from numbers alone.
+    base_dir : Path, optional
+        The case file's folder: image paths inside it are shown relative to it.
+
+    Returns
+    -------
+    ReportDocument
+        The document, ready for the PDF writer.
     """
     warnings = [*(pre.warnings if pre else ()), *plan.warnings]
     sections = [_prescription_section(case, plan), _inputs_section(case, pre, case_path, base_dir)]
     if pre is not None:
-        sections += registration_sections(pre.images.registration, "SPECT")
+        sections += registration_sections(pre.images.registration, "SPECT", pre.images)
         sections.append(_measurements_section(pre))
+        sections.append(
+            Section(
+                "The work-up image on the CT", tuple(emission_blocks(pre.images, "work-up image"))
+            )
+        )
     dose_blocks: list[str | Table | Notice | ReportFigure] = [limits_table(plan)]
     if plan.refused is None:
         dose_blocks += [compartment_table(plan), territory_table(plan)]
     voxel = pre is not None and plan.refused is None
-    lung_mass_kg = float(plan.constants["lung_mass_kg"])
+    lung_mass_kg = plan.constants.lung_mass_kg
     dose_blocks.append(lung_dose_definitions(lung_mass_kg, voxel=voxel, verified=False))
     sections.append(Section("Doses and limits", tuple(dose_blocks)))
     if pre is not None:

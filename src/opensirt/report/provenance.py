@@ -43,12 +43,34 @@ class InputKind(StrEnum):
 
 
 def sha256_bytes(data: bytes) -> str:
-    """Hexadecimal SHA-256 digest of ``data``."""
+    """Hexadecimal SHA-256 digest of ``data``.
+
+    Parameters
+    ----------
+    data : bytes
+        The bytes to hash.
+
+    Returns
+    -------
+    str
+        64 lower-case hexadecimal digits.
+    """
     return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hexadecimal SHA-256 digest of a file's content, read in 1 MiB chunks."""
+    """Hexadecimal SHA-256 digest of a file's content, read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; it is read, never held in memory whole.
+
+    Returns
+    -------
+    str
+        64 lower-case hexadecimal digits.
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK_BYTES), b""):
@@ -66,6 +88,16 @@ def sha256_folder(folder: str | Path) -> tuple[str, int]:
 
     See the module documentation for the exact recipe. An empty folder has the digest of
     empty input.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder; every regular file below it counts, hidden ones included.
+
+    Returns
+    -------
+    tuple of (str, int)
+        The 64-digit hexadecimal digest and the number of files hashed.
     """
     digest = hashlib.sha256()
     files = _folder_files(Path(folder))
@@ -110,6 +142,20 @@ class InputFingerprint:
 def display_path(path: str | Path, base: str | Path | None) -> str:
     """``path`` relative to ``base`` when it lies inside it, else as given.
 
+    Parameters
+    ----------
+    path : str or Path
+        The path to show.
+    base : str, Path or None
+        The folder to show it relative to (e.g. the case file's folder); ``None`` shows
+        ``path`` as given.
+
+    Returns
+    -------
+    str
+        The relative path (both resolved first), or ``path`` unchanged when it lies outside
+        ``base``.
+
     >>> display_path("/data/case/ct/1.dcm", "/data/case"), display_path("/x/y", "/data")
     ('ct/1.dcm', '/x/y')
     """
@@ -123,6 +169,20 @@ def display_path(path: str | Path, base: str | Path | None) -> str:
 
 def fingerprint_path(label: str, path: str | Path, shown: str | None = None) -> InputFingerprint:
     """Fingerprint one input file or folder.
+
+    Parameters
+    ----------
+    label : str
+        What the input is, e.g. ``"case file"``, ``"image: ct"``.
+    path : str or Path
+        The file or folder to hash.
+    shown : str or None
+        The path as printed in reports and JSON; ``None`` prints ``path`` as given.
+
+    Returns
+    -------
+    InputFingerprint
+        The digest (:func:`sha256_file` or :func:`sha256_folder`), kind and file count.
 
     Raises
     ------
@@ -148,6 +208,17 @@ def fingerprint_data(data: object) -> str:
     For settings and parameters that are not files: two equal mappings give the same
     fingerprint whatever their key order. Values JSON cannot hold are written with ``str``.
 
+    Parameters
+    ----------
+    data : object
+        JSON-like data: mappings, sequences, numbers, strings; anything else is written
+        with ``str``.
+
+    Returns
+    -------
+    str
+        64 lower-case hexadecimal digits.
+
     >>> fingerprint_data({"b": 1, "a": 2.5}) == fingerprint_data({"a": 2.5, "b": 1})
     True
     """
@@ -157,6 +228,17 @@ def fingerprint_data(data: object) -> str:
 
 def software_versions(packages: tuple[str, ...] = RECORDED_PACKAGES) -> dict[str, str]:
     """Versions of Python and of ``packages`` (``"not installed"`` for a missing one).
+
+    Parameters
+    ----------
+    packages : tuple of str
+        Distribution names as installed (e.g. ``"SimpleITK"``); by default
+        :data:`RECORDED_PACKAGES`.
+
+    Returns
+    -------
+    dict of str to str
+        ``"python"`` and each package, mapped to its version text.
 
     >>> sorted(software_versions(("numpy",)))
     ['numpy', 'python']
@@ -242,6 +324,17 @@ def collect_provenance(
     relative_to : path, optional
         Show the input paths relative to this folder (e.g. the case file's), so that the
         record stays true when the folder is moved.
+
+    Returns
+    -------
+    Provenance
+        The software versions, the input fingerprints in the order given and the settings
+        fingerprint.
+
+    Raises
+    ------
+    InputError
+        If an input path does not exist or is neither a file nor a folder.
     """
     fingerprints = tuple(
         fingerprint_path(label, path, display_path(path, relative_to))

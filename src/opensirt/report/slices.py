@@ -1,33 +1,48 @@
 """Axial, coronal and sagittal slices of a CT with a dose colour wash and structure outlines.
 
-Every image is sampled on a display plane defined in the patient frame (DICOM LPS: x to the
-patient's left, y posterior, z to the head), so a dose map or mask on any grid, with any
-direction cosines, lands where it belongs: each display pixel's patient position is mapped to
-continuous voxel indices of each volume (:meth:`Volume.physical_to_index`) and interpolated.
-
-Display convention: radiological, the patient's right on the image left (DICOM PS3.3 C.7.6.2.1.1
-patient orientation; ACR-AAPM-SIIM practice). Axial: anterior at the top; coronal and
-sagittal: superior at the top; sagittal: anterior on the left.
+Every image is sampled on a display plane defined in the patient frame
+(:mod:`opensirt.report.planes`), so a dose map or mask on any grid, with any direction
+cosines, lands where it belongs. Display convention: radiological, the patient's right on the
+image left; axial: anterior at the top; coronal and sagittal: superior at the top.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import ndimage
 
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
+from opensirt.report.planes import (
+    Plane,
+    PlaneGrid,
+    orientation_letter,
+    plane_grid,
+    structure_centre_mm,
+)
+
+__all__ = [
+    "ABDOMEN_WINDOW_HU",
+    "DEFAULT_THRESHOLD_FRACTION",
+    "OUTLINE_COLOURS",
+    "Plane",
+    "PlaneGrid",
+    "SliceOverlay",
+    "decorate_panel",
+    "orientation_letter",
+    "overlay_figure",
+    "plane_grid",
+    "slice_overlay_figure",
+    "structure_centre_mm",
+]
 
 #: Abdominal soft-tissue window: width 400 HU, level 40 HU (common radiology default).
 ABDOMEN_WINDOW_HU = (400.0, 40.0)
@@ -39,184 +54,57 @@ DEFAULT_THRESHOLD_FRACTION = 0.05
 #: Okabe & Ito 2008, "Color Universal Design").
 OUTLINE_COLOURS = ("#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#0072B2")
 
-_MAX_PIXELS = 768
 _HALO: list[patheffects.AbstractPathEffect] = [
     patheffects.withStroke(linewidth=2.8, foreground="black")
 ]
 _AIR_HU = -1000.0
 
 
-class Plane(StrEnum):
-    """Display planes."""
+def _wash_colormap(name: str) -> ListedColormap:
+    """``turbo`` for dose ("dose"), or the named map without its darkest quarter (emission),
+    so that the lowest shown values do not read as dark CT."""
+    from matplotlib import colormaps
 
-    AXIAL = "axial"
-    CORONAL = "coronal"
-    SAGITTAL = "sagittal"
-
-
-#: For each plane: the patient-frame unit vectors of the image's column (rightwards) and row
-#: (downwards) directions, in LPS, and the axis held fixed.
-_PLANE_AXES: dict[Plane, tuple[tuple[float, float, float], tuple[float, float, float], int]] = {
-    Plane.AXIAL: ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), 2),
-    Plane.CORONAL: ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0), 1),
-    Plane.SAGITTAL: ((0.0, 1.0, 0.0), (0.0, 0.0, -1.0), 0),
-}
-_LPS_LETTERS = (("R", "L"), ("A", "P"), ("I", "S"))
-_AXIS_NAMES = ("x", "y", "z")
-
-
-def orientation_letter(vector: npt.ArrayLike) -> str:
-    """The patient direction (LPS) a unit vector points to, by its largest component.
-
-    >>> [orientation_letter(v) for v in ((1, 0, 0), (0, -1, 0), (0, 0, -1))]
-    ['L', 'A', 'I']
-    """
-    v = np.asarray(vector, dtype=np.float64)
-    axis = int(np.argmax(np.abs(v)))
-    return _LPS_LETTERS[axis][1 if v[axis] > 0 else 0]
+    if name == "dose":
+        return ListedColormap(colormaps["turbo"](np.linspace(0.05, 1.0, 256)), name="dose")
+    return ListedColormap(colormaps[name](np.linspace(0.25, 1.0, 256)), name=name)
 
 
 @dataclass(frozen=True)
-class PlaneGrid:
-    """A display plane: pixel centres ``point + a * u + b * v`` for the ``a``, ``b`` below.
+class SliceOverlay:
+    """What each panel of a slice figure shows: a CT, a colour wash and structure outlines.
 
     Attributes
     ----------
-    plane : Plane
-    position_mm : tuple of 3 floats
-        A patient point on the plane; its fixed coordinate is the slice position.
-    a_mm, b_mm : numpy.ndarray
-        Coordinates along ``u`` (image columns) and ``v`` (image rows) of the pixel centres.
+    ct : Volume
+        The CT (HU), grey.
+    wash : Volume or None
+        The colour wash (dose in Gy, or an emission image) on any grid of the CT's frame.
+    structures : mapping str -> Volume
+        Named masks, outlined.
+    window : (width, level)
+        Grey-scale window of the CT (HU).
+    wash_range : (low, high)
+        Colour-scale range of the wash, in its units; transparent below ``low``.
+    wash_alpha : float
+        Opacity of the wash (0 to 1).
+    wash_label : str
+        Colour-bar label with the unit.
+    wash_cmap : str
+        ``"dose"`` (turbo) or a matplotlib colour map's name (its darkest quarter left out).
     """
 
-    plane: Plane
-    position_mm: tuple[float, float, float]
-    a_mm: npt.NDArray[np.float64]
-    b_mm: npt.NDArray[np.float64]
-
-    @property
-    def u(self) -> npt.NDArray[np.float64]:
-        """Unit vector of image columns (rightwards), LPS."""
-        return np.asarray(_PLANE_AXES[self.plane][0])
-
-    @property
-    def v(self) -> npt.NDArray[np.float64]:
-        """Unit vector of image rows (downwards), LPS."""
-        return np.asarray(_PLANE_AXES[self.plane][1])
-
-    @property
-    def slice_mm(self) -> float:
-        """The plane's fixed patient coordinate (x, y or z), mm."""
-        return self.position_mm[_PLANE_AXES[self.plane][2]]
-
-    @property
-    def extent(self) -> tuple[float, float, float, float]:
-        """``imshow`` extent (left, right, bottom, top) in mm, pixel edges included."""
-        da = self.a_mm[1] - self.a_mm[0] if self.a_mm.size > 1 else 1.0
-        db = self.b_mm[1] - self.b_mm[0] if self.b_mm.size > 1 else 1.0
-        return (
-            float(self.a_mm[0] - da / 2),
-            float(self.a_mm[-1] + da / 2),
-            float(self.b_mm[-1] + db / 2),
-            float(self.b_mm[0] - db / 2),
-        )
-
-    def points_mm(self) -> npt.NDArray[np.float64]:
-        """Patient positions (rows, columns, 3) of the pixel centres."""
-        p = np.asarray(self.position_mm)
-        a = self.a_mm - p @ self.u
-        b = self.b_mm - p @ self.v
-        out: npt.NDArray[np.float64] = p + b[:, None, None] * self.v + a[None, :, None] * self.u
-        return out
-
-    def sample(self, volume: Volume, order: int = 1, cval: float = 0.0) -> npt.NDArray[np.float64]:
-        """``volume`` interpolated at the pixel centres (``cval`` outside its grid)."""
-        ijk = volume.physical_to_index(self.points_mm())
-        coords = np.moveaxis(ijk[..., ::-1], -1, 0)  # (k, j, i) for the [k, j, i] array
-        # nearest or linear: only the box around the plane is converted (a clinical CT has 65 M
-        # voxels); a margin of 2 keeps every sample's neighbours, and a box side that is not
-        # the grid's edge lies beyond every sample, so edge handling is unchanged (splines of
-        # higher order are prefiltered over the whole array: no box)
-        shape = np.asarray(volume.shape)
-        flat = coords.reshape(3, -1)
-        lo = np.clip(np.floor(flat.min(axis=1)).astype(int) - 2, 0, shape - 1)
-        hi = np.clip(np.ceil(flat.max(axis=1)).astype(int) + 3, lo + 1, shape)
-        if order > 1:
-            lo, hi = np.zeros(3, dtype=int), shape
-        box = tuple(slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True))
-        data = np.asarray(volume.array[box], dtype=np.float64)
-        out: npt.NDArray[np.float64] = ndimage.map_coordinates(
-            data, coords - lo[:, None, None], order=order, mode="constant", cval=cval
-        )
-        return out
-
-
-def _corners_mm(volume: Volume) -> npt.NDArray[np.float64]:
-    """Patient positions of the 8 outer corners of the grid (voxel edges, not centres)."""
-    nk, nj, ni = volume.shape
-    edges = [(-0.5, n - 0.5) for n in (ni, nj, nk)]
-    corners = np.array([[i, j, k] for i in edges[0] for j in edges[1] for k in edges[2]])
-    return volume.index_to_physical(corners)
-
-
-def plane_grid(volume: Volume, plane: Plane | str, position_mm: Sequence[float]) -> PlaneGrid:
-    """The display plane through ``position_mm`` covering ``volume``'s extent.
-
-    Pixels are square, as fine as the volume's finest spacing (coarsened to at most
-    768 pixels a side).
-    """
-    plane = Plane(plane)
-    u, v, _ = (np.asarray(x) for x in _PLANE_AXES[plane])
-    corners = _corners_mm(volume)
-    spans = []
-    for axis in (u, v):
-        coordinate = corners @ axis
-        spans.append((float(coordinate.min()), float(coordinate.max())))
-    pixel_mm = min(volume.spacing_mm)
-    longest = max(high - low for low, high in spans)
-    pixel_mm = max(pixel_mm, longest / _MAX_PIXELS)
-    axes = []
-    for low, high in spans:
-        n = max(1, round((high - low) / pixel_mm))
-        step = (high - low) / n
-        axes.append(low + step * (np.arange(n) + 0.5))
-    position = tuple(float(c) for c in position_mm)
-    if len(position) != 3:
-        raise InputError(f"position_mm is {position_mm!r}, expected three coordinates (x, y, z) mm")
-    return PlaneGrid(plane, position, axes[0], axes[1])  # type: ignore[arg-type]
-
-
-def structure_centre_mm(mask: Volume) -> tuple[float, float, float]:
-    """Patient position (mm) of the centroid of a mask's non-zero voxels.
-
-    >>> m = Volume(np.pad(np.ones((1, 1, 1), bool), ((2, 0), (0, 0), (3, 0))), (2.0, 2.0, 5.0))
-    >>> structure_centre_mm(m)
-    (6.0, 0.0, 10.0)
-    """
-    kji = np.argwhere(np.asarray(mask.array) != 0)
-    if kji.size == 0:
-        raise InputError("the structure mask is empty: no voxel to centre the slices on")
-    centre = mask.index_to_physical(kji.mean(axis=0)[::-1])
-    return (float(centre[0]), float(centre[1]), float(centre[2]))
-
-
-def _dose_colormap() -> ListedColormap:
-    from matplotlib import colormaps
-
-    return ListedColormap(colormaps["turbo"](np.linspace(0.05, 1.0, 256)), name="dose")
-
-
-@dataclass(frozen=True)
-class _Overlay:
     ct: Volume
-    dose: Volume | None
+    wash: Volume | None
     structures: Mapping[str, Volume]
     window: tuple[float, float]
-    dose_range_gy: tuple[float, float]
-    dose_alpha: float
+    wash_range: tuple[float, float]
+    wash_alpha: float
+    wash_label: str = "Absorbed dose (Gy)"
+    wash_cmap: str = "dose"
 
 
-def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
+def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: SliceOverlay) -> Any:
     width_hu, level_hu = overlay.window
     ct = grid.sample(overlay.ct, order=1, cval=_AIR_HU)
     ax.imshow(
@@ -226,21 +114,21 @@ def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
         vmax=level_hu + width_hu / 2,
         extent=grid.extent,
         origin="upper",
-        interpolation="bilinear",
+        interpolation="nearest",
     )
     mappable = None
-    if overlay.dose is not None:
-        dose = grid.sample(overlay.dose, order=1, cval=0.0)
-        low, high = overlay.dose_range_gy
+    if overlay.wash is not None:
+        wash = grid.sample(overlay.wash, order=1, cval=0.0)
+        low, high = overlay.wash_range
         mappable = ax.imshow(
-            np.ma.masked_less(dose, low),
-            cmap=_dose_colormap(),
+            np.ma.masked_less(wash, low),
+            cmap=_wash_colormap(overlay.wash_cmap),
             vmin=low,
             vmax=high,
-            alpha=overlay.dose_alpha,
+            alpha=overlay.wash_alpha,
             extent=grid.extent,
             origin="upper",
-            interpolation="bilinear",
+            interpolation="nearest",
         )
     for colour, (name, mask) in zip(
         _cycle(len(overlay.structures)), overlay.structures.items(), strict=True
@@ -252,7 +140,7 @@ def _draw_panel(ax: Axes, grid: PlaneGrid, overlay: _Overlay) -> Any:
             )
             contour.set_path_effects(_HALO)
         ax.plot([], [], color=colour, label=name)
-    _decorate(ax, grid)
+    decorate_panel(ax, grid)
     return mappable
 
 
@@ -260,16 +148,24 @@ def _cycle(n: int) -> list[str]:
     return [OUTLINE_COLOURS[i % len(OUTLINE_COLOURS)] for i in range(n)]
 
 
-def _decorate(ax: Axes, grid: PlaneGrid) -> None:
+def decorate_panel(ax: Axes, grid: PlaneGrid) -> None:
+    """Frame a slice panel: limits, title with the slice position, orientation letters, scale bar.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The panel the slice was drawn in (with ``grid.extent``).
+    grid : PlaneGrid
+        The display plane of the panel.
+    """
     left, right, bottom, top = grid.extent
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
-    axis = _PLANE_AXES[grid.plane][2]
     ax.set_title(
-        f"{grid.plane.value.capitalize()}, {_AXIS_NAMES[axis]} = {grid.slice_mm:.1f} mm", fontsize=9
+        f"{grid.plane.value.capitalize()}, {grid.slice_axis} = {grid.slice_mm:.1f} mm", fontsize=9
     )
     u, v = grid.u, grid.v
     for x, y, vector, ha, va in (
@@ -410,6 +306,11 @@ def slice_overlay_figure(
     width_in : float
         Figure width in inches (7 fits an A4 page at full size).
 
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row of panels, the dose colour bar (with a dose) and the outlines' legend.
+
     Raises
     ------
     GeometryError
@@ -425,13 +326,33 @@ def slice_overlay_figure(
     if not width_hu > 0.0:
         raise InputError(f"window_hu width is {width_hu!r} HU, expected a positive width")
     dose_range = (0.0, 1.0) if dose is None else _dose_range(dose, dose_threshold_gy, dose_max_gy)
-    overlay = _Overlay(ct, dose, structures, (width_hu, level_hu), dose_range, dose_alpha)
+    overlay = SliceOverlay(ct, dose, structures, (width_hu, level_hu), dose_range, dose_alpha)
     point = _position(ct, dose, structures, centre_on, position_mm)
     grids = [plane_grid(ct, plane, point) for plane in planes]
-    return _compose(grids, overlay, title, width_in)
+    return overlay_figure(grids, overlay, title, width_in)
 
 
-def _compose(grids: list[PlaneGrid], overlay: _Overlay, title: str, width_in: float) -> Figure:
+def overlay_figure(
+    grids: Sequence[PlaneGrid], overlay: SliceOverlay, title: str = "", width_in: float = 7.0
+) -> Figure:
+    """One row of slice panels, one per display plane, with a colour bar and a legend.
+
+    Parameters
+    ----------
+    grids : sequence of PlaneGrid
+        The display planes, left to right.
+    overlay : SliceOverlay
+        What every panel shows.
+    title : str
+        Figure title (empty: none).
+    width_in : float
+        Figure width in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The panels, the wash's colour bar (when there is a wash) and the outlines' legend.
+    """
     panel_in = (width_in - 1.2) / len(grids)
     aspect = max((g.extent[2] - g.extent[3]) / (g.extent[1] - g.extent[0]) for g in grids)
     height_in = (
@@ -442,12 +363,10 @@ def _compose(grids: list[PlaneGrid], overlay: _Overlay, title: str, width_in: fl
     mappable = None
     for ax, grid in zip(axes, grids, strict=True):
         mappable = _draw_panel(ax, grid, overlay)
-    if mappable is not None and overlay.dose is not None:
-        extend = (
-            "max" if overlay.dose_range_gy[1] < float(np.max(overlay.dose.array)) else "neither"
-        )
+    if mappable is not None and overlay.wash is not None:
+        extend = "max" if overlay.wash_range[1] < float(np.max(overlay.wash.array)) else "neither"
         bar = figure.colorbar(mappable, ax=list(axes), shrink=0.9, extend=extend)
-        bar.set_label("Absorbed dose (Gy)", fontsize=8)
+        bar.set_label(overlay.wash_label, fontsize=8)
         bar.ax.tick_params(labelsize=7)
     if overlay.structures:
         figure.legend(

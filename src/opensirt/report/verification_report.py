@@ -11,7 +11,6 @@ from opensirt.report.clinical_tables import (
     dvh_plot,
     key_structures,
     make_table,
-    slice_figure,
 )
 from opensirt.report.document import (
     Cell,
@@ -22,6 +21,7 @@ from opensirt.report.document import (
     Section,
 )
 from opensirt.report.figures import DoseComparison, predicted_vs_delivered_figure
+from opensirt.report.image_figures import emission_blocks, flagged_dose_blocks
 from opensirt.report.provenance import Provenance
 from opensirt.report.registration_section import registration_sections
 from opensirt.workflow.definitions import (
@@ -175,21 +175,12 @@ def _comparison_section(result: VerificationResult) -> Section:
 
 
 def _dose_section(result: VerificationResult) -> Section:
-    images = result.images
-    structures = {name: images.segmentation.get(name) for name in images.roles.all_names}
-    largest = max(
-        images.roles.tumours, key=images.segmentation.volume_ml, default=images.roles.liver
-    )
     return Section(
         "Delivered voxel dose",
         (
             dvh_metrics_table(result.dvhs, "Delivered dose-volume metrics per structure"),
-            slice_figure(
-                images.ct,
-                result.dose,
-                structures,
-                largest,
-                f"Delivered dose through the centre of {largest}",
+            *flagged_dose_blocks(
+                result.images, result.grid, result.dose, result.flagged_structures
             ),
         ),
     )
@@ -198,7 +189,26 @@ def _dose_section(result: VerificationResult) -> Section:
 def build_verification_document(
     result: VerificationResult, *, created: datetime, provenance: Provenance | None
 ) -> ReportDocument:
-    """The verification report of ``result``."""
+    """The verification report of ``result``.
+
+    It shows the post-treatment image fused on the CT through each tumour and the lung base,
+    and the delivered dose through every flagged structure
+    (:attr:`VerificationResult.flagged_structures`; the tumours when none is flagged).
+
+    Parameters
+    ----------
+    result : VerificationResult
+        The delivered dose and its comparison with the prediction.
+    created : datetime
+        When the report was made (timezone-aware), printed in the header.
+    provenance : Provenance or None
+        Software versions and input fingerprints; None leaves the section out.
+
+    Returns
+    -------
+    ReportDocument
+        The document, ready for the PDF writer.
+    """
     device = get_device(result.case.device)
     return ReportDocument(
         title="SIRT post-treatment verification",
@@ -208,7 +218,17 @@ def build_verification_document(
         sections=(
             _delivery_section(result),
             _image_section(result),
-            *registration_sections(result.images.registration, "post-treatment image"),
+            *registration_sections(
+                result.images.registration, "post-treatment image", result.images
+            ),
+            Section(
+                "The post-treatment image on the CT",
+                tuple(
+                    emission_blocks(
+                        result.images, "post-treatment image", result.image_check.modality.value
+                    )
+                ),
+            ),
             _comparison_section(result),
             _dose_section(result),
         ),

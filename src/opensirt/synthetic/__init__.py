@@ -1,4 +1,4 @@
-"""The synthetic patient: the demo's phantom, its DICOM and its case files.
+"""The synthetic patient and cohort: phantom, DICOM, case files and a registry cohort.
 
 Nothing of the library depends on this package; it exists so that ``opensirt demo``, the
 tests and the benchmarks have a patient whose truth is known. Its modules:
@@ -15,4 +15,7 @@ tests and the benchmarks have a patient whose truth is known. Its modules:
 ``moved`` / ``posttreatment`` / ``scenarios``
     Post-treatment studies in another frame, bremsstrahlung and Ho-166 SPECT, and the
     ``opensirt demo --posttreatment`` scenarios.
+``cohort`` (with ``cohort_plan``, ``cohort_followup``, ``cohort_sources``, ``cohort_writer``)
+    :func:`~opensirt.synthetic.cohort.synthetic_cohort`: N reproducible SIRT pathways as
+    registry records, and their import (``opensirt registry synth``).
 """

@@ -41,8 +41,8 @@ from opensirt.synthetic.phantom import (
     SPECT_CALIBRATION_CPS_PER_MBQ,
     ScanTruth,
     SyntheticPatient,
-    _blur,
-    _in_scan_integral_s,
+    blurred,
+    in_scan_integral_s,
 )
 
 __all__ = [
@@ -133,8 +133,8 @@ def _render(
     grid = _followed(scan.image, str(ct_grid.frame_of_reference_uid), translation_mm)
     on_grid = rebin_sum(ct_grid.with_array(moved_mbq, units="MBq"), grid)
     nuclide = scan.radiopharmaceutical.nuclide
-    per_mbq = sensitivity_cps_per_mbq * _in_scan_integral_s(nuclide, scan.acquisition_duration_s)
-    expected = np.clip(_blur(on_grid, scan.fwhm_mm) * per_mbq, 0.0, None)
+    per_mbq = sensitivity_cps_per_mbq * in_scan_integral_s(nuclide, scan.acquisition_duration_s)
+    expected = np.clip(blurred(on_grid, scan.fwhm_mm) * per_mbq, 0.0, None)
     counts = rng.poisson(expected).astype(np.float64) if noise else expected
     return grid.with_array(counts, units="counts"), per_mbq
 

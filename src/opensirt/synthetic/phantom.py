@@ -184,8 +184,25 @@ class SyntheticPatient:
         return self.context.patient_id
 
 
-def _grid(shape: tuple[int, int, int], spacing: tuple[float, float, float], uid: str) -> Volume:
-    """An axis-aligned grid of ``shape`` (k, j, i) centred on the origin."""
+def centred_grid(
+    shape: tuple[int, int, int], spacing: tuple[float, float, float], uid: str
+) -> Volume:
+    """An axis-aligned grid of ``shape`` (k, j, i) centred on the origin.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Number of voxels (k, j, i): slices, rows, columns.
+    spacing : tuple of float
+        Voxel size (mm) along x, y, z (columns, rows, slices).
+    uid : str
+        Frame of Reference UID of the grid.
+
+    Returns
+    -------
+    Volume
+        Zeros (float32) on the grid, the centre voxel at the patient-frame origin.
+    """
     origin = tuple(-(n - 1) / 2.0 * s for n, s in zip(shape[::-1], spacing, strict=True))
     return Volume(
         np.zeros(shape, dtype=np.float32),
@@ -210,7 +227,7 @@ def _scan_grid(
     else:
         nz = max(round(nz_given * size), 8)
     scaled = (nz, max(round(nj * size), 8), max(round(ni * size), 8))
-    return _grid(scaled, (spacing_mm,) * 3, str(ct_grid.frame_of_reference_uid))
+    return centred_grid(scaled, (spacing_mm,) * 3, str(ct_grid.frame_of_reference_uid))
 
 
 def _structures(labels: Volume, tumours: tuple[TumourSpec, ...]) -> Segmentation:
@@ -236,14 +253,33 @@ def _structures(labels: Volume, tumours: tuple[TumourSpec, ...]) -> Segmentation
     )
 
 
-def _concentration(
+def activity_concentration(
     labels: Volume,
     tumours: tuple[TumourSpec, ...],
     activity_mbq: float,
     lsf: float,
     tn: dict[str, float],
 ) -> Volume:
-    """MBq per CT voxel: lungs hold ``lsf``, the liver the rest, split by T/N and lobe uptake."""
+    """MBq per CT voxel: lungs hold ``lsf``, the liver the rest, split by T/N and lobe uptake.
+
+    Parameters
+    ----------
+    labels : Volume
+        The phantom's tissue label map on the CT grid (:class:`Tissue` values).
+    tumours : tuple of TumourSpec
+        The tumours, labelled from ``Tissue.TUMOUR_FIRST`` on in this order.
+    activity_mbq : float
+        Total activity in the body (MBq).
+    lsf : float
+        Lung shunt fraction: fraction of ``activity_mbq`` spread uniformly in the lungs.
+    tn : dict of str to float
+        Tumour-to-normal concentration ratio by tumour name (normal liver of its lobe).
+
+    Returns
+    -------
+    Volume
+        Activity per CT voxel (MBq), units ``"MBq"``.
+    """
     lab = np.asarray(labels.array)
     per_label = np.zeros(Tissue.TUMOUR_FIRST + len(tumours))  # relative liver concentration
     per_label[Tissue.LIVER_RIGHT] = TERRITORY_UPTAKE["RightLobe"]
@@ -257,13 +293,40 @@ def _concentration(
     return labels.with_array(activity, units="MBq")
 
 
-def _in_scan_integral_s(nuclide: NuclideName, duration_s: float) -> float:
-    """Integral of exp(-lambda t) over the scan (s): counts = A(start) x sensitivity x this."""
+def in_scan_integral_s(nuclide: NuclideName, duration_s: float) -> float:
+    """Integral of exp(-lambda t) over the scan (s): counts = A(start) x sensitivity x this.
+
+    Parameters
+    ----------
+    nuclide : NuclideName
+        The radionuclide whose decay constant is used.
+    duration_s : float
+        Acquisition duration (s).
+
+    Returns
+    -------
+    float
+        (1 - exp(-lambda T)) / lambda (s), lambda the decay constant (1/s).
+    """
     lam_per_s = get_nuclide(nuclide).decay_constant_per_h / 3600.0
     return (1.0 - math.exp(-lam_per_s * duration_s)) / lam_per_s
 
 
-def _blur(activity: Volume, fwhm_mm: float) -> Any:
+def blurred(activity: Volume, fwhm_mm: float) -> Any:
+    """The activity blurred by an isotropic Gaussian of the scanner's resolution.
+
+    Parameters
+    ----------
+    activity : Volume
+        Activity per voxel (any unit).
+    fwhm_mm : float
+        Full width at half maximum of the Gaussian (mm).
+
+    Returns
+    -------
+    numpy.ndarray
+        The blurred array (float64, same unit and shape), zero outside the grid.
+    """
     sigma = [fwhm_mm / _FWHM_PER_SIGMA / s for s in activity.spacing_zyx_mm]
     return gaussian_filter(np.asarray(activity.array, dtype=np.float64), sigma, mode="constant")
 
@@ -285,10 +348,10 @@ def _scan(
     """(truth on CT grid, truth on scan grid, expected-to-noisy counts) for one scan."""
     elapsed_h = (acquired - pharma.administration_datetime).total_seconds() / 3600.0
     at_scan = pharma.administered_activity_mbq * decay_factor(pharma.nuclide, elapsed_h)
-    on_ct = _concentration(structures.reference, tumours, at_scan, lsf, tn)
+    on_ct = activity_concentration(structures.reference, tumours, at_scan, lsf, tn)
     on_grid = rebin_sum(on_ct, grid)
     expected = (
-        _blur(on_grid, fwhm_mm) * sensitivity * _in_scan_integral_s(pharma.nuclide, duration_s)
+        blurred(on_grid, fwhm_mm) * sensitivity * in_scan_integral_s(pharma.nuclide, duration_s)
     )
     counts = rng.poisson(np.clip(expected, 0.0, None)).astype(np.float64)
     return on_ct, on_grid, grid.with_array(counts, units="counts")
@@ -344,7 +407,7 @@ def make_phantom(
     uid_seed = f"opensirt-phantom-{seed}-{size}" + ("" if res is PhantomResolution.SMALL else res)
     context = DicomContext("DEMO-001", maa_injection, uid_seed=uid_seed)
     frame = context.frame_of_reference_uid
-    ct_grid = _grid(_scaled(grids.ct_shape, size), grids.ct_spacing_mm, frame)
+    ct_grid = centred_grid(_scaled(grids.ct_shape, size), grids.ct_spacing_mm, frame)
     labels_array, tumours = build_anatomy(ct_grid, size, DEFAULT_TUMOURS, rng)
     labels = ct_grid.with_array(labels_array, units="label")
     ct = ct_grid.with_array(ct_from_labels(labels_array, rng), units="HU", modality="CT")
@@ -373,9 +436,27 @@ def make_phantom(
     )
 
 
-def _scan_metadata(
+def scan_metadata(
     pharma: Radiopharmaceutical, modality: str, acquired: datetime, duration_s: float
 ) -> dict[str, Any]:
+    """The header metadata of a synthetic emission scan.
+
+    Parameters
+    ----------
+    pharma : Radiopharmaceutical
+        Nuclide, name, administered activity (MBq) and administration time.
+    modality : str
+        DICOM modality, ``"NM"`` or ``"PT"``.
+    acquired : datetime
+        Acquisition start (time-zone aware).
+    duration_s : float
+        Acquisition duration (s).
+
+    Returns
+    -------
+    dict of str to Any
+        Values by :class:`MetaKey` value (activities in Bq, as DICOM states them).
+    """
     return {
         MetaKey.MODALITY.value: modality,
         MetaKey.PATIENT_ID.value: "DEMO-001",
@@ -415,9 +496,9 @@ def _maa_scan(
         rng=rng,
     )
     image = counts.with_array(
-        counts.array, units="counts", **_scan_metadata(pharma, "NM", acquired, duration_s)
+        counts.array, units="counts", **scan_metadata(pharma, "NM", acquired, duration_s)
     )
-    return _truth(
+    return scan_truth(
         structures,
         image,
         on_grid,
@@ -458,17 +539,17 @@ def _pet_scan(
         sensitivity=sensitivity,
         rng=rng,
     )
-    per_mbq = sensitivity * _in_scan_integral_s(pharma.nuclide, duration_s)
+    per_mbq = sensitivity * in_scan_integral_s(pharma.nuclide, duration_s)
     bq_per_ml = counts.array / per_mbq * 1e6 / grid.voxel_volume_ml
-    meta = _scan_metadata(pharma, "PT", acquired, duration_s)
+    meta = scan_metadata(pharma, "PT", acquired, duration_s)
     meta[MetaKey.DECAY_CORRECTION.value] = "START"
     image = counts.with_array(bq_per_ml, units="Bq/mL", **meta)
-    return _truth(
+    return scan_truth(
         structures, image, on_grid, on_ct, pharma, acquired, duration_s, lsf, tn, fwhm_mm, None
     )
 
 
-def _truth(
+def scan_truth(
     structures: Segmentation,
     image: Volume,
     on_grid: Volume,
@@ -481,6 +562,38 @@ def _truth(
     fwhm_mm: float,
     calibration: float | None,
 ) -> ScanTruth:
+    """Bundle a synthetic scan with the truth it was made from.
+
+    Parameters
+    ----------
+    structures : Segmentation
+        The phantom's structures (their activities are summed from ``on_ct``).
+    image : Volume
+        The scan as a scanner would give it.
+    on_grid : Volume
+        True activity on the scan's grid (MBq per voxel).
+    on_ct : Volume
+        True activity on the CT grid (MBq per voxel).
+    pharma : Radiopharmaceutical
+        The radiopharmaceutical scanned.
+    acquired : datetime
+        Acquisition start.
+    duration_s : float
+        Acquisition duration (s).
+    lsf : float
+        Lung shunt fraction of the truth.
+    tn : dict of str to float
+        Tumour-to-normal ratio by tumour name.
+    fwhm_mm : float
+        Resolution of the scan (mm FWHM).
+    calibration : float or None
+        SPECT sensitivity (counts per second per MBq); None for PET.
+
+    Returns
+    -------
+    ScanTruth
+        The scan and its truth.
+    """
     return ScanTruth(
         image=image,
         activity_mbq=on_grid,

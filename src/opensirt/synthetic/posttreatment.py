@@ -52,12 +52,12 @@ from opensirt.physics.nuclides import NuclideName
 from opensirt.synthetic.phantom import (
     ScanTruth,
     SyntheticPatient,
-    _blur,
-    _concentration,
-    _grid,
-    _in_scan_integral_s,
-    _scan_metadata,
-    _truth,
+    activity_concentration,
+    blurred,
+    centred_grid,
+    in_scan_integral_s,
+    scan_metadata,
+    scan_truth,
 )
 
 __all__ = [
@@ -118,7 +118,7 @@ def _spect_grid(patient: SyntheticPatient, voxel_mm: float) -> Volume:
     ct = patient.ct
     nz = math.ceil(ct.shape[0] * ct.spacing_mm[2] / voxel_mm) + 1
     n_xy = max(round(128 * patient.size), 8)
-    return _grid((nz, n_xy, n_xy), (voxel_mm,) * 3, str(ct.frame_of_reference_uid))
+    return centred_grid((nz, n_xy, n_xy), (voxel_mm,) * 3, str(ct.frame_of_reference_uid))
 
 
 def _spect(
@@ -135,20 +135,20 @@ def _spect(
     acquired = pharma.administration_datetime + timedelta(hours=model.delay_h)
     at_scan = pharma.administered_activity_mbq * decay_factor(pharma.nuclide, model.delay_h)
     lsf, tn = delivery.lung_shunt_fraction, delivery.tn_ratios
-    on_ct = _concentration(patient.structures.reference, patient.tumours, at_scan, lsf, tn)
+    on_ct = activity_concentration(patient.structures.reference, patient.tumours, at_scan, lsf, tn)
     on_grid = rebin_sum(on_ct, grid)
-    per_mbq = model.sensitivity_cps_per_mbq * _in_scan_integral_s(pharma.nuclide, model.duration_s)
-    primary = _blur(on_grid, model.fwhm_mm) * per_mbq
+    per_mbq = model.sensitivity_cps_per_mbq * in_scan_integral_s(pharma.nuclide, model.duration_s)
+    primary = blurred(on_grid, model.fwhm_mm) * per_mbq
     body = np.asarray(coverage_fraction(patient.structures.get("Body"), grid).array)
-    haze = _blur(on_grid, BACKGROUND_FWHM_MM) * body
+    haze = blurred(on_grid, BACKGROUND_FWHM_MM) * body
     f = model.background_fraction
     haze *= f / (1.0 - f) * float(primary.sum()) / float(haze.sum())
     rng = np.random.default_rng(seed)
     counts = rng.poisson(np.clip(primary + haze, 0.0, None)).astype(np.float64)
-    meta = _scan_metadata(pharma, "NM", acquired, model.duration_s)
+    meta = scan_metadata(pharma, "NM", acquired, model.duration_s)
     meta[MetaKey.SERIES_DESCRIPTION.value] = description
     image = grid.with_array(counts, units="counts", **meta)
-    return _truth(
+    return scan_truth(
         patient.structures,
         image,
         on_grid,
@@ -217,7 +217,7 @@ def holmium_treatment(patient: SyntheticPatient) -> Radiopharmaceutical:
         liver, at the Y-90 treatment time.
     """
     device = QUIREMSPHERES
-    liver_kg = patient.structures.volume_ml("Liver") * device.tissue_density_g_ml / 1000.0
+    liver_kg = patient.structures.volume_ml("Liver") * device.tissue_density_g_per_ml / 1000.0
     activity_gbq = HOLMIUM_WHOLE_LIVER_GY * liver_kg / device.dose_constant_gy_kg_per_gbq
     when: datetime = patient.pet.radiopharmaceutical.administration_datetime
     return Radiopharmaceutical(

@@ -37,18 +37,52 @@ def _gbq(activity_gbq: float | None) -> str:
 
 
 def as_planned_label(planned_gbq: float | None) -> str:
-    """``"predicted as planned (1.944 GBq)"``: the prediction for the planned activity."""
+    """``"predicted as planned (1.944 GBq)"``: the prediction for the planned activity.
+
+    Parameters
+    ----------
+    planned_gbq : float or None
+        The planned activity to inject (GBq); ``None`` for a refused plan.
+
+    Returns
+    -------
+    str
+        The label, e.g. ``"predicted as planned (refused plan)"``.
+    """
     return f"predicted as planned ({_gbq(planned_gbq)})"
 
 
 def scaled_label(delivered_gbq: float) -> str:
-    """``"predicted scaled to the delivered activity (1.850 GBq)"``."""
+    """``"predicted scaled to the delivered activity (1.850 GBq)"``.
+
+    Parameters
+    ----------
+    delivered_gbq : float
+        The activity delivered to the patient (GBq), vial minus residual at injection.
+
+    Returns
+    -------
+    str
+        The label of the prediction scaled to that activity.
+    """
     return f"predicted scaled to the delivered activity ({_gbq(delivered_gbq)})"
 
 
 def partition_lung_dose_definition(lung_mass_kg: float) -> str:
     """The partition lung dose's definition, with the lung mass used (kg).
 
+    Parameters
+    ----------
+    lung_mass_kg : float
+        The lung mass the dose was computed with (kg), written into the definition.
+
+    Returns
+    -------
+    str
+        One sentence: the formula, its terms and the lung mass.
+
+    Examples
+    --------
     >>> partition_lung_dose_definition(1.0)[:40]
     'partition lung dose: D = k x A x LSF / M'
     """
@@ -60,7 +94,23 @@ def partition_lung_dose_definition(lung_mass_kg: float) -> str:
 
 
 def lung_dose_definitions(lung_mass_kg: float, *, voxel: bool, verified: bool) -> str:
-    """One line defining each lung dose shown: partition, voxel mean (if ``voxel``), verified."""
+    """One line defining each lung dose shown: partition, voxel mean (if ``voxel``), verified.
+
+    Parameters
+    ----------
+    lung_mass_kg : float
+        The lung mass of the partition lung dose (kg).
+    voxel : bool
+        Whether the voxel mean lung dose is shown (a plan from images).
+    verified : bool
+        Whether the verified lung dose is shown (a verification).
+
+    Returns
+    -------
+    str
+        ``"Lung doses: ..."``, the definitions separated by semicolons.
+    """
+
     terms = [partition_lung_dose_definition(lung_mass_kg)]
     terms += [VOXEL_MEAN_LUNG_DOSE] if voxel else []
     terms += [VERIFIED_LUNG_DOSE] if verified else []

@@ -77,6 +77,21 @@ def structure_roles(case: Case) -> StructureRoles:
 
     When the case has a single territory and no territory mapping, that territory is the
     whole liver.
+
+    Parameters
+    ----------
+    case : Case
+        A case file with an ``images:`` section.
+
+    Returns
+    -------
+    StructureRoles
+        The liver, lungs, tumour and territory structure names of the segmentation.
+
+    Raises
+    ------
+    InputError
+        When a territory of several has no structure in ``images.structures.territories``.
     """
     images = _images(case)
     mapping = dict(images.structures.territories)
@@ -169,7 +184,22 @@ def _chosen_files(key: ImageKey, path: Path, choice: SeriesChoice | None) -> Ite
 
 def read_role_image(images: Images, key: ImageKey, path: Path) -> Volume:
     """The image of ``images.<key>``: a NIfTI file, or the series picked in a DICOM file,
-    folder, DICOMDIR or zip (by ``images.series``, else by the role's modality)."""
+    folder, DICOMDIR or zip (by ``images.series``, else by the role's modality).
+
+    Parameters
+    ----------
+    images : Images
+        The case file's ``images:`` section (its ``series`` choices).
+    key : ImageKey
+        The role, e.g. ``"ct"``, ``"spect"``, ``"post_treatment"``.
+    path : Path
+        The file, folder, DICOMDIR or zip that the case file gives for that role.
+
+    Returns
+    -------
+    Volume
+        The image in its own units (HU, counts, Bq/mL) and patient-frame geometry (mm).
+    """
     if _is_nifti(path):
         return read_image(path)
     with _chosen_files(key, path, images.series.get(key)) as files:
@@ -189,6 +219,31 @@ def read_segmentation(
     The kind is taken from the file: NIfTI by its extension (``labels`` names its values),
     DICOM by its Modality (RTSTRUCT or SEG). A folder, DICOMDIR or zip is searched for the
     one RTSTRUCT or SEG series (or the one ``choice`` picks) of ``images.<key>``.
+
+    Parameters
+    ----------
+    path : Path
+        The segmentation file, or a folder, DICOMDIR or zip holding it.
+    reference : Volume
+        The image (the CT) whose grid the structures are put on.
+    labels : mapping of int to str, optional
+        Label value to structure name, for a NIfTI label map (required there).
+    key : ImageKey, optional
+        The case file key it comes from, for messages (default ``"segmentation"``).
+    choice : SeriesChoice, optional
+        The series to pick in a folder of several (``images.series``).
+
+    Returns
+    -------
+    Segmentation
+        The named structures on ``reference``'s grid.
+
+    Raises
+    ------
+    InputError
+        A NIfTI label map without ``labels``.
+    ImageReadError
+        A file that is not an RTSTRUCT, SEG or NIfTI label map, or a series of several files.
     """
     if not _is_nifti(path) and (
         path.is_dir() or choice is not None or path.name.upper() == "DICOMDIR" or is_zip(path)
@@ -229,7 +284,8 @@ class CaseImages:
     ``warnings`` holds what the readers and the plausibility checks found worth saying
     (each repeated per-file warning once, with the number of files). ``registration`` is how
     the emission image was brought into the CT's frame, if it was
-    (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image.
+    (:mod:`opensirt.workflow.study_frame`); ``emission`` is then the resampled image, and
+    ``study_ct`` the study's own CT in its own frame (None when none was registered).
     """
 
     ct: Volume
@@ -239,6 +295,7 @@ class CaseImages:
     sources: Mapping[str, Path]
     warnings: tuple[str, ...] = ()
     registration: Registration | None = None
+    study_ct: Volume | None = None
 
 
 def _check_roles(segmentation: Segmentation, roles: StructureRoles) -> None:
@@ -258,6 +315,19 @@ _FILE_PREFIX = re.compile(r"^(?P<source>[^\s:][^:]*[/\\][^:]*): (?P<rest>.+)$", 
 def merge_file_warnings(messages: list[str]) -> list[str]:
     """Each message once; ``FILE: text`` repeated for many files once, with their number.
 
+    Parameters
+    ----------
+    messages : list of str
+        Warnings in the order raised; a per-file one starts with ``"<path>: "``.
+
+    Returns
+    -------
+    list of str
+        The distinct messages in first-seen order, a per-file one given once with
+        ``"(and N other files)"``.
+
+    Examples
+    --------
     >>> merge_file_warnings(["a/1.dcm: no slope", "a/2.dcm: no slope", "other"])
     ['a/1.dcm: no slope (and 1 other file)', 'other']
     """
@@ -279,7 +349,14 @@ def merge_file_warnings(messages: list[str]) -> list[str]:
 @contextmanager
 def recorded_warnings() -> Iterator[list[str]]:
     """Record the warnings (``UserWarning``) raised in the block into the list it gives, to
-    carry them into the result; other warnings (deprecations) pass on as usual."""
+    carry them into the result; other warnings (deprecations) pass on as usual.
+
+    Yields
+    ------
+    list of str
+        Empty inside the block; after it, the block's warning messages merged by
+        :func:`merge_file_warnings`.
+    """
     collected: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -313,14 +390,29 @@ def load_images(
 ) -> CaseImages:
     """Read and check the work-up (or, with ``post_treatment``, the verification) images.
 
-    ``read``: images already read for this case (the work-up's); a CT or segmentation at the
-    same path is taken from there instead of being read again.
-
     Each image is checked against its role and the device, and the CT numbers under the
     structures against the organs (:mod:`opensirt.workflow.plausibility`). The readers'
     warnings are kept in :attr:`CaseImages.warnings`.
 
+    Parameters
+    ----------
+    case : Case
+        A case file with an ``images:`` section.
+    post_treatment : bool, optional
+        Read the post-treatment image (``images.post_treatment``, with its own CT and
+        structures where given) instead of the work-up SPECT (default ``False``).
+    read : CaseImages, optional
+        Images already read for this case (the work-up's); a CT or segmentation at the same
+        path is taken from there instead of being read again.
+
+    Returns
+    -------
+    CaseImages
+        The CT, the emission image in the CT's frame, the structures, their roles, the source
+        paths, the warnings and the registration (if one was needed).
+
     Raises
+
     ------
     InputError
         A missing file or series, a missing or empty structure, a structure role not given,
@@ -412,4 +504,5 @@ def load_images(
         sources,
         (*read_warnings, *found),
         placed.registration,
+        placed.study_ct,
     )

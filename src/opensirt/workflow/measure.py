@@ -183,6 +183,30 @@ def territory_measures(
 
     Each tumour belongs to the territory that holds most of it. The normal part of a
     territory is the territory's occupancy minus its tumours' occupancy.
+
+    Parameters
+    ----------
+    counts : ndarray
+        The SPECT counts per voxel, array order ``[k, j, i]``.
+    voxel_volume_ml : float
+        Volume of one SPECT voxel (mL).
+    territories : mapping of str to ndarray
+        Territory name to its occupancy in [0, 1] on the SPECT grid.
+    tumours : mapping of str to ndarray
+        Tumour name to its occupancy in [0, 1] on the SPECT grid.
+
+    Returns
+    -------
+    tuple of TerritoryMeasure
+        Per territory, in the order given: volume and normal volume (mL), normal count
+        density (counts/mL), share of the perfused counts, and its tumours with their
+        volume (mL) and T/N ratio.
+
+    Raises
+    ------
+    InputError
+        When the territories hold no counts, a tumour is empty on the grid, or a tumour lies
+        in no territory.
     """
     total_counts = float(sum((counts * t).sum() for t in territories.values()))
     if total_counts <= 0:
@@ -250,7 +274,33 @@ def extrahepatic_uptake(
     ``min_volume_ml`` are reported, with their share of all counts. Extrahepatic deposition
     of microspheres causes gastrointestinal ulceration; any finding must be reviewed
     (Weber et al. 2022, doi:10.1007/s00259-021-05600-z).
+
+    Parameters
+    ----------
+    counts : ndarray
+        The SPECT counts per voxel, array order ``[k, j, i]``.
+    liver : ndarray
+        Liver occupancy in [0, 1] on the same grid.
+    lungs : ndarray
+        Lung occupancy in [0, 1] on the same grid.
+    spacing_zyx_mm : tuple of 3 floats
+        Voxel spacing in array order (mm).
+    exclusion_margin_mm : float, optional
+        Distance from the liver and lungs within which uptake is not reported (mm; default
+        25, beyond the SPECT's spill-out).
+    threshold_to_liver : float, optional
+        Smoothed count density, as a fraction of the liver's mean, above which a voxel is
+        suspicious (default 0.5).
+    min_volume_ml : float, optional
+        Smallest cluster reported (mL; default 1).
+
+    Returns
+    -------
+    tuple of ExtrahepaticUptake
+        Each cluster's share of all counts, volume (mL), centre voxel ``(k, j, i)`` and peak
+        to liver density ratio; empty when there is none.
     """
+
     voxel_ml = float(np.prod(spacing_zyx_mm)) / 1000.0
     liver_core = liver >= 0.5
     liver_density = float((counts * liver).sum() / max(float(liver.sum()), 1e-9))

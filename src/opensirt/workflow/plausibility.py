@@ -103,7 +103,21 @@ def check_image_role(key: str, path: Path, image: Volume, device: DeviceName) ->
     """Refuse an image whose modality or units do not fit its role ``images.<key>``; for
     the work-up SPECT, refuse a radionuclide that is not a work-up tracer of ``device``.
 
-    Returns the warnings (an image whose modality or radionuclide cannot be checked).
+    Parameters
+    ----------
+    key : str
+        The role, the key of ``images:`` (``"ct"``, ``"spect"``, ``"post_treatment"``...).
+    path : Path
+        Where the image was read from, for messages.
+    image : Volume
+        The image as read, with its DICOM metadata.
+    device : DeviceName
+        The microsphere device of the case.
+
+    Returns
+    -------
+    list of str
+        Warnings: an image whose modality or radionuclide cannot be checked.
 
     Raises
     ------
@@ -208,10 +222,30 @@ def check_ct_structures(
 ) -> list[str]:
     """Refuse a CT that is not in HU, or whose structures do not lie on the organs.
 
-    ``segmentation`` must lie on ``ct``'s grid. Returns warnings (a structure touching the
-    edge of the CT image).
+    Parameters
+    ----------
+    ct : Volume
+        The CT (HU).
+    segmentation : Segmentation
+        The structures, on ``ct``'s grid.
+    path : Path
+        The segmentation's path, for messages.
+    liver : str
+        Name of the liver structure.
+    lungs : str or None
+        Name of the lung structure, if given.
+    territories : sequence of str
+        Names of the territory structures.
+    tumours : sequence of str
+        Names of the tumour structures.
+
+    Returns
+    -------
+    list of str
+        Warnings: a structure touching the edge of the CT image.
 
     Raises
+
     ------
     InputError
         No air in the CT (not HU; with the HU + 1024 diagnosis where it fits), a liver or

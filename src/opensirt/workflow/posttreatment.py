@@ -39,6 +39,8 @@ from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
+from opensirt.planning.limits import LimitName
+from opensirt.planning.lung import lung_dose_gy
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FLOOR_GY, DEFAULT_TOLERANCE_FRACTION
 from opensirt.workflow.definitions import (
@@ -55,8 +57,9 @@ from opensirt.workflow.posttreatment_image import (
     classify_post_treatment_image,
     counts_in_vois,
 )
-from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, _quiet
+from opensirt.workflow.pretreatment import PreTreatmentResult, Progress, no_progress
 from opensirt.workflow.voxel import (
+    NORMAL_LIVER,
     DoseGrid,
     activity_map,
     dose_map,
@@ -85,7 +88,14 @@ class StructureComparison:
         return (self.delivered_mean_gy - self.predicted_mean_gy) / self.predicted_mean_gy
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """JSON-ready mapping.
+
+        Returns
+        -------
+        dict
+            The name, predicted and delivered mean dose and D70 (Gy), the relative
+            difference of the means, and whether it is flagged.
+        """
         return {
             "name": self.name,
             "predicted_mean_gy": self.predicted_mean_gy,
@@ -113,6 +123,24 @@ def compare_structures(
 
     A structure is flagged when its mean dose or its D70 differ by more than
     ``tolerance_fraction`` of the predicted value and by more than ``tolerance_floor_gy``.
+
+    Parameters
+    ----------
+    predicted : mapping of str to DoseVolumeHistogram
+        The predicted DVH per structure (scaled to the delivered activity).
+    delivered : mapping of str to DoseVolumeHistogram
+        The delivered DVH per structure.
+    tolerance_fraction : float, optional
+        Relative difference beyond which a structure is flagged (default
+        :data:`~opensirt.workflow.defaults.DEFAULT_TOLERANCE_FRACTION`).
+    tolerance_floor_gy : float, optional
+        Absolute difference (Gy) below which nothing is flagged (default
+        :data:`~opensirt.workflow.defaults.DEFAULT_TOLERANCE_FLOOR_GY`).
+
+    Returns
+    -------
+    tuple of StructureComparison
+        One per structure of ``predicted`` that ``delivered`` also has, in its order.
     """
     out = []
     for name, pred in predicted.items():
@@ -178,8 +206,51 @@ class VerificationResult:
     image_check: PostTreatmentImage
     counts: CountsInVois
 
+    @property
+    def flagged_structures(self) -> tuple[str, ...]:
+        """The structures whose delivered dose needs a look, in the comparisons' order.
+
+        A structure is flagged when its delivered mean dose or D70 differ from the prediction
+        scaled to the delivered activity beyond the tolerance (:attr:`comparisons`); the lungs
+        also when the verified lung dose differs so from the predicted one or exceeds the
+        plan's lung limit; the normal liver also when its delivered mean dose exceeds the
+        plan's normal-liver limit.
+
+        Returns
+        -------
+        tuple of str
+            Structure names as in :attr:`dvhs`, each once; empty when nothing is flagged.
+        """
+        names = [c.name for c in self.comparisons if c.flagged]
+        limits = {c.name: c.limit_gy for c in self.pre.prescribed.limits}
+        lungs = self.images.roles.lungs
+        lung_limit = limits.get(LimitName.LUNG_MAX)
+        if lungs is not None and (
+            _differs(
+                self.predicted_lung_dose_gy,
+                self.lung_dose_gy,
+                self.tolerance_fraction,
+                self.tolerance_floor_gy,
+            )
+            or (lung_limit is not None and self.lung_dose_gy > lung_limit)
+        ):
+            names.append(lungs)
+        liver_limit = limits.get(LimitName.NORMAL_LIVER_MAX)
+        normal = self.dvhs.get(NORMAL_LIVER)
+        if liver_limit is not None and normal is not None and normal.mean_gy > liver_limit:
+            names.append(NORMAL_LIVER)
+        return tuple(dict.fromkeys(names))
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of ``opensirt verify --json``."""
+        """The JSON object of ``opensirt verify --json``.
+
+        Returns
+        -------
+        dict
+            The delivered activity, the lung shunt fractions, the lung doses, the tolerance,
+            the comparison per structure, the delivered dose metrics, the image's check and
+            counts, the registration, the warnings and the definitions of the numbers.
+        """
         d = self.delivered
         return {
             "patient_id": self.case.patient.id,
@@ -278,11 +349,39 @@ def verify_case(
     case: Case,
     *,
     pre: PreTreatmentResult,
-    progress: Progress = _quiet,
+    progress: Progress = no_progress,
     tolerance_fraction: float = DEFAULT_TOLERANCE_FRACTION,
     tolerance_floor_gy: float = DEFAULT_TOLERANCE_FLOOR_GY,
 ) -> VerificationResult:
-    """Delivered dose of a case and its comparison with the prediction ``pre``."""
+    """Delivered dose of a case and its comparison with the prediction ``pre``.
+
+    Parameters
+    ----------
+    case : Case
+        A case file with ``images.post_treatment`` and a ``treatment:`` record.
+    pre : PreTreatmentResult
+        The plan from the work-up images (computed, or restored from a saved plan).
+    progress : callable, optional
+        Called with the name of each step as it starts (default: says nothing).
+    tolerance_fraction : float, optional
+        Relative difference of mean dose or D70 that is flagged (default
+        :data:`~opensirt.workflow.defaults.DEFAULT_TOLERANCE_FRACTION`).
+    tolerance_floor_gy : float, optional
+        Absolute difference (Gy) below which nothing is flagged (default
+        :data:`~opensirt.workflow.defaults.DEFAULT_TOLERANCE_FLOOR_GY`).
+
+    Returns
+    -------
+    VerificationResult
+        The delivered activity and dose, and predicted against delivered per structure.
+
+    Raises
+    ------
+    InputError
+        Without a ``treatment:`` record or ``images.post_treatment``, or with an image that
+        cannot verify the device's treatment or disagrees with the assays beyond belief.
+    """
+
     delivered = _delivered(case)
     device = get_device(case.device)
     assert case.treatment is not None
@@ -319,8 +418,11 @@ def verify_case(
         tolerance_floor_gy=tolerance_floor_gy,
     )
     k = device.dose_constant_gy_kg_per_gbq
-    lung_dose = k * delivered.delivered_gbq * lsf / pre.lung_mass_kg
-    predicted_lung = k * delivered.delivered_gbq * pre.lung_shunt_fraction / pre.lung_mass_kg
+    # the delivered activity is net of the residual: R = 0 in the partition lung dose
+    lung_dose = lung_dose_gy(delivered.delivered_gbq, lsf, k, lung_mass_kg=pre.lung_mass_kg)
+    predicted_lung = lung_dose_gy(
+        delivered.delivered_gbq, pre.lung_shunt_fraction, k, lung_mass_kg=pre.lung_mass_kg
+    )
     warnings = [*images.warnings, *grid_warnings]
     warnings += [
         f"{c.name}: delivered mean {c.delivered_mean_gy:.1f} Gy vs predicted "

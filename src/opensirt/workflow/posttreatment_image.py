@@ -137,7 +137,14 @@ class PostTreatmentImage:
         return PHYSICS_NOTE[self.modality]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """JSON-ready mapping.
+
+        Returns
+        -------
+        dict
+            The modality, DICOM modality, units, radionuclide label, calibration, whether
+            the image's absolute calibration is cross-checked, and the physics note.
+        """
         return {
             "modality": self.modality.value,
             "dicom_modality": self.dicom_modality,
@@ -153,6 +160,21 @@ def classify_post_treatment_image(
     image: Volume, device: Device, source: str | os.PathLike[str]
 ) -> PostTreatmentImage:
     """Which modality ``image`` is, refusing one that cannot verify a ``device`` treatment.
+
+    Parameters
+    ----------
+    image : Volume
+        The post-treatment image as read, with its DICOM metadata.
+    device : Device
+        The microsphere device of the case (its nuclide).
+    source : path
+        Where the image was read from, for messages.
+
+    Returns
+    -------
+    PostTreatmentImage
+        Its modality (Y-90 PET, Y-90 bremsstrahlung SPECT, Ho-166 SPECT), units, label and
+        the warnings of what could not be checked.
 
     Raises
     ------
@@ -233,7 +255,14 @@ class CountsInVois:
         return max(0.0, 1.0 - self.liver_fraction - self.lungs_fraction)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping."""
+        """JSON-ready mapping.
+
+        Returns
+        -------
+        dict
+            The total signal in the field of view (in ``units``) and the fractions in the
+            liver, in the lungs and outside both VOIs.
+        """
         return {
             "total_in_field_of_view": self.total,
             "units": self.units,
@@ -244,7 +273,24 @@ class CountsInVois:
 
 
 def counts_in_vois(grid: DoseGrid) -> CountsInVois:
-    """The image's signal in the liver and lung VOIs and outside them."""
+    """The image's signal in the liver and lung VOIs and outside them.
+
+    Parameters
+    ----------
+    grid : DoseGrid
+        The post-treatment image's grid with the liver and lung occupancies.
+
+    Returns
+    -------
+    CountsInVois
+        The total (MBq for a Bq/mL image, else counts) and its fractions in the liver, the
+        lungs and outside both (a voxel counted once).
+
+    Raises
+    ------
+    InputError
+        When the image holds no counts.
+    """
     roles = grid.roles
     signal = np.clip(np.asarray(grid.emission.array, dtype=np.float64), 0.0, None)
     total = float(signal.sum())
@@ -283,10 +329,24 @@ def check_image_against_assay(
 ) -> str | None:
     """A warning when the image's own calibration and the assays disagree, else None.
 
-    ``image_gbq`` is the calibrated image's activity in the liver and lungs at injection
-    (None for an image without calibration: nothing to compare).
+    Parameters
+    ----------
+    image_gbq : float or None
+        The calibrated image's activity in the liver and lungs at injection (GBq); ``None``
+        for an image without calibration: nothing to compare.
+    delivered_gbq : float
+        The delivered activity from the assays (GBq), vial minus residual at injection.
+    vial_gbq : float
+        The vial assay as the case file gives it (GBq), named in the hint about units.
+
+    Returns
+    -------
+    str or None
+        The warning when they differ by more than :data:`ASSAY_IMAGE_WARN_FACTOR`, else
+        ``None``.
 
     Raises
+
     ------
     InputError
         When they disagree by more than :data:`ASSAY_IMAGE_REFUSE_FACTOR`.

@@ -31,6 +31,7 @@ from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
 from opensirt.planning.context import case_lung_shunt, plan_context
+from opensirt.planning.result import LungShuntSource
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import (
@@ -59,7 +60,19 @@ TYPED_VALUE_TOLERANCE = 0.05
 
 def needs_images(case: Case) -> bool:
     """Whether planning ``case`` needs what only its images give: method voxel, a volume or
-    (for partition) a T/N ratio not typed, or no lung shunt in the case file."""
+    (for partition) a T/N ratio not typed, or no lung shunt in the case file.
+
+    Parameters
+    ----------
+    case : Case
+        The case file as read.
+
+    Returns
+    -------
+    bool
+        ``True`` when the case has ``images:`` and its plan needs them; ``False`` without
+        ``images:``.
+    """
     if case.images is None:
         return False
     no_tn = case.method is Method.PARTITION and any(
@@ -73,8 +86,14 @@ def needs_images(case: Case) -> bool:
     )
 
 
-def _quiet(_: str) -> None:
-    """A progress callback that says nothing."""
+def no_progress(_: str) -> None:
+    """A progress callback that says nothing (the default of the pipelines).
+
+    Parameters
+    ----------
+    _ : str
+        The progress message, ignored.
+    """
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +124,11 @@ class PreTreatmentResult:
     dvhs : mapping of str to DoseVolumeHistogram
         Of ``dose``, per structure.
     warnings : tuple of str
+        Everything worth a look before treatment: the readers', the measurements', the
+        plans' checks.
+    grid_warnings : tuple of str
+        The part of ``warnings`` that putting the structures on the SPECT grid gave (kept
+        with a saved plan, :mod:`opensirt.workflow.plan_state`).
     """
 
     case: Case
@@ -122,10 +146,19 @@ class PreTreatmentResult:
     dose: Volume
     dvhs: Mapping[str, DoseVolumeHistogram]
     warnings: tuple[str, ...]
+    grid_warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: the prescribed plan's keys, plus the measurements, the other
-        methods and the voxel dose metrics per structure."""
+        methods and the voxel dose metrics per structure.
+
+        Returns
+        -------
+        dict
+            The keys of :meth:`opensirt.planning.PlanResult.to_dict` with ``warnings``
+            merged, plus ``image_measurements``, ``methods``, ``voxel_dose`` and (when the
+            SPECT was registered) ``registration``.
+        """
         out = self.prescribed.to_dict()
         out["warnings"] = list(dict.fromkeys([*self.warnings, *out["warnings"]]))
         out["image_measurements"] = measurements_dict(self)
@@ -137,7 +170,20 @@ class PreTreatmentResult:
 
 
 def measurements_dict(result: PreTreatmentResult) -> dict[str, Any]:
-    """What the images measured, JSON-ready."""
+    """What the images measured, JSON-ready.
+
+    Parameters
+    ----------
+    result : PreTreatmentResult
+        A plan from images.
+
+    Returns
+    -------
+    dict
+        Liver and lung volumes (mL), lung mass (kg) and its source, the lung shunt fraction
+        measured and used with its source, each territory's volume (mL) and share of the
+        activity with its tumours' volumes and T/N ratios, and the extrahepatic uptake.
+    """
     m = result.measures
     return {
         "liver_volume_ml": m.liver_volume_ml,
@@ -204,12 +250,12 @@ def _measure(case: Case, images: CaseImages, grid: DoseGrid) -> WorkupMeasures:
     )
 
 
-def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, str]:
+def _lung_shunt(case: Case, measures: WorkupMeasures) -> tuple[float, LungShuntSource]:
     """The case file's lung shunt where it gives one, else the SPECT/CT measurement."""
     given = case_lung_shunt(case)
     if given is not None:
         return given
-    return measures.lung_shunt.fraction, "SPECT/CT (lung counts beyond the lung base)"
+    return measures.lung_shunt.fraction, LungShuntSource.SPECT_CT
 
 
 def _image_case(
@@ -254,7 +300,21 @@ def typed_value_warnings(case: Case, measures: WorkupMeasures) -> list[str]:
     named; the plan uses the measured ones. A lung shunt typed in the case file
     (``lung.shunt_fraction`` or ``lung.planar_counts``) is compared with the SPECT/CT's
     and is the one used (a deliberate choice, e.g. the conservative planar value).
+
+    Parameters
+    ----------
+    case : Case
+        The case file as read.
+    measures : WorkupMeasures
+        What the images measured.
+
+    Returns
+    -------
+    list of str
+        One warning per typed value that differs from its measurement (and per tumour of the
+        case file that the images do not list).
     """
+
     out = []
     m_liver = measures.liver_volume_ml
     typed = [("liver.volume_ml", case.liver.volume_ml, m_liver, "mL", "segmentation")]
@@ -324,7 +384,7 @@ def _coefficients(
     )
 
 
-def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResult]:
+def _compartment_plans(image_case: Case, lsf_source: LungShuntSource) -> dict[str, PlanResult]:
     """Every compartment method that applies to the device, on the image measurements, with
     the lung shunt recorded as coming from ``lsf_source``."""
     device = get_device(image_case.device)
@@ -341,8 +401,20 @@ def _compartment_plans(image_case: Case, lsf_source: str) -> dict[str, PlanResul
 
 
 @limited_threads()
-def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentResult:
+def plan_from_images(case: Case, progress: Progress = no_progress) -> PreTreatmentResult:
     """Plan a case from its images (see the module notes).
+
+    Parameters
+    ----------
+    case : Case
+        A case file with an ``images:`` section.
+    progress : callable, optional
+        Called with the name of each step as it starts (default: says nothing).
+
+    Returns
+    -------
+    PreTreatmentResult
+        The measurements, the plans by every method and the predicted voxel dose.
 
     Raises
     ------
@@ -357,13 +429,96 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
         grid = prepare_dose_grid(images, images.roles.territories)
     progress("lung shunt, tumour-to-normal ratios, volumes, extrahepatic uptake")
     measures = _measure(case, images, grid)
-    lsf, lsf_source = _lung_shunt(case, measures)
     if "mass_kg" in case.lung.model_fields_set:
-        lung_mass, lung_mass_source = case.lung.mass_kg, "lung.mass_kg of the case file"
+        lung_mass = LungMass(case.lung.mass_kg, "lung.mass_kg of the case file")
     else:
-        lung_mass = _lung_mass_kg(images)
-        lung_mass_source = "CT densitometry of the lungs (Kao et al. 2014)"
-    warnings = [*images.warnings, *grid_warnings, *typed_value_warnings(case, measures)]
+        lung_mass = LungMass(
+            _lung_mass_kg(images), "CT densitometry of the lungs (Kao et al. 2014)"
+        )
+    measured = ImageMeasurements(grid, measures, lung_mass, tuple(grid_warnings))
+    return plan_from_measurements(case, images, measured, progress=progress)
+
+
+@dataclass(frozen=True)
+class LungMass:
+    """The lung mass used for the partition lung dose.
+
+    Attributes
+    ----------
+    kg : float
+        Mass of both lungs (kg).
+    source : str
+        Where it came from: the case file, or the CT densitometry.
+    """
+
+    kg: float
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class ImageMeasurements:
+    """What the work-up images give before any planning: the costly part of a plan.
+
+    Attributes
+    ----------
+    grid : DoseGrid
+        The SPECT grid with structure occupancies and tissue density.
+    measures : WorkupMeasures
+        Lung shunt, volumes, T/N ratios and extrahepatic uptake measured on it.
+    lung_mass : LungMass
+        The lung mass and its source.
+    grid_warnings : tuple of str
+        What putting the structures and the density on the grid warned about.
+    dose_per_gbq : Volume or None
+        The voxel dose (Gy) per GBq injected, when already computed (a saved plan); ``None``
+        to compute it by kernel convolution.
+    """
+
+    grid: DoseGrid
+    measures: WorkupMeasures
+    lung_mass: LungMass
+    grid_warnings: tuple[str, ...]
+    dose_per_gbq: Volume | None = None
+
+
+def plan_from_measurements(
+    case: Case,
+    images: CaseImages,
+    measured: ImageMeasurements,
+    *,
+    progress: Progress = no_progress,
+) -> PreTreatmentResult:
+    """Plan a case by every method from what its images measured.
+
+    The second half of :func:`plan_from_images`; given the measurements of a saved plan
+    (:mod:`opensirt.workflow.plan_state`) it gives the same result without the image
+    pipeline.
+
+    Parameters
+    ----------
+    case : Case
+        The case file as read.
+    images : CaseImages
+        Its work-up images, as :func:`opensirt.workflow.inputs.load_images` reads them.
+    measured : ImageMeasurements
+        What those images measured (with the dose per GBq, if already computed).
+    progress : callable, optional
+        Called with the name of each step as it starts (default: says nothing).
+
+    Returns
+    -------
+    PreTreatmentResult
+        The measurements, the plans by every method and the predicted voxel dose.
+
+    Raises
+    ------
+    InputError
+        When the case's method cannot be planned from the measurements.
+    """
+    grid, measures = measured.grid, measured.measures
+    lsf, lsf_source = _lung_shunt(case, measures)
+    lung_mass = measured.lung_mass.kg
+    warnings = [*images.warnings, *measured.grid_warnings, *typed_value_warnings(case, measures)]
     warnings += [
         f"extrahepatic uptake on the SPECT: {e.counts_fraction:.1%} of the counts in "
         f"{e.volume_ml:.0f} mL around voxel (k, j, i) = {e.centre_index_kji}, "
@@ -384,11 +539,12 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
                 "list its tumours there, or plan by mird"
             )
         raise InputError(f"method {case.method.value!r} could not be planned from the images{why}")
-    progress("voxel dose per GBq (kernel convolution)")
     ctx = plan_context(image_case, lung_shunt_source=lsf_source)
-    device = ctx.device
-    per_gbq_activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=1.0 - ctx.residual)
-    dose_per_gbq = dose_map(grid, per_gbq_activity, device)
+    dose_per_gbq = measured.dose_per_gbq
+    if dose_per_gbq is None:
+        progress("voxel dose per GBq (kernel convolution)")
+        activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=1.0 - ctx.residual)
+        dose_per_gbq = dose_map(grid, activity, ctx.device)
     names = dvh_names(grid, images.roles.territories)
     per_gbq = structure_dvhs(dose_per_gbq, grid, names)
     coefficients = _coefficients(grid, dose_per_gbq, per_gbq, measures, ctx.kg_per_ml)
@@ -406,7 +562,7 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
         lung_shunt_fraction=lsf,
         lung_shunt_source=lsf_source,
         lung_mass_kg=lung_mass,
-        lung_mass_source=lung_mass_source,
+        lung_mass_source=measured.lung_mass.source,
         image_case=image_case,
         plans=plans,
         prescribed=prescribed,
@@ -414,4 +570,5 @@ def plan_from_images(case: Case, progress: Progress = _quiet) -> PreTreatmentRes
         dose=dose,
         dvhs=dvhs,
         warnings=tuple(warnings),
+        grid_warnings=measured.grid_warnings,
     )

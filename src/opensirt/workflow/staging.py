@@ -113,7 +113,13 @@ def staged_output(outdir: Path | str, *, overwrite: bool = False) -> Iterator[Pa
     overwrite : bool
         Allow writing into a non-empty folder.
 
+    Yields
+    ------
+    Path
+        The staging folder to write every output file into.
+
     Raises
+
     ------
     InputError
         If ``outdir`` is unusable (a file, not empty, a name too long, no permission) or a

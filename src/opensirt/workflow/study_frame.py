@@ -47,12 +47,17 @@ class StudyKeys:
 
 @dataclass(frozen=True, eq=False)
 class PlacedStudy:
-    """The emission image in the planning frame, the CT for its density, how it got there."""
+    """The emission image in the planning frame, the CT for its density, how it got there.
+
+    ``study_ct`` is the study's own CT in its own frame when it was registered to the
+    planning CT (for the report's checkerboard of the two CTs), else None.
+    """
 
     emission: Volume
     ct: Volume
     ct_path: Path
     registration: Registration | None
+    study_ct: Volume | None = None
 
 
 def place_study(
@@ -70,13 +75,25 @@ def place_study(
     ----------
     emission : Volume
         As read, in its own frame.
+    emission_path : Path
+        Where it was read from, for messages.
     planning_ct : Volume
         The CT the structures are drawn on.
+    planning_ct_path : Path
+        Where that CT was read from, for messages.
     liver : Volume
         Liver structure (boolean) on ``planning_ct``'s grid: the registration region.
     keys : StudyKeys
+        The case file keys of this study (its own CT, registration kind and transform).
     own_ct : Volume or None
         The study's own CT (``keys.own_ct``), read and checked by the caller; None without one.
+
+    Returns
+    -------
+    PlacedStudy
+        The emission image on its grid in the planning CT's frame, and the registration that
+        placed it (``None`` when the frames already agreed).
+
 
     Raises
     ------
@@ -130,4 +147,4 @@ def place_study(
     else:
         registration = register_ct(planning_ct, liver, own_ct, method=method, what=what)
     resampled, registration = resample_into_frame(emission, registration, planning_ct)
-    return PlacedStudy(resampled, planning_ct, planning_ct_path, registration)
+    return PlacedStudy(resampled, planning_ct, planning_ct_path, registration, own_ct)

@@ -53,7 +53,18 @@ NORMAL_LIVER = "Normal liver"
 
 
 def normal_name(territory: str) -> str:
-    """DVH name of the non-tumoural part of a territory."""
+    """DVH name of the non-tumoural part of a territory.
+
+    Parameters
+    ----------
+    territory : str
+        The territory's name in the case file.
+
+    Returns
+    -------
+    str
+        ``"Normal liver (<territory>)"``.
+    """
     return f"Normal liver ({territory})"
 
 
@@ -101,7 +112,18 @@ def _mean_density(ct: Volume, grid: Volume) -> Volume:
 def prepare_dose_grid(images: CaseImages, territories: Mapping[str, str]) -> DoseGrid:
     """Structures' occupancy and tissue density on the emission image's grid.
 
-    ``territories`` maps the case's territory names to structure names.
+    Parameters
+    ----------
+    images : CaseImages
+        The CT, the emission image in its frame, the structures and their roles.
+    territories : mapping of str to str
+        The case's territory names to their structure names.
+
+    Returns
+    -------
+    DoseGrid
+        The emission image, the CT's mass density averaged over each of its voxels (g/mL),
+        and each structure's occupancy in [0, 1] with the derived normal-liver structures.
     """
     grid = images.emission
     roles = images.roles
@@ -136,7 +158,31 @@ def activity_map(
 ) -> Volume:
     """Activity per voxel (GBq) of ``activity_gbq`` delivered, distributed as in the module
     notes: ``(1 - LSF)`` following the image in and around the liver, ``LSF`` uniform in the
-    lungs."""
+    lungs.
+
+    Parameters
+    ----------
+    grid : DoseGrid
+        The emission image with the structure occupancies.
+    lung_shunt_fraction : float
+        Fraction of the activity that reaches the lungs, in [0, 1).
+    activity_gbq : float
+        The activity distributed (GBq), after the residual loss.
+    liver_margin_mm : float, optional
+        Width of the band around the liver (outside the lungs) whose counts also get
+        activity (mm; default 0, the liver only).
+
+    Returns
+    -------
+    Volume
+        Activity per voxel (GBq, float32) on the emission grid; it sums to ``activity_gbq``.
+
+    Raises
+    ------
+    InputError
+        When the image holds no counts in or around the liver, or a lung shunt is given
+        without a lung structure.
+    """
     counts = np.clip(np.asarray(grid.emission.array, dtype=np.float64), 0.0, None)
     liver_counts = counts * _liver_weights(grid, liver_margin_mm)
     total = float(liver_counts.sum())
@@ -155,7 +201,22 @@ def activity_map(
 
 
 def dose_map(grid: DoseGrid, activity: Volume, device: Device) -> Volume:
-    """Absorbed dose (Gy) of an activity map (GBq, complete decay in place)."""
+    """Absorbed dose (Gy) of an activity map (GBq, complete decay in place).
+
+    Parameters
+    ----------
+    grid : DoseGrid
+        The grid with the tissue density (g/mL) for the mass correction.
+    activity : Volume
+        Activity per voxel (GBq) on that grid.
+    device : Device
+        The microsphere device: its nuclide's kernel and its dose constant (Gy kg/GBq).
+
+    Returns
+    -------
+    Volume
+        Absorbed dose per voxel (Gy) on the same grid.
+    """
     return kernel_dose(
         activity,
         device.nuclide,
@@ -168,7 +229,27 @@ def dose_map(grid: DoseGrid, activity: Volume, device: Device) -> Volume:
 def structure_dvhs(
     dose: Volume, grid: DoseGrid, names: tuple[str, ...]
 ) -> dict[str, DoseVolumeHistogram]:
-    """The DVH of each named structure (occupancy-weighted)."""
+    """The DVH of each named structure (occupancy-weighted).
+
+    Parameters
+    ----------
+    dose : Volume
+        Absorbed dose per voxel (Gy) on ``grid``.
+    grid : DoseGrid
+        The grid with the structure occupancies.
+    names : tuple of str
+        The structures, by their names in ``grid.fractions``.
+
+    Returns
+    -------
+    dict of str to DoseVolumeHistogram
+        One cumulative DVH per name, in the order given.
+
+    Raises
+    ------
+    InputError
+        When a name is not a structure on the grid.
+    """
     out = {}
     for name in names:
         if name not in grid.fractions:
@@ -180,7 +261,22 @@ def structure_dvhs(
 
 
 def dvh_names(grid: DoseGrid, territories: Mapping[str, str]) -> tuple[str, ...]:
-    """The structures reported in DVH tables, in reading order."""
+    """The structures reported in DVH tables, in reading order.
+
+    Parameters
+    ----------
+    grid : DoseGrid
+        The grid whose structure roles are used.
+    territories : mapping of str to str
+        The case's territory names to their structure names.
+
+    Returns
+    -------
+    tuple of str
+        The tumours, the normal liver (per territory and the territories when there are
+        several), the liver and the lungs, each once.
+    """
+
     roles = grid.roles
     names = [*roles.tumours, NORMAL_LIVER]
     if len(territories) > 1:
