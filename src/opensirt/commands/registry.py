@@ -135,8 +135,8 @@ def register(app: typer.Typer) -> None:
     registry_app.command("init")(init)
     registry_app.command("migrate")(migrate)
     # the subcommand modules import this one (DbOption): import them here
-    from opensirt.commands import registry_exchange, registry_synth
+    from opensirt.commands import registry_exchange, registry_record, registry_synth
 
-    for part in (registry_exchange, registry_synth):
+    for part in (registry_exchange, registry_synth, registry_record):
         part.register(registry_app)
     app.add_typer(registry_app)
