@@ -159,9 +159,9 @@ def _run(case_path: Path, out: Path, *, loaded: bool, all_threads: bool) -> list
 
 
 def _write_patient(resolution: str, folder: Path) -> tuple[Path, list[list[Any]]]:
-    from opensirt.synthetic.case import write_demo_case
-    from opensirt.synthetic.dicom import write_phantom_dicom
-    from opensirt.synthetic.phantom import make_phantom
+    from opensirt.demo.case import write_demo_case
+    from opensirt.demo.dicom import write_phantom_dicom
+    from opensirt.demo.phantom import make_phantom
 
     clock = _Clock()
     patient = clock.timed("make_phantom", lambda: make_phantom(seed=1, resolution=resolution))

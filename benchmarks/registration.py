@@ -19,12 +19,12 @@ import numpy as np
 import SimpleITK as sitk
 import yaml
 
+from opensirt.demo.case import demo_case
+from opensirt.demo.dicom import write_phantom_dicom
+from opensirt.demo.moved import moved_posttreatment, write_moved_posttreatment
+from opensirt.demo.phantom import make_phantom
 from opensirt.imaging.registration import RegistrationMethod, register_ct
 from opensirt.planning import load_case
-from opensirt.synthetic.case import demo_case
-from opensirt.synthetic.dicom import write_phantom_dicom
-from opensirt.synthetic.moved import moved_posttreatment, write_moved_posttreatment
-from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.posttreatment import verify_case
 from opensirt.workflow.pretreatment import plan_from_images
 

@@ -5,13 +5,13 @@ Run: ``.venv/bin/python benchmarks/registry_import.py [--patients 10000] [--seed
 Steps, each with its wall time and peak resident memory (the kernel's high-water mark of the
 process):
 
-* ``generate``: :func:`opensirt.synthetic.cohort.synthetic_cohort` draws the patients and
+* ``generate``: :func:`opensirt.demo.cohort.synthetic_cohort` draws the patients and
   their records (plans made by the planning code), held in memory;
 * ``baseline``: the same number of rows (one per record) inserted into one three-column
   table of a fresh SQLite file by ``sqlite3``'s ``executemany`` in one transaction: what the
   disk and the driver cost without any rule or mapping;
 * ``import``: every patient and record written by
-  :func:`opensirt.synthetic.cohort_writer.write_cohort` (the writer's ``add_patients`` and
+  :func:`opensirt.demo.cohort_writer.write_cohort` (the writer's ``add_patients`` and
   ``write_records``, every date and link rule checked; 250 patients per flush) into a fresh
   registry (WAL, foreign keys) in one transaction, as ``opensirt registry synth`` does.
 
@@ -30,9 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from opensirt.demo.cohort import synthetic_cohort
+from opensirt.demo.cohort_writer import write_cohort
 from opensirt.registry.database import open_registry
-from opensirt.synthetic.cohort import synthetic_cohort
-from opensirt.synthetic.cohort_writer import write_cohort
 
 #: The end of follow-up of the benchmark cohort (fixed: every run draws the same patients).
 UNTIL = dt.date(2026, 6, 30)

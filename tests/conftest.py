@@ -86,9 +86,9 @@ def pdftotext() -> Callable[[Path], str]:
 def small_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small synthetic patient (seed 7, size 0.4): its DICOM under ``dicom/`` and its
     demo case file ``case.yaml``. Read only: tests copy what they change."""
-    from opensirt.synthetic.case import write_demo_case
-    from opensirt.synthetic.dicom import write_phantom_dicom
-    from opensirt.synthetic.phantom import make_phantom
+    from opensirt.demo.case import write_demo_case
+    from opensirt.demo.dicom import write_phantom_dicom
+    from opensirt.demo.phantom import make_phantom
 
     root = tmp_path_factory.mktemp("small_study")
     patient = make_phantom(seed=7, size=0.4)

@@ -37,8 +37,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "registry": ("report", "exports"),
     # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
     # synthetic registry; the library never imports it
-    "synthetic": ("registry",),
-    "commands": ("synthetic",),  # commands/, cli.py, __main__.py
+    "demo": ("registry",),
+    "commands": ("demo",),  # commands/, cli.py, __main__.py
 }
 
 # modules directly in src/opensirt/ (not in a subpackage) and their layer

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from opensirt.demo.dicom import PhantomDicomPaths, write_phantom_dicom
+from opensirt.demo.phantom import SyntheticPatient, make_phantom
 from opensirt.imaging import Segmentation, Volume
 from opensirt.imaging.dicom_common import DicomContext, save_dataset
 from opensirt.imaging.dicom_write import Radiopharmaceutical, ct_datasets, nm_dataset, write_series
 from opensirt.physics.nuclides import NuclideName
-from opensirt.synthetic.dicom import PhantomDicomPaths, write_phantom_dicom
-from opensirt.synthetic.phantom import SyntheticPatient, make_phantom
 
 SMALL = 0.4
 WHEN = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)

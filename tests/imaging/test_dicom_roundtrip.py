@@ -10,10 +10,10 @@ import pydicom
 import pytest
 import SimpleITK as sitk
 
+from opensirt.demo.dicom import PhantomDicomPaths
+from opensirt.demo.phantom import SyntheticPatient
 from opensirt.errors import ImageReadError
 from opensirt.imaging import MetaKey, read_image
-from opensirt.synthetic.dicom import PhantomDicomPaths
-from opensirt.synthetic.phantom import SyntheticPatient
 
 
 def test_ct_round_trip(phantom: SyntheticPatient, phantom_dicom: PhantomDicomPaths) -> None:

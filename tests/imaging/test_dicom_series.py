@@ -15,12 +15,12 @@ import pytest
 import yaml
 from pydicom.fileset import FileSet
 
+from opensirt.demo.dicom import write_phantom_dicom
+from opensirt.demo.phantom import make_phantom
 from opensirt.errors import ImageReadError, InputError
 from opensirt.imaging import list_series, read_image
 from opensirt.imaging.dicom_series import choose_series, dicom_source
 from opensirt.planning import load_case
-from opensirt.synthetic.dicom import write_phantom_dicom
-from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.pretreatment import plan_from_images
 
 

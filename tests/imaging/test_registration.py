@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from opensirt.demo.moved import MovedStudy, moved_posttreatment
+from opensirt.demo.phantom import SyntheticPatient, make_phantom
 from opensirt.errors import InputError, RegistrationError
 from opensirt.imaging import Volume
 from opensirt.imaging.registration import (
@@ -19,8 +21,6 @@ from opensirt.imaging.registration import (
     register_ct,
 )
 from opensirt.imaging.registration_resample import resample_into_frame
-from opensirt.synthetic.moved import MovedStudy, moved_posttreatment
-from opensirt.synthetic.phantom import SyntheticPatient, make_phantom
 
 ROTATION_DEG = (3.0, -2.0, 4.0)
 TRANSLATION_MM = (12.0, -10.0, 15.0)

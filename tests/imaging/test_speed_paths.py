@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opensirt.demo.phantom import GRIDS, PhantomResolution, make_phantom
 from opensirt.errors import InputError
 from opensirt.imaging.regrid import crop_to_grid, rebin_sum, voxel_coverage
 from opensirt.imaging.rtstruct import rasterise_polygons
 from opensirt.imaging.volume import Volume
-from opensirt.synthetic.phantom import GRIDS, PhantomResolution, make_phantom
 
 
 def _dense_rebin(source: Volume, target: Volume) -> np.ndarray:

@@ -11,12 +11,12 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import RTStructureSetStorage
 
+from opensirt.demo.dicom import PhantomDicomPaths
+from opensirt.demo.phantom import SyntheticPatient
 from opensirt.errors import GeometryError, InputError
 from opensirt.imaging import Segmentation, Volume, read_dicom_seg, read_image, read_rtstruct
 from opensirt.imaging.dicom_common import DicomContext, new_dataset, save_dataset
 from opensirt.imaging.rtstruct import rasterise_polygons
-from opensirt.synthetic.dicom import PhantomDicomPaths
-from opensirt.synthetic.phantom import SyntheticPatient
 
 FRAME = "1.2.826.0.1.3680043.8.498.1"
 GRID = Volume(

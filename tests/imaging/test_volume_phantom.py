@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from opensirt.demo.phantom import SyntheticPatient, make_phantom
 from opensirt.errors import InputError
 from opensirt.imaging import counts_to_activity_mbq, region_fraction, scale_to_total_activity
 from opensirt.imaging.volume import Volume
 from opensirt.physics.decay import decay_factor
-from opensirt.synthetic.phantom import SyntheticPatient, make_phantom
 
 
 def test_crop_to_mask_with_margin() -> None:

@@ -12,6 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
+from opensirt.demo import cohort_sources as src
+from opensirt.demo.cohort import DAYS_PER_MONTH, synthetic_cohort
 from opensirt.errors import InputError
 from opensirt.planning import parse_case, plan_case
 from opensirt.registry.database import Registry, open_registry
@@ -19,8 +21,6 @@ from opensirt.registry.models import OutcomeEvent, Patient, PlanVersion, Treatme
 from opensirt.registry.records import OutcomeIn, PlanVersionIn, ResponseIn, SessionIn, WorkupIn
 from opensirt.registry.vocabulary import Diagnosis, OutcomeKind, PlanState, Therapy
 from opensirt.registry.writer import add_patient, write_records
-from opensirt.synthetic import cohort_sources as src
-from opensirt.synthetic.cohort import DAYS_PER_MONTH, synthetic_cohort
 
 UNTIL = dt.date(2026, 6, 30)
 

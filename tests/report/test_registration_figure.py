@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from opensirt.demo.moved import MovedStudy, moved_posttreatment
+from opensirt.demo.phantom import SyntheticPatient, make_phantom
 from opensirt.imaging.registration import Registration, RegistrationQuality
 from opensirt.report.document import ReportFigure
 from opensirt.report.registration_figure import (
@@ -18,8 +20,6 @@ from opensirt.report.registration_figure import (
 )
 from opensirt.report.registration_section import registration_sections
 from opensirt.report.slices import plane_grid, structure_centre_mm
-from opensirt.synthetic.moved import MovedStudy, moved_posttreatment
-from opensirt.synthetic.phantom import SyntheticPatient, make_phantom
 from opensirt.workflow.inputs import CaseImages, StructureRoles
 
 ROTATION_DEG = (3.0, -2.0, 4.0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from opensirt.synthetic.case import dump_case_yaml
+from opensirt.demo.case import dump_case_yaml
 
 #: An anchor (``&id001``) or an alias (``*id001``) where a YAML value starts.
 ANCHOR_OR_ALIAS = re.compile(r"(^|[\s:\-\[,])[&*][A-Za-z0-9_]+")

@@ -434,6 +434,46 @@ def test_plan_report_and_terminal_define_the_lung_doses(
     assert "is the voxel mean lung dose: the mean of the voxel dose" in shown
 
 
+def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:
+    """MDT decision -> plan signed by two users -> session delivering it -> verification."""
+    import sqlalchemy as sa
+
+    from opensirt.registry.database import open_registry
+    from opensirt.registry.models import (
+        ImagingStudy,
+        MdtDecision,
+        Patient,
+        PlanVersion,
+        TreatmentSession,
+        Verification,
+    )
+
+    registry = open_registry(demo_dir / "registry.sqlite3")
+    try:
+        with registry.transaction(readonly=True) as session:
+            patient = session.scalars(sa.select(Patient)).one()
+            assert patient.pseudonym == _case_data(demo_dir)["patient"]["id"] == "DEMO-001"
+            roles = {s.role.value for s in session.scalars(sa.select(ImagingStudy))}
+            assert roles == {"planning-ct", "maa-spect", "post-pet"}
+            mdt = session.scalars(sa.select(MdtDecision)).one()
+            assert mdt.assessment is not None
+            assert "eligibility" in mdt.assessment
+            version = session.scalars(sa.select(PlanVersion)).one()
+            assert version.state.value == "approved"
+            assert len({s.user_name for s in version.signatures}) == 2
+            assert version.report_path == str((demo_dir / "plan" / "plan.pdf").resolve())
+            assert version.activity_gbq == pytest.approx(
+                _json(demo_dir / "plan/plan.json")["activity_gbq"]
+            )
+            verification = session.scalars(sa.select(Verification)).one()
+            treated = session.get(TreatmentSession, verification.session_id)
+            assert treated is not None
+            assert treated.plan_version_id == version.id
+            assert mdt.date < version.date < treated.date == verification.date
+    finally:
+        registry.dispose()
+
+
 def test_reports_show_the_fused_images_and_the_flagged_structures(
     demo_dir: Path, pdftotext: Callable[[Path], str]
 ) -> None:

@@ -33,15 +33,15 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
+from opensirt.demo.dicom import PhantomDicomPaths, write_phantom_dicom
+from opensirt.demo.phantom import ScanTruth, SyntheticPatient, make_phantom
+from opensirt.demo.posttreatment import holmium_treatment
+from opensirt.demo.scenarios import PostTreatmentScenario, write_scenario
 from opensirt.errors import CaseFileError, ImageReadError, InputError
 from opensirt.exports import read_rtdose
 from opensirt.imaging import read_image
 from opensirt.physics.devices import QUIREMSPHERES, SIR_SPHERES, get_device
 from opensirt.planning import load_case
-from opensirt.synthetic.dicom import PhantomDicomPaths, write_phantom_dicom
-from opensirt.synthetic.phantom import ScanTruth, SyntheticPatient, make_phantom
-from opensirt.synthetic.posttreatment import holmium_treatment
-from opensirt.synthetic.scenarios import PostTreatmentScenario, write_scenario
 from opensirt.workflow.posttreatment import VerificationResult, verify_case
 from opensirt.workflow.posttreatment_image import (
     PostTreatmentModality,

@@ -23,20 +23,20 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.commands.outputs import write_verification_outputs
-from opensirt.errors import InputError
-from opensirt.planning import load_case
-from opensirt.report.document import ReportFigure
-from opensirt.report.verification_report import build_verification_document
-from opensirt.synthetic.case import demo_case
-from opensirt.synthetic.dicom import write_phantom_dicom
-from opensirt.synthetic.moved import (
+from opensirt.demo.case import demo_case
+from opensirt.demo.dicom import write_phantom_dicom
+from opensirt.demo.moved import (
     MovedStudy,
     moved_posttreatment,
     moved_spect,
     write_moved_posttreatment,
     write_moved_spect,
 )
-from opensirt.synthetic.phantom import make_phantom
+from opensirt.demo.phantom import make_phantom
+from opensirt.errors import InputError
+from opensirt.planning import load_case
+from opensirt.report.document import ReportFigure
+from opensirt.report.verification_report import build_verification_document
 from opensirt.workflow.inputs import load_images
 from opensirt.workflow.posttreatment import verify_case
 from opensirt.workflow.pretreatment import plan_from_images

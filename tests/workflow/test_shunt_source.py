@@ -16,12 +16,12 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
+from opensirt.demo.case import demo_case
+from opensirt.demo.dicom import write_phantom_dicom
+from opensirt.demo.phantom import make_phantom
 from opensirt.planning import load_case
 from opensirt.report.document import ReportDocument, Table
 from opensirt.report.plan_report import build_plan_document
-from opensirt.synthetic.case import demo_case
-from opensirt.synthetic.dicom import write_phantom_dicom
-from opensirt.synthetic.phantom import make_phantom
 from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
 
 runner = CliRunner()

@@ -25,6 +25,7 @@ from opensirt.commands._common import (
     print_note,
     progress_display,
 )
+from opensirt.commands.registry import DbOption, registry_errors
 
 if TYPE_CHECKING:
     from opensirt.clinical.assess import Assessment, PlanFacts
@@ -45,6 +46,7 @@ Examples:
   opensirt assess case.yaml
   opensirt assess case.yaml --json > assessment.json
   opensirt assess demo-output/case.yaml   (reuses demo-output/plan)
+  opensirt assess case.yaml --record --date 2025-02-03   (labs and findings in the registry)
 
 """
     + SAVED_PLAN_HELP
@@ -66,6 +68,7 @@ may use a decimal comma (12,5), one decimal mark per table.
 Examples:
   opensirt response measurements.csv
   opensirt response measurements.csv --confirm --json > response.json
+  opensirt response measurements.csv --record   (measurements and responses in the registry)
 
 \b
 Exit codes: 0 assessed, 2 bad table (the message names the row, the column and the fix).
@@ -133,8 +136,19 @@ def _print_assessment(path: Path, a: Assessment) -> None:
         console.print(f"[yellow]Note:[/] {escape(note)}")
 
 
-def _image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
-    """Lung shunt, lung dose, volumes and extrahepatic uptake of a plan from the images."""
+def image_plan_facts(pre: PreTreatmentResult) -> PlanFacts:
+    """Lung shunt, lung dose, volumes and extrahepatic uptake of a plan from the images.
+
+    Parameters
+    ----------
+    pre : PreTreatmentResult
+        The plan from the case's images.
+
+    Returns
+    -------
+    PlanFacts
+        What the eligibility rules read from a plan.
+    """
     from opensirt.clinical.assess import PlanFacts
 
     m = pre.measures
@@ -155,6 +169,21 @@ def assess(
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON object.")] = False,
     plan_dir: Annotated[Path | None, typer.Option("--plan", help=PLAN_OPTION_HELP)] = None,
     recompute: Annotated[bool, typer.Option("--recompute", help=RECOMPUTE_HELP)] = False,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Also record the case's labs and clinical findings in the registry, dated "
+            "--date; the patient (patient.id) must be in it.",
+        ),
+    ] = False,
+    db: DbOption = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="With --record: the date of the labs and findings (default: today)."
+        ),
+    ] = None,
 ) -> None:
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
     from opensirt.clinical.assess import assess_case
@@ -173,13 +202,20 @@ def assess(
                 )
             print_note(prediction.note, as_json=as_json)
             reused = prediction.reused
-            facts = _image_plan_facts(prediction.pre)
+            facts = image_plan_facts(prediction.pre)
         result = assess_case(case, facts)
+        if record:
+            from opensirt.registry.pathway import record_assessment_of_case
+
+            with registry_errors():
+                recorded = record_assessment_of_case(db, case, on)
     if as_json:
         saved = None if reused is None else reused.to_dict()
         emit_json({"patient_id": case.patient.id, **result.to_dict(), "saved_plan": saved})
     else:
         _print_assessment(case_file, result)
+        if record:
+            console.print(recorded, markup=False)
 
 
 def _response_table(p: PatientResponse) -> Table:
@@ -219,11 +255,26 @@ def response(
         int,
         typer.Option("--sd-min-days", min=0, help="Smallest interval from baseline for SD (days)."),
     ] = 42,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Also record every measurement and the response per date and criterion in "
+            "the registry; the patients must be in it.",
+        ),
+    ] = False,
+    db: DbOption = None,
 ) -> None:
     """Tumour response per time point and best overall response (RECIST 1.1, mRECIST, EASL)."""
     options = ResponseOptions(confirm, confirmation_days, sd_min_days)
     with exit_codes():
         patients, warnings = assess_table(table, options)
+        if record:
+            from opensirt.registry.pathway import record_response_table
+
+            with registry_errors():
+                recorded = record_response_table(db, table, patients)
+                err_console.print(recorded, markup=False)
     for warning in warnings:
         err_console.print(f"[yellow]Warning:[/] {escape(warning)}")
     if as_json:

@@ -20,12 +20,15 @@ from opensirt.commands._common import (
     SAVED_PLAN_HELP,
     console,
     emit_json,
+    err_console,
     exit_codes,
     print_note,
     print_rendered,
     progress_display,
     render,
 )
+from opensirt.commands.registry import DbOption, registry_errors
+from opensirt.commands.registry_record import RecordOption
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
 from opensirt.workflow.staging import staged_output
 
@@ -37,12 +40,14 @@ _DEMO_HELP = (
     "Run the whole pathway on the synthetic patient.\n\n"
     "It writes the patient's DICOM (CT, MAA SPECT, Y-90 PET, RTSTRUCT, SEG) and a case file, "
     "plans it from the images, verifies the simulated delivery, and writes the reports, "
-    "RTDOSE, NIfTI, DVH tables and JSON.\n\n"
+    "RTDOSE, NIfTI, DVH tables and JSON, and records the pathway (MDT decision, signed plan, "
+    "session, verification) in a registry (registry.sqlite3 in the folder, or --db).\n\n"
     "\b\nExamples:\n"
     "  opensirt demo demo-output\n"
     "  opensirt demo results/sirt --seed 7 --overwrite\n"
     "  opensirt demo demo-spect --posttreatment y90-bremsstrahlung-spect\n"
     "  opensirt demo demo-holmium --posttreatment ho166-spect   (QuiremSpheres)\n"
+    "  opensirt demo demo-output --db ./clinic.sqlite3   (record the demo patient there)\n"
     "  opensirt demo clinical-size --resolution clinical\n"
 )
 
@@ -56,6 +61,7 @@ _VERIFY_HELP = (
     "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
     "  opensirt verify case.yaml --out results --plan my-plan\n"
+    "  opensirt verify case.yaml --out check --record --plan-label 'right lobe'\n"
     "\n" + SAVED_PLAN_HELP
 )
 
@@ -136,13 +142,26 @@ def demo(
             "SPECT, or a Ho-166 SPECT of a QuiremSpheres treatment."
         ),
     ] = PostTreatmentScenario.Y90_PET,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Record the demo patient's pathway in this registry (a SQLite file path or a "
+            "database URL). Default: registry.sqlite3 in the output folder ($OPENSIRT_DB is "
+            "not used, so the demo never writes into your registry unless asked).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the whole pathway on the synthetic patient."""
+    from opensirt.clinical.assess import assess_case
+    from opensirt.commands.clinical import image_plan_facts
     from opensirt.commands.outputs import write_plan_outputs, write_verification_outputs
+    from opensirt.demo.dicom import write_phantom_dicom
+    from opensirt.demo.phantom import make_phantom
+    from opensirt.demo.record import record_demo_pathway
+    from opensirt.demo.scenarios import write_scenario
     from opensirt.planning import load_case
-    from opensirt.synthetic.dicom import write_phantom_dicom
-    from opensirt.synthetic.phantom import make_phantom
-    from opensirt.synthetic.scenarios import write_scenario
     from opensirt.workflow.posttreatment import verify_case
     from opensirt.workflow.pretreatment import plan_from_images
 
@@ -167,8 +186,13 @@ def demo(
         result = verify_case(case, pre=pre, progress=step)
         step("writing the verification report, JSON, RTDOSE")
         write_verification_outputs(stage / "verification", result, case_path, created=created)
+        step("recording the pathway in the registry")
+        assessment = assess_case(case, image_plan_facts(pre)).to_dict()
+        with registry_errors():
+            recorded = record_demo_pathway(db, stage, outdir, case_path, result, assessment)
         shown = render(lambda: console.print(_summary(pre, result)))
     print_rendered(shown)
+    console.print(recorded, markup=False)
     console.print(f"\nWritten to [bold]{escape(str(outdir))}[/]:", highlight=False)
     for path in sorted(p for p in outdir.rglob("*") if p.is_file() and "dicom" not in p.parts):
         console.print(f"  {path}", markup=False)
@@ -187,16 +211,29 @@ def verify(
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty folder.")] = False,
     plan_dir: Annotated[Path | None, typer.Option("--plan", help=PLAN_OPTION_HELP)] = None,
     recompute: Annotated[bool, typer.Option("--recompute", help=RECOMPUTE_HELP)] = False,
+    record: RecordOption = False,
+    db: DbOption = None,
+    plan_label: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-label",
+            help="With --record: the plan whose approved version this treatment delivered.",
+        ),
+    ] = None,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
     from opensirt.commands.saved_plan import predict
     from opensirt.planning import load_case
+    from opensirt.registry.pathway import check_patient, record_verification_result
     from opensirt.workflow.posttreatment import verify_case
 
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
         case = load_case(case_file)
+        if record:  # before the computation: a registry without the patient fails fast
+            with registry_errors():
+                check_patient(db, case.patient.id)
         path = case_file.resolve()
         with progress_display(enabled=not as_json) as step:
             prediction = predict(case, path, plan_dir, reuse=not recompute, progress=step)
@@ -207,11 +244,18 @@ def verify(
                 stage, result, path, created=created, reused=prediction.reused
             )
         shown = "" if as_json else render(lambda: _print_verification(pre, result))
+        recorded = ""
+        if record:  # last in the stage: a recording that fails leaves no files
+            with registry_errors():
+                recorded = record_verification_result(db, result, plan_label=plan_label) + "\n"
     print_note(prediction.note, as_json=as_json)
     if as_json:
         reused = prediction.reused
         emit_json({**result.to_dict(), "saved_plan": None if reused is None else reused.to_dict()})
+        if recorded:
+            err_console.print(recorded, markup=False, end="")
         return
+    shown += recorded
     print_rendered(shown)
     console.print(f"Written to [bold]{escape(str(out))}[/]")
 

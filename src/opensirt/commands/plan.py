@@ -18,11 +18,14 @@ from opensirt.commands._common import (
     EXIT_REFUSED,
     console,
     emit_json,
+    err_console,
     exit_codes,
     print_rendered,
     progress_display,
     render,
 )
+from opensirt.commands.registry import DbOption, registry_errors
+from opensirt.commands.registry_record import RecordOption, UserOption
 from opensirt.physics.devices import NormalLiverScope
 from opensirt.physics.units import gbq_to_mci
 from opensirt.workflow.definitions import (
@@ -44,10 +47,12 @@ Examples:
   opensirt plan examples/partition_resin.yaml
   opensirt plan examples/mird_glass.yaml --json > plan.json
   opensirt plan demo-output/case.yaml --out my-plan   (planned from the case's images)
+  opensirt plan case.yaml --out plan-v1 --record      (a draft plan in the registry)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
-2 bad case file (the message names the key and the fix).
+2 bad case file (the message names the key and the fix), 4 with --record: a
+conflict with another user's change of the same draft.
 """
 
 
@@ -189,6 +194,15 @@ def plan(
         typer.Option("--out", help="Also write plan.pdf, plan.json (and dose files) here."),
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="Write into a non-empty --out folder.")] = False,
+    record: RecordOption = False,
+    db: DbOption = None,
+    plan_label: Annotated[
+        str | None,
+        typer.Option(
+            "--plan-label", help="With --record: the plan's name (default: the territories)."
+        ),
+    ] = None,
+    user: UserOption = None,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
     from opensirt.commands.outputs import write_plan_outputs
@@ -198,6 +212,11 @@ def plan(
     pre = None
     with exit_codes():
         case = load_case(case_file)
+        if record:  # before the computation: a registry without the patient fails fast
+            from opensirt.registry.pathway import check_patient
+
+            with registry_errors():
+                check_patient(db, case.patient.id)
         if case.images is not None:  # every method: volumes, T/N, lung shunt from the images
             with progress_display(enabled=not as_json) as step:
                 pre = plan_from_images(case, step)
@@ -205,11 +224,30 @@ def plan(
         else:
             result = plan_case(case)
         shown = "" if as_json else render(lambda: _print_all(case_file, result, pre))
+
+        def record_it() -> str:
+            from opensirt.registry.pathway import record_plan_result
+
+            with registry_errors():
+                return record_plan_result(
+                    db, case_file, case, result, pre=pre, out=out, label=plan_label, user=user
+                )
+
+        recorded = ""
         if out is not None:
             with staged_output(out, overwrite=overwrite) as stage:
                 write_plan_outputs(
                     stage, case, case_file.resolve(), result, created=datetime.now(UTC), pre=pre
                 )
+                if record:  # last in the stage: a recording that fails leaves no files
+                    recorded = record_it()
+        elif record:
+            recorded = record_it()
+    if recorded:  # beside the JSON on stdout, the confirmation goes to stderr
+        if as_json:
+            err_console.print(recorded, markup=False)
+        else:
+            shown += recorded + "\n"
     if as_json:
         emit_json(pre.to_dict() if pre is not None else result.to_dict())
     else:

@@ -49,10 +49,10 @@ def synth(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from opensirt.demo.cohort import synthetic_cohort
+    from opensirt.demo.cohort_writer import write_cohort
     from opensirt.errors import InputError
     from opensirt.registry.database import open_registry, shown
-    from opensirt.synthetic.cohort import synthetic_cohort
-    from opensirt.synthetic.cohort_writer import write_cohort
 
     end = _date(until)
     with registry_errors():

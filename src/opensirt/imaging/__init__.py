@@ -1,7 +1,7 @@
 """Images: the Volume type, readers, writers, segmentations, registration and quantification.
 
 Heavier modules (the DICOM writers, registration) are imported from their own modules, such as
-``opensirt.imaging.dicom_write``. The synthetic patient of the demo is in :mod:`opensirt.synthetic`.
+``opensirt.imaging.dicom_write``. The synthetic patient of the demo is in :mod:`opensirt.demo`.
 """
 
 from opensirt.imaging.dicom_io import read_image

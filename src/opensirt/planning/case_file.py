@@ -29,7 +29,7 @@ from opensirt.fileio import read_text_file
 from opensirt.planning.case import Case
 
 __all__ = ["MAX_CASE_FILE_BYTES", "MAX_NESTING", "MAX_NODES", "format_location", "load_case",
-           "parse_case"]  # fmt: skip
+           "parse_case", "parse_yaml"]  # fmt: skip
 
 #: Largest case file read (bytes). A case with 100 tumours is about 10 kB; 1 MiB leaves a
 #: hundredfold margin and keeps parsing under a second.
@@ -130,6 +130,34 @@ def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int:
 
 
 _UniqueKeyLoader.add_constructor(_INT_TAG, _construct_int)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """Parse YAML text with the bounds of a case file (no aliases of mappings or lists, no
+    key given twice, at most :data:`MAX_NESTING` levels and :data:`MAX_NODES` values, YAML
+    1.2 numbers).
+
+    Parameters
+    ----------
+    text : str
+        The YAML text (read with :func:`opensirt.fileio.read_text_file`, which bounds its size).
+    source : str
+        The file's name, for the message.
+
+    Returns
+    -------
+    Any
+        The parsed data (mappings, lists, scalars; dates as :class:`datetime.date`).
+
+    Raises
+    ------
+    InputError
+        If the text is not valid YAML or breaks a bound; the message names ``source``.
+    """
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: not valid YAML: {exc}".replace("\n", " ")) from None
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:

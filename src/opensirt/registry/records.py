@@ -24,11 +24,14 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from opensirt.clinical.measurements import LesionStatus, Role
 from opensirt.patient.inputs import ClinicalFindings, Labs
+from opensirt.planning.case_file import format_location
 from opensirt.registry.vocabulary import (
     QOL_MAX_SCORE,
     Attribution,
@@ -197,6 +200,31 @@ class SirtDetails(_Record):
     injected_at: AwareDatetime | None = None
 
 
+def _times_as_text(value: Any) -> Any:
+    """``value`` with every date and time (at any depth) as ISO 8601 text, the rest as given."""
+    if isinstance(value, dict):
+        return {k: _times_as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_times_as_text(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+def _sirt_problem(error: ErrorDetails) -> str:
+    """One problem of a SIRT session's ``details``: the key path, the value, what is wrong."""
+    where = "details." + format_location(tuple(error["loc"]))
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if error["type"] == "missing":
+        return f"{where}: required key is missing"
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key (SIRT details: {', '.join(SirtDetails.model_fields)})"
+    if isinstance(value, dict | list | tuple):
+        return f"{where}: {message}"
+    return f"{where} is {value!r}: {message}"
+
+
 class SessionIn(_PatientRecord):
     """A treatment session: SIRT or another therapy, on one date.
 
@@ -215,6 +243,23 @@ class SessionIn(_PatientRecord):
     plan: Name | None = None
     plan_version: int | None = Field(default=None, ge=1)
     details: dict[Name, JsonValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sirt_details(cls, data: Any) -> Any:
+        """SIRT details checked by :class:`SirtDetails`, each problem named by its key path;
+        times read from YAML kept as ISO 8601 text, so they need no quotes."""
+        if isinstance(data, dict) and data.get("therapy") == Therapy.SIRT.value:
+            details = data.get("details")
+            if isinstance(details, dict):
+                try:
+                    SirtDetails.model_validate(details)
+                except ValidationError as exc:
+                    raise ValueError(
+                        "; ".join(_sirt_problem(e) for e in exc.errors(include_url=False))
+                    ) from None
+                data = {**data, "details": _times_as_text(details)}
+        return data
 
     @model_validator(mode="after")
     def _fields_of_therapy(self) -> SessionIn:

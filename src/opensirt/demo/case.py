@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
+from opensirt.demo.dicom import PhantomDicomPaths
+from opensirt.demo.phantom import SyntheticPatient
 from opensirt.imaging.dicom_write import Radiopharmaceutical
 from opensirt.physics.decay import decay_factor
 from opensirt.physics.devices import SIR_SPHERES, Device
-from opensirt.synthetic.dicom import PhantomDicomPaths
-from opensirt.synthetic.phantom import SyntheticPatient
 
 #: Residual fraction of the simulated delivery (vial, tubing and catheter).
 DEMO_RESIDUAL_FRACTION = 0.02

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opensirt._threads import limited_threads
+from opensirt.demo.phantom import SyntheticPatient
 from opensirt.imaging.dicom_common import save_dataset
 from opensirt.imaging.dicom_write import ct_datasets, nm_dataset, pet_datasets, write_series
-from opensirt.synthetic.phantom import SyntheticPatient
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,17 @@ tests and the benchmarks have a patient whose truth is known. Its modules:
 
 ``phantom``
     The anatomy and the MAA SPECT / Y-90 PET truth
-    (:func:`~opensirt.synthetic.phantom.make_phantom`).
+    (:func:`~opensirt.demo.phantom.make_phantom`).
 ``anatomy``
     Labels, CT numbers and tumour placement of the phantom.
 ``dicom``
-    :func:`~opensirt.synthetic.dicom.write_phantom_dicom`: the phantom as a DICOM study.
+    :func:`~opensirt.demo.dicom.write_phantom_dicom`: the phantom as a DICOM study.
 ``case``
     The demo case file written next to the DICOM.
 ``moved`` / ``posttreatment`` / ``scenarios``
     Post-treatment studies in another frame, bremsstrahlung and Ho-166 SPECT, and the
     ``opensirt demo --posttreatment`` scenarios.
 ``cohort`` (with ``cohort_plan``, ``cohort_followup``, ``cohort_sources``, ``cohort_writer``)
-    :func:`~opensirt.synthetic.cohort.synthetic_cohort`: N reproducible SIRT pathways as
+    :func:`~opensirt.demo.cohort.synthetic_cohort`: N reproducible SIRT pathways as
     registry records, and their import (``opensirt registry synth``).
 """

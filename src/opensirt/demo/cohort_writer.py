@@ -7,9 +7,9 @@ from itertools import islice
 
 from sqlalchemy.orm import Session
 
+from opensirt.demo.cohort import SyntheticPatient
 from opensirt.registry import store
 from opensirt.registry.writer import add_patients, write_records
-from opensirt.synthetic.cohort import SyntheticPatient
 
 #: Patients added per flush: large enough that each table's rows go in few statements.
 CHUNK_PATIENTS = 250
@@ -28,7 +28,7 @@ def write_cohort(
     session : sqlalchemy.orm.Session
         The open transaction.
     people : iterable of SyntheticPatient
-        From :func:`opensirt.synthetic.cohort.synthetic_cohort`.
+        From :func:`opensirt.demo.cohort.synthetic_cohort`.
     chunk : int, optional
         Patients per flush.
 

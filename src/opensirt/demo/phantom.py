@@ -36,6 +36,13 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from opensirt._threads import limited_threads
+from opensirt.demo.anatomy import (
+    DEFAULT_TUMOURS,
+    Tissue,
+    TumourSpec,
+    build_anatomy,
+    ct_from_labels,
+)
 from opensirt.errors import InputError
 from opensirt.imaging.dicom_common import DicomContext
 from opensirt.imaging.dicom_meta import MetaKey
@@ -45,13 +52,6 @@ from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 from opensirt.physics.decay import decay_factor
 from opensirt.physics.nuclides import NuclideName, get_nuclide
-from opensirt.synthetic.anatomy import (
-    DEFAULT_TUMOURS,
-    Tissue,
-    TumourSpec,
-    build_anatomy,
-    ct_from_labels,
-)
 
 __all__ = [
     "GRIDS",

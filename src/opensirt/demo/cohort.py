@@ -3,12 +3,12 @@
 Each patient gets: the diagnosis and its date, labs and findings (cirrhosis and Child-Pugh
 for HCC), quality of life, prior therapies (systemic lines, TACE), the MDT decision, the MAA
 work-up (lung shunt, T/N), a plan made by the planning code
-(:mod:`opensirt.synthetic.cohort_plan`) and signed by a physicist and a physician, the SIRT
+(:mod:`opensirt.demo.cohort_plan`) and signed by a physicist and a physician, the SIRT
 session (device, vial assay, residual, delivered activity), the 4-6 h monitoring, the
 verification, adverse events, follow-up lesion measurements with the response computed by
 :mod:`opensirt.clinical.response`, progression, subsequent therapy (sometimes a repeat SIRT),
 and death or the last contact. The figures and their sources are in
-:mod:`opensirt.synthetic.cohort_sources`; survival and progression are exponential with the
+:mod:`opensirt.demo.cohort_sources`; survival and progression are exponential with the
 cited medians, censored at ``until``.
 
 Patient ``i`` of seed ``s`` is drawn from ``numpy.random.default_rng([s, i])`` only, so the same
@@ -30,16 +30,16 @@ import numpy as np
 from pydantic import BaseModel
 
 from opensirt.clinical.liver_function import albi, child_pugh
-from opensirt.errors import InputError
-from opensirt.registry import records as r
-from opensirt.registry.vocabulary import Diagnosis
-from opensirt.synthetic import cohort_sources as src
-from opensirt.synthetic.cohort_followup import (
+from opensirt.demo import cohort_sources as src
+from opensirt.demo.cohort_followup import (
     lesion_series,
     response_records,
     verified_structures,
 )
-from opensirt.synthetic.cohort_plan import SyntheticPlan, generate_plan
+from opensirt.demo.cohort_plan import SyntheticPlan, generate_plan
+from opensirt.errors import InputError
+from opensirt.registry import records as r
+from opensirt.registry.vocabulary import Diagnosis
 
 #: Days per month for the survival draws (365.25 / 12).
 DAYS_PER_MONTH = 30.4375

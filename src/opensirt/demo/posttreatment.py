@@ -7,7 +7,7 @@ QuiremSpheres treatment of the same patient (60 Gy whole-liver activity, the Y-9
 distribution) and its Ho-166 SPECT. Both are on the planning CT's frame of reference (a
 hybrid SPECT/CT whose CT is the planning CT).
 
-The image model is that of :mod:`opensirt.synthetic.phantom` (true activity on the scan grid,
+The image model is that of :mod:`opensirt.demo.phantom` (true activity on the scan grid,
 Gaussian resolution, Poisson counts through a known sensitivity) plus a scatter-like
 background: a fraction ``background_fraction`` of the counts, spread as the activity blurred
 to :data:`BACKGROUND_FWHM_MM` and confined to the body. It stands for what a clinical
@@ -41,15 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from opensirt.imaging.dicom_common import save_dataset
-from opensirt.imaging.dicom_meta import MetaKey
-from opensirt.imaging.dicom_write import Radiopharmaceutical, nm_dataset
-from opensirt.imaging.regrid import coverage_fraction, rebin_sum
-from opensirt.imaging.volume import Volume
-from opensirt.physics.decay import decay_factor
-from opensirt.physics.devices import QUIREMSPHERES
-from opensirt.physics.nuclides import NuclideName
-from opensirt.synthetic.phantom import (
+from opensirt.demo.phantom import (
     ScanTruth,
     SyntheticPatient,
     activity_concentration,
@@ -59,6 +51,14 @@ from opensirt.synthetic.phantom import (
     scan_metadata,
     scan_truth,
 )
+from opensirt.imaging.dicom_common import save_dataset
+from opensirt.imaging.dicom_meta import MetaKey
+from opensirt.imaging.dicom_write import Radiopharmaceutical, nm_dataset
+from opensirt.imaging.regrid import coverage_fraction, rebin_sum
+from opensirt.imaging.volume import Volume
+from opensirt.physics.decay import decay_factor
+from opensirt.physics.devices import QUIREMSPHERES
+from opensirt.physics.nuclides import NuclideName
 
 __all__ = [
     "BACKGROUND_FWHM_MM",
@@ -184,7 +184,7 @@ def bremsstrahlung_spect(patient: SyntheticPatient, *, seed: int | None = None) 
 
     Examples
     --------
-    >>> from opensirt.synthetic.phantom import make_phantom
+    >>> from opensirt.demo.phantom import make_phantom
     >>> scan = bremsstrahlung_spect(make_phantom(seed=3, size=0.3))
     >>> scan.image.metadata["modality"], scan.image.units, scan.fwhm_mm
     ('NM', 'counts', 18.0)

@@ -1,6 +1,6 @@
 """The published figures the synthetic cohort is drawn from, each with its source.
 
-The cohort (:mod:`opensirt.synthetic.cohort`) is for demonstrations, tests and benchmarks: its
+The cohort (:mod:`opensirt.demo.cohort`) is for demonstrations, tests and benchmarks: its
 patients are plausible, not real, and nothing clinical may be concluded from them. Where a
 figure is published it is cited; where the module had to choose (a share, a spread), the
 comment says it is a modelling choice.

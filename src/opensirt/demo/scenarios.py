@@ -7,7 +7,7 @@
   activity), planned from the same MAA SPECT/CT and verified with a Ho-166 SPECT
   (``dicom/ho166_spect/``) on the planning CT.
 
-See :mod:`opensirt.synthetic.posttreatment` for the image models. From the command
+See :mod:`opensirt.demo.posttreatment` for the image models. From the command
 line: ``opensirt demo OUT --posttreatment y90-bremsstrahlung-spect`` (or ``ho166-spect``).
 """
 
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from opensirt.workflow.defaults import PostTreatmentScenario
 
 if TYPE_CHECKING:  # the command line imports the enum; the phantom only when it runs
-    from opensirt.synthetic.dicom import PhantomDicomPaths
-    from opensirt.synthetic.phantom import ScanTruth, SyntheticPatient
+    from opensirt.demo.dicom import PhantomDicomPaths
+    from opensirt.demo.phantom import ScanTruth, SyntheticPatient
 
 __all__ = ["PostTreatmentScenario", "scenario_scan", "write_scenario"]
 
@@ -47,7 +47,7 @@ def scenario_scan(patient: SyntheticPatient, scenario: PostTreatmentScenario) ->
     ScanTruth
         The scan (PET in Bq/mL, SPECT in counts) and the true activity it was drawn from.
     """
-    from opensirt.synthetic.posttreatment import bremsstrahlung_spect, holmium_spect
+    from opensirt.demo.posttreatment import bremsstrahlung_spect, holmium_spect
 
     if scenario is PostTreatmentScenario.Y90_PET:
         return patient.pet
@@ -86,14 +86,14 @@ def write_scenario(
     ValueError
         If ``scenario`` is not one of the three.
     """
-    from opensirt.physics.devices import QUIREMSPHERES
-    from opensirt.synthetic.case import (
+    from opensirt.demo.case import (
         demo_case,
         dump_case_yaml,
         treatment_record,
         write_demo_case,
     )
-    from opensirt.synthetic.posttreatment import write_spect
+    from opensirt.demo.posttreatment import write_spect
+    from opensirt.physics.devices import QUIREMSPHERES
 
     chosen = PostTreatmentScenario(scenario)
     scan = scenario_scan(patient, chosen)

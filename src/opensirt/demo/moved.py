@@ -16,7 +16,7 @@ Rendering: the noise-free CT numbers carried along (linear: partial-volume edges
 rounding of the shift to whole voxels) plus fresh noise;
 the PET from the true activity concentration carried along (linear), summed onto the PET
 grid, blurred by the PET resolution and given Poisson counts (or their expectation), exactly
-as :func:`opensirt.synthetic.phantom.make_phantom` renders the PET in register.
+as :func:`opensirt.demo.phantom.make_phantom` renders the PET in register.
 """
 
 from __future__ import annotations
@@ -29,14 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from opensirt.imaging.dicom_common import DicomContext, save_dataset
-from opensirt.imaging.dicom_meta import MetaKey
-from opensirt.imaging.dicom_write import ct_datasets, nm_dataset, pet_datasets, write_series
-from opensirt.imaging.regrid import rebin_sum
-from opensirt.imaging.volume import Volume
-from opensirt.physics.nuclides import get_nuclide
-from opensirt.synthetic.anatomy import CT_NOISE_HU, CT_NUMBER_HU, ct_from_labels
-from opensirt.synthetic.phantom import (
+from opensirt.demo.anatomy import CT_NOISE_HU, CT_NUMBER_HU, ct_from_labels
+from opensirt.demo.phantom import (
     PET_EFFECTIVE_EFFICIENCY,
     SPECT_CALIBRATION_CPS_PER_MBQ,
     ScanTruth,
@@ -44,6 +38,12 @@ from opensirt.synthetic.phantom import (
     blurred,
     in_scan_integral_s,
 )
+from opensirt.imaging.dicom_common import DicomContext, save_dataset
+from opensirt.imaging.dicom_meta import MetaKey
+from opensirt.imaging.dicom_write import ct_datasets, nm_dataset, pet_datasets, write_series
+from opensirt.imaging.regrid import rebin_sum
+from opensirt.imaging.volume import Volume
+from opensirt.physics.nuclides import get_nuclide
 
 __all__ = [
     "MovedStudy",
