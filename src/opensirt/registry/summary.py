@@ -6,19 +6,22 @@ and its date) in the title lines, the key numbers, a figure of the treatments an
 a date axis, and the pathway as a compact table. :func:`write_summaries` writes one or several
 patients into one PDF, each patient starting on a page of their own.
 
-One page for a typical patient: the table shows every entry while the pathway has at most
-:data:`FULL_TABLE_ROWS` entries. A longer history is condensed: the routine records (labs,
-findings, quality of life, imaging studies, monitoring, lesion measurements) leave the table,
-a line says how many were left out and where to see them (``opensirt registry timeline``), and
-the pathway's decisions, plans, treatments, verifications, adverse events, responses and
-outcomes stay. If those alone still do not fit, the table continues on a second page.
+One page for a typical patient: the table shows every entry while it takes at most
+:data:`FULL_TABLE_LINES` lines of text (estimated from the summaries' lengths). A longer
+history is condensed: the routine records (labs, findings, quality of life, imaging studies,
+monitoring, lesion measurements, earlier plan versions, last contacts) leave the table, whose
+caption says how many records it shows and where to see them all (``opensirt registry
+timeline``); the pathway's decisions, plans, treatments, verifications, adverse events,
+responses and outcomes stay, and the responses of one date share a row. If those alone still
+do not fit, the table continues on a second page.
 
 Key numbers:
 
 * planned and delivered activity (GBq): the plan versions the SIRT sessions deliver (else the
   approved versions), and the sum of the sessions' delivered activities;
 * planned mean doses (Gy) of those versions: tumour, normal liver, lung;
-* verified mean doses (Gy): each structure of the latest verification, predicted -> delivered;
+* verified mean doses (Gy): structures of the latest verification (the flagged ones first, at
+  most :data:`KEY_STRUCTURES`), predicted -> delivered;
 * best overall response per criteria (:func:`opensirt.clinical.response.best_overall_response`,
   RECIST 1.1 section 4.4 [EISENHAUER2009]_, unconfirmed; baseline the first lesion
   measurement);
@@ -50,8 +53,14 @@ from opensirt.registry.summaries import CRITERIA_TEXT, THERAPY_TEXT
 from opensirt.registry.timeline import Timeline, TimelineEntry, TimelineKind
 from opensirt.report import ReportDocument, ReportFigure, Section, Table, format_value, write_pdf
 
-#: Entries the table shows in full; a longer pathway leaves the routine records out.
-FULL_TABLE_ROWS = 12
+#: Lines of text the table shows in full; a longer pathway leaves the routine records out.
+FULL_TABLE_LINES = 20
+
+#: Characters of a summary per line of the table's last column (A4, the report's table font).
+_CHARS_PER_LINE = 90
+
+#: Structures of a verification listed in the key numbers (flagged ones first).
+KEY_STRUCTURES = 4
 
 #: Kinds that leave the table of a long pathway (they stay in ``opensirt registry timeline``).
 ROUTINE_KINDS = frozenset(
@@ -107,7 +116,7 @@ def _months(start: dt.date, end: dt.date) -> str:
     """A follow-up time: in days up to two months, in months after."""
     days = (end - start).days
     if days < 2 * DAYS_PER_MONTH:
-        return f"{days} days"
+        return f"{days} day" + ("" if days == 1 else "s")
     return f"{format_value(days / DAYS_PER_MONTH)} months"
 
 
@@ -213,11 +222,14 @@ def key_numbers(line: Timeline) -> Table:
     verifications = line.of_kind(TimelineKind.VERIFICATION)
     if verifications:
         latest = verifications[-1]
+        structures = sorted(latest.details["structures"], key=lambda s: not s["flagged"])
         verified = "; ".join(
             f"{s['structure']} {format_value(s['predicted_gy'])} -> "
             f"{format_value(s['delivered_gy'])}" + (" (flagged)" if s["flagged"] else "")
-            for s in latest.details["structures"]
+            for s in structures[:KEY_STRUCTURES]
         )
+        if len(structures) > KEY_STRUCTURES:
+            verified += f"; {len(structures) - KEY_STRUCTURES} more in the timeline"
         rows.append(
             (
                 f"Verified dose (Gy), {latest.date.isoformat()}",
@@ -410,7 +422,7 @@ def summary_document(line: Timeline, *, created: dt.datetime | None = None) -> R
     """
     entries = line.entries
     caption = f"Pathway, {len(entries)} records in date order"
-    if len(entries) > FULL_TABLE_ROWS:
+    if sum(1 + len(e.summary) // _CHARS_PER_LINE for e in entries) > FULL_TABLE_LINES:
         kept = tuple(e for e in entries if not routine(e))
         if len(kept) < len(entries):
             caption = (
