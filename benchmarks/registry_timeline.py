@@ -312,8 +312,8 @@ def fill(registry: Registry, n_patients: int, seed: int) -> int:
 
 def fill_synthetic(registry: Registry, n_patients: int, seed: int) -> int:
     """Write the synthetic cohort (``opensirt registry synth``); returns the number of records."""
-    from opensirt.synthetic.cohort import synthetic_cohort
-    from opensirt.synthetic.cohort_writer import write_cohort
+    from opensirt.demo.cohort import synthetic_cohort
+    from opensirt.demo.cohort_writer import write_cohort
 
     people = synthetic_cohort(n_patients, seed, until=dt.date(2026, 6, 30))
     with registry.transaction() as session:
