@@ -470,6 +470,8 @@ def build_story(document: ReportDocument, width_pt: float, height_pt: float) -> 
         out += story.heading("Review and approval", [KeepTogether([*statement, *block])])
     if document.provenance is not None:
         out += story.heading("Provenance", _provenance(story, document.provenance))
+    while out and isinstance(out[-1], Spacer):  # space after the last block would only push a
+        out.pop()  # blank page when the content ends at the foot of a page
     return out
 
 
