@@ -469,7 +469,7 @@ def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:
             treated = session.get(TreatmentSession, verification.session_id)
             assert treated is not None
             assert treated.plan_version_id == version.id
-            assert mdt.date < version.date < treated.date == verification.date
+            assert mdt.date < version.date < treated.date <= verification.date
     finally:
         registry.dispose()
 

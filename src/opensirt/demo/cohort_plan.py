@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from opensirt.planning import Case, PlanResult, plan_case
+from opensirt.registry.recording import mean_tumour_dose_gy
 from opensirt.registry.vocabulary import Diagnosis
 
 #: Liver segments and lobes a synthetic treatment may target: (name, share of the liver).
@@ -140,11 +141,8 @@ def generate_plan(
     }
     text = _yaml(case)
     result = plan_case(Case.model_validate(case))
-    tumour_dose = None
-    if result.tumours_gy:
-        volumes = {t["name"]: t["volume_ml"] for terr in territories for t in terr["tumours"]}
-        total = sum(volumes[n] for n in result.tumours_gy)
-        tumour_dose = sum(d * volumes[n] for n, d in result.tumours_gy.items()) / total
+    volumes = {t["name"]: t["volume_ml"] for terr in territories for t in terr["tumours"]}
+    tumour_dose = mean_tumour_dose_gy(result.tumours_gy, volumes)
     return SyntheticPlan(
         case_yaml=text,
         result=result,

@@ -29,6 +29,7 @@ from opensirt.registry.recording import (
     record_assessment,
     record_plan,
     record_verification,
+    tumour_volumes_ml,
 )
 from opensirt.registry.records import ImagingStudyIn, MdtDecisionIn, PatientIn
 from opensirt.registry.vocabulary import Intent, SignatureRole, StudyRole, Therapy
@@ -145,7 +146,7 @@ def record_demo(
         session,
         PatientIn(
             patient=pseudonym,
-            sex="other",  # as the synthetic DICOM (PatientSex O)
+            sex="other",  # as the synthetic DICOM (PatientSex O): the phantom has no sex
             birth_year=DEMO_BIRTH_YEAR,
             diagnosis="hcc",
             diagnosis_date=before("diagnosis"),
@@ -190,6 +191,7 @@ def record_demo(
         day=before("plan"),
         report_path=report_path,
         rtdose_path=rtdose_path,
+        tumour_volumes=tumour_volumes_ml(pre.image_case),
     )
     store.sign_plan_version(session, version, SignatureRole.PHYSICIST, DEMO_PHYSICIST)
     store.sign_plan_version(session, version, SignatureRole.PHYSICIAN, DEMO_PHYSICIAN)

@@ -32,6 +32,7 @@ from opensirt.registry.recording import (
     record_plan,
     record_response,
     record_verification,
+    tumour_volumes_ml,
 )
 from opensirt.workflow.posttreatment import VerificationResult
 from opensirt.workflow.pretreatment import PreTreatmentResult
@@ -169,6 +170,7 @@ def record_plan_result(
             day=dt.date.today(),
             report_path=report,
             rtdose_path=rtdose,
+            tumour_volumes=None if pre is None else tumour_volumes_ml(pre.image_case),
         )
         what = (
             "refused for safety: kept as a record, it cannot be signed"

@@ -150,10 +150,57 @@ def input_fingerprint(case: Case, case_path: Path, sources: Mapping[str, Path]) 
     return provenance.combined_fingerprint
 
 
-def _tumour_dose(result: PlanResult) -> float | None:
-    """The lowest tumour mean dose (Gy): the dose every tumour reaches."""
-    doses = [d for d in result.tumours_gy.values() if d is not None]
-    return min(doses) if doses else None
+def tumour_volumes_ml(case: Case) -> dict[str, float]:
+    """The tumour volumes a case gives (mL), by tumour name; tumours without one left out.
+
+    Parameters
+    ----------
+    case : Case
+        A case; for a plan from images, the case holding the image measurements
+        (``PreTreatmentResult.image_case``).
+
+    Returns
+    -------
+    dict of str to float
+        Volume (mL) of each tumour whose ``volume_ml`` is known.
+    """
+    return {
+        tumour.name: float(tumour.volume_ml)
+        for territory in case.territories
+        for tumour in territory.tumours
+        if tumour.volume_ml is not None
+    }
+
+
+def mean_tumour_dose_gy(
+    tumours_gy: Mapping[str, float | None], volumes_ml: Mapping[str, float]
+) -> float | None:
+    """The mean absorbed dose over all tumour tissue (Gy): the volume-weighted mean of the
+    tumours' mean doses (equal density assumed, so it is the mass-weighted mean dose of the
+    tumours taken as one structure), as the cohort table's ``tumour_dose_gy`` defines it.
+
+    Parameters
+    ----------
+    tumours_gy : mapping of str to float or None
+        Mean dose of each tumour (Gy).
+    volumes_ml : mapping of str to float
+        Volume of each tumour (mL); a tumour without a volume makes the mean unknown.
+
+    Returns
+    -------
+    float or None
+        The mean dose (Gy), or ``None`` without tumours or without every tumour's volume.
+
+    Examples
+    --------
+    >>> mean_tumour_dose_gy({"T1": 100.0, "T2": 200.0}, {"T1": 30.0, "T2": 10.0})
+    125.0
+    """
+    doses = {name: dose for name, dose in tumours_gy.items() if dose is not None}
+    if not doses or any(name not in volumes_ml for name in doses):
+        return None
+    total_ml = sum(volumes_ml[name] for name in doses)
+    return sum(dose * volumes_ml[name] for name, dose in doses.items()) / total_ml
 
 
 def record_plan(
@@ -169,6 +216,7 @@ def record_plan(
     day: dt.date,
     report_path: str | None = None,
     rtdose_path: str | None = None,
+    tumour_volumes: Mapping[str, float] | None = None,
 ) -> PlanVersion:
     """Record a plan of a case as a draft version of the patient's plan ``label``.
 
@@ -194,6 +242,9 @@ def record_plan(
         The planning date.
     report_path, rtdose_path : str, optional
         Where the PDF report and the RT Dose file were written.
+    tumour_volumes : mapping of str to float, optional
+        Tumour volumes (mL) for the mean tumour dose; default: those the case gives. A plan
+        from images passes the measured ones (``PreTreatmentResult.image_case``).
 
     Returns
     -------
@@ -219,7 +270,9 @@ def record_plan(
         method=result.method.value,
         device=result.device.value,
         activity_gbq=result.activity_gbq,
-        tumour_dose_gy=_tumour_dose(result),
+        tumour_dose_gy=mean_tumour_dose_gy(
+            result.tumours_gy, tumour_volumes_ml(case) if tumour_volumes is None else tumour_volumes
+        ),
         normal_liver_dose_gy=result.normal_liver_gy,
         lung_dose_gy=result.lung_gy,
         limits=[{"name": c.name, **c.to_dict()} for c in result.limits],
@@ -284,6 +337,17 @@ def _sirt_session(
     return row
 
 
+def _scan_date(result: VerificationResult, injected: dt.date) -> dt.date:
+    """The post-treatment image's acquisition date (from its DICOM), else the injection date."""
+    from opensirt.imaging.dicom_meta import MetaKey
+
+    meta = result.images.emission.metadata
+    acquired = meta.get(MetaKey.ACQUISITION_DATETIME) or meta.get(MetaKey.SERIES_DATETIME)
+    if isinstance(acquired, dt.datetime) and acquired.date() >= injected:
+        return acquired.date()
+    return injected
+
+
 def record_verification(
     session: Session,
     result: VerificationResult,
@@ -304,7 +368,8 @@ def record_verification(
     result_json : dict
         The verification's JSON object (as ``opensirt verify --json`` prints it).
     day : datetime.date, optional
-        The date of the verification (default: the injection date).
+        The date of the verification (default: the acquisition date of the post-treatment
+        image when its DICOM gives one, else the injection date).
     plan_label : str, optional
         The plan whose approved version the session delivered, when the session is created
         here (an existing session keeps its link).
@@ -341,7 +406,7 @@ def record_verification(
         VerificationIn,
         {
             "patient": case.patient.id,
-            "date": day or treated.date,
+            "date": day or _scan_date(result, treated.date),
             "modality": result.image_check.modality.value[:64],
             "delivered_activity_gbq": result.delivered.delivered_gbq,
             "session_date": treated.date,
