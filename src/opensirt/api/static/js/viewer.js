@@ -1,0 +1,130 @@
+// The plan's images in Niivue (bundled in /static/vendor/niivue, nothing from elsewhere): the
+// CT in grey, the dose as a perceptual colour wash ('inferno') above a threshold, the structure
+// outlines from the label image; three planes; window/level and dose threshold controls, and a
+// legend of the dose colours in Gy.
+import { Niivue, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
+
+const DOSE_COLORMAP = "inferno";
+
+/** The label image's colour table from labels.json: {value: {name, colour}} or a list. */
+function labelTable(labels) {
+  const entries = Array.isArray(labels)
+    ? labels.map((l) => [Number(l.value ?? l.label), l])
+    : Object.entries(labels.labels ?? labels).map(([k, v]) => [Number(k), typeof v === "string" ? { name: v } : v]);
+  entries.sort((a, b) => a[0] - b[0]);
+  const max = Math.max(0, ...entries.map(([value]) => value));
+  const table = { R: [], G: [], B: [], A: [], I: [], labels: [] };
+  const byValue = new Map(entries);
+  for (let value = 0; value <= max; value += 1) {
+    const entry = byValue.get(value);
+    const colour = entry ? (entry.colour ?? entry.color ?? entry.rgb ?? [255, 255, 255]) : [0, 0, 0];
+    table.R.push(colour[0]);
+    table.G.push(colour[1]);
+    table.B.push(colour[2]);
+    table.A.push(entry && value > 0 ? 255 : 0);
+    table.I.push(value);
+    table.labels.push(entry ? String(entry.name ?? "") : "");
+  }
+  return { table, entries: entries.filter(([value]) => value > 0) };
+}
+
+/** The dose colour bar (an image of the colour map) with ticks in Gy. */
+function drawLegend(canvas, ticks, minGy, maxGy) {
+  const lut = cmapper.colormap(DOSE_COLORMAP);
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(256, 1);
+  image.data.set(lut.subarray(0, 256 * 4));
+  for (let i = 3; i < image.data.length; i += 4) image.data[i] = 255;
+  const strip = document.createElement("canvas");
+  strip.width = 256;
+  strip.height = 1;
+  strip.getContext("2d").putImageData(image, 0, 0);
+  context.imageSmoothingEnabled = true;
+  context.drawImage(strip, 0, 0, canvas.width, canvas.height);
+  const step = (maxGy - minGy) / 4;
+  ticks.replaceChildren(...[0, 1, 2, 3, 4].map((i) => {
+    const tick = document.createElement("span");
+    tick.textContent = `${(minGy + i * step).toFixed(0)}`;
+    return tick;
+  }));
+}
+
+/**
+ * Open the plan's images in `canvas`; `controls` holds the input elements and outputs of the
+ * page (window, level, threshold, plane buttons, legend canvas and ticks, structure list).
+ */
+export async function openViewer(canvas, planId, controls) {
+  const base = `/api/plans/${planId}/volumes`;
+  const labels = await fetch(`${base}/labels.json`, { credentials: "same-origin" }).then((r) => {
+    if (!r.ok) throw new Error(`labels.json: HTTP ${r.status}`);
+    return r.json();
+  });
+  const nv = new Niivue({
+    backColor: [0, 0, 0, 1],
+    crosshairColor: [0.2, 0.8, 1, 0.8],
+    multiplanarForceRender: false,
+    isColorbar: false,
+    show3Dcrosshair: false,
+    textHeight: 0.04,
+    dragAndDropEnabled: false,
+  });
+  await nv.attachToCanvas(canvas);
+  await nv.loadVolumes([
+    { url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" },
+    { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: 0.55, name: "dose.nii.gz" },
+    { url: `${base}/labels.nii.gz`, opacity: 1, name: "labels.nii.gz" },
+  ]);
+  const [ct, dose, labelImage] = nv.volumes;
+  const { table, entries } = labelTable(labels);
+  labelImage.setColormapLabel(table);
+  nv.setAtlasOutline(1);
+  nv.setInterpolation(false);
+  nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
+
+  const maxGy = Math.ceil(dose.global_max ?? dose.cal_max);
+  controls.threshold.max = String(maxGy);
+  controls.threshold.value = String(Math.min(maxGy, Number(controls.threshold.value) || 5));
+
+  function applyWindow() {
+    const width = Number(controls.window.value);
+    const level = Number(controls.level.value);
+    ct.cal_min = level - width / 2;
+    ct.cal_max = level + width / 2;
+    controls.windowOut.textContent = `${width} HU`;
+    controls.levelOut.textContent = `${level} HU`;
+  }
+  function applyThreshold() {
+    const threshold = Number(controls.threshold.value);
+    dose.cal_min = threshold;
+    dose.cal_max = maxGy;
+    controls.thresholdOut.textContent = `${threshold} Gy`;
+    drawLegend(controls.legend, controls.ticks, threshold, maxGy);
+  }
+  function update() {
+    applyWindow();
+    applyThreshold();
+    nv.updateGLVolume();
+  }
+  for (const input of [controls.window, controls.level, controls.threshold]) input.addEventListener("input", update);
+  for (const button of controls.planes) {
+    button.addEventListener("click", () => {
+      nv.setSliceType(SLICE_TYPE[button.dataset.plane]);
+      for (const b of controls.planes) b.setAttribute("aria-pressed", String(b === button));
+    });
+  }
+  nv.onLocationChange = (location) => {
+    controls.location.textContent = location && location.string ? location.string : "";
+  };
+  controls.structures.replaceChildren(...entries.map(([value, entry]) => {
+    const li = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    const c = entry.colour ?? entry.color ?? entry.rgb ?? [255, 255, 255];
+    swatch.style.backgroundColor = `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+    li.append(swatch, `${entry.name ?? value}`);
+    return li;
+  }));
+  update();
+  canvas.dataset.ready = "true";
+  return nv;
+}
