@@ -38,7 +38,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
     # synthetic registry; the library never imports it
     "demo": ("registry",),
-    "commands": ("demo",),  # commands/, cli.py, __main__.py
+    # the web service: the registry over HTTP; it may use the demo for `opensirt serve --demo`
+    "api": ("demo",),
+    "commands": ("api",),  # commands/, cli.py, __main__.py
 }
 
 # modules directly in src/opensirt/ (not in a subpackage) and their layer

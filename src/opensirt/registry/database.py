@@ -20,6 +20,7 @@ whose schema is older or newer than this software's is refused with the way out.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from collections.abc import Iterator
@@ -51,6 +52,24 @@ DEFAULT_FILE_NAME = "registry.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 _BACKENDS = ("sqlite", "postgresql")
+
+
+#: The ``Session.info`` key of who acts in the transaction (see :meth:`Registry.transaction`).
+ACTOR_KEY = "actor"
+
+
+def default_actor() -> str:
+    """The operating-system user running this process: the actor of a command by default.
+
+    Returns
+    -------
+    str
+        The login name (:func:`getpass.getuser`), or ``"unknown"`` where the system has none.
+    """
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        return "unknown"
 
 
 class RegistryError(OpenSIRTError):
@@ -273,13 +292,17 @@ class Registry:
     engine: Engine
 
     @contextmanager
-    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+    def transaction(self, *, readonly: bool = False, actor: str | None = None) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back if it raises.
 
         Parameters
         ----------
         readonly : bool, optional
             ``True`` for a block that only reads (SQLite then takes no write lock).
+        actor : str, optional
+            Who acts, as the audit log names them (``session.info["actor"]``): the signed-in
+            user of the service, or ``--user`` of a command. Default: the operating-system
+            user running the process.
 
         Yields
         ------
@@ -288,6 +311,7 @@ class Registry:
         """
         engine = self.engine.execution_options(opensirt_readonly=readonly)
         with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.info[ACTOR_KEY] = actor or default_actor()
             yield session
 
     def dispose(self) -> None:

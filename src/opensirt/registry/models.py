@@ -513,3 +513,8 @@ TIMELINE_TABLES: tuple[type[Base], ...] = (
     ResponseAssessment,
     OutcomeEvent,
 )
+
+
+# the users and the audit log live in a module of their own; importing it here puts their
+# tables in Base.metadata wherever the models are used (the migrations, the tests)
+from opensirt.registry import models_access as _models_access  # noqa: E402, F401

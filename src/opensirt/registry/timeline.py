@@ -354,6 +354,10 @@ def list_patients(
     *,
     diagnosis: Diagnosis | None = None,
     therapy: str | None = None,
+    search: str | None = None,
+    alive: bool | None = None,
+    diagnosed_from: dt.date | None = None,
+    diagnosed_to: dt.date | None = None,
     limit: int | None = 50,
     offset: int = 0,
 ) -> PatientList:
@@ -368,6 +372,13 @@ def list_patients(
     therapy : str, optional
         Only patients with at least one treatment session of this therapy
         (a :class:`~opensirt.registry.vocabulary.Therapy` value).
+    search : str, optional
+        Only patients whose pseudonym contains this text (case-insensitive, taken literally:
+        ``%`` and ``_`` match themselves).
+    alive : bool, optional
+        Only living patients (``True``) or only those with a recorded death (``False``).
+    diagnosed_from, diagnosed_to : datetime.date, optional
+        Only patients diagnosed on or after, on or before these dates.
     limit : int or None, optional
         At most this many patients (default 50); ``None`` for all.
     offset : int, optional
@@ -384,6 +395,16 @@ def list_patients(
     if therapy is not None:
         treated = sa.select(TreatmentSession.patient_id).where(TreatmentSession.therapy == therapy)
         where.append(Patient.id.in_(treated))
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(Patient.pseudonym.ilike(f"%{escaped}%", escape="\\"))
+    if alive is not None:
+        dead = sa.select(OutcomeEvent.patient_id).where(OutcomeEvent.kind == OutcomeKind.DEATH)
+        where.append(Patient.id.not_in(dead) if alive else Patient.id.in_(dead))
+    if diagnosed_from is not None:
+        where.append(Patient.diagnosis_date >= diagnosed_from)
+    if diagnosed_to is not None:
+        where.append(Patient.diagnosis_date <= diagnosed_to)
     total = session.scalar(sa.select(sa.func.count(Patient.id)).where(*where)) or 0
     pid = Patient.id
     first_sirt = (

@@ -142,3 +142,18 @@ class ProgressionSite(StrEnum):
     IN_FIELD = "in-field"
     OUT_OF_FIELD = "out-of-field"  # in the liver, outside the treated territory
     EXTRAHEPATIC = "extrahepatic"
+
+
+class UserRole(StrEnum):
+    """What a user of the registry and its service may do.
+
+    An admin manages users; a physicist and a physician plan and sign (a plan is approved by
+    one of each, two different users); a nurse records sessions, monitoring and adverse events;
+    a viewer only reads.
+    """
+
+    ADMIN = "admin"
+    PHYSICIST = "physicist"
+    PHYSICIAN = "physician"
+    NURSE = "nurse"
+    VIEWER = "viewer"

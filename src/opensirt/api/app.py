@@ -1,0 +1,100 @@
+"""The application factory: the registry, the routers, the pages, the security middleware."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from opensirt import __version__
+from opensirt.api import auth, files_routes, registry_routes
+from opensirt.api.errors import install_error_handlers
+from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
+from opensirt.api.settings import Settings
+from opensirt.api.state import ServiceState
+from opensirt.registry.database import Registry, open_registry
+
+#: The pages (plain HTML loading ES modules from /static) by URL, and their files in
+#: ``static/``: the first that exists is served. The pages hold no data; their scripts call
+#: the JSON API, which needs the session.
+PAGES: dict[str, tuple[str, ...]] = {
+    "/": ("index.html", "patients.html"),
+    "/login": ("login.html",),
+    "/patients/{pseudonym}": ("patient.html",),
+    "/plans/{version_id}": ("plan.html",),
+    "/verifications/{verification_id}": ("verification.html",),
+}
+
+
+def static_folder() -> Path:
+    """The folder of the web pages and their assets inside the package.
+
+    Returns
+    -------
+    pathlib.Path
+        ``opensirt/api/static`` (it may not exist in a build without pages).
+    """
+    return Path(str(resources.files("opensirt.api"))) / "static"
+
+
+def _page(files: tuple[str, ...]) -> object:
+    def page() -> FileResponse:
+        for name in files:
+            path = static_folder() / name
+            if path.is_file():
+                return FileResponse(path, media_type="text/html")
+        raise HTTPException(404, "this page is not installed")
+
+    page.__doc__ = f"The web page {files[0]}."
+    return page
+
+
+def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
+    """The web service on the registry of ``settings``.
+
+    Parameters
+    ----------
+    settings : Settings
+        Registry, cookies, session and upload limits.
+    registry : Registry, optional
+        An open registry to use instead of opening ``settings.db`` (tests, ``serve --demo``).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application: the JSON API under ``/api`` (schema at ``/api/openapi.json``), the
+        pages and ``/static``.
+
+    Raises
+    ------
+    opensirt.registry.database.RegistryError
+        If the registry cannot be opened or its schema is not current.
+    """
+    app = FastAPI(
+        title="OpenSIRT",
+        version=__version__,
+        description="Radioembolization planning, sign-off, verification and follow-up. "
+        "Research software, not a certified medical device.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,  # the interactive docs load scripts from a CDN: not served
+        redoc_url=None,
+    )
+    app.state.opensirt = ServiceState(
+        settings=settings,
+        registry=registry if registry is not None else open_registry(settings.db),
+        sessions=SessionStore(settings.session_idle_s),
+        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
+    )
+    app.middleware("http")(limits_middleware(settings.max_upload_bytes))
+    install_error_handlers(app)
+    for router in (auth.router, registry_routes.router, files_routes.router):
+        app.include_router(router)
+    for url, files in PAGES.items():
+        app.add_api_route(url, _page(files), methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]
+    static = static_folder()
+    if static.is_dir():
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    return app

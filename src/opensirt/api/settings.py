@@ -1,0 +1,49 @@
+"""The service's settings: the registry, cookies, sessions, login limits, upload limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The largest upload the service accepts (bytes); a larger request gets 413.
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+#: A session ends after this long without a request (s): 8 hours.
+SESSION_IDLE_S = 8 * 3600
+#: Failed logins allowed per user name and per client address within the window.
+LOGIN_MAX_FAILURES = 5
+#: The window of the login limit (s): 15 minutes.
+LOGIN_WINDOW_S = 15 * 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the service runs.
+
+    Parameters
+    ----------
+    db : str or None
+        The registry: a SQLite file path or an SQLAlchemy URL; ``None`` for ``OPENSIRT_DB`` or
+        the default file (as every ``opensirt registry`` command).
+    cache_dir : pathlib.Path
+        Folder for files the service derives (the viewer's NIfTI volumes, per plan version).
+    secure_cookie : bool, optional
+        Send cookies only over HTTPS (``Secure``); set it whenever the service is reached
+        through HTTPS (a reverse proxy). Default false, for http://127.0.0.1.
+    session_idle_s : float, optional
+        Idle time (s) after which a session ends (default 8 h).
+    login_max_failures : int, optional
+        Failed logins per user name and per client address within ``login_window_s`` before
+        further attempts get 429 (default 5).
+    login_window_s : float, optional
+        The window of the login limit (s, default 15 min).
+    max_upload_bytes : int, optional
+        The largest request body accepted (bytes, default 512 MiB); larger gets 413.
+    """
+
+    db: str | None
+    cache_dir: Path
+    secure_cookie: bool = False
+    session_idle_s: float = SESSION_IDLE_S
+    login_max_failures: int = LOGIN_MAX_FAILURES
+    login_window_s: float = LOGIN_WINDOW_S
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
