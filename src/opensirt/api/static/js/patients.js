@@ -32,10 +32,11 @@ function row(patient) {
     el("td", {}, link),
     el("td", {}, patient.diagnosis ?? "—"),
     el("td", {}, patient.diagnosis_date ?? "—"),
-    el("td", {}, patient.sex ?? "—"),
-    el("td", { className: "num" }, patient.birth_year ?? "—"),
-    el("td", {}, patient.status ?? "—"),
-    el("td", {}, patient.last_event_date ?? patient.last_date ?? "—"),
+    el("td", {}, patient.first_sirt ?? "—"),
+    el("td", { className: "num" }, patient.sessions ?? "—"),
+    el("td", {}, patient.latest_plan_state ?? "—"),
+    el("td", {}, patient.last_record ?? "—"),
+    el("td", {}, patient.died ? `died ${patient.died}` : "alive"),
   );
 }
 

@@ -115,6 +115,7 @@ async function main() {
     windowOut: $("ww-out"), levelOut: $("wl-out"), thresholdOut: $("threshold-out"),
     planes: [...document.querySelectorAll("[data-plane]")],
     legend: $("legend-bar"), ticks: $("legend-ticks"), structures: $("structures"), location: $("location"),
+    status: $("viewer-status"),
   }).catch((error) => showError("viewer-status", error));
 }
 

@@ -2,7 +2,7 @@
 // CT in grey, the dose as a perceptual colour wash ('inferno') above a threshold, the structure
 // outlines from the label image; three planes; window/level and dose threshold controls, and a
 // legend of the dose colours in Gy.
-import { Niivue, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
+import { Niivue, SHOW_RENDER, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
 
 const DOSE_COLORMAP = "inferno";
 
@@ -53,31 +53,60 @@ function drawLegend(canvas, ticks, minGy, maxGy) {
  * Open the plan's images in `canvas`; `controls` holds the input elements and outputs of the
  * page (window, level, threshold, plane buttons, legend canvas and ticks, structure list).
  */
+async function optionalJson(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  return response.ok ? response.json() : null;
+}
+
+/**
+ * Open the plan's images in `canvas`; `controls` holds the input elements and outputs of the
+ * page (window, level, threshold, plane buttons, legend canvas and ticks, structure list,
+ * and a status element for what could not be shown). The dose is needed; without the CT the
+ * dose is shown alone, without the label image no outlines.
+ */
 export async function openViewer(canvas, planId, controls) {
   const base = `/api/plans/${planId}/volumes`;
-  const labels = await fetch(`${base}/labels.json`, { credentials: "same-origin" }).then((r) => {
-    if (!r.ok) throw new Error(`labels.json: HTTP ${r.status}`);
-    return r.json();
-  });
+  const missing = [];
   const nv = new Niivue({
     backColor: [0, 0, 0, 1],
     crosshairColor: [0.2, 0.8, 1, 0.8],
-    multiplanarForceRender: false,
     isColorbar: false,
     show3Dcrosshair: false,
-    textHeight: 0.04,
+    multiplanarShowRender: SHOW_RENDER.NEVER,
     dragAndDropEnabled: false,
   });
   await nv.attachToCanvas(canvas);
-  await nv.loadVolumes([
-    { url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" },
-    { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: 0.55, name: "dose.nii.gz" },
-    { url: `${base}/labels.nii.gz`, opacity: 1, name: "labels.nii.gz" },
-  ]);
-  const [ct, dose, labelImage] = nv.volumes;
-  const { table, entries } = labelTable(labels);
-  labelImage.setColormapLabel(table);
-  nv.setAtlasOutline(1);
+  let ct = null;
+  try {
+    await nv.loadVolumes([{ url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" }]);
+    [ct] = nv.volumes;
+  } catch {
+    missing.push("the CT (ct.nii.gz)");
+  }
+  const doseOptions = { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: ct ? 0.55 : 1, name: "dose.nii.gz" };
+  try {
+    if (ct) await nv.addVolumeFromUrl(doseOptions);
+    else await nv.loadVolumes([doseOptions]);
+  } catch {
+    throw new Error("The dose image (dose.nii.gz) of this plan is not available from the service.");
+  }
+  const dose = nv.volumes.at(-1);
+  const labels = await optionalJson(`${base}/labels.json`).catch(() => null);
+  let entries = [];
+  if (labels) {
+    try {
+      await nv.addVolumeFromUrl({ url: `${base}/labels.nii.gz`, opacity: 1, name: "labels.nii.gz" });
+      const label = labelTable(labels);
+      nv.volumes.at(-1).setColormapLabel(label.table);
+      nv.setAtlasOutline(1);
+      entries = label.entries;
+    } catch {
+      missing.push("the structure outlines (labels.nii.gz)");
+    }
+  } else {
+    missing.push("the structure outlines (labels.json)");
+  }
+  controls.status.textContent = missing.length ? `Not available from the service: ${missing.join(", ")}.` : "";
   nv.setInterpolation(false);
   nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
 
@@ -88,10 +117,11 @@ export async function openViewer(canvas, planId, controls) {
   function applyWindow() {
     const width = Number(controls.window.value);
     const level = Number(controls.level.value);
-    ct.cal_min = level - width / 2;
-    ct.cal_max = level + width / 2;
     controls.windowOut.textContent = `${width} HU`;
     controls.levelOut.textContent = `${level} HU`;
+    if (!ct) return;
+    ct.cal_min = level - width / 2;
+    ct.cal_max = level + width / 2;
   }
   function applyThreshold() {
     const threshold = Number(controls.threshold.value);
