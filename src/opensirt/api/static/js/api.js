@@ -25,7 +25,8 @@ export class ApiError extends Error {
 async function answer(response) {
   if (response.status === 401 && !location.pathname.startsWith("/login")) {
     location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-    throw new ApiError(401, "not signed in");
+    return new Promise(() => {}); // the page is left for the login page: nothing more to do
+
   }
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : await response.text();

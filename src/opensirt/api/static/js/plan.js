@@ -99,6 +99,11 @@ async function load() {
   fill("warnings", warnings.length ? el("ul", {}, warnings.map((w) => el("li", {}, typeof w === "string" ? w : JSON.stringify(w))))
     : el("p", { className: "muted" }, "No warnings."));
   fill("signing", signatures(plan, user));
+  const history = await getJson(`/api/audit?${new URLSearchParams({ entity: "plan_versions", key: String(plan.id) })}`);
+  fill("plan-history", history.entries.length
+    ? el("ol", {}, history.entries.map((a) => el("li", {}, `${a.at} · ${a.actor} · ${a.action}`,
+      a.detail ? ` · ${JSON.stringify(a.detail)}` : "")))
+    : el("p", { className: "muted" }, "No audit entries."));
 }
 
 async function main() {

@@ -1,0 +1,282 @@
+"""The web pages in a real browser: Debian's chromium driven by Playwright, against the service
+started with ``opensirt serve`` on 127.0.0.1 on a registry holding the demo patient.
+
+The scenario of a plan's review: log in, open the demo patient, scroll the viewer, sign as
+physicist, fail to sign again as the same user, sign as physician, record an adverse event (a
+script tag in its text is shown as text), see it in the timeline and its audit history. Any
+request to another host is refused and fails the test (the pages work offline). Screenshots
+of the main pages go to ``artifacts/web`` at the repository root (ignored by git).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conftest import require_tool
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "correct horse battery"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A registry as ``opensirt serve --demo`` makes it, with known passwords."""
+    from opensirt.api.demo_setup import (
+        add_cohort,
+        add_demo_users,
+        add_draft_copies,
+        demo_folder_registry,
+    )
+    from opensirt.commands.pathway import demo
+    from opensirt.registry.database import open_registry
+
+    folder = tmp_path_factory.mktemp("web-demo")
+    url = demo_folder_registry(folder)
+    open_registry(url, create=True).dispose()
+    demo(folder / "demo", db=url)
+    registry = open_registry(url)
+    try:
+        add_cohort(registry, n=5)
+        add_draft_copies(registry)
+        add_demo_users(registry, token=lambda: PASSWORD)
+    finally:
+        registry.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``opensirt serve`` on a free loopback port; its base URL."""
+    import opensirt
+
+    port = _free_port()
+    source = str(Path(opensirt.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    log = tmp_path_factory.mktemp("web-server") / "serve.log"
+    command = [sys.executable, "-m", "opensirt", "serve", "--db", demo_db, "--port", str(port)]
+    command += ["--cache", str(log.parent / "cache")]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # until it answers (a readiness wait, no timing is asserted)
+            if process.poll() is not None:
+                pytest.fail(f"opensirt serve exited {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=1):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"opensirt serve did not answer:\n{log.read_text()}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, through Playwright (no browser is ever downloaded)."""
+    executable = require_tool("chromium", "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class _Session:
+    """A browser page on the service that refuses every request to another host and keeps
+    the page's script errors."""
+
+    def __init__(self, browser: Browser, base: str, width: int = 1280, height: int = 800):
+        self.base = base
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page: Page = self.context.new_page()
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._only_local)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _only_local(self, route: Any) -> None:
+        if route.request.url.startswith(self.base + "/"):
+            route.continue_()
+        else:
+            self.foreign.append(route.request.url)
+            route.abort()
+
+    def login(self, user_name: str) -> None:
+        self.page.goto(self.base + "/")
+        self.page.wait_for_url("**/login**")
+        self.page.fill("#user_name", user_name)
+        self.page.fill("#password", PASSWORD)
+        self.page.click("#login-form button[type=submit]")
+        self.page.wait_for_selector("#patient-rows tr")
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
+        assert self.errors == [], f"script errors: {self.errors}"
+        self.context.close()
+
+
+def _plan_url(session: _Session, state: str) -> str:
+    """Open the demo patient from the list; the review page of its plan in ``state``."""
+    page = session.page
+    page.goto(session.base + "/")
+    page.fill("#q", "DEMO")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#list-status >> text=of 1")
+    page.click("#patient-rows >> text=DEMO-001")
+    page.wait_for_selector("#timeline li.kind-plan")
+    entry = page.locator("#timeline li.kind-plan", has_text=state).first
+    href = entry.locator("a", has_text="Review plan").get_attribute("href")
+    assert href is not None
+    assert href.startswith("/plans/")
+    return session.base + href
+
+
+def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) -> None:
+    physicist = _Session(browser, server)
+    physicist.login("physicist")
+    physicist.shot("patients-1280")
+    plan_url = _plan_url(physicist, "draft")
+    page = physicist.page
+    physicist.shot("patient-1280")
+
+    # The plan: images, DVH, limits, methods; scroll the viewer through the slices.
+    page.goto(plan_url)
+    page.wait_for_selector("#viewer[data-ready=true]", timeout=60_000)
+    page.wait_for_selector("#limits tr.binding")
+    assert page.locator("#methods th", has_text="voxel").count() >= 1
+    box = page.locator("#viewer").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    before = page.text_content("#location")
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    for _ in range(5):
+        page.mouse.wheel(0, 120)
+    page.wait_for_function(f"document.querySelector('#location').textContent !== {before!r}")
+    page.fill("#threshold", "30")
+    page.dispatch_event("#threshold", "input")
+    assert page.text_content("#threshold-out") == "30 Gy"
+    assert page.locator("#legend-ticks span").first.text_content() == "30"
+    dvh = page.locator(".dvh-plot .hit").bounding_box()
+    assert dvh is not None
+    assert page.locator(".dvh-plot path.curve").count() >= 3
+    hit = page.locator(".dvh-plot .hit")
+    hit.hover(position={"x": dvh["width"] * 0.25, "y": dvh["height"] / 2})
+    readout = page.text_content(".dvh-readout") or ""
+    assert " Gy: " in readout
+    assert "%" in readout
+    report = page.get_attribute("#report", "href")
+    assert report == "/api" + plan_url.removeprefix(server) + "/report.pdf"
+    assert page.is_disabled("#sign-physician")
+    assert "physician role" in (page.text_content("#sign-physician-reason") or "")
+    physicist.shot("plan-1280")
+
+    # Sign as physicist; signing again as the same user shows the service's refusal.
+    page.click("#sign-physicist")
+    page.wait_for_selector("#signing li >> text=physicist: signed by physicist")
+    page.click("#sign-physicist")
+    error = page.wait_for_selector("#sign-status .error")
+    assert "already" in (error.text_content() or "")
+    assert page.text_content("#plan-state") == "draft"
+    physicist.close()
+
+    # The physician signs: the plan is approved; the audit log shows both signatures.
+    physician = _Session(browser, server)
+    physician.login("physician")
+    page = physician.page
+    page.goto(plan_url)
+    page.wait_for_selector("#signing li >> text=physicist: signed by physicist")
+    page.click("#sign-physician")
+    page.wait_for_selector("#plan-state >> text=approved")
+    history = page.wait_for_selector("#plan-history li >> text=physician")
+    assert history is not None
+
+    # An adverse event: checked in the page first, then recorded and shown in the timeline.
+    page.click("#patient-link")
+    form = "#form-adverse-event"
+    page.wait_for_selector(form)
+    page.click(f"{form} button[type=submit]")
+    assert page.text_content(f"{form}-term-error") == "required"
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    page.fill(f"{form}-date", tomorrow)
+    page.fill(f"{form}-grade", "7")
+    page.click(f"{form} button[type=submit]")
+    assert "future" in (page.text_content(f"{form}-date-error") or "")
+    assert page.text_content(f"{form}-grade-error") == "at most 5"
+    hostile = "<script>window.__xss = 1</script>Nausea"
+    page.fill(f"{form}-date", "2026-11-27")
+    page.fill(f"{form}-term", hostile)
+    page.fill(f"{form}-grade", "2")
+    page.select_option(f"{form}-attribution", "possible")
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector(f"{form} .ok")
+    event = page.locator("#timeline li.kind-adverse-event")
+    event.wait_for()
+    assert hostile in (event.text_content() or "")
+    assert page.evaluate("window.__xss") is None
+    event.locator("button", has_text="History").click()
+    event.locator(".history li", has_text="physician").wait_for()
+    physician.shot("patient-after-adverse-event-1280")
+    physician.close()
+
+
+def test_pages_at_tablet_width(browser: Browser, server: str) -> None:
+    """At 768 px the pages lay out in one column: nothing wider than the window."""
+    session = _Session(browser, server, width=768, height=1024)
+    session.login("viewer")
+    page = session.page
+    session.shot("patients-768")
+    plan_url = _plan_url(session, "approved")
+    assert "read only" in (page.text_content("#forms") or "")
+    page.goto(plan_url)
+    page.wait_for_selector("#viewer[data-ready=true]", timeout=60_000)
+    page.wait_for_selector("#limits table")
+    assert page.is_disabled("#sign-physicist")
+    assert page.is_disabled("#sign-physician")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768, f"the plan page is {width} px wide at a 768 px window"
+    session.shot("plan-768")
+    font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td')).fontSize)")
+    assert font >= 14
+    session.close()
