@@ -14,6 +14,7 @@ const ATTRIBUTIONS = ["unrelated", "unlikely", "possible", "probable", "definite
 export const FORMS = [
   {
     kind: "mdt",
+    noun: "MDT decision",
     title: "MDT decision",
     fields: [
       { name: "date", label: "Date", type: "date", required: true },
@@ -37,6 +38,7 @@ export const FORMS = [
   },
   {
     kind: "session",
+    noun: "treatment session",
     title: "Treatment session",
     fields: [
       { name: "date", label: "Date", type: "date", required: true },
@@ -58,6 +60,7 @@ export const FORMS = [
   },
   {
     kind: "adverse-event",
+    noun: "adverse event",
     title: "Adverse event (CTCAE v5.0)",
     fields: [
       { name: "date", label: "Onset date", type: "date", required: true },
@@ -79,6 +82,7 @@ export const FORMS = [
   },
   {
     kind: "measurements",
+    noun: "measurement",
     title: "Follow-up measurement",
     fields: [
       { name: "date", label: "Date", type: "date", required: true },
@@ -189,7 +193,7 @@ export function buildForm(container, definition, pseudonym, onRecorded) {
         el("p", { className: "field-error", id: `${id}-error`, "aria-live": "polite" }));
     }),
     el("div", { className: "form-status" }),
-    el("button", { type: "submit" }, `Record ${definition.title.toLowerCase()}`));
+    el("button", { type: "submit" }, `Record the ${definition.noun}`));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = { patient: pseudonym };

@@ -41,16 +41,16 @@ function methodsTable(result) {
     ["Normal liver", (m) => fmt(m.doses_gy?.normal_liver, 1, "Gy")],
     ["Perfused liver", (m) => fmt(m.doses_gy?.perfused, 1, "Gy")],
     ...tumours.map((t) => [`Tumour ${t}`, (m) => fmt(m.doses_gy?.tumours?.[t], 1, "Gy")]),
-    ["Binding limit", (m) => m.binding_limit || "none"],
-    ["Target", (m) => (m.target ? `${m.target.name} ${fmt(m.target.value_gy, 0, "Gy")}: ${m.target.reached ? "reached" : "not reached"}` : "—")],
+    ["Binding limit", (m) => (m.binding_limit || "none").replace(/_/g, " ")],
+    ["Target", (m) => (m.target ? `${m.target.name.replace(/_/g, " ")} ${fmt(m.target.value_gy, 0, "Gy")}: ${m.target.reached ? "reached" : "not reached"}` : "—")],
     ["Refused", (m) => m.refused || "no"],
   ];
   return el("table", { className: "methods" },
     el("caption", {}, `Every method side by side (the plan uses ${result.method})`),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, ""),
-      methods.map((m) => el("th", { scope: "col", className: m.method === result.method ? "chosen" : "" }, m.method)))),
+      methods.map((m) => el("th", { scope: "col", className: m.method === result.method ? "val chosen" : "val" }, m.method)))),
     el("tbody", {}, lines.map(([label, value]) => el("tr", {}, el("th", { scope: "row" }, label),
-      methods.map((m) => el("td", { className: m.method === result.method ? "num chosen" : "num" }, value(m)))))));
+      methods.map((m) => el("td", { className: m.method === result.method ? "val chosen" : "val" }, value(m)))))));
 }
 
 function signatures(plan, user) {

@@ -2,7 +2,7 @@
 // CT in grey, the dose as a perceptual colour wash ('inferno') above a threshold, the structure
 // outlines from the label image; three planes; window/level and dose threshold controls, and a
 // legend of the dose colours in Gy.
-import { Niivue, SHOW_RENDER, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
+import { MULTIPLANAR_TYPE, Niivue, SHOW_RENDER, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
 
 const DOSE_COLORMAP = "inferno";
 
@@ -108,6 +108,8 @@ export async function openViewer(canvas, planId, controls) {
   }
   controls.status.textContent = missing.length ? `Not available from the service: ${missing.join(", ")}.` : "";
   nv.setInterpolation(false);
+  // Three planes side by side on a wide canvas, as a grid on a narrow one.
+  nv.setMultiplanarLayout(canvas.clientWidth > 1.6 * canvas.clientHeight ? MULTIPLANAR_TYPE.ROW : MULTIPLANAR_TYPE.GRID);
   nv.setSliceType(SLICE_TYPE.MULTIPLANAR);
 
   const maxGy = Math.ceil(dose.global_max ?? dose.cal_max);
