@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from service_helpers import PATIENT, login
@@ -200,3 +201,31 @@ def test_oversized_request_is_413(make_app: Callable[..., object]) -> None:
 @pytest.mark.parametrize("path", ["/api/verifications/12345", "/api/plans/12345"])
 def test_unknown_ids_are_404(as_user: Callable[[str], TestClient], path: str) -> None:
     assert as_user("viewer").get(path).status_code == 404
+
+
+def test_viewer_volumes_from_the_case_images(small_study: Path, tmp_path: Path) -> None:
+    import nibabel as nib
+
+    from opensirt.api.volumes import build_volumes
+
+    text = (small_study / "case.yaml").read_text()
+    build_volumes(text, small_study, tmp_path / "volumes")
+    legend = json.loads((tmp_path / "volumes" / "labels.json").read_text())
+    names = {entry["name"] for entry in legend.values()}
+    assert {"Liver", "Lungs"} <= names
+    ct = nib.load(tmp_path / "volumes" / "ct.nii.gz")
+    labels = nib.load(tmp_path / "volumes" / "labels.nii.gz")
+    assert ct.shape == labels.shape
+    values = set(np.unique(np.asarray(labels.dataobj)).tolist())
+    assert values <= {0, *map(int, legend)}
+    # the smallest structures (the tumours) lie on top: each keeps its label
+    smallest = max(map(int, legend))
+    assert smallest in values and legend[str(smallest)]["name"].startswith("T")
+
+
+def test_viewer_volumes_without_images_are_404(
+    as_user: Callable[[str], TestClient], filled: Registry, tmp_path: Path
+) -> None:
+    version_id = _plan(filled, tmp_path, files=False)
+    answer = as_user("viewer").get(f"/api/plans/{version_id}/volumes/ct.nii.gz")
+    assert answer.status_code == 404 and "not planned from images" in answer.json()["detail"]
