@@ -18,18 +18,7 @@ def test_verify_and_log(registry: Registry) -> None:
     args = ["--user", "root", "users", "add", "amy", "--role", "admin", "--password-stdin"]
     added = runner.invoke(
         app,
-        [
-            "--user",
-            "root",
-            "users",
-            "add",
-            "amy",
-            "--role",
-            "admin",
-            "--password-stdin",
-            "--db",
-            db,
-        ],
+        [*args, "--db", db],
         input=PASSWORD + "\n",
     )
     assert added.exit_code == 0, added.output
