@@ -34,7 +34,7 @@ def verify(db: DbOption = None) -> None:
     """
     import sqlalchemy as sa
 
-    from opensirt.registry.audit import AuditEntry
+    from opensirt.registry.models_access import AuditEntry
     from opensirt.registry.audit import verify as verify_log
     from opensirt.registry.database import open_registry
 
