@@ -34,9 +34,9 @@ def verify(db: DbOption = None) -> None:
     """
     import sqlalchemy as sa
 
-    from opensirt.registry.models_access import AuditEntry
     from opensirt.registry.audit import verify as verify_log
     from opensirt.registry.database import open_registry
+    from opensirt.registry.models_access import AuditEntry
 
     with registry_errors():
         registry = open_registry(db)
