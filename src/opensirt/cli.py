@@ -10,6 +10,7 @@ starts at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,9 +18,10 @@ import typer
 
 from opensirt import __version__
 from opensirt._threads import limited_threads, thread_count
-from opensirt.commands import clinical, pathway, plan, registry, serve
+from opensirt.commands import audit, clinical, pathway, plan, registry, serve, users
 from opensirt.commands._common import EXIT_BAD_INPUT, err_console
 from opensirt.errors import InputError
+from opensirt.registry import ACTOR_ENV
 
 app = typer.Typer(
     name="opensirt",
@@ -42,8 +44,18 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        envvar=ACTOR_ENV,
+        help="Who acts, as the audit log of the registry names them "
+        "(default: the operating-system user).",
+        show_default=False,
+    ),
 ) -> None:
     """OpenSIRT command line."""
+    if user:
+        os.environ[ACTOR_ENV] = user  # read by the registry's transactions (default_actor)
 
 
 @contextmanager
@@ -58,7 +70,7 @@ def _thread_policy() -> Iterator[None]:
         yield
 
 
-for _group in (plan, clinical, pathway, registry, serve):
+for _group in (plan, clinical, pathway, registry, users, audit, serve):
     _group.register(app)
 # the policy wraps the commands, not their --help
 for _command in [*app.registered_commands, *registry.registry_app.registered_commands]:

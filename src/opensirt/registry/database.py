@@ -41,6 +41,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from opensirt.errors import InputError, OpenSIRTError
+from opensirt.registry import ACTOR_ENV
 
 #: The environment variable naming the registry database (a path or an SQLAlchemy URL).
 DB_ENV = "OPENSIRT_DB"
@@ -59,13 +60,16 @@ ACTOR_KEY = "actor"
 
 
 def default_actor() -> str:
-    """The operating-system user running this process: the actor of a command by default.
+    """Who acts when a transaction names nobody: ``OPENSIRT_USER``, else the system user.
 
     Returns
     -------
     str
-        The login name (:func:`getpass.getuser`), or ``"unknown"`` where the system has none.
+        ``$OPENSIRT_USER`` (set by ``opensirt --user NAME``) if set, else the login name of the
+        operating-system user (:func:`getpass.getuser`), or ``"unknown"`` where there is none.
     """
+    if os.environ.get(ACTOR_ENV):
+        return os.environ[ACTOR_ENV]
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no user name in the environment nor the password database

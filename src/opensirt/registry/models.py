@@ -516,5 +516,7 @@ TIMELINE_TABLES: tuple[type[Base], ...] = (
 
 
 # the users and the audit log live in a module of their own; importing it here puts their
-# tables in Base.metadata wherever the models are used (the migrations, the tests)
+# tables in Base.metadata wherever the models are used (the migrations, the tests), and
+# importing the audit module switches its flush hook on wherever rows are written
+from opensirt.registry import audit as _audit  # noqa: E402, F401
 from opensirt.registry import models_access as _models_access  # noqa: E402, F401
