@@ -6,12 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from service_helpers import login
 
 from opensirt.api.app import create_app
 from opensirt.api.demo_setup import DEMO_USERS, add_cohort, add_demo_users, add_draft_copies
 from opensirt.api.settings import Settings
 from opensirt.registry.database import Registry
+from service_helpers import login
 
 
 def test_demo_users_cohort_and_draft(registry: Registry, tmp_path: Path) -> None:

@@ -125,7 +125,11 @@ def logout(
     state.sessions.close(request.cookies.get(SESSION_COOKIE))
     with state.registry.transaction(actor=user.user_name) as session:
         audit.append(
-            session, actor=user.user_name, action=audit.AuditAction.LOGOUT, entity="user", key=user.user_name
+            session,
+            actor=user.user_name,
+            action=audit.AuditAction.LOGOUT,
+            entity="user",
+            key=user.user_name,
         )
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE)
