@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from service_helpers import PASSWORD, PATIENT, ROLES, login
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
     from opensirt.registry.database import Registry
+
 
 def make_settings(tmp_path: Path, **changes: object) -> object:
     """Settings for a test app (cache in the test's folder)."""

@@ -24,7 +24,9 @@ def test_login_me_logout_on_record(client: TestClient) -> None:
     assert response.status_code == 200
     cookies = response.headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith("opensirt_session="))
-    assert "HttpOnly" in session and "SameSite=strict" in session and "Secure" not in session
+    assert "HttpOnly" in session
+    assert "SameSite=strict" in session
+    assert "Secure" not in session
     token = response.json()["csrf_token"]
     me = client.get("/api/me").json()
     assert me == {"user_name": "nurse", "role": "nurse", "csrf_token": token}
@@ -44,11 +46,15 @@ def test_wrong_password_is_401_on_record_and_never_echoed(
     response = client.post("/api/login", json={"user_name": "nurse", "password": secret})
     assert response.status_code == 401
     assert secret not in response.text
-    assert client.post("/api/login", data={"user_name": "ghost", "password": secret}).status_code == 401
+    assert (
+        client.post("/api/login", data={"user_name": "ghost", "password": secret}).status_code
+        == 401
+    )
     login(client, "admin")
     assert _history(client, "nurse") == ["login-failed"]
     assert _history(client, "ghost") == ["login-failed"]
-    assert secret not in caplog.text and PASSWORD not in caplog.text
+    assert secret not in caplog.text
+    assert PASSWORD not in caplog.text
     for entry in client.get("/api/audit", params={"entity": "user", "key": "nurse"}).json()[
         "entries"
     ]:
@@ -95,9 +101,7 @@ def test_disabled_user_loses_the_session(client: TestClient, filled: object) -> 
     ['{"user_name": "nurse", "password": ', '{"user_name": "nurse"}', "[1, 2]"],
 )
 def test_malformed_login_is_422(client: TestClient, body: str) -> None:
-    response = client.post(
-        "/api/login", content=body, headers={"Content-Type": "application/json"}
-    )
+    response = client.post("/api/login", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
 
 
@@ -106,7 +110,10 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
         headers = response.headers
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert "script-src 'self'" in headers["Content-Security-Policy"]
-        assert "unsafe-inline" not in headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+        assert (
+            "unsafe-inline"
+            not in headers["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+        )
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "no-referrer"

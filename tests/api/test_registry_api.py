@@ -8,11 +8,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import PATIENT, login
 
 from opensirt.registry.database import Registry
+from service_helpers import PATIENT, login
 
 SCRIPT = '<script>alert("x")</script>'
 INJECTION = "x'; DROP TABLE patients; --"
@@ -64,7 +65,8 @@ def _plan(registry: Registry, tmp_path: Path, files: bool = True) -> int:
 def test_patient_list_search_and_filters(as_user: Callable[[str], TestClient]) -> None:
     client = as_user("viewer")
     page = client.get("/api/patients").json()
-    assert page["total"] == 1 and page["patients"][0]["pseudonym"] == PATIENT
+    assert page["total"] == 1
+    assert page["patients"][0]["pseudonym"] == PATIENT
     assert client.get("/api/patients", params={"q": "pi-00"}).json()["total"] == 1
     assert client.get("/api/patients", params={"q": "%"}).json()["total"] == 0
     assert client.get("/api/patients", params={"q": INJECTION}).json()["total"] == 0
@@ -83,9 +85,11 @@ def test_patient_list_search_and_filters(as_user: Callable[[str], TestClient]) -
 def test_timeline_and_unknown_patient(as_user: Callable[[str], TestClient]) -> None:
     client = as_user("viewer")
     body = client.get(f"/api/patients/{PATIENT}/timeline").json()
-    assert body["format"] == 1 and body["patient"]["pseudonym"] == PATIENT
+    assert body["format"] == 1
+    assert body["patient"]["pseudonym"] == PATIENT
     missing = client.get("/api/patients/NOBODY/timeline")
-    assert missing.status_code == 404 and "NOBODY" in missing.json()["detail"]
+    assert missing.status_code == 404
+    assert "NOBODY" in missing.json()["detail"]
 
 
 def test_record_with_script_is_stored_as_text_and_on_record(
@@ -113,13 +117,15 @@ def test_record_errors_name_the_fields(as_user: Callable[[str], TestClient]) -> 
     fields = {e["field"] for e in answer.json()["detail"]}
     assert fields == {"term", "grade", "attribution", "colour"}
     other = client.post(url, json={"patient": "SOMEONE-ELSE", "date": "2025-02-10"})
-    assert other.status_code == 422 and other.json()["detail"][0]["field"] == "patient"
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["field"] == "patient"
     malformed = client.post(url, content="{not json", headers={"Content-Type": "application/json"})
     assert malformed.status_code == 422
     # a date before the diagnosis: the registry's rule, as a message
     early = {"date": "2024-01-01", "term": "Fatigue", "grade": 1, "attribution": "unlikely"}
     refused = client.post(url, json=early)
-    assert refused.status_code == 422 and "2024-01-01" in refused.json()["detail"]
+    assert refused.status_code == 422
+    assert "2024-01-01" in refused.json()["detail"]
     assert client.post(f"/api/patients/{PATIENT}/records/patient", json={}).status_code == 422
 
 
@@ -129,7 +135,8 @@ def test_sign_off_two_people_conflict_and_same_user(
     version_id = _plan(filled, tmp_path)
     login(client, "physicist")
     plan = client.get(f"/api/plans/{version_id}").json()
-    assert plan["state"] == "draft" and plan["signatures"] == []
+    assert plan["state"] == "draft"
+    assert plan["signatures"] == []
     seen = plan["row_version"]
     signed = client.post(
         f"/api/plans/{version_id}/sign", json={"role": "physicist", "row_version": seen}
@@ -140,7 +147,8 @@ def test_sign_off_two_people_conflict_and_same_user(
     again = client.post(
         f"/api/plans/{version_id}/sign", json={"role": "physicist", "row_version": now}
     )
-    assert again.status_code == 422 and "signed as physicist already" in again.json()["detail"]
+    assert again.status_code == 422
+    assert "signed as physicist already" in again.json()["detail"]
     wrong_role = client.post(
         f"/api/plans/{version_id}/sign", json={"role": "physician", "row_version": now}
     )
@@ -149,11 +157,13 @@ def test_sign_off_two_people_conflict_and_same_user(
     stale = client.post(
         f"/api/plans/{version_id}/sign", json={"role": "physician", "row_version": seen}
     )
-    assert stale.status_code == 409 and "reload" in stale.json()["detail"]
+    assert stale.status_code == 409
+    assert "reload" in stale.json()["detail"]
     approved = client.post(
         f"/api/plans/{version_id}/sign", json={"role": "physician", "row_version": now}
     )
-    assert approved.status_code == 200 and approved.json()["state"] == "approved"
+    assert approved.status_code == 200
+    assert approved.json()["state"] == "approved"
     history = client.get("/api/audit", params={"entity": "user", "key": "physician"}).json()
     assert [e["action"] for e in history["entries"]][-1] == "login"
 
@@ -166,7 +176,8 @@ def test_downloads_only_recorded_files(
     plan = client.get(f"/api/plans/{version_id}").json()
     assert set(plan["downloads"]) == {"report.pdf", "rtdose.dcm", "dvh.csv"}
     pdf = client.get(f"/api/plans/{version_id}/report.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
     assert client.get(f"/api/plans/{version_id}/dvh.csv").text.startswith("structure")
     assert client.get(f"/api/plans/{version_id}/volumes/dose.nii.gz").content == b"nifti"
@@ -190,9 +201,7 @@ def test_bundle_export_is_on_record(as_user: Callable[[str], TestClient]) -> Non
 def test_oversized_request_is_413(make_app: Callable[..., object]) -> None:
     with TestClient(make_app(max_upload_bytes=1000)) as client:  # type: ignore[arg-type]
         login(client, "nurse")
-        answer = client.post(
-            f"/api/patients/{PATIENT}/records/adverse-event", content=b"x" * 5000
-        )
+        answer = client.post(f"/api/patients/{PATIENT}/records/adverse-event", content=b"x" * 5000)
         assert answer.status_code == 413
         assert "1000 bytes" in answer.json()["detail"]
 
@@ -200,3 +209,33 @@ def test_oversized_request_is_413(make_app: Callable[..., object]) -> None:
 @pytest.mark.parametrize("path", ["/api/verifications/12345", "/api/plans/12345"])
 def test_unknown_ids_are_404(as_user: Callable[[str], TestClient], path: str) -> None:
     assert as_user("viewer").get(path).status_code == 404
+
+
+def test_viewer_volumes_from_the_case_images(small_study: Path, tmp_path: Path) -> None:
+    import nibabel as nib
+
+    from opensirt.api.volumes import build_volumes
+
+    text = (small_study / "case.yaml").read_text()
+    build_volumes(text, small_study, tmp_path / "volumes")
+    legend = json.loads((tmp_path / "volumes" / "labels.json").read_text())
+    names = {entry["name"] for entry in legend.values()}
+    assert {"Liver", "Lungs"} <= names
+    ct = nib.load(tmp_path / "volumes" / "ct.nii.gz")
+    labels = nib.load(tmp_path / "volumes" / "labels.nii.gz")
+    assert ct.shape == labels.shape
+    values = set(np.unique(np.asarray(labels.dataobj)).tolist())
+    assert values <= {0, *map(int, legend)}
+    # the smallest structures (the tumours) lie on top: each keeps its label
+    smallest = max(map(int, legend))
+    assert smallest in values
+    assert legend[str(smallest)]["name"].startswith("T")
+
+
+def test_viewer_volumes_without_images_are_404(
+    as_user: Callable[[str], TestClient], filled: Registry, tmp_path: Path
+) -> None:
+    version_id = _plan(filled, tmp_path, files=False)
+    answer = as_user("viewer").get(f"/api/plans/{version_id}/volumes/ct.nii.gz")
+    assert answer.status_code == 404
+    assert "not planned from images" in answer.json()["detail"]

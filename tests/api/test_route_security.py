@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+
 from service_helpers import PATIENT
 
 #: Routes open without a session: logging in, and the API's schema.

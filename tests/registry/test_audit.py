@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from opensirt.registry import audit, store
 from opensirt.registry.database import Registry
 from opensirt.registry.models import LabPanel, Patient
+from opensirt.registry.models_access import AuditEntry
 from opensirt.registry.records import LabsIn, PatientIn
 from opensirt.registry.writer import add_patient, write_record
 
@@ -121,7 +122,7 @@ def test_concurrent_appenders_never_fork_the_chain(registry: Registry) -> None:
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
     with registry.transaction(readonly=True) as session:
         assert audit.verify(session) == []
-        actors = session.scalars(sa.select(audit.AuditEntry.actor)).all()
+        actors = session.scalars(sa.select(AuditEntry.actor)).all()
     assert sorted(actors) == ["one"] * 25 + ["two"] * 25
 
 
@@ -190,7 +191,7 @@ def test_plan_versions_and_signatures_are_recorded(registry: Registry) -> None:
         assert "activity_gbq" in log[1].detail["changed"]
         assert log[2].before_sha256 == log[1].after_sha256
         signed = session.scalars(
-            sa.select(audit.AuditEntry).where(audit.AuditEntry.entity == "plan_signatures")
+            sa.select(AuditEntry).where(AuditEntry.entity == "plan_signatures")
         ).all()
         assert [(e.action, e.actor) for e in signed] == [("insert", "bob")]
         assert audit.verify(session) == []
@@ -219,5 +220,5 @@ def test_bulk_writes_are_recorded_per_patient(registry: Registry) -> None:
             log = audit.history(session, "patients", person.patient.patient)
             assert [e.action for e in log] == ["insert", "bulk-insert"]
             assert sum(log[1].detail["rows"].values()) >= len(person.records)
-        rows = session.scalar(sa.select(sa.func.count()).select_from(audit.AuditEntry))
+        rows = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         assert rows == 6

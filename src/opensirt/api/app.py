@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from opensirt import __version__
-from opensirt.api import auth, files_routes, registry_routes
+from opensirt.api import auth, files_routes, registry_routes, volumes
 from opensirt.api.errors import install_error_handlers
 from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
 from opensirt.api.settings import Settings
@@ -90,7 +90,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
     )
     app.middleware("http")(limits_middleware(settings.max_upload_bytes))
     install_error_handlers(app)
-    for router in (auth.router, registry_routes.router, files_routes.router):
+    for router in (auth.router, registry_routes.router, files_routes.router, volumes.router):
         app.include_router(router)
     for url, files in PAGES.items():
         app.add_api_route(url, _page(files), methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]

@@ -80,7 +80,7 @@ async def login(request: Request, response: Response) -> MeOut:
         )
     with state.registry.transaction(actor=form.user_name) as session:
         user = authenticate(session, form.user_name, form.password)
-        action = "login" if user is not None else "login-failed"
+        action = audit.AuditAction.LOGIN if user is not None else audit.AuditAction.LOGIN_FAILED
         audit.append(
             session,
             actor=form.user_name,
@@ -125,7 +125,11 @@ def logout(
     state.sessions.close(request.cookies.get(SESSION_COOKIE))
     with state.registry.transaction(actor=user.user_name) as session:
         audit.append(
-            session, actor=user.user_name, action="logout", entity="user", key=user.user_name
+            session,
+            actor=user.user_name,
+            action=audit.AuditAction.LOGOUT,
+            entity="user",
+            key=user.user_name,
         )
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE)

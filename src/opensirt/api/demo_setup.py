@@ -27,6 +27,8 @@ DEMO_USERS = {
     "admin": UserRole.ADMIN,
     "viewer": UserRole.VIEWER,
 }
+#: The demo patient's pseudonym (the synthetic DICOM's PatientID).
+DEMO_PATIENT = "DEMO-001"
 #: Who records the demo's data (the audit log's actor).
 DEMO_ACTOR = "demo-setup"
 
@@ -37,13 +39,15 @@ _COPIED = (
 )  # fmt: skip
 
 
-def add_draft_copies(registry: Registry) -> int:
-    """Give every approved plan a new draft version with the same content, to review and sign.
+def add_draft_copies(registry: Registry, pseudonym: str = DEMO_PATIENT) -> int:
+    """Give a patient's approved plans a new draft version with the same content, to sign.
 
     Parameters
     ----------
     registry : Registry
         The demo registry (the demo patient's plan was signed by the demo's recorder).
+    pseudonym : str, optional
+        The patient (default: the demo patient).
 
     Returns
     -------
@@ -52,7 +56,10 @@ def add_draft_copies(registry: Registry) -> int:
     """
     with registry.transaction(actor=DEMO_ACTOR) as session:
         approved = session.scalars(
-            sa.select(PlanVersion).where(PlanVersion.state == PlanState.APPROVED)
+            sa.select(PlanVersion)
+            .join(Plan, PlanVersion.plan_id == Plan.id)
+            .join(Patient, Plan.patient_id == Patient.id)
+            .where(PlanVersion.state == PlanState.APPROVED, Patient.pseudonym == pseudonym)
         ).all()
         for version in approved:
             plan = session.get_one(Plan, version.plan_id)

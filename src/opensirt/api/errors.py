@@ -35,7 +35,7 @@ def validation_errors(exc: ValidationError | RequestValidationError) -> list[dic
             loc = loc[1:]
             message = str(error["msg"]).removeprefix("Value error, ")
         else:
-            message = describe_error(error)  # type: ignore[arg-type]
+            message = describe_error(error)
         problems.append({"field": format_location(loc), "message": message})
     return problems
 
@@ -44,33 +44,38 @@ def _json(status: int, detail: object) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(404, str(exc))
+
+
+async def _bad_input(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(422, str(exc))
+
+
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(409, str(exc))
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    return _json(503, str(exc))
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _json(422, validation_errors(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Map the package's errors to HTTP: not found 404, bad input 422, conflict 409.
+    """Map the package's errors to HTTP: not found 404, bad input 422, conflict 409, a
+    registry that cannot be used 503; request validation 422 with field-level errors.
 
     Parameters
     ----------
     app : fastapi.FastAPI
         The application.
     """
-
-    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
-        return _json(404, str(exc))
-
-    async def bad_input(_request: Request, exc: Exception) -> JSONResponse:
-        return _json(422, str(exc))
-
-    async def conflict(_request: Request, exc: Exception) -> JSONResponse:
-        return _json(409, str(exc))
-
-    async def unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        return _json(503, str(exc))
-
-    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        return _json(422, validation_errors(exc))
-
-    app.add_exception_handler(PatientNotFoundError, not_found)
-    app.add_exception_handler(InputError, bad_input)
-    app.add_exception_handler(ConflictError, conflict)
-    app.add_exception_handler(RegistryError, unavailable)
-    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(PatientNotFoundError, _not_found)
+    app.add_exception_handler(InputError, _bad_input)
+    app.add_exception_handler(ConflictError, _conflict)
+    app.add_exception_handler(RegistryError, _unavailable)
+    app.add_exception_handler(RequestValidationError, _invalid_request)

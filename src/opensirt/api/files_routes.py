@@ -56,7 +56,7 @@ def _download(request: Request, user: CurrentUser, version_id: int, name: str) -
         audit.append(
             session,
             actor=user.user_name,
-            action="export",
+            action=audit.AuditAction.EXPORT,
             entity="plan_versions",
             key=str(version_id),
             detail={"file": name},

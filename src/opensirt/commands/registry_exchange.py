@@ -44,7 +44,7 @@ def export(
     with registry_errors():
         registry = open_registry(db)
         try:
-            with registry.transaction(readonly=True) as session:
+            with registry.transaction() as session:  # the export is recorded in the audit log
                 bundle = export_bundle(session, patient, software=__version__)
         finally:
             registry.dispose()

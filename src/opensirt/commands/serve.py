@@ -46,6 +46,7 @@ def _demo_registry(folder: Path) -> tuple[str, dict[str, str]]:
     from opensirt.registry.database import open_registry
 
     url = demo_folder_registry(folder)
+    open_registry(url, create=True).dispose()
     demo(folder / "demo", db=url)
     registry = open_registry(url)
     try:

@@ -22,6 +22,7 @@ opened.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from opensirt.errors import InputError
 from opensirt.fileio import read_text_file
-from opensirt.registry import store
+from opensirt.registry import audit, store
 from opensirt.registry.models import (
     AdverseEventRecord,
     Base,
@@ -250,7 +251,8 @@ def export_bundle(
     Parameters
     ----------
     session : sqlalchemy.orm.Session
-        An open (read-only) transaction.
+        An open writing transaction: the export is recorded in the audit log (action
+        ``export``, with the SHA-256 of the bundle's JSON).
     pseudonym : str
         The patient's pseudonymised id.
     software : str
@@ -317,7 +319,7 @@ def export_bundle(
         )
         for v in versions
     ]
-    return Bundle.model_validate(
+    bundle = Bundle.model_validate(
         {
             "exported_at": now or dt.datetime.now(_UTC),
             "software": software,
@@ -325,6 +327,14 @@ def export_bundle(
             **lists,
         }
     )
+    audit.append(
+        session,
+        action=audit.AuditAction.EXPORT,
+        entity="patients",
+        key=pseudonym,
+        detail={"bundle_sha256": hashlib.sha256(bundle.to_json().encode()).hexdigest()},
+    )
+    return bundle
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -332,6 +342,9 @@ def export_bundle(
 
 def import_bundle(session: Session, bundle: Bundle) -> int:
     """Write a bundle's patient and records (inside the caller's transaction).
+
+    The rows are recorded in the audit log as every write is, and the import itself as one
+    entry (action ``import``, the patient's content hash, the number of records).
 
     Parameters
     ----------
@@ -367,6 +380,14 @@ def import_bundle(session: Session, bundle: Bundle) -> int:
         except InputError as exc:
             raise InputError(f"{name}: {exc}") from None
         count += 1
+    audit.append(
+        session,
+        action=audit.AuditAction.IMPORT,
+        entity="patients",
+        key=pseudonym,
+        after=patient,
+        detail={"records": count, "software": bundle.software},
+    )
     return count
 
 
