@@ -185,6 +185,7 @@ def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) ->
     page.goto(plan_url)
     page.wait_for_selector("#viewer[data-ready=true]", timeout=60_000)
     page.wait_for_selector("#limits tr.binding")
+    physicist.shot("plan-1280")
     assert page.locator("#methods th", has_text="voxel").count() >= 1
     box = page.locator("#viewer").bounding_box()
     assert box is not None
@@ -210,7 +211,6 @@ def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) ->
     assert report == "/api" + plan_url.removeprefix(server) + "/report.pdf"
     assert page.is_disabled("#sign-physician")
     assert "physician role" in (page.text_content("#sign-physician-reason") or "")
-    physicist.shot("plan-1280")
 
     # Sign as physicist; signing again as the same user shows the service's refusal.
     page.click("#sign-physicist")

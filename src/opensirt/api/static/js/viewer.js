@@ -4,7 +4,35 @@
 // legend of the dose colours in Gy.
 import { MULTIPLANAR_TYPE, Niivue, SHOW_RENDER, SLICE_TYPE, cmapper } from "/static/vendor/niivue/niivue.js";
 
-const DOSE_COLORMAP = "inferno";
+// Inferno (matplotlib; van der Walt and Smith 2015), perceptually uniform, from its 25 % point:
+// its black end would hide the CT under the lowest doses shown. A part of a perceptually
+// uniform map is perceptually uniform.
+const DOSE_COLORMAP = "inferno-wash";
+
+function addDoseColormap() {
+  const lut = cmapper.colormap("inferno");
+  // Transparent below the first level (Niivue hides what maps to alpha 0: doses below the
+  // threshold), opaque from the next level on.
+  const map = { R: [lut[256]], G: [lut[257]], B: [lut[258]], A: [0], I: [0] };
+  const stops = 16;
+  for (let i = 0; i < stops; i += 1) {
+    const index = Math.round(64 + ((255 - 64) * i) / (stops - 1));
+    map.R.push(lut[4 * index]);
+    map.G.push(lut[4 * index + 1]);
+    map.B.push(lut[4 * index + 2]);
+    map.A.push(255);
+    map.I.push(Math.max(1, Math.round((255 * i) / (stops - 1))));
+  }
+  cmapper.addColormap(DOSE_COLORMAP, map);
+}
+
+/** A colour as [r, g, b] (0-255) from "#RRGGBB" or a list; white when absent. */
+function rgb(colour) {
+  if (typeof colour === "string" && /^#[0-9a-f]{6}$/i.test(colour)) {
+    return [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
+  }
+  return Array.isArray(colour) ? colour : [255, 255, 255];
+}
 
 /** The label image's colour table from labels.json: {value: {name, colour}} or a list. */
 function labelTable(labels) {
@@ -17,7 +45,7 @@ function labelTable(labels) {
   const byValue = new Map(entries);
   for (let value = 0; value <= max; value += 1) {
     const entry = byValue.get(value);
-    const colour = entry ? (entry.colour ?? entry.color ?? entry.rgb ?? [255, 255, 255]) : [0, 0, 0];
+    const colour = entry ? rgb(entry.colour ?? entry.color) : [0, 0, 0];
     table.R.push(colour[0]);
     table.G.push(colour[1]);
     table.B.push(colour[2]);
@@ -76,6 +104,7 @@ export async function openViewer(canvas, planId, controls) {
     dragAndDropEnabled: false,
   });
   await nv.attachToCanvas(canvas);
+  addDoseColormap();
   let ct = null;
   try {
     await nv.loadVolumes([{ url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" }]);
@@ -95,9 +124,13 @@ export async function openViewer(canvas, planId, controls) {
   let entries = [];
   if (labels) {
     try {
-      await nv.addVolumeFromUrl({ url: `${base}/labels.nii.gz`, opacity: 1, name: "labels.nii.gz" });
+      // Outlines only: Niivue draws a label image's borders opaque (atlasOutline 1) and its
+      // inside at the layer's opacity (nearly none here), for a label map (NIfTI intent 1002).
+      await nv.addVolumeFromUrl({ url: `${base}/labels.nii.gz`, opacity: 0.04, name: "labels.nii.gz" });
+      const labelImage = nv.volumes.at(-1);
+      labelImage.hdr.intent_code = 1002;
       const label = labelTable(labels);
-      nv.volumes.at(-1).setColormapLabel(label.table);
+      labelImage.setColormapLabel(label.table);
       nv.setAtlasOutline(1);
       entries = label.entries;
     } catch {
@@ -151,7 +184,7 @@ export async function openViewer(canvas, planId, controls) {
     const li = document.createElement("li");
     const swatch = document.createElement("span");
     swatch.className = "swatch";
-    const c = entry.colour ?? entry.color ?? entry.rgb ?? [255, 255, 255];
+    const c = rgb(entry.colour ?? entry.color);
     swatch.style.backgroundColor = `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
     li.append(swatch, `${entry.name ?? value}`);
     return li;
