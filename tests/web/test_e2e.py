@@ -269,6 +269,11 @@ def test_pages_at_tablet_width(browser: Browser, server: str) -> None:
     session.shot("patients-768")
     plan_url = _plan_url(session, "approved")
     assert "read only" in (page.text_content("#forms") or "")
+    page.click("#timeline a >> text=Review verification")
+    page.wait_for_selector("#structures tbody tr")
+    assert page.locator("#structures tr.flagged").count() >= 1
+    assert "flagged" in (page.text_content("#summary") or "")
+    session.shot("verification-768")
     page.goto(plan_url)
     page.wait_for_selector("#viewer[data-ready=true]", timeout=60_000)
     page.wait_for_selector("#limits table")
