@@ -258,6 +258,19 @@ def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) ->
     event.locator("button", has_text="History").click()
     event.locator(".history li", has_text="physician").wait_for()
     physician.shot("patient-after-adverse-event-1280")
+
+    # What only the service checks (a role name of at most 64 characters) comes back as a
+    # field error, shown next to its field.
+    mdt = "#form-mdt"
+    page.fill(f"{mdt}-date", "2026-11-28")
+    page.fill(f"{mdt}-roles_present", "r" * 80)
+    page.check(f"{mdt} input[value=sirt]")
+    page.select_option(f"{mdt}-chosen", "sirt")
+    page.select_option(f"{mdt}-intent", "palliative")
+    page.click(f"{mdt} button[type=submit]")
+    page.wait_for_selector(f"{mdt}-roles_present[aria-invalid=true]")
+    assert "64" in (page.text_content(f"{mdt}-roles_present-error") or "")
+    assert page.locator("#timeline li.kind-mdt").count() == 1
     physician.close()
 
 

@@ -171,8 +171,9 @@ function serviceProblems(definition, error) {
   const formLevel = [];
   if (!error.fields.length) return { problems, formLevel: [error.message] };
   for (const { field = "", message } of error.fields) {
-    const parts = String(field).split(".");
-    const name = names.has(parts.at(-1)) ? parts.at(-1) : parts[0];
+    // "details.device", "roles_present[0]": the deepest part that is a field of the form.
+    const parts = String(field).split(/[.[\]]/).filter((p) => p && !/^\d+$/.test(p));
+    const name = [...parts].reverse().find((p) => names.has(p)) ?? "";
     if (names.has(name)) problems[name] = problems[name] ? `${problems[name]}; ${message}` : message;
     else formLevel.push(field ? `${field}: ${message}` : message);
   }
