@@ -520,3 +520,4 @@ TIMELINE_TABLES: tuple[type[Base], ...] = (
 # importing the audit module switches its flush hook on wherever rows are written
 from opensirt.registry import audit as _audit  # noqa: E402, F401
 from opensirt.registry import models_access as _models_access  # noqa: E402, F401
+from opensirt.registry import models_jobs as _models_jobs  # noqa: E402, F401
