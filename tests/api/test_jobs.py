@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from service_helpers import login
 
 from opensirt.api.jobs import INTERRUPTED
 from opensirt.registry.database import Registry
+from service_helpers import login
 
 DICOM_BYTES = b"\0" * 128 + b"DICM" + b"\0" * 64
 
