@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_helpers import PASSWORD
 
 from opensirt.registry.database import DB_ENV, Registry
+from service_helpers import PASSWORD
 
 _SRC = str(Path(__file__).resolve().parents[2] / "src")
 
