@@ -63,7 +63,7 @@ def test_sigkill_during_a_job(filled: Registry, small_study: Path, tmp_path: Pat
         "PYTHONPATH": os.pathsep.join([_SRC, os.environ.get("PYTHONPATH", "")]),
     }
     command = [sys.executable, "-m", "opensirt", "serve", "--port", str(port),
-               "--cache", str(tmp_path / "cache")]  # fmt: skip
+               "--data", str(tmp_path / "cache")]  # fmt: skip
     # its own process group, killed whole (as systemd or a container stop kills the service
     # with the planning process it started)
     server = subprocess.Popen(
