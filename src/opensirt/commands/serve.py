@@ -86,6 +86,7 @@ def serve(
         Path | None,
         typer.Option(
             "--data",
+            "--cache",
             help="Folder for the plan jobs' uploads and outputs (their reports stay there) and "
             "the viewer's volumes. Default: 'service' in the user's data folder (--demo: its "
             "temporary folder).",
