@@ -13,7 +13,7 @@ from service_helpers import PASSWORD, login
 
 
 def _history(client: TestClient, user: str) -> list[str]:
-    answer = client.get("/api/audit", params={"entity": "user", "key": user})
+    answer = client.get("/api/audit", params={"entity": "users", "key": user})
     assert answer.status_code == 200, answer.text
     return [entry["action"] for entry in answer.json()["entries"]]
 
@@ -35,7 +35,7 @@ def test_login_me_logout_on_record(client: TestClient) -> None:
     assert client.post("/api/logout", headers={"X-CSRF-Token": token}).status_code == 204
     assert client.get("/api/me").status_code == 401
     login(client, "viewer")
-    assert _history(client, "nurse") == ["login", "logout"]
+    assert _history(client, "nurse") == ["insert", "login", "logout"]
 
 
 def test_wrong_password_is_401_on_record_and_never_echoed(
@@ -51,11 +51,11 @@ def test_wrong_password_is_401_on_record_and_never_echoed(
         == 401
     )
     login(client, "admin")
-    assert _history(client, "nurse") == ["login-failed"]
+    assert _history(client, "nurse") == ["insert", "login-failed"]
     assert _history(client, "ghost") == ["login-failed"]
     assert secret not in caplog.text
     assert PASSWORD not in caplog.text
-    for entry in client.get("/api/audit", params={"entity": "user", "key": "nurse"}).json()[
+    for entry in client.get("/api/audit", params={"entity": "users", "key": "nurse"}).json()[
         "entries"
     ]:
         assert secret not in str(entry)

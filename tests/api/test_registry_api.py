@@ -164,7 +164,7 @@ def test_sign_off_two_people_conflict_and_same_user(
     )
     assert approved.status_code == 200
     assert approved.json()["state"] == "approved"
-    history = client.get("/api/audit", params={"entity": "user", "key": "physician"}).json()
+    history = client.get("/api/audit", params={"entity": "users", "key": "physician"}).json()
     assert [e["action"] for e in history["entries"]][-1] == "login"
 
 

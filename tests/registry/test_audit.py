@@ -222,3 +222,20 @@ def test_bulk_writes_are_recorded_per_patient(registry: Registry) -> None:
             assert sum(log[1].detail["rows"].values()) >= len(person.records)
         rows = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
         assert rows == 6
+
+
+def test_rolled_back_entries_leave_the_chain_intact(registry: Registry) -> None:
+    with registry.transaction(actor="ann") as session:
+        audit.append(session, action="export", entity="patients", key="A")
+        with session.begin_nested() as savepoint:
+            audit.append(session, action="export", entity="patients", key="B")
+            savepoint.rollback()
+        audit.append(session, action=audit.AuditAction.LOGIN_FAILED, entity="users", key="x" * 500)
+    session = Session(registry.engine)
+    with session.begin():
+        audit.append(session, action="export", entity="patients", key="C")
+        session.rollback()
+    session.close()
+    with registry.transaction(readonly=True) as session:
+        assert audit.verify(session) == []
+        assert [(e.id, e.entity_key[:3]) for e in audit.entries(session)] == [(2, "xxx"), (1, "A")]

@@ -20,6 +20,12 @@ from opensirt.registry.vocabulary import UserRole
 PASSWORD = "correct horse battery"
 
 
+def test_no_default_account(registry: Registry) -> None:
+    with registry.transaction(readonly=True) as session:
+        assert list_users(session) == []
+        assert authenticate(session, "admin", "admin") is None
+
+
 def test_add_and_authenticate(registry: Registry) -> None:
     with registry.transaction(actor="root") as session:
         user = add_user(session, "m.curie", "physicist", PASSWORD)

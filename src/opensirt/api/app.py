@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from opensirt import __version__
-from opensirt.api import auth, files_routes, registry_routes, volumes
+from opensirt.api import auth, files_routes, jobs, registry_routes, volumes
 from opensirt.api.errors import install_error_handlers
 from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
 from opensirt.api.settings import Settings
@@ -82,15 +82,24 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         docs_url=None,  # the interactive docs load scripts from a CDN: not served
         redoc_url=None,
     )
+    opened = registry if registry is not None else open_registry(settings.db)
+    jobs.fail_interrupted(opened)
+    app.state.jobs = jobs.JobRunner(opened, settings)
     app.state.opensirt = ServiceState(
         settings=settings,
-        registry=registry if registry is not None else open_registry(settings.db),
+        registry=opened,
         sessions=SessionStore(settings.session_idle_s),
         limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
     )
     app.middleware("http")(limits_middleware(settings.max_upload_bytes))
     install_error_handlers(app)
-    for router in (auth.router, registry_routes.router, files_routes.router, volumes.router):
+    for router in (
+        auth.router,
+        registry_routes.router,
+        files_routes.router,
+        volumes.router,
+        jobs.router,
+    ):
         app.include_router(router)
     for url, files in PAGES.items():
         app.add_api_route(url, _page(files), methods=["GET"], include_in_schema=False)  # type: ignore[arg-type]

@@ -85,7 +85,7 @@ async def login(request: Request, response: Response) -> MeOut:
             session,
             actor=form.user_name,
             action=action,
-            entity="user",
+            entity="users",
             key=form.user_name,
             detail={"client": _client(request)},
         )
@@ -128,7 +128,7 @@ def logout(
             session,
             actor=user.user_name,
             action=audit.AuditAction.LOGOUT,
-            entity="user",
+            entity="users",
             key=user.user_name,
         )
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -25,7 +25,9 @@ class Settings:
         The registry: a SQLite file path or an SQLAlchemy URL; ``None`` for ``OPENSIRT_DB`` or
         the default file (as every ``opensirt registry`` command).
     cache_dir : pathlib.Path
-        Folder for files the service derives (the viewer's NIfTI volumes, per plan version).
+        Folder for the plan jobs (``jobs/ID``: the upload and the plan's outputs, whose
+        report paths the registry keeps, so it must last) and the viewer's NIfTI volumes
+        (``plan-version-ID-INPUTS``, derived, may be deleted).
     secure_cookie : bool, optional
         Send cookies only over HTTPS (``Secure``); set it whenever the service is reached
         through HTTPS (a reverse proxy). Default false, for http://127.0.0.1.

@@ -86,7 +86,9 @@ def _volume(request: Request, version_id: int, name: str) -> Path:
     with state.registry.transaction(readonly=True) as session:
         version = plan_version(session, version_id)
         case_yaml, rtdose = version.case_yaml, version.rtdose_path
-    folder = state.settings.cache_dir / f"plan-version-{version_id}"
+        fingerprint = version.input_fingerprint
+    # keyed by the inputs too: a draft replaced in place keeps its id
+    folder = state.settings.cache_dir / f"plan-version-{version_id}-{fingerprint[:16]}"
     with _lock:
         if not (folder / "labels.json").is_file():
             try:

@@ -82,9 +82,16 @@ def serve(
         bool,
         typer.Option("--secure-cookies", help="Send cookies over HTTPS only (behind a proxy)."),
     ] = False,
-    cache: Annotated[
+    data: Annotated[
         Path | None,
-        typer.Option(help="Folder for the viewer's derived volumes (default: a temporary one)."),
+        typer.Option(
+            "--data",
+            "--cache",
+            help="Folder for the plan jobs' uploads and outputs (their reports stay there) and "
+            "the viewer's volumes. Default: 'service' in the user's data folder (--demo: its "
+            "temporary folder).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Serve the web pages and the JSON API on the registry."""
@@ -94,6 +101,7 @@ def serve(
 
     from opensirt.api.app import create_app
     from opensirt.api.settings import Settings
+    from opensirt.registry.database import user_data_folder
 
     if demo and db is not None:
         err_console.print("[bold red]Error:[/] --demo makes its own registry; leave out --db")
@@ -111,7 +119,9 @@ def serve(
                 )
                 raise typer.Exit(EXIT_BAD_INPUT)
             settings = Settings(
-                db=db, cache_dir=cache or folder / "cache", secure_cookie=secure_cookies
+                db=db,
+                cache_dir=data or (folder / "data" if demo else user_data_folder() / "service"),
+                secure_cookie=secure_cookies,
             )
             app = create_app(settings)
         if passwords:

@@ -21,7 +21,8 @@ def write_cohort(
     """Write synthetic patients and their records in the caller's transaction.
 
     Every record passes :func:`opensirt.registry.writer.write_records` (every rule checked);
-    the rows of ``chunk`` patients are sent to the database together.
+    the rows of ``chunk`` patients are sent to the database together, and recorded in the audit
+    log per patient (:func:`opensirt.registry.audit.bulk`).
 
     Parameters
     ----------

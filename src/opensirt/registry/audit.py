@@ -39,7 +39,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 from opensirt.registry.database import ACTOR_KEY, RegistryError, default_actor
 from opensirt.registry.models import Base, Patient
@@ -169,10 +169,11 @@ def _forget_head(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_HEAD, None)
 
 
-@event.listens_for(Session, "after_commit")
-def _release_head(session: Session) -> None:
-    """After the commit the lock is gone: the next transaction reads the head again."""
-    session.info.pop(_HEAD, None)
+@event.listens_for(Session, "after_transaction_end")
+def _release_head(session: Session, transaction: SessionTransaction) -> None:
+    """After the transaction (commit, rollback or close) the lock is gone: read it again."""
+    if transaction.parent is None:
+        session.info.pop(_HEAD, None)
 
 
 def _write(session: Session, entries: list[dict[str, Any]]) -> list[str]:
@@ -180,7 +181,7 @@ def _write(session: Session, entries: list[dict[str, Any]]) -> list[str]:
     if not entries:
         return []
     head = _head(session)
-    actor = session.info.get(ACTOR_KEY) or default_actor()
+    actor = (session.info.get(ACTOR_KEY) or default_actor())[:64]
     at = dt.datetime.now(dt.UTC)
     rows = []
     for entry in entries:
@@ -242,15 +243,15 @@ def append(
         return value if value is None or isinstance(value, str) else content_sha256(value)
 
     entry = {
-        "action": str(action),
-        "entity": entity,
-        "entity_key": key,
+        "action": str(action)[:32],
+        "entity": entity[:64],
+        "entity_key": key[:128],  # a name typed at a failed sign-in may be anything
         "before_sha256": digest(before),
         "after_sha256": digest(after),
         "detail": detail,
     }
     if actor is not None:
-        entry["actor"] = actor
+        entry["actor"] = actor[:64]
     return _write(session, [entry])[0]
 
 

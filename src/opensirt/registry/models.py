@@ -109,8 +109,21 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _code(enum: type[StrEnum]) -> sa.Enum:
-    """A coded column: the enum's values as a string, checked by a named constraint."""
+def coded(enum: type[StrEnum]) -> sa.Enum:
+    """The column type of a coded field: the enum's values as a string, checked by a named
+    constraint.
+
+    Parameters
+    ----------
+    enum : type of StrEnum
+        The value set (:mod:`opensirt.registry.vocabulary`); its lower-cased class name names
+        the constraint.
+
+    Returns
+    -------
+    sqlalchemy.Enum
+        A non-native enum type of at most 32 characters.
+    """
     return sa.Enum(
         enum,
         name=enum.__name__.lower(),
@@ -137,7 +150,14 @@ def _patient_fk() -> Mapped[int]:
     return mapped_column(sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True)
 
 
-def _recorded() -> Mapped[dt.datetime]:
+def recorded_now() -> Mapped[dt.datetime]:
+    """A column of the time a row is written, set to now (UTC) on insert.
+
+    Returns
+    -------
+    sqlalchemy.orm.Mapped of datetime
+        The mapped column.
+    """
     return mapped_column(default=lambda: dt.datetime.now(UTC))
 
 
@@ -148,11 +168,11 @@ class Patient(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pseudonym: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    sex: Mapped[Sex] = mapped_column(_code(Sex))
+    sex: Mapped[Sex] = mapped_column(coded(Sex))
     birth_year: Mapped[int]
-    diagnosis: Mapped[Diagnosis] = mapped_column(_code(Diagnosis))
+    diagnosis: Mapped[Diagnosis] = mapped_column(coded(Diagnosis))
     diagnosis_date: Mapped[dt.date]
-    recorded_at: Mapped[dt.datetime] = _recorded()
+    recorded_at: Mapped[dt.datetime] = recorded_now()
     row_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it)
@@ -193,7 +213,7 @@ class QualityOfLife(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = _patient_fk()
     date: Mapped[dt.date]
-    instrument: Mapped[QolInstrument] = mapped_column(_code(QolInstrument))
+    instrument: Mapped[QolInstrument] = mapped_column(coded(QolInstrument))
     scale: Mapped[str] = mapped_column(sa.String(64))
     score: Mapped[float]
 
@@ -208,8 +228,8 @@ class MdtDecision(Base):
     date: Mapped[dt.date]
     roles_present: Mapped[list[Any]]
     options_considered: Mapped[list[Any]]
-    chosen: Mapped[Therapy] = mapped_column(_code(Therapy))
-    intent: Mapped[Intent] = mapped_column(_code(Intent))
+    chosen: Mapped[Therapy] = mapped_column(coded(Therapy))
+    intent: Mapped[Intent] = mapped_column(coded(Intent))
     line: Mapped[int | None]
     rationale: Mapped[str] = mapped_column(sa.Text, default="")
     assessment: Mapped[dict[str, Any] | None]
@@ -226,7 +246,7 @@ class ImagingStudy(Base):
     study_uid: Mapped[str] = mapped_column(sa.String(64))
     series_uid: Mapped[str | None] = mapped_column(sa.String(64))
     modality: Mapped[str] = mapped_column(sa.String(16))
-    role: Mapped[StudyRole] = mapped_column(_code(StudyRole))
+    role: Mapped[StudyRole] = mapped_column(coded(StudyRole))
 
     __table_args__ = (sa.UniqueConstraint("patient_id", "study_uid", "series_uid", "role"),)
 
@@ -258,7 +278,7 @@ class Plan(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = _patient_fk()
     label: Mapped[str] = mapped_column(sa.String(64))
-    recorded_at: Mapped[dt.datetime] = _recorded()
+    recorded_at: Mapped[dt.datetime] = recorded_now()
 
     __table_args__ = (sa.UniqueConstraint("patient_id", "label"),)
 
@@ -281,7 +301,7 @@ class PlanVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("plans.id", ondelete="CASCADE"), index=True)
     version: Mapped[int]
-    state: Mapped[PlanState] = mapped_column(_code(PlanState), default=PlanState.DRAFT)
+    state: Mapped[PlanState] = mapped_column(coded(PlanState), default=PlanState.DRAFT)
     date: Mapped[dt.date]
     case_yaml: Mapped[str] = mapped_column(sa.Text)
     result_json: Mapped[str] = mapped_column(sa.Text)
@@ -296,7 +316,7 @@ class PlanVersion(Base):
     report_path: Mapped[str | None] = mapped_column(sa.Text)
     rtdose_path: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(64))
-    recorded_at: Mapped[dt.datetime] = _recorded()
+    recorded_at: Mapped[dt.datetime] = recorded_now()
     updated_at: Mapped[dt.datetime | None]  # the last edit or signature
     row_version: Mapped[int] = mapped_column(default=1)
 
@@ -322,9 +342,9 @@ class PlanSignature(Base):
     plan_version_id: Mapped[int] = mapped_column(
         sa.ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[SignatureRole] = mapped_column(_code(SignatureRole))
+    role: Mapped[SignatureRole] = mapped_column(coded(SignatureRole))
     user_name: Mapped[str] = mapped_column(sa.String(64))
-    signed_at: Mapped[dt.datetime] = _recorded()
+    signed_at: Mapped[dt.datetime] = recorded_now()
 
     __table_args__ = (sa.UniqueConstraint("plan_version_id", "role"),)
 
@@ -344,7 +364,7 @@ class TreatmentSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = _patient_fk()
     date: Mapped[dt.date]
-    therapy: Mapped[Therapy] = mapped_column(_code(Therapy))
+    therapy: Mapped[Therapy] = mapped_column(coded(Therapy))
     plan_version_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("plan_versions.id", ondelete="SET NULL"), index=True
     )
@@ -436,7 +456,7 @@ class AdverseEventRecord(Base):
     term: Mapped[str] = mapped_column(sa.String(128))
     grade: Mapped[int]
     resolved: Mapped[dt.date | None]
-    attribution: Mapped[Attribution] = mapped_column(_code(Attribution))
+    attribution: Mapped[Attribution] = mapped_column(coded(Attribution))
 
     __table_args__ = (sa.CheckConstraint("grade BETWEEN 1 AND 5", name="grade"),)
 
@@ -472,7 +492,7 @@ class ResponseAssessment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = _patient_fk()
     date: Mapped[dt.date]
-    criteria: Mapped[ResponseCriteria] = mapped_column(_code(ResponseCriteria))
+    criteria: Mapped[ResponseCriteria] = mapped_column(coded(ResponseCriteria))
     criteria_version: Mapped[str] = mapped_column(sa.String(64))
     target: Mapped[str] = mapped_column(sa.String(16))
     non_target: Mapped[str] = mapped_column(sa.String(16))
@@ -491,8 +511,8 @@ class OutcomeEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = _patient_fk()
     date: Mapped[dt.date]
-    kind: Mapped[OutcomeKind] = mapped_column(_code(OutcomeKind))
-    site: Mapped[ProgressionSite | None] = mapped_column(_code(ProgressionSite))
+    kind: Mapped[OutcomeKind] = mapped_column(coded(OutcomeKind))
+    site: Mapped[ProgressionSite | None] = mapped_column(coded(ProgressionSite))
     cause: Mapped[str | None] = mapped_column(sa.String(128))
 
 
@@ -520,3 +540,4 @@ TIMELINE_TABLES: tuple[type[Base], ...] = (
 # importing the audit module switches its flush hook on wherever rows are written
 from opensirt.registry import audit as _audit  # noqa: E402, F401
 from opensirt.registry import models_access as _models_access  # noqa: E402, F401
+from opensirt.registry import models_jobs as _models_jobs  # noqa: E402, F401

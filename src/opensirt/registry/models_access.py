@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opensirt.registry.models import Base, _code, _recorded
+from opensirt.registry.models import Base, coded, recorded_now
 from opensirt.registry.vocabulary import UserRole
 
 #: The ``prev_hash`` of the first entry of the chain (no entry before it).
@@ -35,11 +35,11 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    role: Mapped[UserRole] = mapped_column(_code(UserRole))
+    role: Mapped[UserRole] = mapped_column(coded(UserRole))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = _recorded()
-    password_changed_at: Mapped[dt.datetime] = _recorded()
+    created_at: Mapped[dt.datetime] = recorded_now()
+    password_changed_at: Mapped[dt.datetime] = recorded_now()
 
 
 class AuditEntry(Base):

@@ -57,7 +57,7 @@ def current_user(user: str | None) -> str:
     return name[:64]
 
 
-def record_into(db: str | None, write: Callable[[Session], _T]) -> _T:
+def record_into(db: str | None, write: Callable[[Session], _T], *, actor: str | None = None) -> _T:
     """Run ``write`` in one registry transaction: all of it is committed, or nothing.
 
     Parameters
@@ -66,6 +66,8 @@ def record_into(db: str | None, write: Callable[[Session], _T]) -> _T:
         The ``--db`` value (``None``: ``OPENSIRT_DB``, then the user's registry).
     write : callable
         Writes into the session it is given; an exception rolls everything back.
+    actor : str, optional
+        Who acts, as the audit log names them (default: the operating-system user).
 
     Returns
     -------
@@ -79,7 +81,7 @@ def record_into(db: str | None, write: Callable[[Session], _T]) -> _T:
     """
     registry = open_registry(db)
     try:
-        with registry.transaction() as session:
+        with registry.transaction(actor=actor) as session:
             return write(session)
     finally:
         registry.dispose()
@@ -182,7 +184,7 @@ def record_plan_result(
             f"({version.state.value}) of {case.patient.id}; {what}."
         )
 
-    return record_into(db, write)
+    return record_into(db, write, actor=current_user(user))
 
 
 def record_verification_result(

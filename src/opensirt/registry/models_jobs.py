@@ -1,0 +1,43 @@
+"""The web service's background jobs (planning from uploaded images).
+
+A job's row records who started it, its state and, when it ends, its result links or its
+error; the progress while it runs is kept by the service in memory. A service that stops
+while a job runs leaves it ``running``: the next start marks it ``failed``
+(:func:`opensirt.api.jobs.fail_interrupted`), never running forever.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opensirt.registry.models import Base
+
+#: The states of a job.
+JOB_STATES = ("queued", "running", "done", "failed")
+#: The kinds of job: planning from images (verification runs from the command line so far).
+JOB_KINDS = ("plan",)
+
+
+class Job(Base):
+    """A background job of the web service: plan a case from uploaded images."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.String(16), index=True)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    folder: Mapped[str] = mapped_column(sa.Text)
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        sa.CheckConstraint("kind IN ('plan')", name="kind"),
+    )
