@@ -118,3 +118,20 @@ def test_parser_finds_what_the_policy_forbids() -> None:
     assert page.handlers == ["<a onclick>"]
     assert page.references == ["https://cdn.example/x.js"]
     assert page.style_attributes == ["<div style>"]
+
+
+def test_every_static_file_is_shipped_by_pip() -> None:
+    """Each file of the static folder matches the package data of pyproject.toml."""
+    import fnmatch
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if not pyproject.is_file():
+        pytest.skip("run from an installed package: no pyproject.toml")
+    patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    package = STATIC.parents[1]
+    for path in STATIC.rglob("*"):
+        if path.is_file():
+            name = path.relative_to(package).as_posix()
+            shipped = any(fnmatch.fnmatchcase(name, p) for p in patterns["opensirt"])
+            assert shipped, f"{name} is not in pyproject.toml's package-data"
