@@ -195,6 +195,7 @@ def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) ->
     for _ in range(5):
         page.mouse.wheel(0, 120)
     page.wait_for_function(f"document.querySelector('#location').textContent !== {before!r}")
+    assert " Gy" in (page.text_content("#location") or "")
     page.fill("#threshold", "30")
     page.dispatch_event("#threshold", "input")
     assert page.text_content("#threshold-out") == "30 Gy"

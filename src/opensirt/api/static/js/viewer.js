@@ -177,8 +177,17 @@ export async function openViewer(canvas, planId, controls) {
       for (const b of controls.planes) b.setAttribute("aria-pressed", String(b === button));
     });
   }
+  // The cross-hair's position (mm) with the CT number, the dose and the structure there.
+  const labelNames = new Map(entries.map(([value, entry]) => [value, String(entry.name ?? value)]));
   nv.onLocationChange = (location) => {
-    controls.location.textContent = location && location.string ? location.string : "";
+    if (!location || !location.mm) return;
+    const parts = [`${[...location.mm].slice(0, 3).map((v) => v.toFixed(0)).join(", ")} mm`];
+    for (const value of location.values || []) {
+      if (value.name === "ct.nii.gz") parts.push(`CT ${value.value.toFixed(0)} HU`);
+      if (value.name === "dose.nii.gz") parts.push(`dose ${value.value.toFixed(1)} Gy`);
+      if (value.name === "labels.nii.gz") parts.push(labelNames.get(Math.round(value.value)) || "no structure");
+    }
+    controls.location.textContent = parts.join(" · ");
   };
   controls.structures.replaceChildren(...entries.map(([value, entry]) => {
     const li = document.createElement("li");
