@@ -239,3 +239,20 @@ def test_viewer_volumes_without_images_are_404(
     answer = as_user("viewer").get(f"/api/plans/{version_id}/volumes/ct.nii.gz")
     assert answer.status_code == 404
     assert "not planned from images" in answer.json()["detail"]
+
+
+def test_injection_strings_in_paths_and_queries_are_data(
+    as_user: Callable[[str], TestClient],
+) -> None:
+    client = as_user("nurse")
+    quoted = "x' OR '1'='1"
+    assert client.get(f"/api/patients/{quoted}/timeline").status_code == 404
+    assert client.get(f"/api/patients/{quoted}/export").status_code == 404
+    answer = client.get("/api/audit", params={"entity": INJECTION, "key": quoted})
+    assert answer.status_code == 200
+    assert answer.json()["entries"] == []
+    death = {"date": "2025-03-01", "kind": "death", "cause": SCRIPT}
+    recorded = client.post(f"/api/patients/{PATIENT}/records/outcome", json=death)
+    assert recorded.status_code == 201, recorded.text
+    assert SCRIPT in client.get(f"/api/patients/{PATIENT}/timeline").text.replace("\\", "")
+    assert client.get("/api/patients").json()["total"] == 1

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from opensirt import __version__
-from opensirt.api import auth, files_routes, jobs, registry_routes, volumes
+from opensirt.api import auth, files_routes, jobs, registry_routes, users_routes, volumes
 from opensirt.api.errors import install_error_handlers
 from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
 from opensirt.api.settings import Settings
@@ -99,6 +99,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         files_routes.router,
         volumes.router,
         jobs.router,
+        users_routes.router,
     ):
         app.include_router(router)
     for url, files in PAGES.items():
