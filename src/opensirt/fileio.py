@@ -1,14 +1,19 @@
-"""Atomic file writes (a temporary file in the target folder, then a rename) and bounded,
-strictly decoded reads of small text inputs (case files, measurement tables)."""
+"""Atomic file writes (a temporary file in the target folder, then a rename), bounded,
+strictly decoded reads of small text inputs (case files, measurement tables), and values
+made plain for JSON (the ``--json`` output of the commands and the service's answers)."""
 
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import stat
 import tempfile
 from collections.abc import Callable
+from datetime import date, datetime
+from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from opensirt.errors import InputError
 
@@ -195,12 +200,38 @@ def read_text_file(path: str | os.PathLike[str], *, what: str, max_bytes: int) -
         raise InputError(f"{path}: cannot read the {what} ({exc.strerror})") from None
     if len(data) > max_bytes:
         raise InputError(f"{path}: the {what} is larger than the {limit} a {what} may have")
+    return decode_text(data, source=str(path), what=what)
+
+
+def decode_text(data: bytes, *, source: str, what: str) -> str:
+    """Decode the bytes of a small input file strictly, as :func:`read_text_file` does.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (already bounded in size by the caller).
+    source : str
+        The file's name, for the messages.
+    what : str
+        What the file is, for the messages ("case file", "measurement table").
+
+    Returns
+    -------
+    str
+        The text: UTF-8 (with or without a byte-order mark) or UTF-16/UTF-32 with a
+        byte-order mark, the mark removed.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the encoding or the NUL character found, and the fix.
+    """
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: the {what} is not valid {encoding.upper()} text (byte {exc.start}: "
+            f"{source}: the {what} is not valid {encoding.upper()} text (byte {exc.start}: "
             f"{data[exc.start : exc.start + 1]!r}); it may be Latin-1, Windows-1252 or binary. "
             "Fix: save it as UTF-8 (or UTF-16 with a byte-order mark)"
         ) from None
@@ -208,7 +239,46 @@ def read_text_file(path: str | os.PathLike[str], *, what: str, max_bytes: int) -
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise InputError(
-            f"{path}: line {line} of the {what} holds a NUL character (binary data); "
+            f"{source}: line {line} of the {what} holds a NUL character (binary data); "
             "expected text. Fix: save it as UTF-8 text"
         )
     return text
+
+
+def jsonable(value: Any) -> Any:
+    """A value made plain for JSON: numpy scalars and arrays, enums, paths, dates converted.
+
+    Parameters
+    ----------
+    value : Any
+        Dicts, lists and tuples are converted item by item.
+
+    Returns
+    -------
+    Any
+        Plain dicts (string keys), lists, numbers, strings, booleans and ``None``: an enum
+        becomes its value, a date or datetime its ISO 8601 text, a path its text, a
+        non-finite float ``None``.
+
+    >>> jsonable({"dose_gy": float("nan"), "day": date(2025, 2, 3)})
+    {'dose_gy': None, 'day': '2025-02-03'}
+    """
+    import numpy as np  # here: the command line starts without numpy
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -10,7 +10,15 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from opensirt import __version__
-from opensirt.api import auth, files_routes, jobs, registry_routes, users_routes, volumes
+from opensirt.api import (
+    auth,
+    clinical_routes,
+    files_routes,
+    jobs,
+    registry_routes,
+    users_routes,
+    volumes,
+)
 from opensirt.api.errors import install_error_handlers
 from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
 from opensirt.api.settings import Settings
@@ -96,6 +104,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
     for router in (
         auth.router,
         registry_routes.router,
+        clinical_routes.router,
         files_routes.router,
         volumes.router,
         jobs.router,

@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -25,6 +21,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from opensirt.errors import InputError, OpenSIRTError, PlanRefusedError
+from opensirt.fileio import jsonable
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -93,32 +90,9 @@ def print_note(note: str | None, *, as_json: bool) -> None:
         (err_console if as_json else console).print(f"[bold]Plan:[/] {escape(note)}")
 
 
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars, enums, paths, dates and non-finite floats for JSON."""
-    import numpy as np  # here: the command line starts without numpy
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def to_json(obj: Any) -> str:
     """``obj`` as indented JSON text (numpy, enums, dates and paths converted)."""
-    return json.dumps(_jsonable(obj), indent=2, ensure_ascii=False)
+    return json.dumps(jsonable(obj), indent=2, ensure_ascii=False)
 
 
 def render(show: Callable[[], None]) -> str:
