@@ -1,12 +1,18 @@
-"""Background jobs: a case planned from uploaded images, with progress the page polls.
+"""Background jobs: a case planned or a treatment verified from uploaded images, with progress
+the page polls.
 
 ``POST /api/jobs/plan`` takes a case file and a zip of its DICOM (image paths in the case file
 relative to the zip's root), unpacks them into a folder of the job (:mod:`opensirt.api.uploads`)
-and answers at once with the job's id; one worker thread plans the jobs in turn, writes the
-plan's report, RT Dose, DVH and NIfTI into the job's folder and records the plan as a draft
-version, by the user who started it. ``GET /api/jobs/{id}`` tells the state, the progress and,
-when done, the links to the plan. The job's row is in the registry; a service stopped while a
-job ran marks it failed at its next start (:func:`fail_interrupted`).
+and answers at once with the job's id; one worker thread runs the jobs in turn, each as
+``opensirt plan --record`` in a process of its own, which writes the plan's report, RT Dose,
+DVH and NIfTI into the job's folder and records the plan as a draft version, by the user who
+started it. ``POST /api/jobs/verify`` does the same with ``opensirt verify --record``: a case
+file with ``images.post_treatment`` and ``treatment:`` (or the case of a recorded plan
+version) and the zip of the work-up and post-treatment DICOM; the verification is recorded,
+linked to the SIRT session of its treatment. ``GET /api/jobs/{id}`` tells the state, the
+progress and, when done, the links to the plan or the verification. The job's row is in the
+registry; a service stopped while a job ran marks it failed at its next start
+(:func:`fail_interrupted`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse
 
 import opensirt
 from opensirt.api.settings import Settings
@@ -31,9 +38,10 @@ from opensirt.api.uploads import unpack_dicom_zip
 from opensirt.errors import InputError, OpenSIRTError
 from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
 from opensirt.registry.database import DB_ENV, Registry
-from opensirt.registry.models import Patient, Plan, PlanVersion
+from opensirt.registry.models import Patient, Plan, PlanVersion, Verification
 from opensirt.registry.models_jobs import Job
 from opensirt.registry.vocabulary import UserRole
+from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
@@ -41,9 +49,13 @@ router = APIRouter(prefix="/api", tags=["jobs"])
 INTERRUPTED = "the service stopped while this job ran; start it again"
 #: The folder holding the ``opensirt`` package that runs the service.
 _PACKAGE_ROOT = str(Path(opensirt.__file__).resolve().parents[1])
-#: Steps of a plan from images (for the progress fraction): reading, registration, lung
-#: shunt, methods, kernel, dose, the outputs, the recording.
-_PLAN_STEPS = 8
+#: Steps of each kind of job (for the progress fraction). A plan from images: reading,
+#: registration, lung shunt, methods, kernel, dose, the outputs, the recording; a
+#: verification: the plan's steps, then reading the post-treatment image, its registration,
+#: the delivered dose, the comparison.
+_STEPS = {"plan": 8, "verify": 12}
+#: The output folder of each kind of job, in the job's folder.
+_OUT = {"plan": "plan", "verify": "verification"}
 
 
 def _now() -> dt.datetime:
@@ -104,10 +116,10 @@ class JobRunner:
         with self._lock:
             return self._progress.get(job_id, (0.0, ""))
 
-    def _step(self, job_id: str, text: str) -> None:
+    def _step(self, job_id: str, text: str, steps: int) -> None:
         with self._lock:
             done, _ = self._progress.get(job_id, (0.0, ""))
-            self._progress[job_id] = (min(done + 1 / _PLAN_STEPS, 0.95), text)
+            self._progress[job_id] = (min(done + 1 / steps, 0.95), text)
 
     def _set(self, job_id: str, **values: Any) -> None:
         with self._registry.transaction(actor="opensirt-serve") as session:
@@ -115,7 +127,9 @@ class JobRunner:
             for key, value in values.items():
                 setattr(job, key, value)
 
-    def submit(self, job_id: str, user_name: str) -> None:
+    def submit(
+        self, job_id: str, user_name: str, kind: str = "plan", options: tuple[str, ...] = ()
+    ) -> None:
         """Queue a job whose folder holds ``case.yaml`` and the images.
 
         Parameters
@@ -123,14 +137,18 @@ class JobRunner:
         job_id : str
             The job (its row exists, queued).
         user_name : str
-            Who started it: the plan's author.
+            Who started it: the author of the plan or the verification recorded.
+        kind : {"plan", "verify"}, optional
+            The command the job runs (default ``plan``).
+        options : tuple of str, optional
+            More options of the command (``--plan-label``, ``--tolerance`` ...).
         """
-        self._pool.submit(self._run, job_id, user_name)
+        self._pool.submit(self._run, job_id, user_name, kind, options)
 
-    def _run(self, job_id: str, user_name: str) -> None:
+    def _run(self, job_id: str, user_name: str, kind: str, options: tuple[str, ...]) -> None:
         self._set(job_id, state="running")
         try:
-            result = self._plan(job_id, user_name)
+            result = self._command(job_id, user_name, kind, options)
         except (OpenSIRTError, OSError) as exc:
             self._set(job_id, state="failed", error=str(exc), finished_at=_now())
         except Exception as exc:
@@ -140,17 +158,20 @@ class JobRunner:
         with self._lock:
             self._progress.pop(job_id, None)
 
-    def _plan(self, job_id: str, user_name: str) -> dict[str, Any]:
+    def _command(
+        self, job_id: str, user_name: str, kind: str, options: tuple[str, ...]
+    ) -> dict[str, Any]:
         from opensirt.planning import load_case
 
         folder = self.folder / job_id
         case_path = folder / "case.yaml"
         case = load_case(case_path)
         _images_inside(case, folder)
-        # `opensirt plan --record` in a process of its own: the service stays responsive, and
-        # the database URL goes by the environment (never on a command line others can see)
-        command = [sys.executable, "-m", "opensirt", "plan", str(case_path), "--out",
-                   str(folder / "plan"), "--record", "--user", user_name]  # fmt: skip
+        # `opensirt plan|verify --record` in a process of its own: the service stays
+        # responsive, and the database URL goes by the environment (never on a command line
+        # others can see)
+        command = [sys.executable, "-m", "opensirt", kind, str(case_path), "--out",
+                   str(folder / _OUT[kind]), "--record", "--user", user_name, *options]  # fmt: skip
         env = {
             **os.environ,
             DB_ENV: self._registry.url.render_as_string(hide_password=False),
@@ -165,15 +186,33 @@ class JobRunner:
             lines = []
             for line in process.stderr:
                 lines.append(line.rstrip())
-                self._step(job_id, lines[-1].strip())
+                self._step(job_id, lines[-1].strip(), _STEPS[kind])
         if process.returncode != 0:
-            raise InputError(" ".join(line.strip() for line in lines[-8:]) or "planning failed")
+            raise InputError(" ".join(line.strip() for line in lines[-8:]) or f"{kind} failed")
+        if kind == "verify":
+            return self._verification(case.patient.id)
+        return self._plan_version(case.patient.id, user_name)
+
+    def _verification(self, pseudonym: str) -> dict[str, Any]:
+        """The verification just recorded: the patient's newest."""
+        with self._registry.transaction(readonly=True) as session:
+            found = session.scalar(
+                sa.select(Verification.id)
+                .join(Patient, Verification.patient_id == Patient.id)
+                .where(Patient.pseudonym == pseudonym)
+                .order_by(Verification.id.desc())
+                .limit(1)
+            )
+        return {"verification": found, "page": f"/verifications/{found}"}
+
+    def _plan_version(self, pseudonym: str, user_name: str) -> dict[str, Any]:
+        """The plan version just recorded: the user's newest of the patient."""
         with self._registry.transaction(readonly=True) as session:
             version_id = session.scalar(
                 sa.select(PlanVersion.id)
                 .join(Plan, PlanVersion.plan_id == Plan.id)
                 .join(Patient, Plan.patient_id == Patient.id)
-                .where(Patient.pseudonym == case.patient.id, PlanVersion.created_by == user_name)
+                .where(Patient.pseudonym == pseudonym, PlanVersion.created_by == user_name)
                 .order_by(
                     sa.func.coalesce(PlanVersion.updated_at, PlanVersion.recorded_at).desc(),
                     PlanVersion.id.desc(),
@@ -225,32 +264,110 @@ def start_plan(
         ``{job_id}`` (202); poll ``/api/jobs/{job_id}``. 413 above the upload limit, 422 for a
         zip that is unsafe or holds other files than DICOM.
     """
+    text = case.file.read(MAX_CASE_FILE_BYTES + 1)
+    return {"job_id": _start(request, user, "plan", text, case.size or 0, dicom)}
+
+
+def _start(
+    request: Request,
+    user: CurrentUser,
+    kind: str,
+    case_text: bytes,
+    case_bytes: int,
+    dicom: UploadFile,
+    options: tuple[str, ...] = (),
+) -> str:
+    """Check the upload, unpack it into a new job's folder, record the job and queue it.
+
+    Returns the job's id; 413 above the upload limit, 422 for a case file above its limit or
+    a zip that is unsafe or holds other files than DICOM (nothing is left on disk then).
+    """
     state = service(request)
     limit = state.settings.max_upload_bytes
-    if (case.size or 0) + (dicom.size or 0) > limit:
+    if case_bytes + (dicom.size or 0) > limit:
         raise HTTPException(413, f"the upload is larger than the limit of {limit} bytes")
-    text = case.file.read(MAX_CASE_FILE_BYTES + 1)
-    if len(text) > MAX_CASE_FILE_BYTES:
+    if len(case_text) > MAX_CASE_FILE_BYTES:
         raise HTTPException(422, f"the case file is larger than {MAX_CASE_FILE_BYTES} bytes")
     runner = _runner(request)
     job_id = uuid.uuid4().hex
     folder = runner.folder / job_id
     folder.mkdir(parents=True)
     unpack_dicom_zip(dicom.file, folder)
-    (folder / "case.yaml").write_bytes(text)
+    (folder / "case.yaml").write_bytes(case_text)
     with state.registry.transaction(actor=user.user_name) as session:
         session.add(
             Job(
                 id=job_id,
-                kind="plan",
+                kind=kind,
                 state="queued",
                 created_by=user.user_name,
                 created_at=_now(),
                 folder=str(folder),
             )
         )
-    runner.submit(job_id, user.user_name)
-    return {"job_id": job_id}
+    runner.submit(job_id, user.user_name, kind, options)
+    return job_id
+
+
+def _field_error(field: str, message: str) -> JSONResponse:
+    return JSONResponse({"detail": [{"field": field, "message": message}]}, status_code=422)
+
+
+@router.post("/jobs/verify", status_code=202, response_model=None)
+def start_verify(
+    request: Request,
+    dicom: UploadFile,
+    user: Annotated[CurrentUser, Depends(require_role(UserRole.PHYSICIST))],
+    case: UploadFile | None = None,
+    plan_version: Annotated[int | None, Form(ge=1)] = None,
+    tolerance: Annotated[float, Form(gt=0, lt=1)] = DEFAULT_TOLERANCE_FRACTION,
+) -> dict[str, str] | JSONResponse:
+    """Verify a treatment in the background (``opensirt verify --record``): delivered dose
+    from the post-treatment image against the predicted dose, recorded by the user.
+
+    Parameters
+    ----------
+    request : fastapi.Request
+        The request.
+    dicom : fastapi.UploadFile
+        The zip of the DICOM series: the work-up images and the post-treatment image (Y-90
+        PET, bremsstrahlung or Ho-166 SPECT), at the paths the case file gives, relative to
+        the zip's root.
+    user : CurrentUser
+        A physicist: the verification's author in the registry.
+    case : fastapi.UploadFile, optional
+        The case file (YAML) with ``images.post_treatment`` and ``treatment:``; or
+    plan_version : int, optional
+        instead of a case file, the record id of a recorded plan version whose case file
+        (as recorded with it) is verified; the verification is linked to that plan's label.
+        Exactly one of ``case`` and ``plan_version``.
+    tolerance : float, optional
+        Relative difference of mean dose or D70 that is flagged (0-1, default 0.20).
+
+    Returns
+    -------
+    dict or fastapi.responses.JSONResponse
+        ``{job_id}`` (202); poll ``/api/jobs/{job_id}``, whose ``result`` is then
+        ``{verification, page}``. 422 with ``[{field, message}]`` without a case or with
+        both, 404 for an unknown plan version, 413 above the upload limit, 422 for a zip that
+        is unsafe or holds other files than DICOM.
+    """
+    if (case is None) == (plan_version is None):
+        return _field_error("case", "give either the case file or plan_version, not both")
+    options: tuple[str, ...] = ("--tolerance", repr(tolerance))
+    if case is not None:
+        text = case.file.read(MAX_CASE_FILE_BYTES + 1)
+        return {"job_id": _start(request, user, "verify", text, case.size or 0, dicom, options)}
+    with service(request).registry.transaction(readonly=True) as session:
+        version = session.get(PlanVersion, plan_version)
+        if version is None:
+            raise HTTPException(404, f"no plan version {plan_version}")
+        text, label = version.case_yaml.encode(), version.plan.label
+        saved = Path(version.report_path).parent if version.report_path else None
+    options += ("--plan-label", label)
+    if saved is not None and (saved / "plan_state.npz").is_file():
+        options += ("--plan", str(saved))  # the plan saved by the job that made the version
+    return {"job_id": _start(request, user, "verify", text, len(text), dicom, options)}
 
 
 @router.get("/jobs/{job_id}")

@@ -28,7 +28,7 @@ from opensirt.commands._common import (
     render,
 )
 from opensirt.commands.registry import DbOption, registry_errors
-from opensirt.commands.registry_record import RecordOption
+from opensirt.commands.registry_record import RecordOption, UserOption
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
 from opensirt.workflow.staging import staged_output
 
@@ -62,6 +62,7 @@ _VERIFY_HELP = (
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
     "  opensirt verify case.yaml --out results --plan my-plan\n"
     "  opensirt verify case.yaml --out check --record --plan-label 'right lobe'\n"
+    "  opensirt verify case.yaml --out check --record --user jdoe   (recorded by jdoe)\n"
     "\n" + SAVED_PLAN_HELP
 )
 
@@ -220,6 +221,7 @@ def verify(
             help="With --record: the plan whose approved version this treatment delivered.",
         ),
     ] = None,
+    user: UserOption = None,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
@@ -247,7 +249,9 @@ def verify(
         recorded = ""
         if record:  # last in the stage: a recording that fails leaves no files
             with registry_errors():
-                recorded = record_verification_result(db, result, plan_label=plan_label) + "\n"
+                recorded = (
+                    record_verification_result(db, result, plan_label=plan_label, user=user) + "\n"
+                )
     print_note(prediction.note, as_json=as_json)
     if as_json:
         reused = prediction.reused

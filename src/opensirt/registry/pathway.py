@@ -188,7 +188,7 @@ def record_plan_result(
 
 
 def record_verification_result(
-    db: str | None, result: VerificationResult, *, plan_label: str | None
+    db: str | None, result: VerificationResult, *, plan_label: str | None, user: str | None = None
 ) -> str:
     """``verify --record``: the verification, linked to the SIRT session of its treatment.
 
@@ -201,6 +201,9 @@ def record_verification_result(
     plan_label : str or None
         ``--plan-label``: the plan whose approved version the session delivered (used when
         the session is created from the case's treatment record).
+    user : str, optional
+        ``--user``: who records it, as the audit log names them (default: the
+        operating-system user).
 
     Returns
     -------
@@ -217,7 +220,7 @@ def record_verification_result(
             f"({len(row.structures)} structures), linked to the SIRT session of that date."
         )
 
-    return record_into(db, write)
+    return record_into(db, write, actor=current_user(user))
 
 
 def record_assessment_of_case(db: str | None, case: Case, on: str | None) -> str:
