@@ -130,3 +130,74 @@ def test_plan_job_from_uploaded_dicom(
     assert plan["state"] == "draft"
     assert plan["created_by"] == "physicist"
     assert client.get(f"/api/plans/{plan['id']}/report.pdf").status_code == 200
+
+
+def _verify(client: TestClient, dicom: bytes, **fields: object) -> object:
+    files: dict[str, tuple[str, bytes]] = {"dicom": ("dicom.zip", dicom)}
+    case = fields.pop("case", None)
+    if isinstance(case, bytes):
+        files["case"] = ("case.yaml", case)
+    return client.post("/api/jobs/verify", files=files, data=fields)
+
+
+def test_verify_job_input_checks(make_app: Callable[..., FastAPI], tmp_path: Path) -> None:
+    with TestClient(make_app(max_upload_bytes=10_000)) as client:
+        login(client, "physicist")
+        dicom = _zip({"ct/1.dcm": DICOM_BYTES})
+        neither = _verify(client, dicom)
+        assert neither.status_code == 422  # type: ignore[attr-defined]
+        assert neither.json()["detail"][0]["field"] == "case"  # type: ignore[attr-defined]
+        both = _verify(client, dicom, case=b"opensirt_case: 1\n", plan_version="1")
+        assert both.status_code == 422  # type: ignore[attr-defined]
+        unknown = _verify(client, dicom, plan_version="999")
+        assert unknown.status_code == 404  # type: ignore[attr-defined]
+        bad = _verify(client, dicom, case=b"x", tolerance="2")
+        assert bad.status_code == 422  # type: ignore[attr-defined]
+        assert bad.json()["detail"][0]["field"] == "tolerance"  # type: ignore[attr-defined]
+        unsafe = _verify(client, _zip({"../evil.dcm": DICOM_BYTES}), case=b"opensirt_case: 1\n")
+        assert unsafe.status_code == 422  # type: ignore[attr-defined]
+        assert "absolute path or '..'" in unsafe.json()["detail"]  # type: ignore[attr-defined]
+        big = _verify(client, b"\0" * 20_000, case=b"opensirt_case: 1\n")
+        assert big.status_code == 413  # type: ignore[attr-defined]
+        login(client, "physician")
+        assert _verify(client, dicom, case=b"x").status_code == 403  # type: ignore[attr-defined]
+    assert not list(tmp_path.rglob("evil.dcm"))
+
+
+@pytest.mark.slow
+def test_verify_job_from_uploaded_dicom(
+    filled: Registry, as_user: Callable[[str], TestClient], small_study: Path
+) -> None:
+    from opensirt.registry.records import PatientIn
+    from opensirt.registry.writer import add_patient
+
+    with filled.transaction(actor="test") as session:
+        add_patient(
+            session,
+            PatientIn(patient="DEMO-001", sex="male", birth_year=1958, diagnosis="hcc",
+                      diagnosis_date=dt.date(2025, 1, 1)),
+        )  # fmt: skip
+    files = {
+        f"dicom/{p.relative_to(small_study / 'dicom').as_posix()}": p.read_bytes()
+        for p in (small_study / "dicom").rglob("*")
+        if p.is_file()
+    }
+    client = as_user("physicist")
+    answer = _verify(client, _zip(files), case=(small_study / "case.yaml").read_bytes())
+    assert answer.status_code == 202, answer.text  # type: ignore[attr-defined]
+    job_id = answer.json()["job_id"]  # type: ignore[attr-defined]
+    for _ in range(900):
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert job["state"] == "done", job["error"]
+    assert job["kind"] == "verify"
+    assert job["progress"] == 1.0
+    found = client.get(f"/api/verifications/{job['result']['verification']}").json()
+    assert found["patient"] == "DEMO-001"
+    assert found["structures"]
+    history = client.get(
+        "/api/audit", params={"entity": "verifications", "key": str(found["id"])}
+    ).json()
+    assert {e["actor"] for e in history["entries"]} == {"physicist"}
