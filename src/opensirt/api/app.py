@@ -88,9 +88,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
     app.state.opensirt = ServiceState(
         settings=settings,
         registry=opened,
-        sessions=SessionStore(settings.session_idle_s),
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
+        sessions=SessionStore(opened, settings.session_idle_s),
+        limiter=LoginLimiter(opened, settings.login_max_failures, settings.login_window_s),
     )
+    app.state.opensirt.sessions.purge()
     app.middleware("http")(limits_middleware(settings.max_upload_bytes))
     install_error_handlers(app)
     for router in (
