@@ -60,7 +60,9 @@ def _page(files: tuple[str, ...]) -> object:
     return page
 
 
-def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, registry: Registry | None = None, *, fail_interrupted_jobs: bool = True
+) -> FastAPI:
     """The web service on the registry of ``settings``.
 
     Parameters
@@ -69,6 +71,10 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         Registry, cookies, session and upload limits.
     registry : Registry, optional
         An open registry to use instead of opening ``settings.db`` (tests, ``serve --demo``).
+    fail_interrupted_jobs : bool, optional
+        Mark the jobs left running by a stopped service as failed (default). False in the
+        worker processes of ``serve --workers N``, whose parent does it once before they
+        start (a worker must not fail the jobs that another worker runs).
 
     Returns
     -------
@@ -91,14 +97,16 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
         redoc_url=None,
     )
     opened = registry if registry is not None else open_registry(settings.db)
-    jobs.fail_interrupted(opened)
+    if fail_interrupted_jobs:
+        jobs.fail_interrupted(opened)
     app.state.jobs = jobs.JobRunner(opened, settings)
     app.state.opensirt = ServiceState(
         settings=settings,
         registry=opened,
-        sessions=SessionStore(settings.session_idle_s),
-        limiter=LoginLimiter(settings.login_max_failures, settings.login_window_s),
+        sessions=SessionStore(opened, settings.session_idle_s),
+        limiter=LoginLimiter(opened, settings.login_max_failures, settings.login_window_s),
     )
+    app.state.opensirt.sessions.purge()
     app.middleware("http")(limits_middleware(settings.max_upload_bytes))
     install_error_handlers(app)
     for router in (
@@ -117,3 +125,15 @@ def create_app(settings: Settings, registry: Registry | None = None) -> FastAPI:
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The application of one worker process of ``opensirt serve --workers N`` (a uvicorn
+    factory): the settings the parent put in the environment, interrupted jobs left alone.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        As :func:`create_app` makes it.
+    """
+    return create_app(Settings.from_environment(), fail_interrupted_jobs=False)

@@ -1,27 +1,35 @@
 """Sessions, CSRF, the login limit and the security headers.
 
 A session is a random token (256 bits) in an ``HttpOnly``, ``SameSite=Strict`` cookie; the
-service keeps only its SHA-256, the user's name and the last use, in memory (a restart ends
-every session). CSRF: the double-submit pattern (OWASP CSRF Prevention Cheat Sheet): a second
-random token, readable by the page in the cookie :data:`CSRF_COOKIE` and returned by ``GET
+service keeps only its SHA-256, the user's name and the last use, in the registry (table
+``web_sessions``), so sessions survive a restart and are shared by every worker process. CSRF:
+the double-submit pattern (OWASP CSRF Prevention Cheat Sheet): a second token (an HMAC of the
+session token), readable by the page in the cookie :data:`CSRF_COOKIE` and returned by ``GET
 /api/me``, must come back in the header :data:`CSRF_HEADER` of every unsafe request, and it
 must match the token bound to the session. Failed logins are counted per user name and per
-client address in a sliding window (OWASP Authentication Cheat Sheet, "Login throttling").
+client address in a sliding window, also in the registry (OWASP Authentication Cheat Sheet,
+"Login throttling").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+# the models first: every table mapped before models_access is read (no circular import)
+from opensirt.registry import models as _models  # noqa: F401
+from opensirt.registry.database import Registry
+from opensirt.registry.models_access import User
+from opensirt.registry.models_sessions import LoginFailure, WebSession
+from opensirt.registry.vocabulary import UserRole
 
 #: The session cookie.
 SESSION_COOKIE = "opensirt_session"
@@ -54,29 +62,80 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass
-class _Session:
-    user_name: str
-    csrf_token: str
-    last_used: float
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
-class SessionStore:
-    """The open sessions, by the SHA-256 of their token (the token itself is never kept).
+#: The registry time is read from this clock (tests pass their own).
+Clock = Callable[[], dt.datetime]
+
+
+def csrf_token_of(token: str) -> str:
+    """The CSRF token bound to a session: HMAC-SHA256 of a fixed label, keyed by its token.
+
+    Derived, it needs no storage and cannot be turned back into the session token (which the
+    page's script never sees).
 
     Parameters
     ----------
-    idle_s : float
-        A session unused for this long (s) has ended.
+    token : str
+        The session token (the cookie's value).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
+    return hmac.new(token.encode(), b"opensirt-csrf", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    """A session found by its token, with its user's role as the registry holds it now.
+
+    Parameters
+    ----------
+    user_name : str
+        The session's user.
+    role : UserRole or None
+        The user's role; ``None`` when the user is disabled or unknown.
+    csrf_token : str
+        The CSRF token bound to the session.
     """
 
-    def __init__(self, idle_s: float) -> None:
-        self._idle_s = idle_s
-        self._sessions: dict[str, _Session] = {}
-        self._lock = threading.Lock()
+    user_name: str
+    role: UserRole | None
+    csrf_token: str
+
+
+class SessionStore:
+    """The open sessions, in the registry's table ``web_sessions`` by the SHA-256 of their
+    token (the token itself is never kept), so they survive a restart and every worker
+    process sees them.
+
+    Parameters
+    ----------
+    registry : Registry
+        The registry holding the sessions.
+    idle_s : float
+        A session unused for this long (s) has ended.
+    touch_s : float, optional
+        A session's last use is written at most once per this interval (s, default 60), so
+        a request normally only reads; a session may thus end up to ``touch_s`` early.
+    clock : callable, optional
+        The current time (aware UTC datetime); default the system clock.
+    """
+
+    def __init__(
+        self, registry: Registry, idle_s: float, touch_s: float = 60.0, clock: Clock = _utc_now
+    ) -> None:
+        self._registry = registry
+        self._idle = dt.timedelta(seconds=idle_s)
+        self._touch = dt.timedelta(seconds=touch_s)
+        self._clock = clock
 
     def open(self, user_name: str) -> tuple[str, str]:
-        """Start a session for a user.
+        """Start a session for a user (and purge the expired ones).
 
         Parameters
         ----------
@@ -88,13 +147,25 @@ class SessionStore:
         tuple of (str, str)
             The session token (for the cookie) and the CSRF token bound to it.
         """
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        with self._lock:
-            self._sessions[_digest(token)] = _Session(user_name, csrf, time.monotonic())
-        return token, csrf
+        token, now = secrets.token_urlsafe(32), self._clock()
+        with self._registry.transaction() as session:
+            session.execute(sa.delete(WebSession).where(WebSession.expires_at <= now))
+            session.execute(
+                sa.insert(WebSession).values(
+                    token_sha256=_digest(token),
+                    user_name=user_name,
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + self._idle,
+                )
+            )
+        return token, csrf_token_of(token)
 
-    def lookup(self, token: str | None) -> tuple[str, str] | None:
-        """The user and CSRF token of a live session, refreshing its idle time.
+    def lookup(self, token: str | None) -> LiveSession | None:
+        """The live session of a token and its user's current role, refreshing its idle time.
+
+        One read per request (session and role in one query); a write only when the last use
+        is older than ``touch_s`` or the session has expired (then it is deleted).
 
         Parameters
         ----------
@@ -103,22 +174,39 @@ class SessionStore:
 
         Returns
         -------
-        tuple of (str, str) or None
-            The user name and the session's CSRF token; ``None`` for no, an unknown or an
-            expired session.
+        LiveSession or None
+            ``None`` for no, an unknown or an expired session.
         """
         if not token:
             return None
-        key, now = _digest(token), time.monotonic()
-        with self._lock:
-            found = self._sessions.get(key)
-            if found is None:
-                return None
-            if now - found.last_used > self._idle_s:
-                del self._sessions[key]
-                return None
-            found.last_used = now
-            return found.user_name, found.csrf_token
+        key, now = _digest(token), self._clock()
+        query = (
+            sa.select(WebSession.user_name, WebSession.last_seen_at, WebSession.expires_at)
+            .add_columns(User.role, User.active)
+            .outerjoin(User, User.user_name == WebSession.user_name)
+            .where(WebSession.token_sha256 == key)
+        )
+        with self._registry.transaction(readonly=True) as session:
+            found = session.execute(query).one_or_none()
+        if found is None:
+            return None
+        user_name, last_seen, expires, role, active = found
+        if now >= expires:
+            self._delete(WebSession.token_sha256 == key)
+            return None
+        if now - last_seen >= self._touch:
+            with self._registry.transaction() as session:
+                session.execute(
+                    sa.update(WebSession)
+                    .where(WebSession.token_sha256 == key)
+                    .values(last_seen_at=now, expires_at=now + self._idle)
+                )
+        live_role = UserRole(role) if role is not None and active else None
+        return LiveSession(user_name, live_role, csrf_token_of(token))
+
+    def _delete(self, where: sa.ColumnElement[bool]) -> None:
+        with self._registry.transaction() as session:
+            session.execute(sa.delete(WebSession).where(where))
 
     def close(self, token: str | None) -> None:
         """End a session (logout); an unknown token is ignored.
@@ -129,8 +217,7 @@ class SessionStore:
             The session cookie's value.
         """
         if token:
-            with self._lock:
-                self._sessions.pop(_digest(token), None)
+            self._delete(WebSession.token_sha256 == _digest(token))
 
     def close_user(self, user_name: str) -> None:
         """End every session of a user (disabled, or password changed).
@@ -140,33 +227,36 @@ class SessionStore:
         user_name : str
             The user.
         """
-        with self._lock:
-            for key in [k for k, s in self._sessions.items() if s.user_name == user_name]:
-                del self._sessions[key]
+        self._delete(WebSession.user_name == user_name)
+
+    def purge(self) -> None:
+        """Delete the expired sessions (at every start and every login)."""
+        self._delete(WebSession.expires_at <= self._clock())
 
 
 class LoginLimiter:
-    """Failed logins per key (user name, client address) in a sliding window.
+    """Failed logins per key (user name, client address) in a sliding window, counted in the
+    registry's table ``login_failures`` (shared by every worker, kept across a restart).
 
     Parameters
     ----------
+    registry : Registry
+        The registry holding the failures.
     max_failures : int
         Failures allowed per key within the window; the next attempt is refused.
     window_s : float
         The window (s).
+    clock : callable, optional
+        The current time (aware UTC datetime); default the system clock.
     """
 
-    def __init__(self, max_failures: int, window_s: float) -> None:
+    def __init__(
+        self, registry: Registry, max_failures: int, window_s: float, clock: Clock = _utc_now
+    ) -> None:
+        self._registry = registry
         self._max = max_failures
-        self._window_s = window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self._window_s:
-            times.popleft()
-        return times
+        self._window = dt.timedelta(seconds=window_s)
+        self._clock = clock
 
     def retry_after_s(self, *keys: str) -> int:
         """Seconds until a login for these keys is allowed again; 0 when it is allowed now.
@@ -181,27 +271,30 @@ class LoginLimiter:
         int
             0, or the seconds until the oldest counted failure leaves the window.
         """
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                self._window_s - (now - times[0])
-                for times in (self._recent(k, now) for k in keys)
-                if len(times) >= self._max
-            ]
+        now = self._clock()
+        query = (
+            sa.select(sa.func.min(LoginFailure.at))
+            .where(LoginFailure.key.in_(keys), LoginFailure.at > now - self._window)
+            .group_by(LoginFailure.key)
+            .having(sa.func.count() >= self._max)
+        )
+        with self._registry.transaction(readonly=True) as session:
+            oldest = list(session.scalars(query))
+        waits = [(self._window - (now - at)).total_seconds() for at in oldest]
         return int(max(waits)) + 1 if waits else 0
 
     def failed(self, *keys: str) -> None:
-        """Count a failed login against each key.
+        """Count a failed login against each key (and forget those older than the window).
 
         Parameters
         ----------
         *keys : str
             The keys of the attempt.
         """
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
+        now = self._clock()
+        with self._registry.transaction() as session:
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.at <= now - self._window))
+            session.execute(sa.insert(LoginFailure), [{"key": k[:200], "at": now} for k in keys])
 
     def succeeded(self, user_key: str) -> None:
         """Forget a user's failures after a successful login (the address keeps its count).
@@ -211,8 +304,8 @@ class LoginLimiter:
         user_key : str
             The user's key.
         """
-        with self._lock:
-            self._failures.pop(user_key, None)
+        with self._registry.transaction() as session:
+            session.execute(sa.delete(LoginFailure).where(LoginFailure.key == user_key[:200]))
 
 
 def csrf_matches(request: Request, expected: str) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,10 @@ SESSION_IDLE_S = 8 * 3600
 LOGIN_MAX_FAILURES = 5
 #: The window of the login limit (s): 15 minutes.
 LOGIN_WINDOW_S = 15 * 60
+#: The environment variable through which ``opensirt serve --workers N`` hands the settings
+#: to its worker processes (JSON; holds no secret: the registry URL is the one given by
+#: ``--db`` or ``OPENSIRT_DB``).
+SETTINGS_ENV = "OPENSIRT_SERVE_SETTINGS"
 
 
 @dataclass(frozen=True)
@@ -49,3 +56,27 @@ class Settings:
     login_max_failures: int = LOGIN_MAX_FAILURES
     login_window_s: float = LOGIN_WINDOW_S
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+
+    def to_environment(self) -> None:
+        """Put these settings in the environment (:data:`SETTINGS_ENV`) for worker processes."""
+        fields = dataclasses.asdict(self)
+        fields["cache_dir"] = str(self.cache_dir)
+        os.environ[SETTINGS_ENV] = json.dumps(fields)
+
+    @classmethod
+    def from_environment(cls) -> Settings:
+        """The settings that :meth:`to_environment` put in the environment.
+
+        Returns
+        -------
+        Settings
+            As the parent process made them.
+
+        Raises
+        ------
+        KeyError
+            If :data:`SETTINGS_ENV` is not set (not started by ``opensirt serve``).
+        """
+        fields = json.loads(os.environ[SETTINGS_ENV])
+        fields["cache_dir"] = Path(fields["cache_dir"])
+        return cls(**fields)

@@ -10,7 +10,6 @@ from fastapi import HTTPException, Request
 from opensirt.api.security import SESSION_COOKIE, LoginLimiter, SessionStore, csrf_matches
 from opensirt.api.settings import Settings
 from opensirt.registry.database import Registry
-from opensirt.registry.users import get_user
 from opensirt.registry.vocabulary import UserRole
 
 
@@ -45,7 +44,8 @@ class CurrentUser:
     user_name : str
         The user's name.
     role : UserRole
-        The user's role (read from the registry on every request, so a change applies at once).
+        The user's role (read from the registry with the session on every request, so a change
+        applies at once).
     csrf_token : str
         The CSRF token bound to the session.
     """
@@ -96,10 +96,7 @@ def current_user(request: Request) -> CurrentUser:
     found = state.sessions.lookup(token)
     if found is None:
         raise HTTPException(401, "not logged in (or the session expired): log in at /login")
-    user_name, csrf = found
-    with state.registry.transaction(readonly=True) as session:
-        user = get_user(session, user_name)
-        role = None if user is None or not user.active else UserRole(user.role)
+    user_name, role, csrf = found.user_name, found.role, found.csrf_token
     if role is None:
         state.sessions.close(token)
         raise HTTPException(401, "this account is disabled: log in as another user")

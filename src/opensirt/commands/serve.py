@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from opensirt.api.settings import Settings
 
 from opensirt.commands._common import EXIT_BAD_INPUT, console, err_console
 from opensirt.commands.registry import DbOption, registry_errors
@@ -18,11 +21,13 @@ _SERVE_HELP = (
     "instead on a fresh temporary registry holding the demo patient (planned and verified by "
     "the demo pipeline), a draft of its plan to sign, 30 synthetic patients and one user per "
     "role, whose one-time passwords are printed at start.\n\n"
+    "--workers N runs N worker processes (uvicorn) sharing the registry, whose sessions and "
+    "login limit live in the database; --demo always serves with one.\n\n"
     "Behind HTTPS (a reverse proxy) give --secure-cookies. The API's schema is at "
     "/api/openapi.json.\n\n"
     "\b\nExamples:\n"
     "  opensirt serve --demo\n"
-    "  opensirt serve --db ./clinic.sqlite3 --port 8080\n"
+    "  opensirt serve --db ./clinic.sqlite3 --port 8080 --workers 2\n"
     "  opensirt serve --db postgresql://opensirt@dbhost/opensirt --host 0.0.0.0 --secure-cookies\n"
 )
 
@@ -71,6 +76,30 @@ def _has_admin(db: str | None) -> bool:
         registry.dispose()
 
 
+def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Run ``workers`` uvicorn worker processes, each building the app from the environment;
+    the jobs a stopped service left running are marked failed once, here, before they start."""
+    import uvicorn
+
+    from opensirt.api.jobs import fail_interrupted
+    from opensirt.registry.database import open_registry
+
+    registry = open_registry(settings.db)
+    try:
+        fail_interrupted(registry)
+    finally:
+        registry.dispose()
+    settings.to_environment()
+    uvicorn.run(
+        "opensirt.api.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
@@ -93,6 +122,10 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Worker processes (--demo: one only)."),
+    ] = 1,
 ) -> None:
     """Serve the web pages and the JSON API on the registry."""
     import tempfile
@@ -105,6 +138,9 @@ def serve(
 
     if demo and db is not None:
         err_console.print("[bold red]Error:[/] --demo makes its own registry; leave out --db")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if demo and workers > 1:
+        err_console.print("[bold red]Error:[/] --demo serves with one worker; leave out --workers")
         raise typer.Exit(EXIT_BAD_INPUT)
     with tempfile.TemporaryDirectory(prefix="opensirt-serve-") as temp:
         folder = Path(temp)
@@ -123,6 +159,9 @@ def serve(
                 cache_dir=data or (folder / "data" if demo else user_data_folder() / "service"),
                 secure_cookie=secure_cookies,
             )
+            if workers > 1:
+                _serve_workers(settings, host, port, workers)
+                return
             app = create_app(settings)
         if passwords:
             _print_demo_users(passwords, f"http://{host}:{port}/")
