@@ -1,4 +1,4 @@
-"""The web service's background jobs (planning from uploaded images).
+"""The web service's background jobs (planning and verification from uploaded images).
 
 A job's row records who started it, its state and, when it ends, its result links or its
 error; the progress while it runs is kept by the service in memory. A service that stops
@@ -18,12 +18,13 @@ from opensirt.registry.models import Base
 
 #: The states of a job.
 JOB_STATES = ("queued", "running", "done", "failed")
-#: The kinds of job: planning from images (verification runs from the command line so far).
-JOB_KINDS = ("plan",)
+#: The kinds of job: planning from images, verification of a treatment from images.
+JOB_KINDS = ("plan", "verify")
 
 
 class Job(Base):
-    """A background job of the web service: plan a case from uploaded images."""
+    """A background job of the web service: plan a case or verify a treatment from uploaded
+    images."""
 
     __tablename__ = "jobs"
 
@@ -39,5 +40,5 @@ class Job(Base):
 
     __table_args__ = (
         sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
-        sa.CheckConstraint("kind IN ('plan')", name="kind"),
+        sa.CheckConstraint("kind IN ('plan', 'verify')", name="kind"),
     )
