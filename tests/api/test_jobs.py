@@ -164,40 +164,91 @@ def test_verify_job_input_checks(make_app: Callable[..., FastAPI], tmp_path: Pat
     assert not list(tmp_path.rglob("evil.dcm"))
 
 
-@pytest.mark.slow
-def test_verify_job_from_uploaded_dicom(
-    filled: Registry, as_user: Callable[[str], TestClient], small_study: Path
-) -> None:
+def _demo_patient_and_zip(registry: Registry, small_study: Path) -> bytes:
+    """The small study's patient in the registry; the zip of its DICOM (work-up and PET)."""
     from opensirt.registry.records import PatientIn
     from opensirt.registry.writer import add_patient
 
-    with filled.transaction(actor="test") as session:
+    with registry.transaction(actor="test") as session:
         add_patient(
             session,
             PatientIn(patient="DEMO-001", sex="male", birth_year=1958, diagnosis="hcc",
                       diagnosis_date=dt.date(2025, 1, 1)),
         )  # fmt: skip
-    files = {
-        f"dicom/{p.relative_to(small_study / 'dicom').as_posix()}": p.read_bytes()
-        for p in (small_study / "dicom").rglob("*")
-        if p.is_file()
-    }
-    client = as_user("physicist")
-    answer = _verify(client, _zip(files), case=(small_study / "case.yaml").read_bytes())
+    return _zip(
+        {
+            f"dicom/{p.relative_to(small_study / 'dicom').as_posix()}": p.read_bytes()
+            for p in (small_study / "dicom").rglob("*")
+            if p.is_file()
+        }
+    )
+
+
+def _finished(client: TestClient, answer: object) -> dict[str, object]:
     assert answer.status_code == 202, answer.text  # type: ignore[attr-defined]
     job_id = answer.json()["job_id"]  # type: ignore[attr-defined]
     for _ in range(900):
-        job = client.get(f"/api/jobs/{job_id}").json()
+        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
         if job["state"] in ("done", "failed"):
             break
         time.sleep(0.2)
     assert job["state"] == "done", job["error"]
+    return job
+
+
+@pytest.mark.slow
+def test_verify_job_from_uploaded_dicom(
+    filled: Registry, as_user: Callable[[str], TestClient], small_study: Path
+) -> None:
+    dicom = _demo_patient_and_zip(filled, small_study)
+    client = as_user("physicist")
+    job = _finished(client, _verify(client, dicom, case=(small_study / "case.yaml").read_bytes()))
     assert job["kind"] == "verify"
     assert job["progress"] == 1.0
-    found = client.get(f"/api/verifications/{job['result']['verification']}").json()
+    result = job["result"]
+    assert isinstance(result, dict)
+    found = client.get(f"/api/verifications/{result['verification']}").json()
     assert found["patient"] == "DEMO-001"
+    assert found["session_id"] is not None  # linked to the session delivering that plan
     assert found["structures"]
     history = client.get(
         "/api/audit", params={"entity": "verifications", "key": str(found["id"])}
     ).json()
     assert {e["actor"] for e in history["entries"]} == {"physicist"}
+
+
+@pytest.mark.slow
+def test_verify_job_of_a_recorded_plan_version(
+    filled: Registry, as_user: Callable[[str], TestClient], small_study: Path
+) -> None:
+    from opensirt.registry import store
+
+    dicom = _demo_patient_and_zip(filled, small_study)
+    with filled.transaction(actor="test") as session:
+        version = store.add_plan_version(
+            session,
+            store.get_patient(session, "DEMO-001"),
+            "whole liver",
+            date=dt.date(2025, 2, 1),
+            case_yaml=(small_study / "case.yaml").read_text(),
+            result_json="{}",
+            method="voxel",
+            device="sir-spheres",
+            activity_gbq=1.2,
+            tumour_dose_gy=120.0,
+            normal_liver_dose_gy=30.0,
+            lung_dose_gy=5.0,
+            limits=[],
+            input_fingerprint="0" * 64,
+            created_by="physicist",
+        )
+        store.sign_plan_version(session, version, "physicist", "physicist")
+        store.sign_plan_version(session, version, "physician", "physician")
+        version_id = version.id
+    client = as_user("physicist")
+    job = _finished(client, _verify(client, dicom, plan_version=str(version_id)))
+    result = job["result"]
+    assert isinstance(result, dict)
+    found = client.get(f"/api/verifications/{result['verification']}").json()
+    assert found["patient"] == "DEMO-001"
+    assert found["session_id"] is not None  # linked to the session delivering that plan
