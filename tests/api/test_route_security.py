@@ -33,6 +33,8 @@ def test_routes_are_enumerated(make_app: Callable[..., FastAPI]) -> None:
     routes = _routes(make_app())
     assert ("POST", "/api/plans/1/sign") in routes
     assert ("GET", "/api/plans/1/volumes/dose.nii.gz") in routes
+    for new in ("/api/assess", "/api/response", "/api/jobs/verify", "/api/jobs/plan"):
+        assert ("POST", new) in routes
     assert len(routes) >= 15
 
 

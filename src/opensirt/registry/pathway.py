@@ -202,8 +202,8 @@ def record_verification_result(
         ``--plan-label``: the plan whose approved version the session delivered (used when
         the session is created from the case's treatment record).
     user : str, optional
-        ``--user``: who records it, as the audit log names them (default: the
-        operating-system user).
+        ``--user``: who records it, as the audit log names them (default: ``opensirt --user``
+        or ``OPENSIRT_USER``, else the operating-system user).
 
     Returns
     -------
@@ -220,7 +220,7 @@ def record_verification_result(
             f"({len(row.structures)} structures), linked to the SIRT session of that date."
         )
 
-    return record_into(db, write, actor=current_user(user))
+    return record_into(db, write, actor=current_user(user) if user else None)
 
 
 def record_assessment_of_case(db: str | None, case: Case, on: str | None) -> str:
