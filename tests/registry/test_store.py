@@ -171,7 +171,7 @@ def test_lost_update_is_a_conflict(registry: Registry) -> None:
         first.commit()
         b.activity_gbq = 1.2
         with pytest.raises(ConflictError, match="changed by someone else"):
-            store._flush(second, "the draft")
+            store.flush(second, "the draft")
         second.rollback()
     finally:
         first.close()

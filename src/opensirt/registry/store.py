@@ -259,13 +259,13 @@ def add_plan_version(session: Session, patient: Patient, label: str, **content: 
         for key, value in content.items():
             setattr(newest, key, value)
         newest.updated_at = dt.datetime.now(dt.UTC)
-        _flush(session, f"draft version {newest.version} of plan {label!r}")
+        flush(session, f"draft version {newest.version} of plan {label!r}")
         return newest
     version = PlanVersion(
         plan_id=plan.id, version=1 if newest is None else newest.version + 1, **content
     )
     session.add(version)
-    _flush(session, f"plan {label!r}")
+    flush(session, f"plan {label!r}")
     return version
 
 
@@ -333,7 +333,7 @@ def sign_plan_version(
     # every signature updates the version row (its counter), so two signers racing on the same
     # version conflict instead of both seeing it unsigned
     version.updated_at = dt.datetime.now(dt.UTC)
-    _flush(session, where)
+    flush(session, where)
     return version
 
 
@@ -347,21 +347,6 @@ def _supersede(session: Session, approved: PlanVersion) -> None:
         )
     ):
         earlier.state = PlanState.SUPERSEDED
-
-
-def _flush(session: Session, what: str) -> None:
-    """Flush, turning a lost race into a :class:`ConflictError` that says what to do."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise ConflictError(
-            f"{what} was changed by someone else at the same time; reload it and try again"
-        ) from None
-    except IntegrityError as exc:
-        raise ConflictError(
-            f"{what} could not be saved: another record conflicts ({exc.orig}); "
-            "reload and try again"
-        ) from None
 
 
 def add_rows(session: Session, patient: Patient, rows: Iterable[Base]) -> int:
@@ -393,7 +378,7 @@ def add_rows(session: Session, patient: Patient, rows: Iterable[Base]) -> int:
             row.patient_id = patient.id  # type: ignore[attr-defined]
         session.add(row)
         count += 1
-    _flush(session, f"records of {patient.pseudonym}")
+    flush(session, f"records of {patient.pseudonym}")
     return count
 
 
@@ -412,4 +397,14 @@ def flush(session: Session, what: str) -> None:
     ConflictError
         If a concurrent change or a uniqueness constraint refuses a row.
     """
-    _flush(session, what)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConflictError(
+            f"{what} was changed by someone else at the same time; reload it and try again"
+        ) from None
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"{what} could not be saved: another record conflicts ({exc.orig}); "
+            "reload and try again"
+        ) from None
