@@ -1,0 +1,1 @@
+"""Outcomes of a SIRT cohort: response, survival, dose-response and pooled evidence."""
