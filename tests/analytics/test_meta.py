@@ -135,7 +135,7 @@ studies = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(studies)
 def test_properties(pairs: list[tuple[float, float]]) -> None:
     y, v = (np.array(col) for col in zip(*pairs, strict=True))

@@ -5,8 +5,8 @@ ratio) and its within-study variance ``v_i``. The random-effects model is
 ``y_i = mu + u_i + e_i`` with ``u_i ~ N(0, tau^2)`` and ``e_i ~ N(0, v_i)``.
 
 * ``tau^2`` by the moment estimator of DerSimonian & Laird (1986),
-  doi:10.1016/0197-2456(86)90046-2, or by restricted maximum likelihood with the Fisher
-  scoring iteration of Viechtbauer (2005), doi:10.3102/10769986030003261.
+  doi:10.1016/0197-2456(86)90046-2, or by restricted maximum likelihood (the root of the
+  REML score equation of Viechtbauer 2005, doi:10.3102/10769986030003261).
 * ``mu`` by inverse-variance weights ``1 / (v_i + tau^2)``; its 95 % interval from the normal
   distribution (as both papers, and metafor and Stata's ``metan`` by default).
 * Cochran's ``Q`` and its chi-squared p value; ``I^2 = tau^2 / (tau^2 + s^2)`` with ``s^2`` the
@@ -25,14 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import optimize, stats
 
 from opensirt.errors import InputError
 
 #: Two-sided 95 % normal quantile.
 Z_95 = float(stats.norm.ppf(0.975))
-#: REML iteration: stop when tau^2 changes by less than this, or after this many steps
-#: (the defaults of metafor's ``rma``, Viechtbauer 2010, doi:10.18637/jss.v036.i03).
+#: REML: absolute tolerance on tau^2, and the most doublings of the bracket's upper end.
 REML_TOLERANCE = 1e-10
 REML_MAX_ITERATIONS = 100
 
@@ -148,12 +147,21 @@ def tau2_dersimonian_laird(effects: ArrayLike, variances: ArrayLike) -> float:
     return max(0.0, (q - (y.size - 1)) / c)
 
 
-def tau2_reml(effects: ArrayLike, variances: ArrayLike) -> float:
-    """``tau^2`` by restricted maximum likelihood (Fisher scoring, Viechtbauer 2005).
+def _reml_score(y: NDArray[np.float64], v: NDArray[np.float64], tau2: float) -> float:
+    """Twice the derivative of the restricted log-likelihood: ``y'PPy - tr P``."""
+    w = 1.0 / (v + tau2)
+    sw = float(np.sum(w))
+    mu = float(np.sum(w * y) / sw)
+    return float(np.sum(w**2 * (y - mu) ** 2)) - (sw - float(np.sum(w**2)) / sw)
 
-    Starting from the DerSimonian-Laird value, each step adds
-    ``(y'PPy - tr P) / tr(PP)`` with ``P = W - W 1 1' W / 1'W1`` and ``W = diag(1/(v + tau^2))``;
-    a negative value is set to 0 (as metafor does).
+
+def tau2_reml(effects: ArrayLike, variances: ArrayLike) -> float:
+    """``tau^2`` by restricted maximum likelihood (Viechtbauer 2005).
+
+    The REML estimate solves the score equation ``y'PPy = tr P`` with
+    ``P = W - W 1 1' W / 1'W1`` and ``W = diag(1/(v + tau^2))`` (Viechtbauer 2005, eq. 12);
+    it is 0 when the score is not positive at 0. The root is bracketed by doubling and found
+    by Brent's method, which, unlike Fisher scoring, cannot oscillate.
 
     Parameters
     ----------
@@ -168,25 +176,19 @@ def tau2_reml(effects: ArrayLike, variances: ArrayLike) -> float:
     Raises
     ------
     InputError
-        If the iteration does not converge in :data:`REML_MAX_ITERATIONS` steps.
+        If no upper bracket is found (effects that are not finite numbers).
     """
     y, v = _checked(effects, variances)
-    tau2 = tau2_dersimonian_laird(y, v)
+    if _reml_score(y, v, 0.0) <= 0.0:
+        return 0.0
+    high = max(float(np.var(y)), float(np.max(v)), 1e-8)
     for _ in range(REML_MAX_ITERATIONS):
-        w = 1.0 / (v + tau2)
-        sw, sw2, sw3 = float(np.sum(w)), float(np.sum(w**2)), float(np.sum(w**3))
-        mu = float(np.sum(w * y) / sw)
-        ypy = float(np.sum(w**2 * (y - mu) ** 2))
-        trace_p = sw - sw2 / sw
-        trace_pp = sw2 - 2.0 * sw3 / sw + sw2**2 / sw**2
-        new = max(0.0, tau2 + (ypy - trace_p) / trace_pp)
-        if abs(new - tau2) < REML_TOLERANCE:
-            return new
-        tau2 = new
-    raise InputError(
-        f"the REML estimate of tau^2 did not converge in {REML_MAX_ITERATIONS} steps; "
-        "use --method dl"
-    )
+        if _reml_score(y, v, high) < 0.0:
+            return float(
+                optimize.brentq(lambda t: _reml_score(y, v, t), 0.0, high, xtol=REML_TOLERANCE)
+            )
+        high *= 2.0
+    raise InputError("the REML estimate of tau^2 has no upper bound; use --method dl")
 
 
 def typical_variance(variances: ArrayLike) -> float:
