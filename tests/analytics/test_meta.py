@@ -101,10 +101,13 @@ def test_homogeneous_studies_have_no_heterogeneity() -> None:
 
 def test_prediction_interval_needs_three_studies_and_is_wider() -> None:
     two = random_effects([0.0, 1.0], [0.1, 0.1])
-    assert two.pi_low is None and two.pi_high is None
+    assert two.pi_low is None
+    assert two.pi_high is None
     three = random_effects([0.0, 1.0, 2.0], [0.1, 0.1, 0.1])
-    assert three.pi_low is not None and three.pi_high is not None
-    assert three.pi_low < three.ci_low and three.pi_high > three.ci_high
+    assert three.pi_low is not None
+    assert three.pi_high is not None
+    assert three.pi_low < three.ci_low
+    assert three.pi_high > three.ci_high
     half = 12.706204736174698 * math.sqrt(three.tau2 + three.se**2)  # t(0.975, df 1)
     assert three.pi_high - three.estimate == pytest.approx(half)
 
@@ -141,7 +144,8 @@ def test_properties(pairs: list[tuple[float, float]]) -> None:
     y, v = (np.array(col) for col in zip(*pairs, strict=True))
     for method in Tau2Method:
         r = random_effects(y, v, method)
-        assert r.tau2 >= 0.0 and 0.0 <= r.i2 <= 1.0
+        assert r.tau2 >= 0.0
+        assert 0.0 <= r.i2 <= 1.0
         assert y.min() - 1e-9 <= r.estimate <= y.max() + 1e-9
         assert sum(r.weights) == pytest.approx(1.0)
         shifted = random_effects(y + 1.5, v, method)  # location equivariance

@@ -70,9 +70,10 @@ def test_pooled_proportion_is_the_model_back_transformed() -> None:
     model = random_effects(y, v, "reml")
     assert result.estimate == pytest.approx(1 / (1 + math.exp(-model.estimate)))
     assert result.ci_low < result.estimate < result.ci_high
-    assert result.pi_low is not None and result.pi_low < result.ci_low
+    assert result.pi_low is not None
+    assert result.pi_low < result.ci_low
     assert [s.value for s in result.studies] == pytest.approx(
-        [e / n for e, n in zip(events, totals)]
+        [e / n for e, n in zip(events, totals, strict=False)]
     )
 
 
@@ -104,7 +105,8 @@ def test_bundled_table_is_traceable_and_consistent() -> None:
     ids = [r.study_id for r in rows]
     assert len(ids) == len(set(ids))
     for r in rows:
-        assert r.source_note and r.source_url.startswith("http")
+        assert r.source_note
+        assert r.source_url.startswith("http")
         assert r.doi.startswith("10.") or "doi" in r.source_note.lower()
         assert r.design in {"rct", "prospective", "retrospective", "registry"}
         assert r.device in {"resin", "glass", "ho166", "y90_unspecified"}
@@ -112,7 +114,8 @@ def test_bundled_table_is_traceable_and_consistent() -> None:
             assert 0 <= r.responders <= r.n
             assert r.response_criteria
         if r.os_ci_low_months is not None:
-            assert r.median_os_months is not None and r.os_ci_high_months is not None
+            assert r.median_os_months is not None
+            assert r.os_ci_high_months is not None
             assert r.os_ci_low_months < r.median_os_months < r.os_ci_high_months
     by_id = {r.study_id: r for r in rows}
     for study_id, percent in PRINTED_PERCENT.items():
@@ -137,7 +140,8 @@ def test_pool_published_hcc_labels_arms_of_one_trial() -> None:
     labels = [s.label for s in result.studies]
     assert "Garin 2021 (DOSISPHERE-01), personalised dosimetry arm" in labels
     assert "Garin 2021 (DOSISPHERE-01), standard dosimetry arm" in labels
-    assert result.model.k == 4 and 0.3 < result.estimate < 0.9
+    assert result.model.k == 4
+    assert 0.3 < result.estimate < 0.9
 
 
 def _cohort(tmp_path: Path, text: str) -> Path:

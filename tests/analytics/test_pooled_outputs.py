@@ -36,9 +36,10 @@ def test_forest_plot_rows_and_text(hcc, tmp_path: Path) -> None:  # type: ignore
     assert "Pooled, random effects (k = 4)" in labels
     assert labels[-1] == "Centre  (n = 20)"
     svg = save_forest(figure, tmp_path / "forest.svg").read_text(encoding="utf-8")
-    assert "I²" in svg and "τ²" in svg
+    assert "I²" in svg
+    assert "τ²" in svg
     assert save_forest(figure, tmp_path / "forest.png").stat().st_size > 10_000
-    with pytest.raises(InputError, match="expected .png or .svg"):
+    with pytest.raises(InputError, match=r"expected \.png or \.svg"):
         save_forest(figure, tmp_path / "forest.pdf")
 
 
@@ -56,7 +57,8 @@ def test_report_section_and_flowables(hcc, tmp_path: Path) -> None:  # type: ign
     assert rows[len(hcc.studies)][0] == "Pooled, random effects (DL)"
     section = pooled_section(hcc, own)
     kinds = [type(b) for b in section.blocks]
-    assert Table in kinds and ReportFigure in kinds
+    assert Table in kinds
+    assert ReportFigure in kinds
     pdf = tmp_path / "pooled.pdf"
     doc = SimpleDocTemplate(str(pdf), pagesize=A4)
     doc.build(pooled_flowables(hcc, own, doc.width, doc.height))
@@ -90,7 +92,8 @@ def test_command_json(tmp_path: Path) -> None:
     done = CliRunner().invoke(_app(), [*args, "--transform", "ft"])
     assert done.exit_code == 0, done.output
     result = json.loads(done.output)
-    assert result["method"] == "reml" and result["transform"] == "ft"
+    assert result["method"] == "reml"
+    assert result["transform"] == "ft"
     assert result["k"] == len(result["studies"]) == 7
     assert 0 < result["ci95"][0] < result["estimate"] < result["ci95"][1] < 1
 

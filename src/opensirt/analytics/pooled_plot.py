@@ -46,7 +46,8 @@ def fit_text(result: PooledResult) -> str:
     Returns
     -------
     str
-        E.g. ``"Random effects (DL, logit scale): I² = 93 %, τ² = 1.29, Q = 42.1 (df 3, p < 0.001)"``.
+        E.g. ``"Random effects (DL, logit scale): I² = 93 %, τ² = 1.29, Q = 42.1
+        (df 3, p < 0.001)"``.
     """
     m = result.model
     p = "p < 0.001" if m.q_p < 0.001 else f"p = {m.q_p:.3f}"
@@ -164,11 +165,14 @@ def _axes(
             "Median overall survival (months, log scale), with 95 % intervals", fontsize=9
         )
     unit = "ORR" if result.outcome is Outcome.ORR else "Median OS (months)"
-    header = {"fontsize": 8.5, "fontweight": "bold", "va": "bottom"}
-    ax.annotate("Study", (0, 1), xycoords="axes fraction", xytext=(-6, 2),
-                textcoords="offset points", ha="right", **header)  # fmt: skip
-    ax.annotate(f"{unit} [95 % CI]  weight", (1, 1), xycoords="axes fraction", xytext=(6, 2),
-                textcoords="offset points", ha="left", **header)  # fmt: skip
+    for text, x, offset, align in (
+        ("Study", 0.0, -6.0, "right"),
+        (f"{unit} [95 % CI]  weight", 1.0, 6.0, "left"),
+    ):
+        ax.annotate(
+            text, (x, 1.0), xycoords="axes fraction", xytext=(offset, 2.0),
+            textcoords="offset points", ha=align, va="bottom", fontsize=8.5, fontweight="bold",
+        )  # fmt: skip
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
 

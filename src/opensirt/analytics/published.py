@@ -235,9 +235,9 @@ def pool_published(
     table = load_published_series() if rows is None else rows
     used, left_out = select_series(table, indication, outcome)
     if len(used) < 2:
+        what = "responders" if Outcome(outcome) is Outcome.ORR else "a median OS with its interval"
         raise InputError(
-            f"only {len(used)} published series of indication {indication!r} report "
-            f"{'responders' if Outcome(outcome) is Outcome.ORR else 'a median OS with its interval'}; "
+            f"only {len(used)} published series of indication {indication!r} report {what}; "
             "a pooled estimate needs 2 or more (try --indication all)"
         )
     labels = _labels(used)
