@@ -94,7 +94,7 @@ def test_command_json(tmp_path: Path) -> None:
     result = json.loads(done.output)
     assert result["method"] == "reml"
     assert result["transform"] == "ft"
-    assert result["k"] == len(result["studies"]) == 7
+    assert result["k"] == len(result["studies"]) == 19
     assert 0 < result["ci95"][0] < result["estimate"] < result["ci95"][1] < 1
 
 
