@@ -148,6 +148,11 @@ def pooled_flowables(
             ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
+            # the padding that opensirt.report.story.column_widths allows for
+            ("LEFTPADDING", (0, 0), (-1, -1), 4.0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 4.0),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
         ]
     )
     grid = PlatypusTable(cells, colWidths=column_widths(table, width_pt), repeatRows=1, style=style)
