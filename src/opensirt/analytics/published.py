@@ -10,7 +10,7 @@ indication) and shown beside the pooled estimate.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -258,7 +258,7 @@ def pool_published(
             [row.n for row in used],
             method=method,
         )
-    return PooledResult(**{**result.__dict__, "excluded": tuple(left_out)})
+    return replace(result, excluded=tuple(left_out))
 
 
 def _labels(rows: list[PublishedSeries]) -> list[str]:
