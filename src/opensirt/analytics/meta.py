@@ -10,11 +10,11 @@ ratio) and its within-study variance ``v_i``. The random-effects model is
 * ``mu`` by inverse-variance weights ``1 / (v_i + tau^2)``; its 95 % interval from the normal
   distribution (as both papers, and metafor and Stata's ``metan`` by default).
 * Cochran's ``Q`` and its chi-squared p value; ``I^2 = tau^2 / (tau^2 + s^2)`` with ``s^2`` the
-  typical within-study variance, Higgins & Thompson (2002), doi:10.1002/sim.1186, eq. 9 (equal
+  typical within-study variance, Higgins & Thompson (2002), doi:10.1002/sim.1186 (equal
   to ``(Q - df) / Q`` under DerSimonian-Laird).
 * The 95 % prediction interval for the effect in a new study,
   ``mu +/- t_{k-2} sqrt(tau^2 + se(mu)^2)``, Higgins, Thompson & Spiegelhalter (2009),
-  doi:10.1111/j.1467-985X.2008.00552.x, eq. 12 (needs three studies or more).
+  doi:10.1111/j.1467-985X.2008.00552.x (needs three studies or more).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def tau2_reml(effects: ArrayLike, variances: ArrayLike) -> float:
     """``tau^2`` by restricted maximum likelihood (Viechtbauer 2005).
 
     The REML estimate solves the score equation ``y'PPy = tr P`` with
-    ``P = W - W 1 1' W / 1'W1`` and ``W = diag(1/(v + tau^2))`` (Viechtbauer 2005, eq. 12);
+    ``P = W - W 1 1' W / 1'W1`` and ``W = diag(1/(v + tau^2))`` (Viechtbauer 2005);
     it is 0 when the score is not positive at 0. The root is bracketed by doubling and found
     by Brent's method, which, unlike Fisher scoring, cannot oscillate.
 
@@ -192,7 +192,7 @@ def tau2_reml(effects: ArrayLike, variances: ArrayLike) -> float:
 
 
 def typical_variance(variances: ArrayLike) -> float:
-    """The typical within-study variance ``s^2`` of Higgins & Thompson (2002), eq. 9.
+    """The typical within-study variance ``s^2`` of Higgins & Thompson (2002).
 
     ``s^2 = (k - 1) sum w / ((sum w)^2 - sum w^2)`` with ``w = 1 / v``.
 

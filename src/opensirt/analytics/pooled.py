@@ -12,8 +12,8 @@ Proportions (responders / patients) are pooled on a transformed scale and brough
 
 Median overall survival is pooled on the log scale, its standard error taken from the
 published 95 % interval as ``(ln U - ln L) / (2 * 1.96)`` (Cochrane Handbook for Systematic
-Reviews of Interventions, version 6.4, section 6.5.2.2); studies without an interval are left
-out and named.
+Reviews of Interventions, version 6, chapter 6: a standard error from a confidence
+interval); studies without an interval are left out and named.
 
 A centre's own cohort is shown beside the pooled estimate with its exact Clopper-Pearson 95 %
 interval (Clopper & Pearson 1934, doi:10.1093/biomet/26.4.404).
