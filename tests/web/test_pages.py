@@ -77,7 +77,7 @@ def test_plan_from_uploaded_dicom_with_progress(
     page.set_input_files("#job-dicom", str(_zip_folder(small_study / "dicom", tmp_path / "d.zip")))
     page.click("#job-submit")
     page.wait_for_url("**/jobs/*?patient=DEMO-001")
-    page.wait_for_selector("#job:not([hidden])")
+    page.wait_for_selector("#job[data-state=running] #job-step:not(:empty), #job[data-state=done]")
     assert page.locator("#job-form").is_hidden()
     session.shot("job-progress-1280")
     page.wait_for_selector("#job[data-state=done], #job[data-state=failed]", timeout=300_000)
@@ -129,10 +129,8 @@ def test_monitoring_form(browser: Browser, server: str) -> None:
     page.fill(f"{form}-notes", HOSTILE + "calm")
     page.click(f"{form} button[type=submit]")
     page.wait_for_selector(f"{form} .ok")
-    page.wait_for_function(
-        f"document.querySelectorAll('#timeline li.kind-monitoring').length === {before + 1}"
-    )
-    entry = page.locator("#timeline li.kind-monitoring").last
+    entry = page.locator("#timeline li.kind-monitoring").nth(before)
+    entry.wait_for()
     assert "1 observation(s)" in (entry.text_content() or "")
     assert page.evaluate("window.__xss") is None
     page.locator(form).scroll_into_view_if_needed()

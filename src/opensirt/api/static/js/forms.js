@@ -164,16 +164,18 @@ function control(spec, id) {
   return el("input", attributes);
 }
 
-/** A small table of inputs: one row per observation, one column per vital sign. */
+/** One group of small labelled inputs per observation, one input per vital sign. */
 function rowsTable(spec, id) {
-  const head = el("tr", {}, el("th", { scope: "col" }, "#"), spec.columns.map((c) => el("th", { scope: "col" }, c.label)));
-  const rows = Array.from({ length: spec.rows }, (_, i) => el("tr", {}, el("th", { scope: "row" }, String(i + 1)),
-    spec.columns.map((c) => el("td", {}, control({ ...c, required: false }, `${id}-${i}-${c.name}`)))));
-  return el("div", { className: "table-wrap rows", id, role: "group", "aria-describedby": `${id}-error` },
-    el("table", {}, el("thead", {}, head), el("tbody", {}, rows)));
+  const rows = Array.from({ length: spec.rows }, (_, i) => el("fieldset", { className: "row" },
+    el("legend", {}, `Observation ${i + 1}`),
+    spec.columns.map((c) => {
+      const cellId = `${id}-${i}-${c.name}`;
+      return el("div", { className: "cell" }, el("label", { for: cellId }, c.label), control({ ...c, required: false }, cellId));
+    })));
+  return el("div", { className: "rows", id, role: "group", "aria-labelledby": `${id}-label`, "aria-describedby": `${id}-error` }, rows);
 }
 
-/** The filled rows of a rows table: [{column: value}], empty rows left out. */
+/** The filled rows of a rows group: [{column: value}], empty rows left out. */
 function readRows(form, spec) {
   const rows = [];
   for (let i = 0; i < spec.rows; i += 1) {
@@ -270,7 +272,7 @@ export function buildForm(container, definition, pseudonym, onRecorded) {
     el("h3", {}, definition.title),
     definition.fields.map((spec) => {
       const id = `${formId}-${spec.name}`;
-      const label = spec.type === "checks"
+      const label = spec.type === "checks" || spec.type === "rows"
         ? el("span", { className: "label", id: `${id}-label` }, spec.label, spec.required ? " *" : "")
         : el("label", { for: id }, spec.label, spec.required ? " *" : "");
       return el("div", { className: "field" }, label, control(spec, id),
