@@ -158,6 +158,7 @@ def test_assess_a_case_and_the_response(browser: Browser, server: str, tmp_path:
     page.wait_for_selector("#assess-case[aria-invalid=true]")
     assert (page.text_content("#assess-case-error") or "") != ""
     assert page.locator("#assessment").is_hidden()
+    session.shot("assess-error-1280")
 
     page.click("#nav-response")
     page.wait_for_url("**/response")

@@ -22,9 +22,11 @@ export function showFieldProblems(prefix, names, problems, formLevel = []) {
 export function splitProblems(error, names, guess) {
   const problems = {};
   const formLevel = [];
+  // One problem a line; a message that names its field already is not prefixed again.
   const add = (name, message) => {
-    problems[name] = problems[name] ? `${problems[name]}; ${message}` : message;
+    problems[name] = problems[name] ? `${problems[name]}\n${message}` : message;
   };
+  const named = (field, message) => (!field || message.startsWith(field) ? message : `${field}: ${message}`);
   if (!error.fields || !error.fields.length) {
     const name = error.status === undefined ? null : guess(error);
     if (name) add(name, error.message);
@@ -36,8 +38,8 @@ export function splitProblems(error, names, guess) {
     if (name) add(name, message);
     else {
       const fallback = guess(error);
-      if (fallback) add(fallback, field ? `${field}: ${message}` : message);
-      else formLevel.push(field ? `${field}: ${message}` : message);
+      if (fallback) add(fallback, named(field, message));
+      else formLevel.push(named(field, message));
     }
   }
   return { problems, formLevel };
