@@ -77,10 +77,12 @@ def test_plan_from_uploaded_dicom_with_progress(
     page.set_input_files("#job-dicom", str(_zip_folder(small_study / "dicom", tmp_path / "d.zip")))
     page.click("#job-submit")
     page.wait_for_url("**/jobs/*?patient=DEMO-001")
-    page.wait_for_selector("#job[data-state=running] #job-step:not(:empty), #job[data-state=done]")
+    ended = "#job[data-state=done], #job[data-state=failed]"
+    started = f"#job[data-state=running] #job-step:not(:empty), {ended}"
+    page.wait_for_selector(started, timeout=300_000)
     assert page.locator("#job-form").is_hidden()
     session.shot("job-progress-1280")
-    page.wait_for_selector("#job[data-state=done], #job[data-state=failed]", timeout=300_000)
+    page.wait_for_selector(ended, timeout=300_000)
     assert page.get_attribute("#job", "data-state") == "done", page.text_content("#job-result")
     assert page.get_attribute("#job-progress", "value") == "1"
     assert page.text_content("#job-percent") == "100 %"

@@ -106,27 +106,22 @@ async function load() {
     : el("p", { className: "muted" }, "No audit entries."));
 }
 
-function startViewer() {
+async function main() {
+  document.getElementById("report").setAttribute("href", `/api/plans/${planId}/report.pdf`);
+  document.getElementById("dvh-csv").setAttribute("href", `/api/plans/${planId}/dvh.csv`);
+  await load().catch((error) => showError("plan-status", error));
+  getText(`/api/plans/${planId}/dvh.csv`)
+    .then((text) => drawDvh(document.getElementById("dvh"), parseDvhCsv(text)))
+    .catch((error) => showError("dvh", error));
+  const { openViewer } = await import("./viewer.js");
   const $ = (id) => document.getElementById(id);
-  return import("./viewer.js").then(({ openViewer }) => openViewer($("viewer"), planId, {
+  openViewer($("viewer"), planId, {
     window: $("ww"), level: $("wl"), threshold: $("threshold"),
     windowOut: $("ww-out"), levelOut: $("wl-out"), thresholdOut: $("threshold-out"),
     planes: [...document.querySelectorAll("[data-plane]")],
     legend: $("legend-bar"), ticks: $("legend-ticks"), structures: $("structures"), location: $("location"),
     status: $("viewer-status"),
-  })).catch((error) => showError("viewer-status", error));
-}
-
-async function main() {
-  document.getElementById("report").setAttribute("href", `/api/plans/${planId}/report.pdf`);
-  document.getElementById("dvh-csv").setAttribute("href", `/api/plans/${planId}/dvh.csv`);
-  // The images take longest: they load while the plan's tables and the DVH are filled in.
-  const viewer = startViewer();
-  await load().catch((error) => showError("plan-status", error));
-  getText(`/api/plans/${planId}/dvh.csv`)
-    .then((text) => drawDvh(document.getElementById("dvh"), parseDvhCsv(text)))
-    .catch((error) => showError("dvh", error));
-  await viewer;
+  }).catch((error) => showError("viewer-status", error));
 }
 
 main();
