@@ -86,50 +86,6 @@ async function optionalJson(url) {
   return response.ok ? response.json() : null;
 }
 
-const LABELS_OPACITY = 0.04;
-
-/** The CT, the dose and the label map fetched in parallel (one loadVolumes); null when any is missing. */
-async function loadTogether(nv, base) {
-  try {
-    await nv.loadVolumes([
-      { url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" },
-      { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: 0.55, name: "dose.nii.gz" },
-      { url: `${base}/labels.nii.gz`, opacity: LABELS_OPACITY, name: "labels.nii.gz" },
-    ]);
-  } catch {
-    return null;
-  }
-  const [ct, dose, labelImage] = nv.volumes;
-  return { ct, dose, labelImage };
-}
-
-/** One volume after the other, noting what is missing: the dose is needed, the rest is not. */
-async function loadOneByOne(nv, base, missing) {
-  let ct = null;
-  try {
-    await nv.loadVolumes([{ url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" }]);
-    [ct] = nv.volumes;
-  } catch {
-    missing.push("the CT (ct.nii.gz)");
-  }
-  const doseOptions = { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: ct ? 0.55 : 1, name: "dose.nii.gz" };
-  try {
-    if (ct) await nv.addVolumeFromUrl(doseOptions);
-    else await nv.loadVolumes([doseOptions]);
-  } catch {
-    throw new Error("The dose image (dose.nii.gz) of this plan is not available from the service.");
-  }
-  const dose = nv.volumes.at(-1);
-  let labelImage = null;
-  try {
-    await nv.addVolumeFromUrl({ url: `${base}/labels.nii.gz`, opacity: LABELS_OPACITY, name: "labels.nii.gz" });
-    labelImage = nv.volumes.at(-1);
-  } catch {
-    missing.push("the structure outlines (labels.nii.gz)");
-  }
-  return { ct, dose, labelImage };
-}
-
 /**
  * Open the plan's images in `canvas`; `controls` holds the input elements and outputs of the
  * page (window, level, threshold, plane buttons, legend canvas and ticks, structure list,
@@ -149,23 +105,39 @@ export async function openViewer(canvas, planId, controls) {
   });
   await nv.attachToCanvas(canvas);
   addDoseColormap();
-  const labelsJson = optionalJson(`${base}/labels.json`).catch(() => null);
-  const loaded = (await loadTogether(nv, base)) || (await loadOneByOne(nv, base, missing));
-  const { ct, dose } = loaded;
-  performance.mark("opensirt-viewer-volumes");
-  const labels = await labelsJson;
+  let ct = null;
+  try {
+    await nv.loadVolumes([{ url: `${base}/ct.nii.gz`, colormap: "gray", name: "ct.nii.gz" }]);
+    [ct] = nv.volumes;
+  } catch {
+    missing.push("the CT (ct.nii.gz)");
+  }
+  const doseOptions = { url: `${base}/dose.nii.gz`, colormap: DOSE_COLORMAP, opacity: ct ? 0.55 : 1, name: "dose.nii.gz" };
+  try {
+    if (ct) await nv.addVolumeFromUrl(doseOptions);
+    else await nv.loadVolumes([doseOptions]);
+  } catch {
+    throw new Error("The dose image (dose.nii.gz) of this plan is not available from the service.");
+  }
+  const dose = nv.volumes.at(-1);
+  const labels = await optionalJson(`${base}/labels.json`).catch(() => null);
   let entries = [];
-  if (labels && loaded.labelImage) {
-    // Outlines only: Niivue draws a label image's borders opaque (atlasOutline 1) and its
-    // inside at the layer's opacity (nearly none here), for a label map (NIfTI intent 1002).
-    loaded.labelImage.hdr.intent_code = 1002;
-    const label = labelTable(labels);
-    loaded.labelImage.setColormapLabel(label.table);
-    nv.setAtlasOutline(1);
-    entries = label.entries;
+  if (labels) {
+    try {
+      // Outlines only: Niivue draws a label image's borders opaque (atlasOutline 1) and its
+      // inside at the layer's opacity (nearly none here), for a label map (NIfTI intent 1002).
+      await nv.addVolumeFromUrl({ url: `${base}/labels.nii.gz`, opacity: 0.04, name: "labels.nii.gz" });
+      const labelImage = nv.volumes.at(-1);
+      labelImage.hdr.intent_code = 1002;
+      const label = labelTable(labels);
+      labelImage.setColormapLabel(label.table);
+      nv.setAtlasOutline(1);
+      entries = label.entries;
+    } catch {
+      missing.push("the structure outlines (labels.nii.gz)");
+    }
   } else {
-    if (loaded.labelImage) nv.removeVolume(loaded.labelImage);
-    if (!labels) missing.push("the structure outlines (labels.json)");
+    missing.push("the structure outlines (labels.json)");
   }
   controls.status.textContent = missing.length ? `Not available from the service: ${missing.join(", ")}.` : "";
   nv.setInterpolation(false);
