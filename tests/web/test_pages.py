@@ -19,6 +19,8 @@ from web_session import WebSession
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+pytestmark = pytest.mark.slow  # the demo registry and a browser: minutes of setup
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HOSTILE = "<script>window.__xss = 1</script>"
 
@@ -44,7 +46,6 @@ def _patient(session: WebSession, pseudonym: str = "DEMO-001") -> Page:
     return page
 
 
-@pytest.mark.slow
 def test_plan_from_uploaded_dicom_with_progress(
     browser: Browser, server: str, small_study: Path, tmp_path: Path
 ) -> None:
