@@ -11,150 +11,16 @@ of the main pages go to ``artifacts/web`` at the repository root (ignored by git
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from conftest import require_tool
+from web_session import WebSession as _Session
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.slow
-
-PASSWORD = "correct horse battery"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A registry as ``opensirt serve --demo`` makes it, with known passwords."""
-    from opensirt.api.demo_setup import (
-        add_cohort,
-        add_demo_users,
-        add_draft_copies,
-        demo_folder_registry,
-    )
-    from opensirt.commands.pathway import demo
-    from opensirt.registry.database import open_registry
-
-    folder = tmp_path_factory.mktemp("web-demo")
-    url = demo_folder_registry(folder)
-    open_registry(url, create=True).dispose()
-    demo(folder / "demo", db=url)
-    registry = open_registry(url)
-    try:
-        add_cohort(registry, n=5)
-        add_draft_copies(registry)
-        add_demo_users(registry, token=lambda: PASSWORD)
-    finally:
-        registry.dispose()
-    return url
-
-
-@pytest.fixture(scope="module")
-def server(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``opensirt serve`` on a free loopback port; its base URL."""
-    import opensirt
-
-    port = _free_port()
-    source = str(Path(opensirt.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
-    log = tmp_path_factory.mktemp("web-server") / "serve.log"
-    command = [sys.executable, "-m", "opensirt", "serve", "--db", demo_db, "--port", str(port)]
-    command += ["--cache", str(log.parent / "cache")]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # until it answers (a readiness wait, no timing is asserted)
-            if process.poll() is not None:
-                pytest.fail(f"opensirt serve exited {process.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"opensirt serve did not answer:\n{log.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, through Playwright (no browser is ever downloaded)."""
-    executable = require_tool("chromium", "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-class _Session:
-    """A browser page on the service that refuses every request to another host and keeps
-    the page's script errors."""
-
-    def __init__(self, browser: Browser, base: str, width: int = 1280, height: int = 800):
-        self.base = base
-        self.context = browser.new_context(viewport={"width": width, "height": height})
-        self.page: Page = self.context.new_page()
-        self.foreign: list[str] = []
-        self.errors: list[str] = []
-        self.page.route("**/*", self._only_local)
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def _only_local(self, route: Any) -> None:
-        if route.request.url.startswith(self.base + "/"):
-            route.continue_()
-        else:
-            self.foreign.append(route.request.url)
-            route.abort()
-
-    def login(self, user_name: str) -> None:
-        self.page.goto(self.base + "/")
-        self.page.wait_for_url("**/login**")
-        self.page.fill("#user_name", user_name)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("#login-form button[type=submit]")
-        self.page.wait_for_selector("#patient-rows tr")
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        assert self.foreign == [], f"requests to other hosts: {self.foreign}"
-        assert self.errors == [], f"script errors: {self.errors}"
-        self.context.close()
 
 
 def _plan_url(session: _Session, state: str) -> str:

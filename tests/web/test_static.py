@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 STATIC = Path(str(resources.files("opensirt") / "api" / "static"))
-PAGES = ("index.html", "login.html", "patient.html", "plan.html", "verification.html")
+PAGES = (
+    "index.html",
+    "login.html",
+    "patient.html",
+    "plan.html",
+    "verification.html",
+    "job.html",
+    "assess.html",
+    "response.html",
+)
 SCRIPTS = sorted((STATIC / "js").glob("*.js"))
 NIIVUE = STATIC / "vendor" / "niivue" / "niivue.js"
 

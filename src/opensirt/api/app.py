@@ -34,6 +34,10 @@ PAGES: dict[str, tuple[str, ...]] = {
     "/patients/{pseudonym}": ("patient.html",),
     "/plans/{version_id}": ("plan.html",),
     "/verifications/{verification_id}": ("verification.html",),
+    "/jobs/new": ("job.html",),
+    "/jobs/{job_id}": ("job.html",),
+    "/assess": ("assess.html",),
+    "/response": ("response.html",),
 }
 
 

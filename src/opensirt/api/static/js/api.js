@@ -65,6 +65,18 @@ export async function postJson(path, body) {
   return answer(response);
 }
 
+/** POST a multipart form (files) with the session's CSRF token; the answer's JSON. */
+export async function postForm(path, formData) {
+  const { csrf_token: csrf } = await me();
+  const response = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRF-Token": csrf },
+    body: formData,
+  });
+  return answer(response);
+}
+
 /** Sign out and go to the login page. */
 export async function logout() {
   try {

@@ -1,5 +1,5 @@
-// The record forms of the patient page (MDT decision, treatment session, adverse event,
-// follow-up measurement): built from a field list, validated in the page (required fields,
+// The record forms of the patient page (MDT decision, treatment session, the nurses' 4-6 h
+// monitoring after it, adverse event, follow-up measurement): built from a field list, validated in the page (required fields,
 // ranges, no date in the future), then sent to the service, whose 422 field errors are shown
 // next to their field.
 import { postJson } from "./api.js";
@@ -9,6 +9,25 @@ const THERAPIES = ["sirt", "tace", "tae", "haic", "ablation", "resection", "tran
   "external-beam", "systemic", "best-supportive-care"];
 const INTENTS = ["palliative", "downstaging", "bridge-to-resection", "bridge-to-transplant", "curative"];
 const ATTRIBUTIONS = ["unrelated", "unlikely", "possible", "probable", "definite"];
+/**
+ * The vital signs of one observation after a session. The bounds only catch typing errors
+ * (values no living patient shows), they are no clinical thresholds; pain on the 0-10
+ * numeric rating scale (Hawker et al. 2011, doi:10.1002/acr.20543).
+ */
+const VITALS = [
+  { name: "time", label: "Time", type: "time" },
+  { name: "heart_rate_bpm", label: "Heart rate (/min)", type: "number", min: 20, max: 250, step: 1 },
+  { name: "systolic_mmhg", label: "Systolic (mmHg)", type: "number", min: 40, max: 300, step: 1 },
+  { name: "diastolic_mmhg", label: "Diastolic (mmHg)", type: "number", min: 20, max: 200, step: 1 },
+  { name: "spo2_pct", label: "SpO₂ (%)", type: "number", min: 50, max: 100, step: 1 },
+  { name: "temperature_c", label: "Temp. (°C)", type: "number", min: 30, max: 45, step: "any" },
+  { name: "pain_nrs", label: "Pain (0–10)", type: "number", min: 0, max: 10, step: 1 },
+];
+
+/** A datetime-local value ("2026-11-27T10:30", the browser's time zone) in ISO 8601 UTC. */
+function utc(local) {
+  return new Date(local).toISOString();
+}
 
 /** The forms: kind (the API's record kind), title, fields and how the body is made. */
 export const FORMS = [
@@ -56,6 +75,28 @@ export const FORMS = [
     },
     body(values) {
       return values;
+    },
+  },
+  {
+    kind: "monitoring",
+    noun: "monitoring",
+    title: "Monitoring after the session (4–6 h)",
+    fields: [
+      // The service names this field "monitoring date" when no session was on that day.
+      { name: "date", label: "Date of the session", type: "date", required: true, aliases: ["monitoring date"] },
+      { name: "start", label: "Monitoring from", type: "datetime-local", required: true },
+      { name: "end", label: "until", type: "datetime-local", required: true },
+      { name: "observations", label: "Observations", type: "rows", columns: VITALS, rows: 3 },
+      { name: "discharged", label: "Discharged", type: "select", options: ["yes", "no"], required: true },
+      { name: "notes", label: "Notes", type: "textarea", max: 4000 },
+    ],
+    check(values) {
+      if (values.end <= values.start) return { end: "the end must be after the start" };
+      if (values.start.slice(0, 10) < values.date) return { start: "the monitoring starts before the session's date" };
+      return {};
+    },
+    body(values) {
+      return { ...values, start: utc(values.start), end: utc(values.end), discharged: values.discharged === "yes" };
     },
   },
   {
@@ -115,6 +156,7 @@ function control(spec, id) {
       spec.options.map((o) => el("label", {}, el("input", { type: "checkbox", name: spec.name, value: o }), ` ${o}`)));
   }
   if (spec.type === "textarea") return el("textarea", { ...common, rows: 3, maxlength: spec.max });
+  if (spec.type === "rows") return rowsTable(spec, id);
   const attributes = { ...common, type: spec.type, required: spec.required, value: spec.initial };
   if (spec.type === "number") Object.assign(attributes, { min: spec.min, max: spec.max, step: spec.step });
   if (spec.type === "date") attributes.max = today();
@@ -122,7 +164,33 @@ function control(spec, id) {
   return el("input", attributes);
 }
 
+/** One group of small labelled inputs per observation, one input per vital sign. */
+function rowsTable(spec, id) {
+  const rows = Array.from({ length: spec.rows }, (_, i) => el("fieldset", { className: "row" },
+    el("legend", {}, `Observation ${i + 1}`),
+    spec.columns.map((c) => {
+      const cellId = `${id}-${i}-${c.name}`;
+      return el("div", { className: "cell" }, el("label", { for: cellId }, c.label), control({ ...c, required: false }, cellId));
+    })));
+  return el("div", { className: "rows", id, role: "group", "aria-labelledby": `${id}-label`, "aria-describedby": `${id}-error` }, rows);
+}
+
+/** The filled rows of a rows group: [{column: value}], empty rows left out. */
+function readRows(form, spec) {
+  const rows = [];
+  for (let i = 0; i < spec.rows; i += 1) {
+    const row = {};
+    for (const column of spec.columns) {
+      const raw = form.querySelector(`#${form.id}-${spec.name}-${i}-${column.name}`).value.trim();
+      if (raw !== "") row[column.name] = column.type === "number" ? Number(raw) : raw;
+    }
+    if (Object.keys(row).length) rows.push(row);
+  }
+  return rows;
+}
+
 function readValue(form, spec) {
+  if (spec.type === "rows") return readRows(form, spec);
   if (spec.type === "checks") {
     return [...form.querySelectorAll(`input[name="${spec.name}"]:checked`)].map((box) => box.value);
   }
@@ -144,6 +212,18 @@ export function fieldProblem(spec, value) {
   if (spec.type === "date") {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) return "a date YYYY-MM-DD is expected";
     if (value > today()) return `in the future (today is ${today()})`;
+  }
+  if (spec.type === "datetime-local") {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) || Number.isNaN(Date.parse(value))) return "a date and time is expected";
+    if (new Date(value) > new Date()) return "in the future";
+  }
+  if (spec.type === "rows") {
+    for (const [i, row] of value.entries()) {
+      for (const column of spec.columns) {
+        const problem = row[column.name] === undefined ? null : fieldProblem(column, row[column.name]);
+        if (problem) return `observation ${i + 1}, ${column.label}: ${problem}`;
+      }
+    }
   }
   if (spec.type === "text" || spec.type === "textarea") {
     if (spec.minLength && value.length < spec.minLength) return `at least ${spec.minLength} characters`;
@@ -169,7 +249,12 @@ function serviceProblems(definition, error) {
   const names = new Set(definition.fields.map((f) => f.name));
   const problems = {};
   const formLevel = [];
-  if (!error.fields.length) return { problems, formLevel: [error.message] };
+  if (!error.fields.length) {
+    // A plain message that starts with a field's name (or its alias) is that field's.
+    const spec = definition.fields.find((f) => [f.name, ...(f.aliases || [])].some((n) => error.message.startsWith(`${n} `)));
+    if (spec) problems[spec.name] = error.message;
+    return { problems, formLevel: spec ? [] : [error.message] };
+  }
   for (const { field = "", message } of error.fields) {
     // "details.device", "roles_present[0]": the deepest part that is a field of the form.
     const parts = String(field).split(/[.[\]]/).filter((p) => p && !/^\d+$/.test(p));
@@ -187,7 +272,7 @@ export function buildForm(container, definition, pseudonym, onRecorded) {
     el("h3", {}, definition.title),
     definition.fields.map((spec) => {
       const id = `${formId}-${spec.name}`;
-      const label = spec.type === "checks"
+      const label = spec.type === "checks" || spec.type === "rows"
         ? el("span", { className: "label", id: `${id}-label` }, spec.label, spec.required ? " *" : "")
         : el("label", { for: id }, spec.label, spec.required ? " *" : "");
       return el("div", { className: "field" }, label, control(spec, id),

@@ -4,7 +4,7 @@
 import { getJson } from "./api.js";
 import { el, fill, showError } from "./dom.js";
 import { FORMS, buildForm } from "./forms.js";
-import { header } from "./header.js";
+import { header, toolLinks } from "./header.js";
 
 const pseudonym = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] || "");
 
@@ -82,6 +82,7 @@ async function main() {
   const exportLink = document.getElementById("export");
   exportLink.setAttribute("href", `/api/patients/${encodeURIComponent(pseudonym)}/export`);
   const user = await header();
+  fill("patient-tools", toolLinks(user.role, pseudonym, "patient"));
   await loadTimeline();
   const forms = document.getElementById("forms");
   if (user.role === "viewer") {
