@@ -76,8 +76,9 @@ def _records_of_b(session: object, tmp_path: Path) -> SiteB:
     from opensirt.registry.models_jobs import Job
 
     patient = _patient(session, "SITE-B-01", "B")
-    report = tmp_path / "b-plan.pdf"
-    report.write_text("%PDF-1.4 test")
+    for name, text in (("plan.pdf", "%PDF-1.4 test"), ("plan_rtdose.dcm", "DICM"),
+                       ("plan_dvh.csv", "structure,dose_gy\n"), ("plan_dose.nii.gz", "nifti")):
+        (tmp_path / name).write_text(text)  # fmt: skip
     version = store.add_plan_version(
         session,  # type: ignore[arg-type]
         patient,  # type: ignore[arg-type]
@@ -94,7 +95,8 @@ def _records_of_b(session: object, tmp_path: Path) -> SiteB:
         limits=[],
         input_fingerprint="0" * 64,
         created_by="physicist-b",
-        report_path=str(report),
+        report_path=str(tmp_path / "plan.pdf"),
+        rtdose_path=str(tmp_path / "plan_rtdose.dcm"),
     )
     verification = Verification(patient_id=patient.id, date=dt.date(2025, 3, 1),  # type: ignore[attr-defined]
                                 modality="y90-pet", result_json="{}")  # fmt: skip
@@ -185,7 +187,7 @@ def test_the_sites_own_users_and_admins_read_it(
 
 def _listed(client: TestClient, **params: str) -> set[str]:
     page = client.get("/api/patients", params={"limit": "500", **params}).json()
-    pseudonyms = {row["patient"] for row in page["patients"]}
+    pseudonyms = {row["pseudonym"] for row in page["patients"]}
     assert page["total"] == len(pseudonyms)
     return pseudonyms
 
