@@ -76,8 +76,12 @@ def _records_of_b(session: object, tmp_path: Path) -> SiteB:
     from opensirt.registry.models_jobs import Job
 
     patient = _patient(session, "SITE-B-01", "B")
-    for name, text in (("plan.pdf", "%PDF-1.4 test"), ("plan_rtdose.dcm", "DICM"),
-                       ("plan_dvh.csv", "structure,dose_gy\n"), ("plan_dose.nii.gz", "nifti")):
+    for name, text in (
+        ("plan.pdf", "%PDF-1.4 test"),
+        ("plan_rtdose.dcm", "DICM"),
+        ("plan_dvh.csv", "structure,dose_gy\n"),
+        ("plan_dose.nii.gz", "nifti"),
+    ):
         (tmp_path / name).write_text(text)  # fmt: skip
     version = store.add_plan_version(
         session,  # type: ignore[arg-type]
@@ -256,3 +260,40 @@ def test_admins_add_users_with_a_site(sites_client: TestClient) -> None:
     assert "site 'A B' is not allowed" in bad.text
     login(sites_client, "dora")
     assert _listed(sites_client) == {"SITE-A-01", "SITE-A-02"}
+
+
+def test_a_job_on_another_sites_patient_fails_as_for_an_unknown_one(
+    filled: Registry, tmp_path: Path
+) -> None:
+    import shutil
+    import time
+
+    from opensirt.api.jobs import JobRunner
+    from opensirt.api.settings import Settings
+    from opensirt.registry.models_jobs import Job
+
+    example = Path(__file__).parents[2] / "examples" / "bsa_resin.yaml"  # patient EX-BSA-01
+    runner = JobRunner(filled, Settings(db=None, cache_dir=tmp_path / "cache", sites=True))
+    with filled.transaction(actor="test") as session:
+        _patient(session, "EX-BSA-01", "B")
+        for job_id in ("1" * 32, "2" * 32):
+            session.add(Job(id=job_id, kind="plan", state="queued", created_by="physicist-a",
+                            created_at=dt.datetime.now(dt.UTC), folder="", site="A"))  # fmt: skip
+            (runner.folder / job_id).mkdir(parents=True)
+            shutil.copy(example, runner.folder / job_id / "case.yaml")
+    (runner.folder / ("2" * 32) / "case.yaml").write_text(
+        example.read_text().replace("EX-BSA-01", "EX-NONE-01")
+    )
+    for job_id in ("1" * 32, "2" * 32):
+        runner.submit(job_id, "physicist-a", "plan", (), "A")
+    errors = {}
+    for _ in range(300):
+        with filled.transaction(readonly=True) as session:
+            jobs = {job_id: session.get(Job, job_id) for job_id in ("1" * 32, "2" * 32)}
+        if all(job is not None and job.state == "failed" for job in jobs.values()):
+            errors = {k: str(v.error) for k, v in jobs.items() if v is not None}
+            break
+        time.sleep(0.1)
+    assert errors, "the jobs did not fail"
+    assert "is not in the registry" in errors["1" * 32]
+    assert errors["1" * 32].replace("EX-BSA-01", "X") == errors["2" * 32].replace("EX-NONE-01", "X")
