@@ -77,9 +77,49 @@ def test_two_workers_share_sessions_across_a_restart(tmp_path: Path) -> None:
         _stop(process)
 
 
+@pytest.mark.slow
+def test_two_workers_read_the_progress_of_a_job(tmp_path: Path) -> None:
+    """The progress written by the worker running a job (here: a runner of this process) is
+    what every worker answers."""
+    import datetime as dt
+
+    from opensirt.api.jobs import JobRunner
+    from opensirt.registry.models_jobs import Job
+
+    db = tmp_path / "registry.sqlite3"
+    registry = open_registry(db, create=True)
+    with registry.transaction(actor="test") as session:
+        add_user(session, "viewer", "viewer", PASSWORD)
+        add_user(session, "admin", "admin", PASSWORD)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(db, port, 2, tmp_path / "data")
+    try:
+        with registry.transaction(actor="physicist") as session:
+            session.add(
+                Job(id="d" * 32, kind="plan", state="running", created_by="physicist",
+                    created_at=dt.datetime.now(dt.UTC), folder=str(tmp_path))
+            )  # fmt: skip
+        runner = JobRunner(registry, Settings(db=str(db), cache_dir=tmp_path / "data"))
+        runner.record_progress("d" * 32, 0.375, "dose")
+        login = httpx.post(f"{base}/api/login", json={"user_name": "viewer", "password": PASSWORD})
+        jobs = [
+            httpx.get(f"{base}/api/jobs/{'d' * 32}", cookies=login.cookies).json()
+            for _ in range(10)
+        ]
+        assert {(j["state"], j["progress"], j["step"]) for j in jobs} == {
+            ("running", 0.375, "dose")
+        }
+    finally:
+        _stop(process)
+        registry.dispose()
+
+
 def test_settings_travel_to_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SETTINGS_ENV, raising=False)
-    settings = Settings(db="x.sqlite3", cache_dir=tmp_path, secure_cookie=True, login_window_s=60)
+    settings = Settings(
+        db="x.sqlite3", cache_dir=tmp_path, secure_cookie=True, login_window_s=60, sites=True
+    )
     settings.to_environment()
     assert Settings.from_environment() == settings
 

@@ -36,6 +36,7 @@ from opensirt.fileio import decode_text, jsonable
 from opensirt.planning.case import Case
 from opensirt.planning.case_file import MAX_CASE_FILE_BYTES, parse_case, parse_yaml
 from opensirt.registry.recording import record_response
+from opensirt.registry.store import get_patient
 from opensirt.registry.vocabulary import UserRole
 from opensirt.workflow.pretreatment import needs_images
 
@@ -183,7 +184,8 @@ def response(
         Smallest interval from baseline for SD (days, >= 0; default 42).
     record : bool, optional
         Also record every measurement and the response per date and criterion in the
-        registry (``--record``); the patients must be in it.
+        registry (``--record``); the patients must be in it (with sites: of the user's site,
+        another site's patient is answered as unknown, 404).
 
     Returns
     -------
@@ -205,6 +207,8 @@ def response(
     recorded = None
     if record:
         with service(request).registry.transaction(actor=user.user_name) as session:
+            for pseudonym in sorted({p.patient_id for p in patients}):  # of the user's site
+                get_patient(session, pseudonym, scope=user.scope)
             recorded = dict(record_response(session, rows, patients))
     return jsonable(
         {"patients": [p.as_dict() for p in patients], "warnings": warnings, "recorded": recorded}

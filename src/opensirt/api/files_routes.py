@@ -48,7 +48,7 @@ def _download(request: Request, user: CurrentUser, version_id: int, name: str) -
     which, media_type = _FILES[name]
     state = service(request)
     with state.registry.transaction(actor=user.user_name) as session:
-        version = plan_version(session, version_id)
+        version = plan_version(session, version_id, user.scope)
         recorded = {"report_path": version.report_path, "rtdose_path": version.rtdose_path}
         path = _recorded_file(recorded, which)
         if path is None or not path.is_file():

@@ -11,8 +11,11 @@ file with ``images.post_treatment`` and ``treatment:`` (or the case of a recorde
 version) and the zip of the work-up and post-treatment DICOM; the verification is recorded,
 linked to the SIRT session of its treatment. ``GET /api/jobs/{id}`` tells the state, the
 progress and, when done, the links to the plan or the verification. The job's row is in the
-registry; a service stopped while a job ran marks it failed at its next start
-(:func:`fail_interrupted`).
+registry, its progress too (the fraction done and the step, one write per step, without an
+audit entry), so every worker of ``opensirt serve --workers N`` answers for every job; a
+service stopped while a job ran marks it failed at its next start (:func:`fail_interrupted`).
+With sites (``opensirt serve --sites``) a job is seen only by users of the site of the user
+who started it, and runs only on a patient of that site.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,11 +34,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 import opensirt
+from opensirt.api.registry_routes import plan_version as find_plan_version
 from opensirt.api.settings import Settings
 from opensirt.api.state import CurrentUser, current_user, require_role, service
 from opensirt.api.uploads import unpack_dicom_zip
 from opensirt.errors import InputError, OpenSIRTError
 from opensirt.planning.case_file import MAX_CASE_FILE_BYTES
+from opensirt.registry import store
 from opensirt.registry.database import DB_ENV, Registry
 from opensirt.registry.models import Patient, Plan, PlanVersion, Verification
 from opensirt.registry.models_jobs import Job
@@ -83,7 +87,7 @@ def fail_interrupted(registry: Registry) -> int:
 
 
 class JobRunner:
-    """One worker thread running the jobs in turn, and their progress in memory.
+    """One worker thread running the jobs in turn, writing their progress into their rows.
 
     Parameters
     ----------
@@ -97,29 +101,27 @@ class JobRunner:
         self._registry = registry
         self.folder = settings.cache_dir / "jobs"
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opensirt-job")
-        self._progress: dict[str, tuple[float, str]] = {}
-        self._lock = threading.Lock()
 
-    def progress(self, job_id: str) -> tuple[float, str]:
-        """The progress of a running job.
+    def record_progress(self, job_id: str, fraction: float, step: str) -> None:
+        """Write a running job's progress into its row, where every worker reads it.
+
+        One UPDATE per step and no audit entry (a core statement, which the audit log's
+        flush hook does not see: progress is no clinical record; the job's state changes
+        are audited).
 
         Parameters
         ----------
         job_id : str
             The job.
-
-        Returns
-        -------
-        tuple of (float, str)
-            The fraction done (0-1) and the current step's description.
+        fraction : float
+            The fraction done (0-1).
+        step : str
+            The current step's description (cut to 200 characters).
         """
-        with self._lock:
-            return self._progress.get(job_id, (0.0, ""))
-
-    def _step(self, job_id: str, text: str, steps: int) -> None:
-        with self._lock:
-            done, _ = self._progress.get(job_id, (0.0, ""))
-            self._progress[job_id] = (min(done + 1 / steps, 0.95), text)
+        with self._registry.transaction() as session:
+            session.execute(
+                sa.update(Job).where(Job.id == job_id).values(progress=fraction, step=step[:200])
+            )
 
     def _set(self, job_id: str, **values: Any) -> None:
         with self._registry.transaction(actor="opensirt-serve") as session:
@@ -128,7 +130,12 @@ class JobRunner:
                 setattr(job, key, value)
 
     def submit(
-        self, job_id: str, user_name: str, kind: str = "plan", options: tuple[str, ...] = ()
+        self,
+        job_id: str,
+        user_name: str,
+        kind: str = "plan",
+        options: tuple[str, ...] = (),
+        scope: str | None = None,
     ) -> None:
         """Queue a job whose folder holds ``case.yaml`` and the images.
 
@@ -142,24 +149,27 @@ class JobRunner:
             The command the job runs (default ``plan``).
         options : tuple of str, optional
             More options of the command (``--plan-label``, ``--tolerance`` ...).
+        scope : str or None, optional
+            The site of the user who started it (``CurrentUser.scope``): the case's patient
+            must be of it, or the job fails as for an unknown patient.
         """
-        self._pool.submit(self._run, job_id, user_name, kind, options)
+        self._pool.submit(self._run, job_id, user_name, kind, options, scope)
 
-    def _run(self, job_id: str, user_name: str, kind: str, options: tuple[str, ...]) -> None:
+    def _run(
+        self, job_id: str, user_name: str, kind: str, options: tuple[str, ...], scope: str | None
+    ) -> None:
         self._set(job_id, state="running")
         try:
-            result = self._command(job_id, user_name, kind, options)
+            result = self._command(job_id, user_name, kind, options, scope)
         except (OpenSIRTError, OSError) as exc:
             self._set(job_id, state="failed", error=str(exc), finished_at=_now())
         except Exception as exc:
             self._set(job_id, state="failed", error=f"unexpected error: {exc}", finished_at=_now())
         else:
-            self._set(job_id, state="done", result=result, finished_at=_now())
-        with self._lock:
-            self._progress.pop(job_id, None)
+            self._set(job_id, state="done", result=result, finished_at=_now(), progress=1.0)
 
     def _command(
-        self, job_id: str, user_name: str, kind: str, options: tuple[str, ...]
+        self, job_id: str, user_name: str, kind: str, options: tuple[str, ...], scope: str | None
     ) -> dict[str, Any]:
         from opensirt.planning import load_case
 
@@ -167,6 +177,9 @@ class JobRunner:
         case_path = folder / "case.yaml"
         case = load_case(case_path)
         _images_inside(case, folder)
+        if scope is not None:  # another site's patient: as unknown
+            with self._registry.transaction(readonly=True) as session:
+                store.get_patient(session, case.patient.id, scope=scope)
         # `opensirt plan|verify --record` in a process of its own: the service stays
         # responsive, and the database URL goes by the environment (never on a command line
         # others can see)
@@ -186,7 +199,8 @@ class JobRunner:
             lines = []
             for line in process.stderr:
                 lines.append(line.rstrip())
-                self._step(job_id, lines[-1].strip(), _STEPS[kind])
+                done = min(len(lines) / _STEPS[kind], 0.95)
+                self.record_progress(job_id, done, lines[-1].strip())
         if process.returncode != 0:
             raise InputError(" ".join(line.strip() for line in lines[-8:]) or f"{kind} failed")
         if kind == "verify":
@@ -303,9 +317,10 @@ def _start(
                 created_by=user.user_name,
                 created_at=_now(),
                 folder=str(folder),
+                site=user.scope,
             )
         )
-    runner.submit(job_id, user.user_name, kind, options)
+    runner.submit(job_id, user.user_name, kind, options, user.scope)
     return job_id
 
 
@@ -358,10 +373,9 @@ def start_verify(
     if case is not None:
         text = case.file.read(MAX_CASE_FILE_BYTES + 1)
         return {"job_id": _start(request, user, "verify", text, case.size or 0, dicom, options)}
+    assert plan_version is not None  # exactly one of the two, checked above
     with service(request).registry.transaction(readonly=True) as session:
-        version = session.get(PlanVersion, plan_version)
-        if version is None:
-            raise HTTPException(404, f"no plan version {plan_version}")
+        version = find_plan_version(session, plan_version, user.scope)
         text, label = version.case_yaml.encode(), version.plan.label
         saved = Path(version.report_path).parent if version.report_path else None
     options += ("--plan-label", label)
@@ -372,7 +386,7 @@ def start_verify(
 
 @router.get("/jobs/{job_id}")
 def job_status(
-    request: Request, job_id: str, _user: Annotated[CurrentUser, Depends(current_user)]
+    request: Request, job_id: str, user: Annotated[CurrentUser, Depends(current_user)]
 ) -> dict[str, Any]:
     """A job's state, progress and, when done, its result links.
 
@@ -382,27 +396,25 @@ def job_status(
         The request.
     job_id : str
         The job.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: of the site of the user who started the job).
 
     Returns
     -------
     dict
-        ``{id, kind, state, progress, step, result, error, created_by, created_at}``.
+        ``{id, kind, state, progress, step, result, error, created_by, created_at}``: the
+        progress (0-1) and the step as the worker running the job last wrote them.
     """
     with service(request).registry.transaction(readonly=True) as session:
         job = session.get(Job, job_id)
-        if job is None:
+        if job is None or (user.scope is not None and job.site != user.scope):
             raise HTTPException(404, f"no job {job_id}")
-        progress, step = _runner(request).progress(job_id)
-        if job.state == "done":
-            progress = 1.0
         return {
             "id": job.id,
             "kind": job.kind,
             "state": job.state,
-            "progress": progress,
-            "step": step,
+            "progress": job.progress,
+            "step": job.step or "",
             "result": job.result,
             "error": job.error,
             "created_by": job.created_by,

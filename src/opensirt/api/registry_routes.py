@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from opensirt import __version__
 from opensirt.api.errors import validation_errors
 from opensirt.api.state import CLINICAL_ROLES, CurrentUser, current_user, require_role, service
-from opensirt.registry import audit, store
+from opensirt.registry import audit, sites, store
 from opensirt.registry.bundle import export_bundle
 from opensirt.registry.files import MODELS, Kind
 from opensirt.registry.models import Patient, Plan, PlanVersion, Verification
@@ -44,7 +44,7 @@ def _write(request: Request, user: CurrentUser) -> Any:
 @router.get("/patients")
 def patients(
     request: Request,
-    _user: Reader,
+    user: Reader,
     q: Annotated[str | None, Query(max_length=64, description="Part of a pseudonym.")] = None,
     diagnosis: Diagnosis | None = None,
     status: Annotated[
@@ -65,8 +65,8 @@ def patients(
     ----------
     request : fastapi.Request
         The request.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: only the patients of the user's site are listed).
     q : str, optional
         Part of a pseudonym (case-insensitive, literal).
     diagnosis : Diagnosis, optional
@@ -95,6 +95,7 @@ def patients(
             diagnosed_to=date_to,
             limit=limit,
             offset=offset,
+            scope=user.scope,
         )
     return {
         "total": page.total,
@@ -104,28 +105,29 @@ def patients(
 
 
 @router.get("/patients/{pseudonym}/timeline")
-def patient_timeline(request: Request, _user: Reader, pseudonym: str) -> dict[str, Any]:
+def patient_timeline(request: Request, user: Reader, pseudonym: str) -> dict[str, Any]:
     """A patient's pathway in date order (the format of ``opensirt registry timeline --json``).
 
     Parameters
     ----------
     request : fastapi.Request
         The request.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: of the patient's site).
     pseudonym : str
         The patient.
 
     Returns
     -------
     dict
-        The timeline document (format 1); 404 for an unknown patient.
+        The timeline document (format 1); 404 for an unknown patient (or another site's).
     """
     with _read(request) as session:
+        store.get_patient(session, pseudonym, scope=user.scope)
         return timeline(session, pseudonym).to_dict()
 
 
-def plan_version(session: Session, version_id: int) -> PlanVersion:
+def plan_version(session: Session, version_id: int, scope: str | None) -> PlanVersion:
     """A plan version by id, with its plan and signatures; 404 when there is none.
 
     Parameters
@@ -134,17 +136,23 @@ def plan_version(session: Session, version_id: int) -> PlanVersion:
         The open transaction.
     version_id : int
         The version's record id.
+    scope : str or None
+        Only a version of a patient of this site (``CurrentUser.scope``); another site's is
+        404 as an unknown one.
 
     Returns
     -------
     PlanVersion
         The version.
     """
-    version = session.scalar(
+    query = (
         sa.select(PlanVersion)
+        .join(Plan, PlanVersion.plan_id == Plan.id)
+        .join(Patient, Plan.patient_id == Patient.id)
         .where(PlanVersion.id == version_id)
         .options(selectinload(PlanVersion.signatures), selectinload(PlanVersion.plan))
     )
+    version = session.scalar(sites.restrict(query, scope))
     if version is None:
         raise HTTPException(404, f"no plan version {version_id}")
     return version
@@ -189,15 +197,15 @@ def _plan_document(session: Session, version: PlanVersion) -> dict[str, Any]:
 
 
 @router.get("/plans/{version_id}")
-def plan(request: Request, _user: Reader, version_id: int) -> dict[str, Any]:
+def plan(request: Request, user: Reader, version_id: int) -> dict[str, Any]:
     """A plan version: its numbers, result, signatures, state and ``row_version``.
 
     Parameters
     ----------
     request : fastapi.Request
         The request.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: of the patient's site).
     version_id : int
         The version's record id.
 
@@ -207,7 +215,7 @@ def plan(request: Request, _user: Reader, version_id: int) -> dict[str, Any]:
         The version; ``result`` is the plan's JSON as ``opensirt plan --json`` writes it.
     """
     with _read(request) as session:
-        return _plan_document(session, plan_version(session, version_id))
+        return _plan_document(session, plan_version(session, version_id, user.scope))
 
 
 class SignIn(BaseModel):
@@ -248,7 +256,7 @@ def sign(
     if body.role != user.role.value:
         raise HTTPException(403, f"a {user.role.value} cannot sign as {body.role}")
     with _write(request, user) as session:
-        version = plan_version(session, version_id)
+        version = plan_version(session, version_id, user.scope)
         store.sign_plan_version(
             session, version, body.role, user.user_name, expected_row_version=body.row_version
         )
@@ -256,15 +264,15 @@ def sign(
 
 
 @router.get("/verifications/{verification_id}")
-def verification(request: Request, _user: Reader, verification_id: int) -> dict[str, Any]:
+def verification(request: Request, user: Reader, verification_id: int) -> dict[str, Any]:
     """A verification: predicted against delivered dose per structure, with the flags.
 
     Parameters
     ----------
     request : fastapi.Request
         The request.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: of the patient's site).
     verification_id : int
         The verification's record id.
 
@@ -274,11 +282,13 @@ def verification(request: Request, _user: Reader, verification_id: int) -> dict[
         Date, modality, delivered activity, the structures and the full result JSON.
     """
     with _read(request) as session:
-        found = session.scalar(
+        query = (
             sa.select(Verification)
+            .join(Patient, Verification.patient_id == Patient.id)
             .where(Verification.id == verification_id)
             .options(selectinload(Verification.structures))
         )
+        found = session.scalar(sites.restrict(query, user.scope))
         if found is None:
             raise HTTPException(404, f"no verification {verification_id}")
         pseudonym = session.scalar(
@@ -346,6 +356,7 @@ def add_record(
     except ValidationError as exc:
         return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
     with _write(request, user) as session:
+        store.get_patient(session, pseudonym, scope=user.scope)
         row = write_record(session, record)
         return {"kind": kind.value, "id": getattr(row, "id", None)}
 
@@ -353,7 +364,7 @@ def add_record(
 @router.get("/audit")
 def audit_history(
     request: Request,
-    _user: Reader,
+    user: Reader,
     entity: Annotated[str, Query(max_length=64)],
     key: Annotated[str, Query(max_length=128)],
 ) -> dict[str, Any]:
@@ -363,8 +374,9 @@ def audit_history(
     ----------
     request : fastapi.Request
         The request.
-    _user : CurrentUser
-        Any logged-in user.
+    user : CurrentUser
+        Any logged-in user (with sites: only records of patients of the user's site have a
+        history shown; others answer as a record without entries).
     entity : str
         The record's table (``plan_versions``, ``patients`` ...).
     key : str
@@ -376,7 +388,8 @@ def audit_history(
         ``{entity, key, entries: [...]}`` oldest first.
     """
     with _read(request) as session:
-        entries = audit.history(session, entity, key)
+        shown = sites.record_visible(session, entity, key, user.scope)
+        entries = audit.history(session, entity, key) if shown else []
         return {"entity": entity, "key": key, "entries": [_entry(e) for e in entries]}
 
 
@@ -404,7 +417,7 @@ def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
     request : fastapi.Request
         The request.
     user : CurrentUser
-        Any logged-in user.
+        Any logged-in user (with sites: of the patient's site).
     pseudonym : str
         The patient.
 
@@ -414,6 +427,7 @@ def export(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
         The bundle, as ``opensirt registry export`` writes it, as an attachment.
     """
     with _write(request, user) as session:
+        store.get_patient(session, pseudonym, scope=user.scope)
         bundle = export_bundle(session, pseudonym, software=__version__)  # on record
     return JSONResponse(
         json.loads(bundle.to_json()),

@@ -101,11 +101,14 @@ class LiveSession:
         The user's role; ``None`` when the user is disabled or unknown.
     csrf_token : str
         The CSRF token bound to the session.
+    site : str or None, optional
+        The user's site (a code, ``*`` for every site, ``None``).
     """
 
     user_name: str
     role: UserRole | None
     csrf_token: str
+    site: str | None = None
 
 
 class SessionStore:
@@ -182,7 +185,7 @@ class SessionStore:
         key, now = _digest(token), self._clock()
         query = (
             sa.select(WebSession.user_name, WebSession.last_seen_at, WebSession.expires_at)
-            .add_columns(User.role, User.active)
+            .add_columns(User.role, User.active, User.site)
             .outerjoin(User, User.user_name == WebSession.user_name)
             .where(WebSession.token_sha256 == key)
         )
@@ -190,7 +193,7 @@ class SessionStore:
             found = session.execute(query).one_or_none()
         if found is None:
             return None
-        user_name, last_seen, expires, role, active = found
+        user_name, last_seen, expires, role, active, site = found
         if now >= expires:
             self._delete(WebSession.token_sha256 == key)
             return None
@@ -202,7 +205,7 @@ class SessionStore:
                     .values(last_seen_at=now, expires_at=now + self._idle)
                 )
         live_role = UserRole(role) if role is not None and active else None
-        return LiveSession(user_name, live_role, csrf_token_of(token))
+        return LiveSession(user_name, live_role, csrf_token_of(token), site)
 
     def _delete(self, where: sa.ColumnElement[bool]) -> None:
         with self._registry.transaction() as session:

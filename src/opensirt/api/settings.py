@@ -1,4 +1,4 @@
-"""The service's settings: the registry, cookies, sessions, login limits, upload limits."""
+"""The service's settings: the registry, cookies, sessions, login and upload limits, sites."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ class Settings:
         The window of the login limit (s, default 15 min).
     max_upload_bytes : int, optional
         The largest request body accepted (bytes, default 512 MiB); larger gets 413.
+    sites : bool, optional
+        Scope the data by site (``opensirt serve --sites``): a user sees only the patients
+        of the user's site (:mod:`opensirt.registry.sites`). Default false (single centre).
     """
 
     db: str | None
@@ -56,6 +59,7 @@ class Settings:
     login_max_failures: int = LOGIN_MAX_FAILURES
     login_window_s: float = LOGIN_WINDOW_S
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    sites: bool = False
 
     def to_environment(self) -> None:
         """Put these settings in the environment (:data:`SETTINGS_ENV`) for worker processes."""

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request
 from opensirt.api.security import SESSION_COOKIE, LoginLimiter, SessionStore, csrf_matches
 from opensirt.api.settings import Settings
 from opensirt.registry.database import Registry
+from opensirt.registry.sites import scope_of
 from opensirt.registry.vocabulary import UserRole
 
 
@@ -48,11 +49,15 @@ class CurrentUser:
         applies at once).
     csrf_token : str
         The CSRF token bound to the session.
+    scope : str or None, optional
+        The site whose patients the user sees (:func:`opensirt.registry.sites.scope_of`);
+        ``None`` for every patient (sites off, an admin, an all-sites user).
     """
 
     user_name: str
     role: UserRole
     csrf_token: str
+    scope: str | None = None
 
 
 def service(request: Request) -> ServiceState:
@@ -104,7 +109,8 @@ def current_user(request: Request) -> CurrentUser:
         raise HTTPException(
             403, "the CSRF token is missing or wrong: send the X-CSRF-Token header from /api/me"
         )
-    return CurrentUser(user_name, role, csrf)
+    scope = scope_of(role, found.site, enabled=state.settings.sites)
+    return CurrentUser(user_name, role, csrf, scope)
 
 
 def require_role(*roles: UserRole) -> Callable[[Request], CurrentUser]:

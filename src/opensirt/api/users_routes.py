@@ -18,13 +18,15 @@ Admin = Annotated[CurrentUser, Depends(require_role(UserRole.ADMIN))]
 
 
 class NewUser(BaseModel):
-    """A new user: name, role and a first password (the registry's password policy)."""
+    """A new user: name, role, a first password (the registry's password policy) and the
+    site (a code, ``*`` for every site, or none)."""
 
     model_config = ConfigDict(extra="forbid")
 
     user_name: Annotated[str, Field(min_length=1, max_length=64)]
     role: UserRole
     password: Annotated[str, Field(min_length=1, max_length=1024, repr=False)]
+    site: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
 
 class Activation(BaseModel):
@@ -40,6 +42,7 @@ def _shown(user: User) -> dict[str, Any]:
         "user_name": user.user_name,
         "role": user.role.value,
         "active": user.active,
+        "site": user.site,
         "created_at": user.created_at.isoformat(),
     }
 
@@ -58,7 +61,7 @@ def users(request: Request, _admin: Admin) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{users: [{user_name, role, active, created_at}]}``.
+        ``{users: [{user_name, role, active, site, created_at}]}``.
     """
     with service(request).registry.transaction(readonly=True) as session:
         return {"users": [_shown(u) for u in list_users(session)]}
@@ -73,7 +76,7 @@ def new_user(request: Request, body: NewUser, admin: Admin) -> dict[str, Any]:
     request : fastapi.Request
         The request.
     body : NewUser
-        Name, role, first password.
+        Name, role, first password, site.
     admin : CurrentUser
         An admin.
 
@@ -83,7 +86,7 @@ def new_user(request: Request, body: NewUser, admin: Admin) -> dict[str, Any]:
         The user as :func:`users` lists them.
     """
     with service(request).registry.transaction(actor=admin.user_name) as session:
-        return _shown(add_user(session, body.user_name, body.role, body.password))
+        return _shown(add_user(session, body.user_name, body.role, body.password, body.site))
 
 
 @router.post("/users/{user_name}/active")

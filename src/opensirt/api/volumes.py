@@ -81,10 +81,10 @@ def build_volumes(case_yaml: str, base_dir: Path, folder: Path) -> None:
     (folder / "labels.json").write_text(json.dumps(legend, indent=1), encoding="utf-8")
 
 
-def _volume(request: Request, version_id: int, name: str) -> Path:
+def _volume(request: Request, version_id: int, name: str, scope: str | None) -> Path:
     state = service(request)
     with state.registry.transaction(readonly=True) as session:
-        version = plan_version(session, version_id)
+        version = plan_version(session, version_id, scope)
         case_yaml, rtdose = version.case_yaml, version.rtdose_path
         fingerprint = version.input_fingerprint
     # keyed by the inputs too: a draft replaced in place keeps its id
@@ -102,9 +102,10 @@ def _volume(request: Request, version_id: int, name: str) -> Path:
 
 def _route(name: str, media_type: str) -> None:
     def endpoint(
-        request: Request, version_id: int, _user: Annotated[CurrentUser, Depends(current_user)]
+        request: Request, version_id: int, user: Annotated[CurrentUser, Depends(current_user)]
     ) -> FileResponse:
-        return FileResponse(_volume(request, version_id, name), media_type=media_type)
+        path = _volume(request, version_id, name, user.scope)
+        return FileResponse(path, media_type=media_type)
 
     endpoint.__doc__ = f"The viewer's {name} of a plan version (read from its images once)."
     router.add_api_route(

@@ -22,12 +22,18 @@ _SERVE_HELP = (
     "the demo pipeline), a draft of its plan to sign, 30 synthetic patients and one user per "
     "role, whose one-time passwords are printed at start.\n\n"
     "--workers N runs N worker processes (uvicorn) sharing the registry, whose sessions and "
-    "login limit live in the database; --demo always serves with one.\n\n"
+    "login limit live in the database, as the progress of the background jobs; --demo always "
+    "serves with one.\n\n"
+    "--sites scopes the data by site (a registry shared by several hospitals): a user sees "
+    "only the patients of the user's site (`opensirt users add NAME --role R --site CODE`; "
+    "'*' for every site; admins see all), another site's patient is answered as unknown. "
+    "Without it nothing is scoped (one centre).\n\n"
     "Behind HTTPS (a reverse proxy) give --secure-cookies. The API's schema is at "
     "/api/openapi.json.\n\n"
     "\b\nExamples:\n"
     "  opensirt serve --demo\n"
     "  opensirt serve --db ./clinic.sqlite3 --port 8080 --workers 2\n"
+    "  opensirt serve --db postgresql://opensirt@dbhost/opensirt --sites --workers 4\n"
     "  opensirt serve --db postgresql://opensirt@dbhost/opensirt --host 0.0.0.0 --secure-cookies\n"
 )
 
@@ -126,6 +132,12 @@ def serve(
         int,
         typer.Option(min=1, max=64, help="Worker processes (--demo: one only)."),
     ] = 1,
+    sites: Annotated[
+        bool,
+        typer.Option(
+            "--sites", help="Scope the data by site: users see only their site's patients."
+        ),
+    ] = False,
 ) -> None:
     """Serve the web pages and the JSON API on the registry."""
     import tempfile
@@ -158,6 +170,7 @@ def serve(
                 db=db,
                 cache_dir=data or (folder / "data" if demo else user_data_folder() / "service"),
                 secure_cookie=secure_cookies,
+                sites=sites,
             )
             if workers > 1:
                 _serve_workers(settings, host, port, workers)

@@ -59,6 +59,14 @@ def add(
         typer.Option("--role", help="admin, physicist, physician, nurse or viewer."),
     ],
     password_stdin: _StdinOption = False,
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            help="The user's site (a code such as UKB), or '*' for every site; used when the "
+            "service runs with --sites (a user without a site then sees no patient).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Add a user with a role; the password is asked twice (or read with --password-stdin).
@@ -67,24 +75,29 @@ def add(
     Examples:
       opensirt users add alice --role admin
       printf '%s\\n' "$PASSWORD" | opensirt users add bob --role physicist --password-stdin
+      opensirt users add carol --role nurse --site UKB
     """
     from opensirt.registry.database import open_registry
+    from opensirt.registry.sites import ALL_SITES, check_site
     from opensirt.registry.users import add_user, check_user_name
 
     with registry_errors():
         check_user_name(user_name)
+        if site is not None and site != ALL_SITES:
+            check_site(site)
         password = _read_password(password_stdin)
         registry = open_registry(db)
         try:
             with registry.transaction() as session:
-                user = add_user(session, user_name, role, password)
+                user = add_user(session, user_name, role, password, site)
         finally:
             registry.dispose()
-        console.print(f"User {escape(user.user_name)} added with role {user.role.value}.")
+        where = "" if site is None else f", site {escape(site)}"
+        console.print(f"User {escape(user.user_name)} added with role {user.role.value}{where}.")
 
 
 def list_(db: DbOption = None) -> None:
-    """List the users: name, role, active, created, password changed.
+    """List the users: name, role, site, active, created, password changed.
 
     \b
     Examples:
@@ -100,11 +113,12 @@ def list_(db: DbOption = None) -> None:
                 users = list_users(session)
         finally:
             registry.dispose()
-        table = Table("user", "role", "active", "created (UTC)", "password changed (UTC)")
+        table = Table("user", "role", "site", "active", "created (UTC)", "password changed (UTC)")
         for user in users:
             table.add_row(
                 escape(user.user_name),
                 user.role.value,
+                escape(user.site or "-"),
                 "yes" if user.active else "no",
                 f"{user.created_at:%Y-%m-%d %H:%M}",
                 f"{user.password_changed_at:%Y-%m-%d %H:%M}",

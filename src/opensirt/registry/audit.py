@@ -287,15 +287,29 @@ def bulk(session: Session) -> Iterator[None]:
         session.info.pop(_BULK, None)
 
 
-def _owner(row: Any) -> int | None:
-    """The id of the patient a row belongs to, through its links; ``None`` if it has none."""
+def patient_of(row: Any) -> int | None:
+    """The record id of the patient a row belongs to, through its links.
+
+    Parameters
+    ----------
+    row : object
+        A registry row (a patient, or a row with ``patient_id`` or a link to a plan, a plan
+        version or a verification).
+
+    Returns
+    -------
+    int or None
+        The patient's id; ``None`` for a row of no patient (a user, a job).
+    """
+    if isinstance(row, Patient):
+        return row.id
     patient_id: int | None = getattr(row, "patient_id", None)
     if patient_id is not None:
         return patient_id
     for link in ("plan", "plan_version", "verification"):
         parent = getattr(row, link, None)
         if parent is not None:
-            return _owner(parent)
+            return patient_of(parent)
     return None
 
 
@@ -304,7 +318,7 @@ def _bulk_entries(session: Session, rows: list[Base]) -> tuple[list[Base], list[
     single: list[Base] = []
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     for row in rows:
-        owner = None if isinstance(row, Patient) else _owner(row)
+        owner = None if isinstance(row, Patient) else patient_of(row)
         if owner is None:
             single.append(row)
         else:

@@ -160,6 +160,7 @@ def deidentify(
         patient=new_id,
         birth_year=min(born.year, diagnosed.year),
         diagnosis_date=diagnosed.isoformat(),
+        site=None,  # the hospital: Institution Name (0008,0080), removed (X)
     )
     for name in Bundle.model_fields:
         if not isinstance(data[name], list):

@@ -174,6 +174,9 @@ class Patient(Base):
     diagnosis_date: Mapped[dt.date]
     recorded_at: Mapped[dt.datetime] = recorded_now()
     row_version: Mapped[int] = mapped_column(default=1)
+    #: The site (hospital) the patient belongs to, when the service scopes data by site
+    #: (:mod:`opensirt.registry.sites`); ``None`` in a single-centre registry.
+    site: Mapped[str | None] = mapped_column(sa.String(32), index=True)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it)
     __table_args__ = (sa.CheckConstraint("birth_year BETWEEN 1890 AND 2200", name="birth_year"),)

@@ -38,6 +38,9 @@ class User(Base):
     role: Mapped[UserRole] = mapped_column(coded(UserRole))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    #: The site whose patients the user sees when the service scopes data by site: a site
+    #: code, ``*`` for every site, ``None`` for none (:mod:`opensirt.registry.sites`).
+    site: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[dt.datetime] = recorded_now()
     password_changed_at: Mapped[dt.datetime] = recorded_now()
 

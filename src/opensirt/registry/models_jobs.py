@@ -1,9 +1,13 @@
 """The web service's background jobs (planning and verification from uploaded images).
 
 A job's row records who started it, its state and, when it ends, its result links or its
-error; the progress while it runs is kept by the service in memory. A service that stops
-while a job runs leaves it ``running``: the next start marks it ``failed``
-(:func:`opensirt.api.jobs.fail_interrupted`), never running forever.
+error; while it runs, its progress (the fraction done and the current step), written once per
+step by the worker process running it, so that every worker of ``opensirt serve --workers N``
+reads it; and the site of the user who started it (:mod:`opensirt.registry.sites`). The
+progress is written without an audit entry (it records no clinical data); the job's other
+changes are audited as every row is. A service that stops while a job runs leaves it
+``running``: the next start marks it ``failed`` (:func:`opensirt.api.jobs.fail_interrupted`),
+never running forever.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class Job(Base):
     folder: Mapped[str] = mapped_column(sa.Text)
     result: Mapped[dict[str, Any] | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    step: Mapped[str | None] = mapped_column(sa.String(200))
+    site: Mapped[str | None] = mapped_column(sa.String(32))
 
     __table_args__ = (
         sa.CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),

@@ -32,6 +32,7 @@ from pydantic_core import ErrorDetails
 from opensirt.clinical.measurements import LesionStatus, Role
 from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.planning.case_file import format_location
+from opensirt.registry.sites import SITE_PATTERN
 from opensirt.registry.vocabulary import (
     QOL_MAX_SCORE,
     Attribution,
@@ -82,13 +83,15 @@ class _PatientRecord(_Record):
 
 
 class PatientIn(_Record):
-    """A new patient: pseudonym, sex, birth year and the diagnosis with its date."""
+    """A new patient: pseudonym, sex, birth year, the diagnosis with its date, and the site
+    (optional; a code, used when the service scopes data by site)."""
 
     patient: Pseudonym
     sex: Sex
     birth_year: int = Field(ge=1890, le=2200)
     diagnosis: Diagnosis
     diagnosis_date: dt.date
+    site: Annotated[str, Field(pattern=SITE_PATTERN)] | None = None
 
     @model_validator(mode="after")
     def _born_before_diagnosis(self) -> PatientIn:

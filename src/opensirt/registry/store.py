@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from opensirt.errors import InputError
+from opensirt.registry import sites
 from opensirt.registry.database import ConflictError
 from opensirt.registry.models import (
     Base,
@@ -57,7 +58,7 @@ class PatientNotFoundError(InputError):
     """No patient with that pseudonym is in the registry."""
 
 
-def get_patient(session: Session, pseudonym: str) -> Patient:
+def get_patient(session: Session, pseudonym: str, *, scope: str | None = None) -> Patient:
     """The patient with this pseudonym.
 
     Parameters
@@ -66,6 +67,9 @@ def get_patient(session: Session, pseudonym: str) -> Patient:
         The open transaction.
     pseudonym : str
         The patient's pseudonymised id.
+    scope : str or None, optional
+        Only a patient of this site (:func:`opensirt.registry.sites.scope_of`); another
+        site's patient is answered as if there were none. Default: any patient.
 
     Returns
     -------
@@ -77,7 +81,8 @@ def get_patient(session: Session, pseudonym: str) -> Patient:
     PatientNotFoundError
         If there is none; the message says how to add one.
     """
-    patient = session.scalar(sa.select(Patient).where(Patient.pseudonym == pseudonym))
+    query = sites.restrict(sa.select(Patient).where(Patient.pseudonym == pseudonym), scope)
+    patient = session.scalar(query)
     if patient is None:
         raise PatientNotFoundError(
             f"patient {pseudonym!r} is not in the registry; add the patient first "

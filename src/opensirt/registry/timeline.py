@@ -360,6 +360,7 @@ def list_patients(
     diagnosed_to: dt.date | None = None,
     limit: int | None = 50,
     offset: int = 0,
+    scope: str | None = None,
 ) -> PatientList:
     """The patients of the registry, by pseudonym, a page at a time.
 
@@ -383,6 +384,9 @@ def list_patients(
         At most this many patients (default 50); ``None`` for all.
     offset : int, optional
         Skip this many matching patients first (default 0).
+    scope : str or None, optional
+        Only the patients of this site (:func:`opensirt.registry.sites.scope_of`); default
+        every patient.
 
     Returns
     -------
@@ -405,6 +409,8 @@ def list_patients(
         where.append(Patient.diagnosis_date >= diagnosed_from)
     if diagnosed_to is not None:
         where.append(Patient.diagnosis_date <= diagnosed_to)
+    if scope is not None:
+        where.append(Patient.site == scope)  # the site condition of sites.restrict
     total = session.scalar(sa.select(sa.func.count(Patient.id)).where(*where)) or 0
     pid = Patient.id
     first_sirt = (

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from opensirt.errors import InputError
 from opensirt.registry import store
 from opensirt.registry.models_access import User
+from opensirt.registry.sites import ALL_SITES, check_site
 from opensirt.registry.vocabulary import UserRole
 
 #: The shortest password accepted (characters).
@@ -137,8 +138,14 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(User.user_name)))
 
 
-def add_user(session: Session, user_name: str, role: UserRole | str, password: str) -> User:
-    """Add a user with a role and a password.
+def add_user(
+    session: Session,
+    user_name: str,
+    role: UserRole | str,
+    password: str,
+    site: str | None = None,
+) -> User:
+    """Add a user with a role, a password and, where the service scopes by site, a site.
 
     Parameters
     ----------
@@ -151,6 +158,9 @@ def add_user(session: Session, user_name: str, role: UserRole | str, password: s
     password : str
         The password (at least :data:`MIN_PASSWORD_LENGTH` characters); only its argon2id hash
         is stored.
+    site : str, optional
+        The user's site: a code, or ``*`` for every site (:mod:`opensirt.registry.sites`);
+        default none (with sites on, such a user sees no patient unless an admin).
 
     Returns
     -------
@@ -160,7 +170,7 @@ def add_user(session: Session, user_name: str, role: UserRole | str, password: s
     Raises
     ------
     InputError
-        If the name, role or password breaks a rule, or the name is taken.
+        If the name, role, site or password breaks a rule, or the name is taken.
     """
     check_user_name(user_name)
     try:
@@ -169,10 +179,12 @@ def add_user(session: Session, user_name: str, role: UserRole | str, password: s
         raise InputError(
             f"role {role!r} is not known; give one of {', '.join(r.value for r in UserRole)}"
         ) from None
+    if site is not None and site != ALL_SITES:
+        check_site(site)
     check_password(password)
     if get_user(session, user_name) is not None:
         raise InputError(f"user {user_name!r} exists already; choose another name")
-    user = User(user_name=user_name, role=role, password_hash=_HASHER.hash(password))
+    user = User(user_name=user_name, role=role, password_hash=_HASHER.hash(password), site=site)
     session.add(user)
     store.flush(session, f"user {user_name!r}")
     return user

@@ -175,6 +175,7 @@ def add_patients(session: Session, records: Sequence[PatientIn]) -> list[Patient
             birth_year=r.birth_year,
             diagnosis=r.diagnosis,
             diagnosis_date=r.diagnosis_date,
+            site=r.site,
         )
         for r in records
     ]
