@@ -46,7 +46,9 @@ def test_response_json(cohort_csv: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)["rows"]
     assert [(r["criteria"], r["group"]) for r in rows] == [
-        ("mrecist", "all"), ("mrecist", "A"), ("mrecist", "B")
+        ("mrecist", "all"),
+        ("mrecist", "A"),
+        ("mrecist", "B"),
     ]
     assert rows[0]["orr"]["n"] == 80
 
@@ -77,7 +79,8 @@ def test_dose_response_refuses_the_toxicity_fit(cohort_csv: Path) -> None:
         app, ["analytics", "dose-response", "--cohort", str(cohort_csv), "--json"]
     )
     fits = json.loads(as_json.stdout)["fits"]
-    assert fits[0]["outcome"] == "response" and fits[0]["d50_gy"] > 0
+    assert fits[0]["outcome"] == "response"
+    assert fits[0]["d50_gy"] > 0
 
 
 @pytest.mark.parametrize(

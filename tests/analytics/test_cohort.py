@@ -11,11 +11,17 @@ from opensirt.analytics.cohort import COLUMN_NAMES, read_cohort, write_cohort
 from opensirt.cli import app
 from opensirt.errors import InputError
 
-GOOD = """patient_id,group,diagnosis,os_months,death,pfs_months,progression,best_response,response_criteria,tumour_dose_gy,normal_liver_dose_gy,liver_toxicity_grade,ecog
-P1,A,HCC,12.5,1,6.1,1,pr,mRECIST,150,40,0,1
+HEADER = (
+    "patient_id,group,diagnosis,os_months,death,pfs_months,progression,best_response,"
+    "response_criteria,tumour_dose_gy,normal_liver_dose_gy,liver_toxicity_grade,ecog\n"
+)
+GOOD = (
+    HEADER
+    + """P1,A,HCC,12.5,1,6.1,1,pr,mRECIST,150,40,0,1
 P2,B,crc,30,0,,,SD,recist1.1,,,,0
 P3,,,4,1,4,1,,,95.5,22,3,
 """
+)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

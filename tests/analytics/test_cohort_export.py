@@ -44,7 +44,9 @@ def test_export_matches_the_registry(synthetic: Registry) -> None:
         assert row["os_months"] == pytest.approx((end - person.first_sirt).days / 30.4375, abs=1e-4)
         assert row["diagnosis"] == person.diagnosis.value
     assert set(frame["group"]) <= {"sir-spheres", "therasphere"}
-    assert (frame["pfs_months"].dropna() <= frame.loc[frame["pfs_months"].notna(), "os_months"] + 1e-9).all()
+    assert (
+        frame["pfs_months"].dropna() <= frame.loc[frame["pfs_months"].notna(), "os_months"] + 1e-9
+    ).all()
     assert set(frame["best_response"]) <= {"CR", "PR", "SD", "PD", "NE", ""}
     assert set(frame.loc[frame["best_response"] != "", "response_criteria"]) == {"recist1.1"}
     assert set(frame["dose_source"]) <= {"verification", "plan", ""}
@@ -75,7 +77,9 @@ def test_bad_where_is_named(clause: str, message: str) -> None:
 def test_parse_where_reads_every_key() -> None:
     where = parse_where(["diagnosis=HCC", "alive=yes", "diagnosed-from=2024-01-01",
                          "diagnosed_to=2025-12-31", "pseudonym=SYN"])  # fmt: skip
-    assert where == CohortFilter(Diagnosis.HCC, True, dt.date(2024, 1, 1), dt.date(2025, 12, 31), "SYN")
+    assert where == CohortFilter(
+        Diagnosis.HCC, True, dt.date(2024, 1, 1), dt.date(2025, 12, 31), "SYN"
+    )
 
 
 def test_command_writes_the_table(synthetic: Registry, tmp_path: Path) -> None:
@@ -86,7 +90,8 @@ def test_command_writes_the_table(synthetic: Registry, tmp_path: Path) -> None:
                                  "--where", "diagnosis=hcc", "--criteria", "mrecist"])  # fmt: skip
     assert result.exit_code == 0, result.output
     cohort = read_cohort(out)
-    assert cohort.n > 0 and set(cohort.frame["diagnosis"]) == {"hcc"}
+    assert cohort.n > 0
+    assert set(cohort.frame["diagnosis"]) == {"hcc"}
     bad = runner.invoke(app, ["registry", "export-cohort", str(out), "--db", url,
                               "--where", "stage=B"])  # fmt: skip
     assert bad.exit_code == 2

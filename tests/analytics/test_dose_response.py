@@ -35,12 +35,14 @@ def test_saturated_two_level_fit_is_solved_by_hand() -> None:
     assert math.sqrt(fit.covariance[1, 1]) == pytest.approx(math.sqrt(2 / 2.1) / 100.0, rel=1e-5)
     d50, lower, upper = fit.d50_gy
     assert d50 == pytest.approx(100.0, rel=1e-6)
-    assert lower is not None and upper is not None
+    assert lower is not None
+    assert upper is not None
     assert lower < 100.0 < upper
     assert 100.0 - lower == pytest.approx(upper - 100.0)  # the delta interval is symmetric
     p, low, high = fit.probability([50.0, 100.0, 150.0])
     np.testing.assert_allclose(p, [0.3, 0.5, 0.7], rtol=1e-6)
-    assert np.all(low < p) and np.all(p < high)
+    assert np.all(low < p)
+    assert np.all(p < high)
 
 
 def test_fit_recovers_a_known_curve() -> None:
@@ -49,7 +51,9 @@ def test_fit_recovers_a_known_curve() -> None:
     events = (rng.random(2000) < 1 / (1 + np.exp(-(dose - 150.0) / 40.0))).astype(int)
     d50, lower, upper = fit_logistic(dose, events, Outcome.RESPONSE, DoseMeasure.DOSE).d50_gy
     assert d50 == pytest.approx(150.0, abs=10.0)
-    assert lower is not None and upper is not None and lower < 150.0 < upper
+    assert lower is not None
+    assert upper is not None
+    assert lower < 150.0 < upper
 
 
 def test_too_few_events_are_refused_with_the_numbers() -> None:

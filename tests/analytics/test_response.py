@@ -67,5 +67,5 @@ def test_rates_per_criterion_and_group() -> None:
 
 def test_no_response_column_is_refused() -> None:
     cohort = from_records([{"patient_id": "A", "os_months": 1, "death": 1}], source="x.csv")
-    with pytest.raises(InputError, match="x.csv: no patient has a best_response"):
+    with pytest.raises(InputError, match=r"x\.csv: no patient has a best_response"):
         response_rates(cohort)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from freireich_data import freireich_cohort
 
+from freireich_data import freireich_cohort
 from opensirt.analytics.cox import cox_model, schoenfeld_ph_test
 from opensirt.analytics.survival import survival_summary
 from opensirt.errors import InputError

@@ -14,10 +14,10 @@ that names the file, the line (the header is line 1) and the column, the value a
 >>> cohort = check_cohort(rows, source="example")
 >>> cohort.n, cohort.frame["death"].tolist()
 (2, [1, 0])
->>> check_cohort(rows.assign(death=["1", "2"]), source="example")
+>>> check_cohort(rows.assign(death=["1", "2"]), source="example")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-opensirt.errors.InputError: example: line 3, column death: '2' is not a flag, expected 0 or 1 (1 = the event happened, 0 = censored)
+opensirt.errors.InputError: example: line 3, column death: '2' is not a flag, ...
 """
 
 from __future__ import annotations
@@ -215,12 +215,18 @@ def _numbers(source: str, spec: ColumnSpec, cells: pd.Series) -> pd.Series:
     if bad.any():
         index = int(np.argmax(bad.to_numpy()))
         expected = _EXPECTED[spec.kind]
-        raise _fail(source, index, spec.name, cells.iloc[index], f"is not a number, expected {expected}")
+        raise _fail(
+            source, index, spec.name, cells.iloc[index], f"is not a number, expected {expected}"
+        )
     negative = values < 0
     if negative.any():
         index = int(np.argmax(negative.to_numpy()))
         raise _fail(
-            source, index, spec.name, cells.iloc[index], f"is negative, expected {_EXPECTED[spec.kind]}"
+            source,
+            index,
+            spec.name,
+            cells.iloc[index],
+            f"is negative, expected {_EXPECTED[spec.kind]}",
         )
     if spec.kind in (ColumnKind.FLAG, ColumnKind.GRADE):
         top = 1 if spec.kind is ColumnKind.FLAG else 5
@@ -229,7 +235,11 @@ def _numbers(source: str, spec: ColumnSpec, cells: pd.Series) -> pd.Series:
             index = int(np.argmax(wrong.to_numpy()))
             what = "a flag" if spec.kind is ColumnKind.FLAG else "a grade"
             raise _fail(
-                source, index, spec.name, cells.iloc[index], f"is not {what}, expected {_EXPECTED[spec.kind]}"
+                source,
+                index,
+                spec.name,
+                cells.iloc[index],
+                f"is not {what}, expected {_EXPECTED[spec.kind]}",
             )
         return values.astype("Int64")
     return values

@@ -115,9 +115,7 @@ def _where_value(key: str, value: str) -> Any:
         if key.startswith("diagnosed-"):
             return dt.date.fromisoformat(value)
     except (ValueError, KeyError):
-        raise InputError(
-            f"--where {key}={value!r}: expected {WHERE_KEYS[key]}"
-        ) from None
+        raise InputError(f"--where {key}={value!r}: expected {WHERE_KEYS[key]}") from None
     return value
 
 
@@ -202,30 +200,42 @@ def _load(session: Session, criteria: ResponseCriteria) -> _Records:
         baselines=_by_patient(session, first_lesion.group_by(LesionMeasurement.patient_id)),
         sessions=_by_patient(
             session,
-            sa.select(TreatmentSession.patient_id, TreatmentSession.id, TreatmentSession.date,
-                      TreatmentSession.plan_version_id)
+            sa.select(
+                TreatmentSession.patient_id,
+                TreatmentSession.id,
+                TreatmentSession.date,
+                TreatmentSession.plan_version_id,
+            )
             .where(TreatmentSession.therapy == "sirt")
             .order_by(TreatmentSession.date, TreatmentSession.id),
-        ),  # fmt: skip
+        ),
         events=_by_patient(
             session,
-            sa.select(AdverseEventRecord.patient_id, AdverseEventRecord.date,
-                      AdverseEventRecord.term, AdverseEventRecord.grade),
-        ),  # fmt: skip
+            sa.select(
+                AdverseEventRecord.patient_id,
+                AdverseEventRecord.date,
+                AdverseEventRecord.term,
+                AdverseEventRecord.grade,
+            ),
+        ),
     )
 
 
-def _doses(session: Session, session_ids: list[int], plan_ids: list[int]) -> tuple[dict, dict]:
+def _doses(
+    session: Session, session_ids: list[int], plan_ids: list[int]
+) -> tuple[dict[int, dict[str, float | None]], dict[int, tuple[Any, ...]]]:
     """Delivered doses by treatment session, planned doses and device by plan version."""
     delivered: dict[int, dict[str, float | None]] = defaultdict(dict)
+    vs = VerifiedStructure
     query = (
-        sa.select(Verification.session_id, VerifiedStructure.structure, VerifiedStructure.delivered_gy)
+        sa.select(Verification.session_id, vs.structure, vs.delivered_gy)
         .join(VerifiedStructure, VerifiedStructure.verification_id == Verification.id)
         .where(Verification.session_id.in_(session_ids))
         .order_by(Verification.date, Verification.id)
     )  # fmt: skip
     for session_id, structure, dose in session.execute(query):
-        delivered[session_id].setdefault(structure, dose)
+        if session_id is not None:  # the query selects linked verifications only
+            delivered[session_id].setdefault(structure, dose)
     planned = {
         row[0]: row[1:]
         for row in session.execute(

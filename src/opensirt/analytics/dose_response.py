@@ -147,7 +147,7 @@ class LogisticFit:
         return {
             "outcome": self.outcome.value,
             "measure": self.measure.value,
-            "n": int(len(self.events)),
+            "n": len(self.events),
             "events": int(self.events.sum()),
             "intercept": self.intercept,
             "slope_per_gy": self.slope_per_gy,

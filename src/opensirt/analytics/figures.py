@@ -84,7 +84,7 @@ def km_figure(
     ax.set_ylim(0.0, 102.0)
     ax.set_xlim(0.0, ticks[-1])
     ax.set_xticks(ticks)
-    ax.set_ylabel(f"{chosen.title} (%)")
+    ax.set_ylabel(f"{chosen.label} (%)")
     ax.set_xlabel("Months since the first SIRT")
     ax.grid(True, color="#dddddd", lw=0.6)
     ax.legend(fontsize=8, frameon=False, loc="upper right", title="| censored", title_fontsize=7)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 
 from opensirt.analytics.cohort import Cohort
 from opensirt.analytics.cox import cox_model
@@ -65,10 +66,10 @@ def _survival_section(cohort: Cohort, endpoint: Endpoint, group_by: str | None) 
     try:
         summary = survival_summary(cohort, endpoint, group_by=group_by)
     except InputError as exc:
-        return Section(endpoint.title, (Notice(str(exc), Severity.INFO),))
-    caption = f"{endpoint.title}: Kaplan-Meier with 95 % bands, | censored"
+        return Section(endpoint.label, (Notice(str(exc), Severity.INFO),))
+    caption = f"{endpoint.label}: Kaplan-Meier with 95 % bands, | censored"
     figure = ReportFigure(lambda: km_figure(cohort, endpoint, group_by=group_by), caption)
-    return Section(endpoint.title, (survival_table(summary), figure))
+    return Section(endpoint.label, (survival_table(summary), figure))
 
 
 def _cox_section(cohort: Cohort, covariates: Sequence[str]) -> Section:
@@ -77,7 +78,7 @@ def _cox_section(cohort: Cohort, covariates: Sequence[str]) -> Section:
         try:
             blocks.append(cox_table(cox_model(cohort, covariates, endpoint)))
         except InputError as exc:
-            blocks.append(Notice(f"{endpoint.title}: {exc}", Severity.INFO))
+            blocks.append(Notice(f"{endpoint.label}: {exc}", Severity.INFO))
     intro = (
         f"Covariates: {', '.join(covariates)}. A PH test p below 0.05 says the hazard ratio "
         "changes with time: read it as an average over the follow-up."
@@ -99,7 +100,7 @@ def _dose_section(cohort: Cohort) -> Section:
             f"{_measure_text(fit.outcome, fit.measure)}: logistic fit, 95 % band, observed "
             "proportions in dose quintiles with exact intervals"
         )
-        blocks.append(ReportFigure(lambda f=fit: dose_response_figure(f), caption))
+        blocks.append(ReportFigure(partial(dose_response_figure, fit), caption))
     reasons = dict.fromkeys(reason for _, _, reason in summary.refused)
     blocks += [Notice(reason, Severity.INFO) for reason in reasons]
     return Section("Dose-response", tuple(blocks))
@@ -167,4 +168,3 @@ def cohort_report(
         sections=tuple(sections),
         signature=None,
     )
-

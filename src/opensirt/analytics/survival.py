@@ -60,7 +60,7 @@ class Endpoint(StrEnum):
         return ("os_months", "death") if self is Endpoint.OS else ("pfs_months", "progression")
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         """How the endpoint is written.
 
         Returns

@@ -66,6 +66,10 @@ def months_interval(value: float | None, lower: float | None, upper: float | Non
     return f"{_months(value)} ({_months(lower)}-{_months(upper)})"
 
 
+def _text(rows: list[tuple[object, ...]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(str(cell) for cell in row) for row in rows)
+
+
 def _p(value: float) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
@@ -94,7 +98,7 @@ def response_table(summary: ResponseSummary) -> Table:
     ]  # fmt: skip
     return Table(
         ("Criteria", "Group", "n", "CR", "PR", "SD", "PD", "NE", "ORR (95 % CI)", "DCR (95 % CI)"),
-        tuple(rows),
+        _text(rows),
         caption="Best overall response; exact Clopper-Pearson 95 % intervals",
     )
 
@@ -115,19 +119,20 @@ def survival_table(summary: SurvivalSummary) -> Table:
     landmarks = [m.months for m in summary.curves[0].landmarks]
     rows = [
         (
-            c.group, c.n, c.events, months_interval(c.median_months, c.median_lower, c.median_upper),
+            c.group, c.n, c.events,
+            months_interval(c.median_months, c.median_lower, c.median_upper),
             *(percent_interval(m.survival, m.lower, m.upper, sign="") for m in c.landmarks),
         )
         for c in summary.curves
     ]  # fmt: skip
     test = summary.log_rank
-    caption = f"{summary.endpoint.title}, Kaplan-Meier"
+    caption = f"{summary.endpoint.label}, Kaplan-Meier"
     if test is not None:
         caption += f"; log-rank chi-square {test.statistic:.2f}, {test.df} df, p {_p(test.p_value)}"
     return Table(
         ("Group", "n", "Events", "Median, months (95 % CI)",
          *(f"{m:g} months, % (95 % CI)" for m in landmarks)),
-        tuple(rows),
+        _text(rows),
         caption=caption,
     )  # fmt: skip
 
@@ -154,7 +159,7 @@ def cox_table(model: CoxModel) -> Table:
     return Table(
         ("Term", "Hazard ratio (95 % CI)", "p", "PH test p"),
         tuple(rows),
-        caption=f"Cox model of {model.endpoint.title.lower()}: n={model.n}, "
+        caption=f"Cox model of {model.endpoint.label.lower()}: n={model.n}, "
         f"events={model.events}{left}; concordance {model.concordance:.2f}",
     )
 

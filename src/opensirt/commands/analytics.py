@@ -119,7 +119,7 @@ def show_table(table: Table) -> None:
 
     shown = RichTable(title=escape(table.caption), title_justify="left", header_style="bold")
     for name, align in zip(table.columns, column_alignment(table), strict=True):
-        shown.add_column(escape(name), justify=align.value)  # type: ignore[arg-type]
+        shown.add_column(escape(name), justify=align.value)
     for row in table.rows:
         shown.add_row(*(escape(cell) for cell in row))
     console.print(shown)
@@ -160,7 +160,9 @@ def _times(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(t) for t in text.split(",") if t.strip())
     except ValueError:
-        raise InputError(f"--times {text!r}: expected months separated by commas, e.g. 6,12,24") from None
+        raise InputError(
+            f"--times {text!r}: expected months separated by commas, e.g. 6,12,24"
+        ) from None
     if not values or min(values) < 0:
         raise InputError(f"--times {text!r}: expected months >= 0 separated by commas")
     return values
@@ -208,7 +210,7 @@ def survival(
             model = cox_model(data, _covariates(cox), endpoint)
             results[f"cox_{endpoint.value}"] = model.to_dict()
             tables.append(cox_table(model))
-        written = []
+        written: list[Path] = []
         if plot is not None:
             for endpoint in Endpoint:
                 figure = km_figure(data, endpoint, group_by=group_by)
@@ -244,7 +246,7 @@ def dose_response(
 
     with exit_codes():
         summary = fit_all(load_cohort(cohort, db, where, criteria))
-        written = []
+        written: list[Path] = []
         for fit in summary.fits if plot is not None else ():
             assert plot is not None
             stem = plot.with_name(f"{plot.name}-{fit.outcome.value}-{fit.measure.value}")

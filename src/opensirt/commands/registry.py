@@ -143,6 +143,12 @@ def register(app: typer.Typer) -> None:
         registry_synth,
     )
 
-    for part in (registry_exchange, registry_cohort, registry_synth, registry_record, registry_read):
+    for part in (
+        registry_exchange,
+        registry_cohort,
+        registry_synth,
+        registry_record,
+        registry_read,
+    ):
         part.register(registry_app)
     app.add_typer(registry_app)
