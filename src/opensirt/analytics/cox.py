@@ -40,6 +40,10 @@ from opensirt.errors import InputError
 #: J Clin Epidemiol 48:1503, doi:10.1016/0895-4356(95)00048-8, asked for 10).
 MIN_EVENTS_PER_TERM = 5
 
+#: Largest cohort whose concordance index is computed (lifelines' computation takes seconds
+#: beyond it; it is reported as ``None`` there).
+CONCORDANCE_MAX_PATIENTS = 20_000
+
 
 def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.DataFrame, int]:
     """The model terms of the chosen covariates, rows with any of them missing left out.
@@ -71,7 +75,11 @@ def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[pd.Dat
                 f"{list(data.columns)}"
             )
         cells = data[name]
-        text = cells.astype("string").fillna("").str.strip()
+        if pd.api.types.is_numeric_dtype(cells):  # a numeric column of the contract
+            keep &= cells.notna()
+            terms[name] = cells.astype(float)
+            continue
+        text = cells.astype(str)  # text as read: stripped, "" where missing
         given = text != ""
         keep &= given
         numbers = pd.to_numeric(text.where(given, None), errors="coerce")
@@ -181,8 +189,9 @@ class CoxModel:
         Patients and events in the fit.
     left_out : int
         Patients left out for a missing covariate.
-    concordance : float
-        Harrell's concordance index of the fit.
+    concordance : float or None
+        Harrell's concordance index of the fit (``None`` above
+        :data:`CONCORDANCE_MAX_PATIENTS` patients).
     """
 
     endpoint: Endpoint
@@ -190,7 +199,7 @@ class CoxModel:
     n: int
     events: int
     left_out: int
-    concordance: float
+    concordance: float | None
 
     def to_dict(self) -> dict[str, Any]:
         """The model as JSON-ready data.
@@ -278,5 +287,7 @@ def cox_model(
         n=len(event),
         events=int(event.sum()),
         left_out=left_out,
-        concordance=float(fitted.concordance_index_),
+        concordance=float(fitted.concordance_index_)
+        if len(event) <= CONCORDANCE_MAX_PATIENTS
+        else None,
     )

@@ -156,11 +156,13 @@ def cox_table(model: CoxModel) -> Table:
         for t in model.terms
     ]  # fmt: skip
     left = f", {model.left_out} left out for a missing covariate" if model.left_out else ""
+    if model.concordance is not None:
+        left += f"; concordance {model.concordance:.2f}"
     return Table(
         ("Term", "Hazard ratio (95 % CI)", "p", "PH test p"),
         tuple(rows),
         caption=f"Cox model of {model.endpoint.label.lower()}: n={model.n}, "
-        f"events={model.events}{left}; concordance {model.concordance:.2f}",
+        f"events={model.events}{left}",
     )
 
 
