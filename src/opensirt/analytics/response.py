@@ -15,7 +15,7 @@ doi:10.1093/biomet/26.4.404), from quantiles of the beta distribution:
 >>> lower, upper = clopper_pearson(1, 10)
 >>> round(lower, 4), round(upper, 4)
 (0.0025, 0.445)
->>> clopper_pearson(0, 10)[1] == 1 - 0.025 ** (1 / 10)
+>>> abs(clopper_pearson(0, 10)[1] - (1 - 0.025 ** (1 / 10))) < 1e-12
 True
 """
 
