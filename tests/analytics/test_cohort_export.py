@@ -21,12 +21,12 @@ UNTIL = dt.date(2026, 6, 30)
 
 @pytest.fixture
 def synthetic(registry: Registry) -> Registry:
-    """A registry holding 40 synthetic patients (seed 3)."""
+    """A registry holding 24 synthetic patients (seed 3)."""
     from opensirt.demo.cohort import synthetic_cohort
     from opensirt.demo.cohort_writer import write_cohort
 
     with registry.transaction(actor="test") as session:
-        list(write_cohort(session, synthetic_cohort(40, 3, until=UNTIL)))
+        list(write_cohort(session, synthetic_cohort(24, 3, until=UNTIL)))
     return registry
 
 

@@ -16,7 +16,7 @@ from functools import partial
 
 from opensirt.analytics.cohort import Cohort
 from opensirt.analytics.cox import cox_model
-from opensirt.analytics.dose_response import DoseMeasure, Outcome, dose_response
+from opensirt.analytics.dose_response import dose_response
 from opensirt.analytics.figures import dose_response_figure, km_figure
 from opensirt.analytics.response import response_rates
 from opensirt.analytics.survival import Endpoint, SurvivalSummary, survival_summary
@@ -24,6 +24,7 @@ from opensirt.analytics.tables import (
     cohort_table,
     cox_table,
     dose_response_table,
+    fit_title,
     response_table,
     survival_table,
 )
@@ -86,18 +87,12 @@ def _cox_section(cohort: Cohort, covariates: Sequence[str]) -> Section:
     return Section("Cox proportional hazards", (intro, *blocks))
 
 
-def _measure_text(outcome: Outcome, measure: DoseMeasure) -> str:
-    if outcome is Outcome.RESPONSE:
-        return f"Response against the tumour {'BED' if measure is DoseMeasure.BED else 'dose'}"
-    return f"NTCP, liver toxicity against the normal-liver {measure.value}"
-
-
 def _dose_section(cohort: Cohort) -> Section:
     summary = dose_response(cohort)
     blocks: list[Block] = [dose_response_table(summary)]
     for fit in summary.fits:
         caption = (
-            f"{_measure_text(fit.outcome, fit.measure)}: logistic fit, 95 % band, observed "
+            f"{fit_title(fit.outcome, fit.measure)}: logistic fit, 95 % band, observed "
             "proportions in dose quintiles with exact intervals"
         )
         blocks.append(ReportFigure(partial(dose_response_figure, fit), caption))

@@ -209,6 +209,29 @@ def _measure_text(outcome: Outcome, measure: DoseMeasure) -> str:
     return f"{tissue} {'mean dose' if measure is DoseMeasure.DOSE else 'BED'}"
 
 
+def fit_title(outcome: Outcome, measure: DoseMeasure) -> str:
+    """What a dose-response fit models, in words.
+
+    Parameters
+    ----------
+    outcome : Outcome
+        Response or toxicity.
+    measure : DoseMeasure
+        Mean dose or BED.
+
+    Returns
+    -------
+    str
+        E.g. ``"Response (CR/PR) against the tumour mean dose"``.
+
+    Examples
+    --------
+    >>> fit_title(Outcome.TOXICITY, DoseMeasure.BED)
+    'Liver toxicity (grade >= 3) against the normal liver BED'
+    """
+    return f"{_outcome_text(outcome)} against the {_measure_text(outcome, measure)}"
+
+
 def _median_iqr(values: np.ndarray) -> str:
     if len(values) == 0:
         return "—"
