@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,14 @@ def test_command_writes_the_table(synthetic: Registry, tmp_path: Path) -> None:
     bad = runner.invoke(app, ["registry", "export-cohort", str(out), "--db", url,
                               "--where", "stage=B"])  # fmt: skip
     assert bad.exit_code == 2
+
+
+def test_analytics_read_the_registry(synthetic: Registry) -> None:
+    url = synthetic.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        app, ["analytics", "response", "--db", url, "--by", "diagnosis", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert rows[0]["group"] == "all"
+    assert rows[0]["criteria"] == "recist1.1"

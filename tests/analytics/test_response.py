@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
 
 from opensirt.analytics.cohort import from_records
 from opensirt.analytics.response import clopper_pearson, response_rates
@@ -69,3 +72,15 @@ def test_no_response_column_is_refused() -> None:
     cohort = from_records([{"patient_id": "A", "os_months": 1, "death": 1}], source="x.csv")
     with pytest.raises(InputError, match=r"x\.csv: no patient has a best_response"):
         response_rates(cohort)
+
+
+@given(n=st.integers(1, 200), data=st.data())
+def test_interval_holds_the_proportion_and_its_tails(n: int, data: st.DataObject) -> None:
+    """The bounds are where the binomial tails equal 2.5 % (the definition of the interval)."""
+    k = data.draw(st.integers(0, n))
+    lower, upper = clopper_pearson(k, n)
+    assert 0.0 <= lower <= k / n <= upper <= 1.0
+    if k > 0:
+        assert stats.binom.sf(k - 1, n, lower) == pytest.approx(0.025, abs=1e-6)
+    if k < n:
+        assert stats.binom.cdf(k, n, upper) == pytest.approx(0.025, abs=1e-6)
