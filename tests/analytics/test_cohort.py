@@ -90,3 +90,8 @@ def test_bad_table_on_the_command_line_exits_2(tmp_path: Path) -> None:
 def test_empty_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="the cohort table is empty"):
         read_cohort(_write(tmp_path, "\n"))
+
+
+def test_semicolon_table_gets_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="separated by semicolons"):
+        read_cohort(_write(tmp_path, "patient_id;os_months;death\nA;1;0\n"))

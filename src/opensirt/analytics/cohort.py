@@ -311,9 +311,13 @@ def check_cohort(raw: pd.DataFrame, *, source: str = "cohort") -> Cohort:
     columns = [str(c).strip() for c in raw.columns]
     missing = [name for name in REQUIRED if name not in columns]
     if missing:
+        hint = "; is the file separated by semicolons? save it as comma-separated CSV" if (
+            len(columns) == 1 and ";" in columns[0]
+        ) else ""  # fmt: skip
         raise InputError(
             f"{source}: line 1 (the header): column {missing[0]} is missing; the cohort table "
             f"needs the columns {', '.join(REQUIRED)} (found: {', '.join(columns) or 'none'})"
+            f"{hint}"
         )
     text = raw.copy()
     text.columns = pd.Index(columns)
