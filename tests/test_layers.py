@@ -38,7 +38,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
     # synthetic registry; the library never imports it
     "demo": ("registry",),
-    # cohort outcomes: response, survival, dose-response, pooled evidence, re-dosimetry
+    # cohort analytics: the cohort table (from a file or the registry), response, survival,
+    # dose-response, pooled evidence, re-dosimetry and the cohort report; its examples use
+    # the demo's synthetic cohort
     "analytics": ("demo",),
     # the web service: the registry over HTTP; it may use the demo for `opensirt serve --demo`
     "api": ("analytics",),

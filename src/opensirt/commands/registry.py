@@ -136,12 +136,19 @@ def register(app: typer.Typer) -> None:
     registry_app.command("migrate")(migrate)
     # the subcommand modules import this one (DbOption): import them here
     from opensirt.commands import (
+        registry_cohort,
         registry_exchange,
         registry_read,
         registry_record,
         registry_synth,
     )
 
-    for part in (registry_exchange, registry_synth, registry_record, registry_read):
+    for part in (
+        registry_exchange,
+        registry_cohort,
+        registry_synth,
+        registry_record,
+        registry_read,
+    ):
         part.register(registry_app)
     app.add_typer(registry_app)
