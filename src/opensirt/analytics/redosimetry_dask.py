@@ -1,0 +1,226 @@
+"""Cohort re-dosimetry on Dask: every case one task of one graph, failures isolated.
+
+:func:`run_cohort` submits every case at once (``Client.map``: one graph of independent
+tasks) to a local cluster (:func:`dask_client`: ``n_workers`` processes of one thread each,
+the math libraries limited to one thread, :mod:`opensirt._threads`) or to the scheduler of an
+existing cluster, and collects the outcomes as they finish:
+
+* a case whose inputs are refused (:class:`~opensirt.errors.OpenSIRTError`: no saved state, a
+  damaged one, a case file without images) is a failure at once: the same inputs would fail
+  again;
+* any other exception (a worker lost, memory, a bug) is retried, up to ``retries`` more
+  times, by resubmitting the case; after the last attempt it is a failure with the exception;
+* nothing a case does stops the others; every outcome goes to ``on_outcome`` as it comes
+  (the command stores them in batches and moves its progress bar).
+
+Workers receive the case as the registry keeps it and read the saved plan state from the
+shared file system; they never open the registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from opensirt._threads import THREADS_ENV_VAR, limited_threads
+from opensirt.analytics import redosimetry
+from opensirt.analytics.redosimetry import CaseDose, CaseFailure, RedoseCase, RedoseSettings
+from opensirt.errors import InputError, OpenSIRTError
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+#: An outcome of one case.
+Outcome = CaseDose | CaseFailure
+
+#: Largest number of retries of a case after an unexpected error.
+MAX_RETRIES = 10
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A case refused by the computation (an input error): not worth retrying."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class CohortRun:
+    """What a run did.
+
+    Attributes
+    ----------
+    done : int
+        Cases recomputed.
+    failed : int
+        Cases that failed (each reported to ``on_outcome``).
+    seconds : float
+        Wall time from submission to the last outcome.
+    workers : int
+        Worker threads of the cluster when the run started.
+    """
+
+    done: int
+    failed: int
+    seconds: float
+    workers: int
+
+
+def redose_task(case: RedoseCase, settings: RedoseSettings) -> CaseDose | _Refused:
+    """One case on a worker: :func:`opensirt.analytics.redosimetry.redose_case` with the math
+    libraries on one thread, an input error returned instead of raised.
+
+    Parameters
+    ----------
+    case : RedoseCase
+        The case.
+    settings : RedoseSettings
+        The method, kernel and limits.
+
+    Returns
+    -------
+    CaseDose or _Refused
+        The dose, or the reason the inputs were refused.
+    """
+    with limited_threads(1):
+        try:
+            return redosimetry.redose_case(case, settings)
+        except OpenSIRTError as exc:
+            return _Refused(str(exc))
+
+
+@contextmanager
+def dask_client(
+    scheduler: str | None = None, *, n_workers: int = 2, processes: bool = True
+) -> Iterator[Client]:
+    """A Dask client: of the scheduler at ``scheduler``, else of a new local cluster.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running scheduler (``tcp://host:8786``); its workers must have OpenSIRT
+        installed and see the saved plan states at the paths given.
+    n_workers : int, optional
+        Worker processes of the local cluster (one thread each; default 2).
+    processes : bool, optional
+        ``False``: the local workers are threads of this process (tests).
+
+    Yields
+    ------
+    distributed.Client
+        The connected client; the local cluster closes with the block.
+
+    Raises
+    ------
+    InputError
+        If ``n_workers`` is below 1.
+    """
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    if n_workers < 1:
+        raise InputError(f"--workers is {n_workers}, expected 1 or more worker processes")
+    extra: dict[str, Any] = {"env": {THREADS_ENV_VAR: "1"}} if processes else {}
+    with (
+        LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            **extra,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _outcome(future: Future, case: RedoseCase, attempt: int) -> Outcome | None:
+    """The outcome of a finished future; ``None`` for an error worth another attempt."""
+    if future.status == "finished":
+        result = future.result()
+        if isinstance(result, _Refused):
+            return CaseFailure(case, result.error, attempt)
+        return replace(result, attempts=attempt)
+    return None
+
+
+def _error_text(future: Future) -> str:
+    exc = future.exception()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_cohort(
+    client: Client,
+    cases: Sequence[RedoseCase],
+    settings: RedoseSettings,
+    *,
+    retries: int = 2,
+    on_outcome: Callable[[Outcome], None] = lambda _: None,
+) -> CohortRun:
+    """Recompute every case on the cluster of ``client`` (see the module notes).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The client (:func:`dask_client`).
+    cases : sequence of RedoseCase
+        The cases (:func:`opensirt.analytics.redosimetry_registry.select_cases`).
+    settings : RedoseSettings
+        The method, kernel and limits.
+    retries : int, optional
+        Further attempts of a case after an unexpected error (0 to :data:`MAX_RETRIES`;
+        default 2). Refused inputs are not retried.
+    on_outcome : callable, optional
+        Called on the client with each outcome as it comes, in the order they finish.
+
+    Returns
+    -------
+    CohortRun
+        The counts and the wall time.
+
+    Raises
+    ------
+    InputError
+        If ``retries`` is out of range.
+    """
+    from distributed import as_completed
+
+    if not 0 <= retries <= MAX_RETRIES:
+        raise InputError(f"--retries is {retries}, expected 0 to {MAX_RETRIES}")
+    start = time.perf_counter()
+    workers = sum(client.nthreads().values())
+    token = f"{time.time_ns():x}"
+    keys = [f"redose-{token}-{c.plan_version_id}-1" for c in cases]
+    futures = client.map(redose_task, cases, settings=settings, key=keys, pure=False)
+    pending: dict[str, tuple[RedoseCase, int]] = {
+        f.key: (c, 1) for f, c in zip(futures, cases, strict=True)
+    }
+    done = failed = 0
+    finished = as_completed(futures)
+    for future in finished:
+        case, attempt = pending.pop(future.key)
+        outcome = _outcome(future, case, attempt)
+        if outcome is None and attempt <= retries:
+            key = f"redose-{token}-{case.plan_version_id}-{attempt + 1}"
+            again = client.submit(redose_task, case, settings, key=key, pure=False)
+            pending[again.key] = (case, attempt + 1)
+            finished.add(again)
+            future.release()
+            continue
+        if outcome is None:
+            outcome = CaseFailure(case, _error_text(future), attempt)
+        future.release()
+        if isinstance(outcome, CaseFailure):
+            failed += 1
+        else:
+            done += 1
+        on_outcome(outcome)
+    return CohortRun(done, failed, time.perf_counter() - start, workers)
