@@ -38,8 +38,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
     # synthetic registry; the library never imports it
     "demo": ("registry",),
+    # the outcomes of a centre's cohort and cohort re-dosimetry on Dask, from the registry
+    "analytics": ("demo",),
     # the web service: the registry over HTTP; it may use the demo for `opensirt serve --demo`
-    "api": ("demo",),
+    "api": ("analytics",),
     "commands": ("api",),  # commands/, cli.py, __main__.py
 }
 

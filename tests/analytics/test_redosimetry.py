@@ -46,14 +46,17 @@ def test_kernel_and_ldm_agree_in_the_liver_and_differ_in_the_tumour_edges(case: 
         ldm.structures["Liver"]["mean_gy"], rel=0.1
     )
     # the kernel spreads the tumours' energy into the normal liver around them
-    assert kernel.tumour_dose_gy is not None and ldm.tumour_dose_gy is not None
+    assert kernel.tumour_dose_gy is not None
+    assert ldm.tumour_dose_gy is not None
     assert kernel.tumour_dose_gy < ldm.tumour_dose_gy
     assert kernel.structures["T1"]["D95_gy"] <= kernel.structures["T1"]["mean_gy"]
 
 
 def test_dose_is_linear_in_the_activity(case: RedoseCase) -> None:
     once = redose_case(case, RedoseSettings(method="ldm"))
-    twice = redose_case(replace(case, activity_gbq=2 * case.activity_gbq), RedoseSettings(method="ldm"))
+    twice = redose_case(
+        replace(case, activity_gbq=2 * case.activity_gbq), RedoseSettings(method="ldm")
+    )
     assert twice.normal_liver_dose_gy == pytest.approx(2 * once.normal_liver_dose_gy, rel=1e-5)
 
 
@@ -68,7 +71,9 @@ def test_limits_given_replace_the_cases(case: RedoseCase) -> None:
     assert own.limits[0].limit_gy == 30.0  # SIR-Spheres default (the case sets none)
     strict = redose_case(case, RedoseSettings(normal_liver_max_gy=1.0))
     normal = strict.limits[2]
-    assert normal.limit_gy == 1.0 and normal.exceeded and strict.limits_exceeded
+    assert normal.limit_gy == 1.0
+    assert normal.exceeded
+    assert strict.limits_exceeded
     assert normal.source == "given to opensirt analytics redose"
 
 

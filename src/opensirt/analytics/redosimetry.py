@@ -216,7 +216,8 @@ class CaseDose:
     ----------
     case : RedoseCase
     structures : dict
-        DVH metrics of each structure (``mean_gy``, ``D95_gy`` ...; :meth:`DoseVolumeHistogram.metrics`).
+        DVH metrics of each structure (``mean_gy``, ``D95_gy`` ...;
+        :meth:`DoseVolumeHistogram.metrics`).
     tumour_dose_gy, normal_liver_dose_gy, lung_dose_gy : float or None
         Mean doses (Gy): all tumour tissue (volume-weighted), the whole normal liver, the lungs.
     limits : tuple of LimitOutcome

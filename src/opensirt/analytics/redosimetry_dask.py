@@ -142,17 +142,17 @@ def dask_client(
         yield client
 
 
-def _outcome(future: Future, case: RedoseCase, attempt: int) -> Outcome | None:
+def _outcome(future: Future[Any], case: RedoseCase, attempt: int) -> Outcome | None:
     """The outcome of a finished future; ``None`` for an error worth another attempt."""
     if future.status == "finished":
-        result = future.result()
+        result: CaseDose | _Refused = future.result()
         if isinstance(result, _Refused):
             return CaseFailure(case, result.error, attempt)
         return replace(result, attempts=attempt)
     return None
 
 
-def _error_text(future: Future) -> str:
+def _error_text(future: Future[Any]) -> str:
     exc = future.exception()
     return f"{type(exc).__name__}: {exc}"
 
@@ -200,7 +200,7 @@ def run_cohort(
     token = f"{time.time_ns():x}"
     keys = [f"redose-{token}-{c.plan_version_id}-1" for c in cases]
     futures = client.map(redose_task, cases, settings=settings, key=keys, pure=False)
-    pending: dict[str, tuple[RedoseCase, int]] = {
+    pending: dict[Any, tuple[RedoseCase, int]] = {
         f.key: (c, 1) for f, c in zip(futures, cases, strict=True)
     }
     done = failed = 0

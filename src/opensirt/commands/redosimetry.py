@@ -22,11 +22,11 @@ from opensirt.commands.registry import DbOption, registry_errors
 from opensirt.dosimetry import DensityCorrection
 
 if TYPE_CHECKING:
+    from opensirt.analytics.redosimetry import RedoseCase
     from opensirt.analytics.redosimetry_dask import CohortRun, Outcome
-    from opensirt.analytics.redosimetry_registry import RedoseCase
     from opensirt.registry.database import Registry
 
-_LIST = Annotated[list[str] | None, typer.Option(show_default=False)]
+_LIST = list[str] | None
 
 
 def _dose(value: float | None) -> str:
@@ -53,12 +53,16 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "tumour_dose_gy": outcome.tumour_dose_gy,
         "normal_liver_dose_gy": outcome.normal_liver_dose_gy,
         "lung_dose_gy": outcome.lung_dose_gy,
-        "limits_exceeded": [f"{lim.name} ({lim.structure})" for lim in outcome.limits if lim.exceeded],
+        "limits_exceeded": [
+            f"{lim.name} ({lim.structure})" for lim in outcome.limits if lim.exceeded
+        ],
         "structures": outcome.structures,
     }
 
 
-def _show(rows: list[dict[str, Any]], run: CohortRun, run_id: str, settings: RedoseSettings) -> None:
+def _show(
+    rows: list[dict[str, Any]], run: CohortRun, run_id: str, settings: RedoseSettings
+) -> None:
     table = Table(title=f"Re-dosimetry {settings.label} (run {run_id})")
     for column in ("Patient", "Plan", "Version", "Status", "Tumour Gy", "Normal liver Gy",
                    "Lung Gy", "Limits exceeded"):  # fmt: skip
@@ -141,7 +145,9 @@ def redose(
         DoseConstant,
         typer.Option(help="Energy per decay: the device's constant, or the decay data."),
     ] = DoseConstant.DEVICE,
-    lung_max_gy: Annotated[float | None, typer.Option(help="Lung limit instead of the case's (Gy).")] = None,
+    lung_max_gy: Annotated[
+        float | None, typer.Option(help="Lung limit instead of the case's (Gy).")
+    ] = None,
     lung_cumulative_max_gy: Annotated[
         float | None, typer.Option(help="Cumulative lung limit instead of the case's (Gy).")
     ] = None,
@@ -150,11 +156,14 @@ def redose(
     ] = None,
     patient: Annotated[_LIST, typer.Option("--patient", help="Only this patient (repeat).")] = None,
     state: Annotated[
-        _LIST, typer.Option("--state", help="Only versions in this state: draft, approved, superseded.")
+        _LIST,
+        typer.Option("--state", help="Only versions in this state: draft, approved, superseded."),
     ] = None,
     path_map: Annotated[
         _LIST,
-        typer.Option("--path-map", help="OLD=NEW: the recorded output folders now lie under NEW (repeat)."),
+        typer.Option(
+            "--path-map", help="OLD=NEW: the recorded output folders now lie under NEW (repeat)."
+        ),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of a running Dask scheduler (tcp://host:8786).")
@@ -162,7 +171,9 @@ def redose(
     workers: Annotated[int, typer.Option(help="Worker processes of the local cluster.")] = 2,
     retries: Annotated[int, typer.Option(help="Retries of a case after an unexpected error.")] = 2,
     batch: Annotated[int, typer.Option(min=1, help="Results stored per transaction.")] = 50,
-    user: Annotated[str | None, typer.Option(help="Who runs it (default: the system user).")] = None,
+    user: Annotated[
+        str | None, typer.Option(help="Who runs it (default: the system user).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Recompute the voxel dose of every recorded plan version (with an activity) by another
@@ -187,13 +198,21 @@ def redose(
         registry = open_registry(db)
         try:
             with registry.transaction(readonly=True) as session:
-                cases = select_cases(session, patients=patient or [], states=state or [], path_map=pairs)
+                cases = select_cases(
+                    session, patients=patient or [], states=state or [], path_map=pairs
+                )
             if not cases:
                 console.print("No recorded plan version with an activity matches; nothing to do.")
                 return
             cluster = {"scheduler": scheduler, "n_workers": workers}
             run, outcomes, run_id = _run(
-                registry, cases, settings, cluster=cluster, retries=retries, batch=batch, actor=actor
+                registry,
+                cases,
+                settings,
+                cluster=cluster,
+                retries=retries,
+                batch=batch,
+                actor=actor,
             )
         finally:
             registry.dispose()

@@ -57,9 +57,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("redose_results", schema=None) as batch_op:
         for column in ("run_id", "patient_id", "plan_version_id"):
-            batch_op.create_index(
-                batch_op.f(f"ix_redose_results_{column}"), [column], unique=False
-            )
+            batch_op.create_index(batch_op.f(f"ix_redose_results_{column}"), [column], unique=False)
 
 
 def downgrade() -> None:
