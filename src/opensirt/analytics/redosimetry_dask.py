@@ -166,6 +166,8 @@ def _outcome(future: Future[Any], case: RedoseCase, attempt: int) -> Outcome | N
 
 
 def _error_text(future: Future[Any]) -> str:
+    if future.status != "error":  # cancelled: the cluster lost the task (its workers gone)
+        return f"the task was {future.status} by the cluster (its workers stopped or were lost)"
     exc = future.exception()
     return f"{type(exc).__name__}: {exc}"
 
