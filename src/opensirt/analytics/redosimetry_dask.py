@@ -22,9 +22,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
 
 from opensirt._threads import THREADS_ENV_VAR, limited_threads
 from opensirt.analytics import redosimetry
@@ -81,9 +83,45 @@ class CohortRun:
     workers: int
 
 
+class OneThreadPlugin(WorkerPlugin):
+    """Limits the math libraries of a worker process to ``OPENSIRT_THREADS`` (default one)
+    threads for the worker's life (:func:`opensirt._threads.limited_threads`): setting the
+    limit costs tens of milliseconds, too much to pay per task."""
+
+    name = "opensirt-threads"
+
+    def __init__(self) -> None:
+        """Nothing is limited until the plugin is set up on a worker."""
+        self._limit: AbstractContextManager[int | None] | None = None
+
+    def setup(self, worker: Any) -> None:
+        """Apply the limit on the worker.
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker (unused).
+        """
+        self._limit = limited_threads()
+        self._limit.__enter__()
+
+    def teardown(self, worker: Any) -> None:
+        """Lift the limit when the worker closes.
+
+        Parameters
+        ----------
+        worker : distributed.Worker
+            The worker (unused).
+        """
+        if self._limit is not None:
+            self._limit.__exit__(None, None, None)
+            self._limit = None
+
+
 def redose_task(case: RedoseCase, settings: RedoseSettings) -> CaseDose | _Refused:
     """One case on a worker: :func:`opensirt.analytics.redosimetry.redose_case` with the math
-    libraries on one thread, an input error returned instead of raised.
+    libraries on one thread (the limit of :class:`OneThreadPlugin` where it is set up, else
+    set for the task), an input error returned instead of raised.
 
     Parameters
     ----------
@@ -97,7 +135,7 @@ def redose_task(case: RedoseCase, settings: RedoseSettings) -> CaseDose | _Refus
     CaseDose or _Refused
         The dose, or the reason the inputs were refused.
     """
-    with limited_threads(1):
+    with limited_threads():
         try:
             return redosimetry.redose_case(case, settings)
         except OpenSIRTError as exc:
@@ -211,6 +249,7 @@ def run_cohort(
     if not 0 <= retries <= MAX_RETRIES:
         raise InputError(f"--retries is {retries}, expected 0 to {MAX_RETRIES}")
     start = time.perf_counter()
+    client.register_plugin(OneThreadPlugin())
     workers = sum(client.nthreads().values())
     token = f"{time.time_ns():x}"
     keys = [f"redose-{token}-{c.plan_version_id}-1" for c in cases]
