@@ -9,9 +9,10 @@ plan state of a plan from images) in a temporary folder, records them in a SQLit
 there and reads them back as the command does. Then it recomputes every case three ways, each
 timed from the first case to the last outcome: a plain loop in this process, and one Dask
 graph on a local cluster of 1 and of 2 worker processes (one thread each, the math libraries
-on one thread). Cluster start-up (with the import of OpenSIRT on each worker) is timed
-apart. Last, the 2-worker outcomes are stored in batches of 50, one transaction each, as
-``opensirt analytics redose`` stores them.
+on one thread), with the CPU seconds each used (on a shared machine, the share of a core
+they got tells contention from overhead). Cluster start-up (with the import of OpenSIRT on
+each worker) is timed apart. Last, the 2-worker outcomes are stored in batches of 50, one
+transaction each, as ``opensirt analytics redose`` stores them.
 """
 
 from __future__ import annotations
@@ -54,27 +55,31 @@ def _cases(folder: Path, n: int, grid: int) -> tuple[str, list[RedoseCase]]:
     return url, cases
 
 
-def _loop(cases: list[RedoseCase], settings: RedoseSettings) -> float:
-    start = time.perf_counter()
+def _loop(cases: list[RedoseCase], settings: RedoseSettings) -> tuple[float, float]:
+    """Wall and CPU seconds of a plain loop over the cases in this process."""
+    start, cpu = time.perf_counter(), time.process_time()
     with limited_threads(1):
         for case in cases:
             redose_case(case, settings)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _dask(
     cases: list[RedoseCase], settings: RedoseSettings, workers: int
-) -> tuple[float, float, list[Outcome]]:
+) -> tuple[float, float, float, list[Outcome]]:
+    """Cluster start-up, wall and the workers' CPU seconds of one run, and its outcomes."""
     start = time.perf_counter()
     outcomes: list[Outcome] = []
     with dask_client(n_workers=workers) as client:
         client.wait_for_workers(workers)
         client.run(importlib.import_module, redosimetry.__name__)  # imports on every worker
         started = time.perf_counter() - start
+        before = client.run(time.process_time)
         run = run_cohort(client, cases, settings, on_outcome=outcomes.append)
+        cpu = sum(t - before[w] for w, t in client.run(time.process_time).items())
     if run.failed:
         raise SystemExit(f"{run.failed} case(s) failed")
-    return started, run.seconds, outcomes
+    return started, run.seconds, cpu, outcomes
 
 
 def _store(url: str, outcomes: list[Outcome], settings: RedoseSettings) -> float:
@@ -107,16 +112,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="redose-bench-") as tmp:
         url, cases = _cases(Path(tmp), args.n, args.grid)
         n = len(cases)
-        loop_s = _loop(cases, settings)
-        print(f"plain loop, 1 process:   {loop_s:7.1f} s  {60 * n / loop_s:7.1f} cases/min")
+        loop_s, loop_cpu = _loop(cases, settings)
+        print(
+            f"plain loop, 1 process:   {loop_s:7.1f} s  {60 * n / loop_s:7.1f} cases/min"
+            f"  CPU {loop_cpu / n:.3f} s/case, {100 * loop_cpu / loop_s:.0f} % of a core"
+        )
         seconds = {}
         outcomes: list[Outcome] = []
         for workers in (1, 2):
-            started, seconds[workers], outcomes = _dask(cases, settings, workers)
-            rate = 60 * n / seconds[workers]
+            started, seconds[workers], cpu, outcomes = _dask(cases, settings, workers)
+            wall = seconds[workers]
             print(
-                f"Dask, {workers} worker(s):      {seconds[workers]:7.1f} s  {rate:7.1f} cases/min"
-                f"  (cluster start {started:.1f} s)"
+                f"Dask, {workers} worker(s):      {wall:7.1f} s  {60 * n / wall:7.1f} cases/min"
+                f"  CPU {cpu / n:.3f} s/case, {100 * cpu / wall / workers:.0f} % of a core"
+                f" per worker (cluster start {started:.1f} s)"
             )
         print(f"speed-up, 2 workers over 1: {seconds[1] / seconds[2]:.2f}x (goal >= 1.8x)")
         overhead = 100 * (seconds[1] / loop_s - 1)
