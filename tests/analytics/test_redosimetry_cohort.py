@@ -156,6 +156,11 @@ def test_the_command_stores_reports_and_exits_1_on_a_failed_case(
     with registry.transaction(readonly=True) as session:
         created = session.scalars(sa.select(RedoseResult.created_by)).all()
     assert created == ["mp1"] * N_CASES
+    shown = CliRunner().invoke(app, args)  # again, as a table: new records
+    assert shown.exit_code == 1
+    assert "Re-dosimetry ldm" in shown.output
+    assert "3 recomputed, 1 failed" in shown.output
+    assert "Failed after 1 attempt(s)" in shown.output
     bad = CliRunner().invoke(app, [*args, "--path-map", "nonsense"])
     assert bad.exit_code == 2
     assert "expected OLD=NEW" in bad.output
