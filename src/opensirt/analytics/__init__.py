@@ -10,7 +10,8 @@ A cohort is one row per treated patient in the format of the cohort table (``coh
 - :mod:`opensirt.analytics.dose_response`: logistic dose-response and NTCP fits (statsmodels);
 - :mod:`opensirt.analytics.pooled`: random-effects pooling of published series
   (:mod:`opensirt.analytics.meta`);
-- :mod:`opensirt.analytics.report`: the cohort PDF report.
+- :mod:`opensirt.analytics.report`: the cohort PDF report;
+- :mod:`opensirt.analytics.redosimetry`: cohort re-dosimetry on Dask.
 """
 
 from opensirt.analytics.cohort import Cohort, read_cohort, write_cohort

@@ -544,4 +544,5 @@ TIMELINE_TABLES: tuple[type[Base], ...] = (
 from opensirt.registry import audit as _audit  # noqa: E402, F401
 from opensirt.registry import models_access as _models_access  # noqa: E402, F401
 from opensirt.registry import models_jobs as _models_jobs  # noqa: E402, F401
+from opensirt.registry import models_redose as _models_redose  # noqa: E402, F401
 from opensirt.registry import models_sessions as _models_sessions  # noqa: E402, F401
