@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from opensirt.analytics.meta import random_effects
 from opensirt.analytics.pooled import (
     back_transform,
-    clopper_pearson,
     log_median_se,
     pool_medians,
     pool_proportions,
@@ -25,6 +24,7 @@ from opensirt.analytics.published import (
     read_cohort_response,
     select_series,
 )
+from opensirt.analytics.response import clopper_pearson
 from opensirt.errors import InputError
 
 # Percentages printed in the sources from which the bundled table derives its counts

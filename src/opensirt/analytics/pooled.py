@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from opensirt.analytics.meta import Z_95, RandomEffects, Tau2Method, random_effects
+from opensirt.analytics.response import clopper_pearson
 from opensirt.errors import InputError
 
 
@@ -105,38 +105,6 @@ class PooledResult:
     transform: str
     studies: tuple[StudyEstimate, ...]
     excluded: tuple[str, ...] = ()
-
-
-def clopper_pearson(events: int, total: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) confidence interval of a binomial proportion.
-
-    Parameters
-    ----------
-    events, total : int
-        Responders and patients, ``0 <= events <= total``, ``total >= 1``.
-    level : float
-        Confidence level.
-
-    Returns
-    -------
-    tuple of float
-        Lower and upper bound.
-
-    Raises
-    ------
-    InputError
-        If the counts are impossible.
-
-    >>> [round(b, 4) for b in clopper_pearson(5, 10)]
-    [0.1871, 0.8129]
-    """
-    _check_counts([events], [total])
-    alpha = 1.0 - level
-    low = 0.0 if events == 0 else float(stats.beta.ppf(alpha / 2, events, total - events + 1))
-    high = (
-        1.0 if events == total else float(stats.beta.ppf(1 - alpha / 2, events + 1, total - events))
-    )
-    return low, high
 
 
 def _check_counts(events: Iterable[int], totals: Iterable[int]) -> None:

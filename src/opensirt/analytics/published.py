@@ -19,10 +19,10 @@ from opensirt.analytics.pooled import (
     Outcome,
     PooledResult,
     Transform,
-    clopper_pearson,
     pool_medians,
     pool_proportions,
 )
+from opensirt.analytics.response import clopper_pearson
 from opensirt.errors import DataFileError, InputError
 
 #: The bundled table of published series.

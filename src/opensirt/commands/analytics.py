@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from opensirt.commands import analytics_pooled, redosimetry
 from opensirt.commands._common import console, emit_json, err_console, exit_codes
 
 if TYPE_CHECKING:
@@ -262,8 +263,10 @@ def dose_response(
 
 
 def extra_report_sections(cohort: Cohort) -> list[Section]:
-    """The hook of the cohort report for sections built elsewhere: the pooled evidence of the
-    literature (``opensirt.analytics.pooled``) beside the cohort. None yet.
+    """The cohort report's pooled evidence: for each diagnosis of the cohort that at least two
+    published series of the bundled table report responders for, the series pooled (random
+    effects, DerSimonian-Laird on the logit scale) with the cohort's own response rate beside
+    the pooled estimate.
 
     Parameters
     ----------
@@ -273,10 +276,30 @@ def extra_report_sections(cohort: Cohort) -> list[Section]:
     Returns
     -------
     list of opensirt.report.Section
-        The sections, placed before the methods.
+        The sections, placed before the methods (none when no diagnosis has published series
+        to pool, or no patient of it has a best response).
     """
-    del cohort
-    return []
+    from opensirt.analytics.pooled_report import pooled_section
+    from opensirt.analytics.published import INDICATIONS, cohort_response, pool_published
+    from opensirt.analytics.response import RATE_RESPONSES
+    from opensirt.errors import InputError
+
+    sections: list[Section] = []
+    frame = cohort.frame
+    for diagnosis in sorted(set(frame["diagnosis"]) & set(INDICATIONS)):
+        best = frame.loc[frame["diagnosis"] == diagnosis, "best_response"]
+        best = best[best != ""]
+        try:
+            pooled = pool_published(diagnosis)
+        except InputError:  # fewer than two published series to pool
+            continue
+        own = (
+            cohort_response(int(best.isin(RATE_RESPONSES["ORR"]).sum()), len(best), "this cohort")
+            if len(best)
+            else None
+        )
+        sections.append(pooled_section(pooled, own, f"Pooled evidence: {diagnosis.upper()}"))
+    return sections
 
 
 def report(
@@ -323,4 +346,6 @@ def register(app: typer.Typer) -> None:
     analytics_app.command("survival")(survival)
     analytics_app.command("dose-response")(dose_response)
     analytics_app.command("report")(report)
+    analytics_pooled.register(analytics_app)
+    redosimetry.register(analytics_app)
     app.add_typer(analytics_app)
