@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
@@ -37,6 +38,9 @@ from pydicom.uid import generate_uid
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging.dicom_common import MANUFACTURER
+
+if TYPE_CHECKING:  # highdicom is imported where it is used (it is slow to import)
+    import highdicom as hd
 
 #: Series number of the exported report.
 SR_SERIES = 9005
@@ -73,13 +77,13 @@ class ActivityRecord:
             )
 
 
-def _tracking(identifier: str) -> object:
+def _tracking(identifier: str) -> hd.sr.TrackingIdentifier:
     import highdicom as hd
 
     return hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=identifier[:64])
 
 
-def _activity_group(activity: ActivityRecord) -> object:
+def _activity_group(activity: ActivityRecord) -> hd.sr.MeasurementsAndQualitativeEvaluations:
     import highdicom as hd
 
     measurement = hd.sr.Measurement(
@@ -92,7 +96,9 @@ def _activity_group(activity: ActivityRecord) -> object:
     )
 
 
-def _dose_group(seg: Dataset, number: int, name: str, dvh: DoseVolumeHistogram) -> object:
+def _dose_group(
+    seg: Dataset, number: int, name: str, dvh: DoseVolumeHistogram
+) -> hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations:
     import highdicom as hd
 
     statistics = [
@@ -153,9 +159,7 @@ def build_dose_sr(
 
     numbers = {str(s.SegmentLabel): int(s.SegmentNumber) for s in seg.SegmentSequence}
     groups = [
-        _dose_group(seg, numbers[name], name, dvh)
-        for name, dvh in dvhs.items()
-        if name in numbers
+        _dose_group(seg, numbers[name], name, dvh) for name, dvh in dvhs.items() if name in numbers
     ]
     if not groups:
         raise InputError(

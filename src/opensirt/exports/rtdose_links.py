@@ -141,8 +141,6 @@ def add_dose_links(ds: Dataset, links: DoseLinks) -> None:
     numbers = {
         str(roi.ROIName): int(roi.ROINumber) for roi in links.structure_set.StructureSetROISequence
     }
-    items = [
-        _dvh_item(numbers[name], dvh) for name, dvh in links.dvhs.items() if name in numbers
-    ]
+    items = [_dvh_item(numbers[name], dvh) for name, dvh in links.dvhs.items() if name in numbers]
     if items:
         ds.DVHSequence = DicomSequence(items)
