@@ -51,7 +51,8 @@ def check_reference_chain(folder: Path, stem: str, ct_headers: list[Dataset]) ->
     assert _uids(dose.ReferencedStructureSetSequence) == {rs.SOPInstanceUID}
     rois = {int(r.ROINumber) for r in rs.StructureSetROISequence}
     dvh_rois = {int(d.DVHReferencedROISequence[0].ReferencedROINumber) for d in dose.DVHSequence}
-    assert dvh_rois and dvh_rois <= rois
+    assert dvh_rois
+    assert dvh_rois <= rois
     assert _uids(dose.ReferencedImageSequence) == ct_sops
     assert dose.FrameOfReferenceUID == rs.FrameOfReferenceUID == ct.FrameOfReferenceUID
     # RT Structure Set -> CT series and slices

@@ -13,10 +13,10 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
-from dicom_chain import check_reference_chain
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
+from dicom_chain import check_reference_chain
 from opensirt.dosimetry.dvh import dose_volume_histogram
 from opensirt.errors import GeometryError, InputError
 from opensirt.exports.dicom_study import slices_in_volume_order
