@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from fhirclient.models.bundle import Bundle as R4Bundle
-from registry_pathway import pathway_bundle
 
 from opensirt.errors import InputError
 from opensirt.exports.fhir import (
@@ -20,6 +19,7 @@ from opensirt.exports.fhir import (
 )
 from opensirt.exports.fhir_codes import PROFILES
 from opensirt.registry.fhir_data import pathway_data
+from registry_pathway import pathway_bundle
 
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

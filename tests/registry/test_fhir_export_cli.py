@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 from fhirclient.models.bundle import Bundle as R4Bundle
-from registry_pathway import pathway_bundle
 from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.registry.bundle import import_bundle
 from opensirt.registry.database import Registry
+from registry_pathway import pathway_bundle
 
 runner = CliRunner()
 
