@@ -84,12 +84,15 @@ def cumulative_bins(dvh: DoseVolumeHistogram, bins: int = DVH_BINS) -> npt.NDArr
 
     Examples
     --------
+    Half of 10 mL at 20 Gy, half at 10 Gy, in 4 bins of 5 Gy: all of it gets >= 0, 5 and
+    10 Gy, half of it >= 15 Gy.
+
     >>> import numpy as np
     >>> from opensirt.dosimetry.dvh import DoseVolumeHistogram
     >>> dvh = DoseVolumeHistogram("t", np.array([20.0, 10.0]), np.array([0.5, 1.0]), 10.0,
     ...                           15.0, 10.0, 20.0)
     >>> cumulative_bins(dvh, bins=4).reshape(-1, 2)[:, 1].tolist()
-    [10.0, 10.0, 5.0, 5.0]
+    [10.0, 10.0, 10.0, 5.0]
     """
     doses = np.asarray(dvh.doses_gy, dtype=np.float64)[::-1]  # increasing
     fraction = np.asarray(dvh.cumulative_fraction, dtype=np.float64)[::-1]  # decreasing
