@@ -20,6 +20,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from dicom_chain import check_reference_chain
 from opensirt.cli import app
 from opensirt.errors import GeometryError, InputError
 from opensirt.exports import read_nifti, read_rtdose
@@ -71,9 +72,11 @@ def test_demo_writes_every_output(demo_dir: Path) -> None:
         "plan/plan_rtdose.dcm",
         "plan/plan_dose.nii.gz",
         "plan/plan_dvh.csv",
+        *(f"plan/plan_{kind}.dcm" for kind in ("rtstruct", "seg", "dose_sr", "report")),
         "verification/verification.pdf",
         "verification/verification.json",
         "verification/delivered_rtdose.dcm",
+        *(f"verification/delivered_{k}.dcm" for k in ("rtstruct", "seg", "dose_sr", "report")),
         "dicom/rtstruct.dcm",
         "dicom/seg.dcm",
     ):
@@ -181,6 +184,17 @@ def test_rtdose_validates_and_reimports(demo_dir: Path, dciodvfy: Callable[[Path
     assert pydicom.dcmread(path).FrameOfReferenceUID == ct.FrameOfReferenceUID
 
 
+@pytest.mark.parametrize(("folder", "stem"), [("plan", "plan"), ("verification", "delivered")])
+def test_dicom_objects_validate_and_reference_the_planning_ct(
+    demo_dir: Path, folder: str, stem: str, dciodvfy: Callable[[Path], str]
+) -> None:
+    for path in sorted((demo_dir / folder).glob(f"{stem}_*.dcm")):
+        report = dciodvfy(path)
+        assert not [line for line in report.splitlines() if line.startswith("Error")], report
+    ct = [pydicom.dcmread(p, stop_before_pixels=True) for p in (demo_dir / "dicom/ct").iterdir()]
+    check_reference_chain(demo_dir / folder, stem, ct)
+
+
 def test_plan_cli_on_the_demo_case_writes_the_same_plan(demo_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", str(demo_dir / "case.yaml"), "--json"])
     assert result.exit_code == 0, result.output
@@ -233,6 +247,18 @@ def test_ct_without_meta_header_plans_with_out(demo_dir: Path, tmp_path: Path) -
     assert dose.PatientID == pydicom.dcmread(next(ct.iterdir()), force=True).PatientID
     plan = _json(tmp_path / "out/plan.json")
     assert any("no DICOM preamble" in warning for warning in plan["warnings"])
+    seg = pydicom.dcmread(tmp_path / "out/plan_seg.dcm")
+    assert seg.StudyInstanceUID == dose.StudyInstanceUID
+
+
+@pytest.mark.slow
+def test_plan_without_dicom_objects_writes_only_the_rtdose(demo_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["plan", str(demo_dir / "case.yaml"), "--out", str(out), "--no-dicom-objects"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.dcm")) == ["plan_rtdose.dcm"]
 
 
 def test_spect_in_another_frame_of_reference_is_refused(demo_dir: Path, tmp_path: Path) -> None:

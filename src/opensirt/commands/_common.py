@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -67,6 +67,15 @@ SAVED_PLAN_HELP = (
     "the images again.\n"
 )
 #: The help of the ``--plan`` option.
+#: ``--dicom-objects/--no-dicom-objects`` of ``opensirt plan`` and ``opensirt verify``.
+DicomObjectsOption = Annotated[
+    bool,
+    typer.Option(
+        "--dicom-objects/--no-dicom-objects",
+        help="From a DICOM CT, also write the structures (RTSTRUCT, SEG), the dose report "
+        "(SR) and the PDF as Encapsulated PDF in the CT's study, beside the RT Dose.",
+    ),
+]
 PLAN_OPTION_HELP = (
     "Folder of `opensirt plan CASE --out FOLDER` whose saved plan to reuse (default: the "
     "folder plan beside the case file, if there is one)."

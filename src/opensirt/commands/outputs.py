@@ -1,4 +1,5 @@
-"""The files a plan or a verification leaves: PDF report, JSON, RTDOSE, NIfTI dose, DVH CSV.
+"""The files a plan or a verification leaves: PDF report, JSON, RTDOSE, NIfTI dose, DVH CSV,
+and from a DICOM CT the structures (RTSTRUCT, SEG), the dose SR and the Encapsulated PDF.
 
 Every file is written atomically; callers that write several put them in a staging folder
 (:func:`opensirt.workflow.staging.staged_output`) so that a failure leaves no partial set.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,12 @@ from opensirt.commands.saved_plan import (
     planning_provenance,
     provenance_record,
 )
+from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.exports import write_dvh_csv, write_nifti, write_rtdose
+from opensirt.exports.dicom_study import slices_in_volume_order
+from opensirt.exports.dose_sr import ActivityRecord
+from opensirt.exports.structures import StructureKind
+from opensirt.exports.study_objects import StudyExport, write_study_objects
 from opensirt.fileio import write_atomically
 from opensirt.imaging import Volume
 from opensirt.imaging.dicom_file import read_dataset
@@ -32,7 +39,7 @@ from opensirt.report import collect_provenance, write_pdf
 from opensirt.report.plan_report import build_plan_document
 from opensirt.report.provenance import Provenance, display_path
 from opensirt.report.verification_report import build_verification_document
-from opensirt.workflow.inputs import CaseImages
+from opensirt.workflow.inputs import CaseImages, StructureRoles
 from opensirt.workflow.plan_state import PLAN_STATE_FILE, write_plan_state
 from opensirt.workflow.posttreatment import VerificationResult
 from opensirt.workflow.pretreatment import PreTreatmentResult
@@ -59,9 +66,9 @@ def _provenance(
     )
 
 
-def _reference_slice(images: CaseImages) -> pydicom.Dataset | None:
-    """One slice of the CT that was read, for the patient and study of the RT Dose (None for
-    NIfTI). An export folder or zip is searched for that CT's series, not its first file."""
+def _ct_slices(images: CaseImages) -> list[pydicom.Dataset] | None:
+    """The headers of the CT that was read, ordered as its slices (None for NIfTI). An export
+    folder or zip is searched for that CT's series, not its first file."""
     uid = images.ct.metadata.get(MetaKey.SERIES_UID)
     if not uid:
         return None
@@ -70,24 +77,72 @@ def _reference_slice(images: CaseImages) -> pydicom.Dataset | None:
     with dicom_source(ct_path) as root, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         chosen = choose_series(ct_path, list_series(root), series_uid=str(uid))
-        return read_dataset(chosen.paths[0], header_only=True)  # with force where it is safe
+        return [read_dataset(p, header_only=True) for p in chosen.paths]
 
 
-def _dose_files(
-    folder: Path, stem: str, dose: Volume, images: CaseImages, dvhs: Any, description: str
-) -> list[Path]:
-    positive = dose.with_array(dose.array.clip(min=0.0))
-    return [
-        write_rtdose(
-            positive,
-            folder / f"{stem}_rtdose.dcm",
-            reference=_reference_slice(images),
-            series_description=description,
-            density_corrected=True,
-        ),
-        write_nifti(positive, folder / f"{stem}_dose.nii.gz"),
-        write_dvh_csv(list(dvhs.values()), folder / f"{stem}_dvh.csv"),
+def structure_kinds(roles: StructureRoles) -> dict[str, StructureKind]:
+    """The kind of each structure a case names: liver, lungs, tumours, perfused territories.
+
+    Parameters
+    ----------
+    roles : StructureRoles
+        The case's structure roles.
+
+    Returns
+    -------
+    dict of str to StructureKind
+        Structure name -> kind (a territory that is the whole liver stays ``liver``).
+    """
+    kinds = dict.fromkeys(roles.territories.values(), StructureKind.TERRITORY)
+    kinds.update(dict.fromkeys(roles.tumours, StructureKind.TUMOUR))
+    if roles.lungs:
+        kinds[roles.lungs] = StructureKind.LUNG
+    kinds[roles.liver] = StructureKind.LIVER
+    return kinds
+
+
+@dataclass(frozen=True)
+class _DoseOutput:
+    """One dose and what its files say about it."""
+
+    stem: str
+    dose: Volume
+    images: CaseImages
+    dvhs: Mapping[str, DoseVolumeHistogram]
+    activity: ActivityRecord
+    pdf: Path
+    description: str
+
+
+def _dose_files(folder: Path, out: _DoseOutput, *, created: datetime, dicom: bool) -> list[Path]:
+    """RT Dose, NIfTI dose and DVH CSV; with ``dicom`` and a DICOM CT, also the structures,
+    the dose SR and the report in the CT's study (:mod:`opensirt.exports.study_objects`)."""
+    positive = out.dose.with_array(out.dose.array.clip(min=0.0))
+    headers = _ct_slices(out.images)
+    rest = [
+        write_nifti(positive, folder / f"{out.stem}_dose.nii.gz"),
+        write_dvh_csv(list(out.dvhs.values()), folder / f"{out.stem}_dvh.csv"),
     ]
+    if headers is not None and dicom:
+        export = StudyExport(
+            slices_in_volume_order(headers, out.images.ct),
+            out.images.segmentation,
+            structure_kinds(out.images.roles),
+            positive,
+            out.dvhs,
+            out.activity,
+            out.pdf,
+            out.description,
+        )
+        return write_study_objects(folder, out.stem, export, created=created) + rest
+    rtdose = write_rtdose(
+        positive,
+        folder / f"{out.stem}_rtdose.dcm",
+        reference=None if headers is None else headers[0],
+        series_description=out.description,
+        density_corrected=True,
+    )
+    return [rtdose, *rest]
 
 
 def write_plan_outputs(
@@ -98,9 +153,14 @@ def write_plan_outputs(
     *,
     created: datetime,
     pre: PreTreatmentResult | None = None,
+    dicom_objects: bool = True,
 ) -> list[Path]:
     """Write ``plan.json`` and ``plan.pdf`` (and, from images, the predicted dose files and
     the saved plan state that ``opensirt verify`` and ``opensirt assess`` reuse).
+
+    From a DICOM CT, the dose files include the structures (RTSTRUCT, SEG), the dose report
+    (SR) and the PDF as Encapsulated PDF, all in the CT's study, unless ``dicom_objects`` is
+    False.
 
     Parameters
     ----------
@@ -116,6 +176,8 @@ def write_plan_outputs(
         When the plan was made (timezone-aware), printed in the report.
     pre : PreTreatmentResult, optional
         The plan from images, when the case has images.
+    dicom_objects : bool, optional
+        Write the DICOM objects beside the RT Dose (default True).
 
     Returns
     -------
@@ -145,9 +207,16 @@ def write_plan_outputs(
         record = provenance_record(planning_provenance(case, case_path))
         written.append(write_plan_state(folder / PLAN_STATE_FILE, pre, record))
     if pre is not None and plan.activity_gbq is not None:
-        written += _dose_files(
-            folder, "plan", pre.dose, pre.images, pre.dvhs, "OpenSIRT predicted dose"
+        out = _DoseOutput(
+            "plan",
+            pre.dose,
+            pre.images,
+            pre.dvhs,
+            ActivityRecord(plan.activity_gbq, "planned activity"),
+            folder / "plan.pdf",
+            "OpenSIRT predicted dose",
         )
+        written += _dose_files(folder, out, created=created, dicom=dicom_objects)
     return written
 
 
@@ -158,8 +227,10 @@ def write_verification_outputs(
     *,
     created: datetime,
     reused: SavedPlanRef | None = None,
+    dicom_objects: bool = True,
 ) -> list[Path]:
-    """Write ``verification.json``, ``verification.pdf`` and the delivered dose files.
+    """Write ``verification.json``, ``verification.pdf`` and the delivered dose files (from a
+    DICOM CT with the structures, dose SR and Encapsulated PDF, as for a plan).
 
     Parameters
     ----------
@@ -173,6 +244,8 @@ def write_verification_outputs(
         When the verification was made (timezone-aware), printed in the report.
     reused : SavedPlanRef, optional
         The saved plan the prediction was restored from; recorded in the JSON's provenance.
+    dicom_objects : bool, optional
+        Write the DICOM objects beside the RT Dose (default True).
 
     Returns
     -------
@@ -189,16 +262,18 @@ def write_verification_outputs(
     }
     document = build_verification_document(result, created=created, provenance=provenance)
     registration = result.images.registration
-    return [
+    written = [
         *([] if registration is None else [registration.write(folder / "registration.tfm")]),
         _write_json(folder / "verification.json", data),
         write_pdf(document, folder / "verification.pdf"),
-        *_dose_files(
-            folder,
-            "delivered",
-            result.dose,
-            result.images,
-            result.dvhs,
-            "OpenSIRT delivered dose",
-        ),
     ]
+    out = _DoseOutput(
+        "delivered",
+        result.dose,
+        result.images,
+        result.dvhs,
+        ActivityRecord(result.delivered.delivered_gbq, "delivered activity"),
+        folder / "verification.pdf",
+        "OpenSIRT delivered dose",
+    )
+    return written + _dose_files(folder, out, created=created, dicom=dicom_objects)

@@ -18,6 +18,7 @@ from opensirt.commands._common import (
     PLAN_OPTION_HELP,
     RECOMPUTE_HELP,
     SAVED_PLAN_HELP,
+    DicomObjectsOption,
     console,
     emit_json,
     err_console,
@@ -222,6 +223,7 @@ def verify(
         ),
     ] = None,
     user: UserOption = None,
+    dicom_objects: DicomObjectsOption = True,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
@@ -243,7 +245,12 @@ def verify(
             result = verify_case(case, pre=pre, progress=step, tolerance_fraction=tolerance)
             step("writing the verification report, JSON, RTDOSE")
             write_verification_outputs(
-                stage, result, path, created=created, reused=prediction.reused
+                stage,
+                result,
+                path,
+                created=created,
+                reused=prediction.reused,
+                dicom_objects=dicom_objects,
             )
         shown = "" if as_json else render(lambda: _print_verification(pre, result))
         recorded = ""

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from opensirt.commands._common import (
     EXIT_REFUSED,
+    DicomObjectsOption,
     console,
     emit_json,
     err_console,
@@ -203,6 +204,7 @@ def plan(
         ),
     ] = None,
     user: UserOption = None,
+    dicom_objects: DicomObjectsOption = True,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
     from opensirt.commands.outputs import write_plan_outputs
@@ -237,7 +239,13 @@ def plan(
         if out is not None:
             with staged_output(out, overwrite=overwrite) as stage:
                 write_plan_outputs(
-                    stage, case, case_file.resolve(), result, created=datetime.now(UTC), pre=pre
+                    stage,
+                    case,
+                    case_file.resolve(),
+                    result,
+                    created=datetime.now(UTC),
+                    pre=pre,
+                    dicom_objects=dicom_objects,
                 )
                 if record:  # last in the stage: a recording that fails leaves no files
                     recorded = record_it()

@@ -1,4 +1,5 @@
-"""``opensirt registry export | import``: one patient's pathway as a JSON bundle, and back."""
+"""``opensirt registry export | export-fhir | import``: one patient's pathway as a JSON bundle
+(or a FHIR R4 Bundle), and back."""
 
 from __future__ import annotations
 
@@ -106,8 +107,51 @@ def import_(
         console.print(f"Imported {len(bundles)} patient(s) with {records} record(s).")
 
 
+def export_fhir(
+    patient: Annotated[str, typer.Argument(help="The patient's pseudonymised id.")],
+    out: Annotated[Path, typer.Argument(help="The FHIR Bundle to write (JSON).")],
+    db: DbOption = None,
+) -> None:
+    """Write one patient's pathway as a FHIR R4 Bundle with mCODE STU 4 profiles
+    (docs/fhir_export.md), checked against the FHIR R4 models before it is written.
+
+    \b
+    Examples:
+      opensirt registry export-fhir SIRT-0042 SIRT-0042.fhir.json
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from opensirt import __version__
+    from opensirt.exports.fhir import build_fhir_bundle, validate_r4
+    from opensirt.fileio import write_atomically
+    from opensirt.registry.bundle import export_bundle
+    from opensirt.registry.database import open_registry
+    from opensirt.registry.fhir_data import pathway_data
+
+    with registry_errors():
+        registry = open_registry(db)
+        try:
+            with registry.transaction() as session:  # the export is recorded in the audit log
+                bundle = export_bundle(session, patient, software=__version__)
+        finally:
+            registry.dispose()
+        fhir = build_fhir_bundle(pathway_data(bundle), timestamp=datetime.now(UTC))
+        validate_r4(fhir)
+        text = json.dumps(fhir, indent=2, ensure_ascii=False) + "\n"
+
+        def write(tmp: Path) -> None:
+            tmp.write_text(text, encoding="utf-8")
+
+        write_atomically(out, write)
+        err_console.print(
+            f"Wrote {escape(patient)} as FHIR ({len(fhir['entry'])} resources) to "
+            f"{escape(str(out))}"
+        )
+
+
 def register(registry_app: typer.Typer) -> None:
-    """Add ``export`` and ``import`` to ``opensirt registry``.
+    """Add ``export``, ``export-fhir`` and ``import`` to ``opensirt registry``.
 
     Parameters
     ----------
@@ -115,4 +159,5 @@ def register(registry_app: typer.Typer) -> None:
         The ``opensirt registry`` command group.
     """
     registry_app.command("export")(export)
+    registry_app.command("export-fhir")(export_fhir)
     registry_app.command("import")(import_)

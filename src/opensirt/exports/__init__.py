@@ -1,4 +1,6 @@
-"""OpenSIRT exports: DICOM RT Dose, NIfTI and DVH tables."""
+"""OpenSIRT exports: DICOM RT Dose, RTSTRUCT, SEG, dose SR and Encapsulated PDF in the
+patient's study (:mod:`opensirt.exports.study_objects`), NIfTI, DVH tables, and the FHIR
+export (:mod:`opensirt.exports.fhir`)."""
 
 from opensirt.exports.dvh_csv import write_dvh_csv
 from opensirt.exports.rtdose import build_rtdose, write_rtdose

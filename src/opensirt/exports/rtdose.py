@@ -25,6 +25,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from opensirt.errors import GeometryError, InputError
+from opensirt.exports.rtdose_links import DoseLinks, add_dose_links
 from opensirt.fileio import write_atomically
 from opensirt.imaging.dicom_common import MANUFACTURER, software_version
 from opensirt.imaging.rtdose_io import RT_DOSE_STORAGE
@@ -123,6 +124,7 @@ def build_rtdose(
     dose_comment: str = "",
     density_corrected: bool = False,
     bits_allocated: int = 16,
+    links: DoseLinks | None = None,
 ) -> Dataset:
     """The RT Dose dataset of ``dose`` (units must be ``"Gy"``); see :func:`write_rtdose`.
 
@@ -152,6 +154,9 @@ def build_rtdose(
     bits_allocated : int, optional
         16 (default) or 32 unsigned bits per pixel; pixel value x Dose Grid Scaling is the
         dose (Gy).
+    links : DoseLinks | None, optional
+        The planning CT slices, the RT Structure Set and the structures' DVHs to reference
+        (:func:`opensirt.exports.rtdose_links.add_dose_links`); ``None`` (default): none.
 
     Returns
     -------
@@ -220,6 +225,8 @@ def build_rtdose(
         ds.ReferencedRTPlanSequence = [item]
     else:
         ds.DoseSummationType = NO_PLAN_SUMMATION_TYPE
+    if links is not None:
+        add_dose_links(ds, links)
     ds.PixelData = np.ascontiguousarray(pixels).astype(f"<u{bits_allocated // 8}").tobytes()
     return ds
 
@@ -234,6 +241,7 @@ def write_rtdose(
     dose_comment: str = "",
     density_corrected: bool = False,
     bits_allocated: int = 16,
+    links: DoseLinks | None = None,
 ) -> Path:
     """Write ``dose`` (a Volume in Gy) as a DICOM RT Dose file, atomically.
 
@@ -263,6 +271,8 @@ def write_rtdose(
         the uncertainty of any SIRT dose map. 16 is the default because the reference
         validator (dicom3tools ``dciodvfy``, 2022 release) aborts on 32-bit pixel data; both
         are valid RT Dose.
+    links : DoseLinks, optional
+        CT slices, RT Structure Set and DVHs to reference (see :func:`build_rtdose`).
 
     Returns
     -------
@@ -286,6 +296,7 @@ def write_rtdose(
         dose_comment=dose_comment,
         density_corrected=density_corrected,
         bits_allocated=bits_allocated,
+        links=links,
     )
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID

@@ -12,14 +12,14 @@ References
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes
 
-from opensirt.errors import GeometryError, ImageReadError, OpenSIRTError
+from opensirt.errors import GeometryError, ImageReadError, InputError, OpenSIRTError
 from opensirt.imaging.dicom_common import MANUFACTURER, DicomContext, software_version
 from opensirt.imaging.dicom_file import (
     as_read_error,
@@ -31,16 +31,24 @@ from opensirt.imaging.dicom_file import (
 from opensirt.imaging.segmentation import Segmentation
 from opensirt.imaging.volume import Volume
 
-__all__ = ["SegmentKind", "read_dicom_seg", "seg_dataset"]
+__all__ = [
+    "SEGMENT_KINDS",
+    "read_dicom_seg",
+    "seg_dataset",
+    "segment_descriptions",
+    "segment_masks",
+]
 
-#: Segment kind -> (Segmented Property Category, Segmented Property Type), SNOMED CT codes
-#: from DICOM PS3.16 CID 7150/7151 as shipped by pydicom.
-SegmentKind = Mapping[str, tuple[Any, Any]]
-_KINDS: dict[str, tuple[Any, Any]] = {
+#: Segment kind -> (Segmented Property Category, Segmented Property Type): SNOMED CT codes of
+#: DICOM PS3.16 CID 7150/7151 as shipped by pydicom; a perfused territory (the part of the
+#: liver a catheter position feeds) is an RT target: category DCM 130041 "RT Target", type
+#: SCT 228793007 "Planning target volume" (PS3.16 CID 7150, CID 9501 Radiotherapy Targets).
+SEGMENT_KINDS: Mapping[str, tuple[Any, Any]] = {
     "liver": (codes.SCT.AnatomicalStructure, codes.SCT.Liver),
     "lung": (codes.SCT.AnatomicalStructure, codes.SCT.Lung),
     "spine": (codes.SCT.AnatomicalStructure, codes.SCT.Spine),
     "tumour": (codes.SCT.MorphologicallyAbnormalStructure, codes.SCT.Neoplasm),
+    "territory": (codes.DCM.RTTarget, codes.SCT.PlanningTargetVolume),
     "tissue": (codes.SCT.Tissue, codes.SCT.Tissue),
 }
 
@@ -90,23 +98,10 @@ def seg_dataset(
             f"{len(image_slices)} image slices given for a reference grid of "
             f"{reference.shape[0]} slices; pass the slices of the image the structures are on"
         )
-    descriptions = []
-    for number, name in enumerate(segmentation.names, start=1):
-        category, kind = _KINDS[(kinds or {}).get(name, "tissue")]
-        descriptions.append(
-            hd.seg.SegmentDescription(
-                segment_number=number,
-                segment_label=name,
-                segmented_property_category=category,
-                segmented_property_type=kind,
-                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-                tracking_uid=context.uid("seg-segment", name),
-                tracking_id=name,
-            )
-        )
-    masks = np.stack(
-        [segmentation.get(n, allow_empty=True).array for n in segmentation.names], axis=-1
-    ).astype(np.uint8)
+    descriptions = segment_descriptions(
+        segmentation, kinds, lambda name: context.uid("seg-segment", name)
+    )
+    masks = segment_masks(segmentation)
     seg = hd.seg.Segmentation(
         source_images=list(image_slices),
         pixel_array=masks,
@@ -125,6 +120,75 @@ def seg_dataset(
     )
     ds: Dataset = seg
     return ds
+
+
+def segment_descriptions(
+    segmentation: Segmentation,
+    kinds: Mapping[str, str] | None,
+    tracking_uid: Callable[[str], str],
+) -> list[Any]:
+    """One highdicom ``SegmentDescription`` per structure, numbered from 1 in order.
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        The structures.
+    kinds : mapping of str to str or None
+        Structure name -> kind (a key of :data:`SEGMENT_KINDS`); names absent are
+        ``"tissue"``.
+    tracking_uid : callable
+        Structure name -> its Tracking UID.
+
+    Returns
+    -------
+    list of highdicom.seg.SegmentDescription
+        The descriptions, labelled and tracked by structure name.
+
+    Raises
+    ------
+    InputError
+        If a kind is not one of :data:`SEGMENT_KINDS`.
+    """
+    import highdicom as hd
+
+    descriptions = []
+    for number, name in enumerate(segmentation.names, start=1):
+        kind = (kinds or {}).get(name, "tissue")
+        if kind not in SEGMENT_KINDS:
+            raise InputError(
+                f"segment kind of {name!r} is {kind!r}, expected one of {sorted(SEGMENT_KINDS)}"
+            )
+        category, kind_code = SEGMENT_KINDS[kind]
+        descriptions.append(
+            hd.seg.SegmentDescription(
+                segment_number=number,
+                segment_label=name,
+                segmented_property_category=category,
+                segmented_property_type=kind_code,
+                algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+                tracking_uid=tracking_uid(name),
+                tracking_id=name,
+            )
+        )
+    return descriptions
+
+
+def segment_masks(segmentation: Segmentation) -> np.ndarray[Any, np.dtype[np.uint8]]:
+    """The structures' masks stacked as highdicom wants them: ``[k, j, i, segment]``.
+
+    Parameters
+    ----------
+    segmentation : Segmentation
+        The structures (empty ones give empty segments).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 array, 1 inside; the last axis in the order of ``segmentation.names``.
+    """
+    return np.stack(
+        [segmentation.get(n, allow_empty=True).array for n in segmentation.names], axis=-1
+    ).astype(np.uint8)
 
 
 def _volume_from_hd(volume: Any, frame_uid: str | None) -> Volume:

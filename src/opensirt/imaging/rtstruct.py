@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -452,12 +453,6 @@ def rtstruct_dataset(
     GeometryError
         If the number of image slices differs from the reference grid's.
     """
-    reference = segmentation.reference
-    if len(image_slices) != reference.shape[0]:
-        raise GeometryError(
-            f"{len(image_slices)} image slices given for a reference grid of "
-            f"{reference.shape[0]} slices; pass the slices of the image the structures are on"
-        )
     when = context.study_datetime
     ds = new_dataset(
         context,
@@ -468,6 +463,51 @@ def rtstruct_dataset(
         series_description="Structures",
         series_datetime=when,
     )
+    add_structure_set(
+        ds, segmentation, image_slices, when=when, interpreted_types=interpreted_types
+    )
+    return ds
+
+
+def add_structure_set(
+    ds: Dataset,
+    segmentation: Segmentation,
+    image_slices: Sequence[Dataset],
+    *,
+    when: datetime,
+    interpreted_types: Mapping[str, str] | None = None,
+) -> None:
+    """Fill the Structure Set, ROI Contour and RT ROI Observations modules of ``ds``.
+
+    ROIs are numbered from 1 in the order of ``segmentation.names``; each contour references
+    the slice it lies on, and the structure set references the slices' series, study and
+    frame of reference (PS3.3 C.8.8.5, C.8.8.6, C.8.8.8).
+
+    Parameters
+    ----------
+    ds : pydicom.dataset.Dataset
+        A dataset with the Patient, Study, Series and SOP Common modules filled in; changed in
+        place.
+    segmentation : Segmentation
+        The structures, on the grid of ``image_slices``.
+    image_slices : sequence of pydicom.dataset.Dataset
+        One single-frame image dataset (or header) per slice ``k`` of the reference grid.
+    when : datetime
+        Structure Set Date and Time.
+    interpreted_types : mapping of str to str or None, optional
+        RT ROI Interpreted Type per structure name; names absent get ``ORGAN``.
+
+    Raises
+    ------
+    GeometryError
+        If the number of image slices differs from the reference grid's.
+    """
+    if len(image_slices) != segmentation.reference.shape[0]:
+        raise GeometryError(
+            f"{len(image_slices)} image slices given for a reference grid of "
+            f"{segmentation.reference.shape[0]} slices; pass the slices of the image the "
+            "structures are on"
+        )
     ds.OperatorsName = ""
     ds.StructureSetLabel = "OpenSIRT"
     ds.StructureSetDate, ds.StructureSetTime = dicom_date(when), dicom_time(when)
@@ -496,7 +536,6 @@ def rtstruct_dataset(
     ds.StructureSetROISequence = DicomSequence(rois)
     ds.ROIContourSequence = DicomSequence(contours)
     ds.RTROIObservationsSequence = DicomSequence(observations)
-    return ds
 
 
 def _image_ref(image: Dataset) -> Dataset:
