@@ -29,6 +29,8 @@ HTTP_USER = "opensirt"
 HTTP_PASSWORD = "orthanc-test-secret"  # a throwaway server on loopback, for the tests only
 PLUGIN_FOLDERS = ("/usr/share/orthanc/plugins", "/usr/lib/orthanc/plugins")
 _START_TIMEOUT_S = 30.0
+#: The environment variable that holds Orthanc's password in the tests' nodes files.
+PASSWORD_ENV = "OPENSIRT_TEST_ORTHANC_PASSWORD"
 
 
 def orthanc_executable() -> str | None:
@@ -93,6 +95,28 @@ class Orthanc:
         assert isinstance(patients, list)
         for patient in patients:
             self.rest("DELETE", f"/patients/{patient}")
+
+
+def nodes_settings(server: Orthanc, cache: Path, **node: object) -> dict[str, object]:
+    """The nodes file's content for ``server`` (``node`` overrides the node's keys)."""
+    settings: dict[str, object] = {
+        "ae_title": ORTHANC_AET,
+        "host": "127.0.0.1",
+        "port": server.dicom_port,
+        "timeout_s": 10,
+        "retries": 0,
+        "dicomweb": {
+            "url": server.dicomweb_url,
+            "auth": {"kind": "basic", "username": HTTP_USER, "password_env": PASSWORD_ENV},
+        },
+    }
+    settings.update(node)
+    return {
+        "opensirt_pacs": 1,
+        "local": {"ae_title": "OPENSIRT", "port": server.local_port},
+        "cache": {"folder": str(cache), "max_gb": 1},
+        "nodes": {"orthanc": settings},
+    }
 
 
 def _authorize(request: urllib.request.Request) -> None:

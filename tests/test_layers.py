@@ -38,8 +38,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # the demo's synthetic patient and cohort: phantom, its DICOM, its case files, the
     # synthetic registry; the library never imports it
     "demo": ("registry",),
+    # PACS networking (DIMSE, DICOMweb), the series cache, a case's PACS images resolved
+    "pacs": ("demo",),
     # the web service: the registry over HTTP; it may use the demo for `opensirt serve --demo`
-    "api": ("demo",),
+    "api": ("demo", "pacs"),
     "commands": ("api",),  # commands/, cli.py, __main__.py
 }
 

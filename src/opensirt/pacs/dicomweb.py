@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -194,14 +195,15 @@ def wado_series(
             if reason is not None or not uid.replace(".", "").isdigit():
                 refused.append(f"{uid}: {reason or 'not a UID'}")
                 continue
-            write_atomically(
-                folder / f"{uid}.dcm",
-                lambda path, ds=dataset: ds.save_as(path, enforce_file_format=True),
-            )
+            write_atomically(folder / f"{uid}.dcm", partial(_save, dataset))
             stored.append(uid)
             if progress is not None:
                 progress(len(stored), None)
     return stored, refused
+
+
+def _save(dataset: Dataset, path: Path) -> None:
+    dataset.save_as(path, enforce_file_format=True)
 
 
 def stow_files(
@@ -242,7 +244,9 @@ def stow_files(
         failed = answer.get("FailedSOPSequence", [])
         if failed:
             uids = ", ".join(str(item.get("ReferencedSOPInstanceUID", "?")) for item in failed)
-            raise PacsError(name, "STOW-RS", f"the server refused {len(failed)} instance(s): {uids}")
+            raise PacsError(
+                name, "STOW-RS", f"the server refused {len(failed)} instance(s): {uids}"
+            )
         stored.extend(str(ds.SOPInstanceUID) for ds in batch)
         if progress is not None:
             progress(len(stored), len(files))

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from pydicom import Dataset, dcmread
-from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, Association, build_role, evt
-from pynetdicom import sop_class as sc
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, build_role, evt
+from pynetdicom.association import Association
 
 from opensirt.pacs.errors import (
     AssociationRefusedError,
@@ -29,7 +29,7 @@ from opensirt.pacs.errors import (
     PacsTimeoutError,
 )
 from opensirt.pacs.nodes import LocalNode, Node, TlsOptions
-from opensirt.pacs.receiver import Expectation, StoreCollector, storage_classes
+from opensirt.pacs.receiver import Expectation, StoreCollector, sop_class_uid, storage_classes
 
 __all__ = [
     "QueryLevel",
@@ -86,7 +86,8 @@ def client_ssl_context(tls: TlsOptions) -> ssl.SSLContext:
 
 def _check_reachable(name: str, node: Node, step: str) -> None:
     """Open and close a TCP connection: refused (down) and timeout are told apart here."""
-    assert node.host is not None and node.port is not None
+    assert node.host is not None
+    assert node.port is not None
     where = f"{node.host}:{node.port}"
     try:
         socket.create_connection((node.host, node.port), timeout=node.timeout_s).close()
@@ -124,7 +125,9 @@ def _association(
     if not node.has_dimse:
         raise PacsError(name, step, "the node has no ae_title/host/port (DICOMweb only)")
     _check_reachable(name, node, step)
-    assert node.host is not None and node.port is not None and node.ae_title is not None
+    assert node.host is not None
+    assert node.port is not None
+    assert node.ae_title is not None
     tls_args = None
     if node.tls is not None:
         tls_args = (client_ssl_context(node.tls), node.tls.server_name or node.host)
@@ -144,8 +147,11 @@ def _association(
             f"{ae.ae_title!r}); check both AE titles, and that the PACS knows OpenSIRT's",
         )
     if not assoc.is_established:
-        raise NodeUnreachableError(
-            name, step, "the association was aborted before it was established (TLS or network)"
+        raise PacsTimeoutError(
+            name,
+            step,
+            f"no association within {node.timeout_s:g} s (a slow node, or the connection was "
+            "aborted: a TLS or network fault)",
         )
     try:
         yield assoc
@@ -186,7 +192,7 @@ def echo(name: str, node: Node, local: LocalNode) -> float:
     """
     start = time.perf_counter()
     ae = _application_entity(local, node)
-    ae.add_requested_context(sc.Verification)
+    ae.add_requested_context(sop_class_uid("Verification"))
     with _association(name, node, ae, "C-ECHO") as assoc:
         code = _status_code(name, "C-ECHO", assoc.send_c_echo(), node)
     if code != 0:
@@ -195,11 +201,15 @@ def echo(name: str, node: Node, local: LocalNode) -> float:
 
 
 _FIND_MODELS = {
-    QueryLevel.PATIENT: sc.PatientRootQueryRetrieveInformationModelFind,
-    QueryLevel.STUDY: sc.StudyRootQueryRetrieveInformationModelFind,
-    QueryLevel.SERIES: sc.StudyRootQueryRetrieveInformationModelFind,
+    QueryLevel.PATIENT: sop_class_uid("PatientRootQueryRetrieveInformationModelFind"),
+    QueryLevel.STUDY: sop_class_uid("StudyRootQueryRetrieveInformationModelFind"),
+    QueryLevel.SERIES: sop_class_uid("StudyRootQueryRetrieveInformationModelFind"),
 }
 _PENDING = (0xFF00, 0xFF01)
+#: Final C-GET/C-MOVE statuses that carry sub-operation counts: success, warning (some
+#: failed), refused as sub-operations failed (0xA702: all failed), cancelled (DICOM PS3.4,
+#: 2024, C.4.2.1.5 and C.4.3.1.4): the counts tell what was missing.
+_WITH_COUNTS = (0x0000, 0xB000, 0xA702, 0xFE00)
 
 
 def find(
@@ -257,7 +267,9 @@ def _series_query(study_uid: str, series_uid: str) -> Dataset:
     return query
 
 
-def _final_counts(name: str, step: str, node: Node, responses: Any, progress: Progress | None) -> RetrieveCounts:
+def _final_counts(
+    name: str, step: str, node: Node, responses: Any, progress: Progress | None
+) -> RetrieveCounts:
     """Read C-GET/C-MOVE responses to the end; the counts of the last one."""
     last = Dataset()
     for status, _ in responses:
@@ -267,7 +279,7 @@ def _final_counts(name: str, step: str, node: Node, responses: Any, progress: Pr
             left = int(status.get("NumberOfRemainingSuboperations", 0) or 0)
             done = int(status.get("NumberOfCompletedSuboperations", 0) or 0)
             progress(done, done + left)
-        elif code not in _PENDING and code != 0 and (code & 0xF000) != 0xB000:
+        elif code not in _PENDING and code not in _WITH_COUNTS:
             raise PacsError(name, step, f"the node answered status 0x{code:04X}")
     return RetrieveCounts(
         completed=int(last.get("NumberOfCompletedSuboperations", 0) or 0),
@@ -315,7 +327,7 @@ def get_series(
     assert expect.series_uid is not None
     collector = StoreCollector(expect, folder, progress)
     ae = _application_entity(local, node)
-    ae.add_requested_context(sc.StudyRootQueryRetrieveInformationModelGet)
+    ae.add_requested_context(sop_class_uid("StudyRootQueryRetrieveInformationModelGet"))
     classes = storage_classes()
     for uid in classes:
         ae.add_requested_context(uid, ALL_TRANSFER_SYNTAXES)
@@ -324,7 +336,7 @@ def get_series(
     with _association(name, node, ae, "C-GET", ext_neg=roles, handlers=handlers) as assoc:
         responses = assoc.send_c_get(
             _series_query(expect.study_uid, expect.series_uid),
-            sc.StudyRootQueryRetrieveInformationModelGet,
+            sop_class_uid("StudyRootQueryRetrieveInformationModelGet"),
         )
         counts = _final_counts(name, "C-GET", node, responses, None)
     return counts, collector
@@ -366,12 +378,12 @@ def move_series(
     """
     assert expect.series_uid is not None
     ae = _application_entity(local, node)
-    ae.add_requested_context(sc.StudyRootQueryRetrieveInformationModelMove)
+    ae.add_requested_context(sop_class_uid("StudyRootQueryRetrieveInformationModelMove"))
     with _association(name, node, ae, "C-MOVE") as assoc:
         responses = assoc.send_c_move(
             _series_query(expect.study_uid, expect.series_uid),
             local.ae_title,
-            sc.StudyRootQueryRetrieveInformationModelMove,
+            sop_class_uid("StudyRootQueryRetrieveInformationModelMove"),
         )
         return _final_counts(name, "C-MOVE", node, responses, collector.progress)
 
@@ -407,16 +419,16 @@ def store_files(
     headers = [(p, dcmread(p, stop_before_pixels=True)) for p in files]
     ae = _application_entity(local, node)
     for sop_class in sorted({str(h.SOPClassUID) for _, h in headers}):
-        syntaxes = {str(h.file_meta.TransferSyntaxUID) for _, h in headers if h.SOPClassUID == sop_class}
+        syntaxes = {
+            str(h.file_meta.TransferSyntaxUID) for _, h in headers if h.SOPClassUID == sop_class
+        }
         ae.add_requested_context(sop_class, sorted(syntaxes))
     stored: list[str] = []
     with _association(name, node, ae, "C-STORE") as assoc:
         for index, (path, header) in enumerate(headers):
             code = _status_code(name, "C-STORE", assoc.send_c_store(path), node)
             if code != 0 and (code & 0xF000) != 0xB000:
-                raise PacsError(
-                    name, "C-STORE", f"{path.name} refused with status 0x{code:04X}"
-                )
+                raise PacsError(name, "C-STORE", f"{path.name} refused with status 0x{code:04X}")
             stored.append(str(header.SOPInstanceUID))
             if progress is not None:
                 progress(index + 1, len(headers))

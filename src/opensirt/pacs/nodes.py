@@ -74,7 +74,9 @@ MAX_NODES_FILE_BYTES = 2**20
 
 #: An AE title: 1 to 16 characters of the default character repertoire, no backslash
 #: (DICOM PS3.5, 2024, section 6.2, value representation AE).
-AeTitle = Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[ -\[\]-~]*[!-\[\]-~][ -\[\]-~]*$")]  # fmt: skip
+_AE_PATTERN = r"^[ -\[\]-~]*[!-\[\]-~][ -\[\]-~]*$"
+AeTitle = Annotated[str, Field(min_length=1, max_length=16, pattern=_AE_PATTERN)]
+NodeName = Annotated[str, Field(min_length=1, max_length=64)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -222,7 +224,7 @@ class NodesFile(_Model):
     opensirt_pacs: Literal[1]
     local: LocalNode = LocalNode()
     cache: CacheSettings = CacheSettings()
-    nodes: Annotated[dict[Annotated[str, Field(min_length=1, max_length=64)], Node], Field(min_length=1)]  # fmt: skip
+    nodes: Annotated[dict[NodeName, Node], Field(min_length=1)]
 
     def node(self, name: str) -> Node:
         """The node called ``name``.
@@ -335,6 +337,8 @@ def _relative_to(settings: NodesFile, folder: Path) -> NodesFile:
         )
         for name, node in settings.nodes.items()
     }
-    cache = settings.cache.model_copy(update={"folder": folder / settings.cache.folder.expanduser()})
+    cache = settings.cache.model_copy(
+        update={"folder": folder / settings.cache.folder.expanduser()}
+    )
     local = settings.local.model_copy(update={"tls": fix_tls(settings.local.tls)})
     return settings.model_copy(update={"nodes": nodes, "cache": cache, "local": local})

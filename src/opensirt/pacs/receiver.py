@@ -25,7 +25,13 @@ from pynetdicom.events import Event
 from opensirt.fileio import write_atomically
 from opensirt.pacs.nodes import LocalNode
 
-__all__ = ["Expectation", "StoreCollector", "StoreReceiver", "server_ssl_context", "storage_classes"]
+__all__ = [
+    "Expectation",
+    "StoreCollector",
+    "StoreReceiver",
+    "server_ssl_context",
+    "storage_classes",
+]
 
 #: C-STORE status "refused: cannot understand" (DICOM PS3.4, 2024, Annex GG.4.2; 0xCxxx is
 #: the range of "Error: cannot understand").
@@ -59,6 +65,25 @@ _STORAGE_KEYWORDS = (
 )
 
 
+def sop_class_uid(keyword: str) -> str:
+    """The UID of a SOP class by its pynetdicom keyword.
+
+    Parameters
+    ----------
+    keyword : str
+        E.g. ``"Verification"`` or ``"CTImageStorage"``.
+
+    Returns
+    -------
+    str
+        The UID.
+
+    >>> sop_class_uid("Verification")
+    '1.2.840.10008.1.1'
+    """
+    return str(getattr(sc, keyword))
+
+
 def storage_classes() -> list[str]:
     """The storage SOP class UIDs that OpenSIRT accepts and asks for.
 
@@ -67,7 +92,7 @@ def storage_classes() -> list[str]:
     list of str
         UIDs, in a fixed order (fewer than the 128 presentation contexts of an association).
     """
-    return [str(getattr(sc, keyword)) for keyword in _STORAGE_KEYWORDS]
+    return [sop_class_uid(keyword) for keyword in _STORAGE_KEYWORDS]
 
 
 @dataclass(frozen=True)
@@ -159,7 +184,7 @@ class StoreCollector:
             return STATUS_REFUSED
         data = event.encoded_dataset()
         try:
-            write_atomically(self.folder / f"{uid}.dcm", lambda path: path.write_bytes(data))
+            write_atomically(self.folder / f"{uid}.dcm", lambda path: _write_bytes(path, data))
         except OSError:
             return STATUS_OUT_OF_RESOURCES
         with self._lock:
@@ -168,6 +193,10 @@ class StoreCollector:
         if self.progress is not None:
             self.progress(count, None)
         return 0x0000
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 def _is_uid(text: str) -> bool:
@@ -236,7 +265,7 @@ class StoreReceiver:
         """
         ae = AE(ae_title=self.local.ae_title)
         ae.require_calling_aet = self.calling_aets
-        ae.add_supported_context(sc.Verification)
+        ae.add_supported_context(sop_class_uid("Verification"))
         for uid in storage_classes():
             ae.add_supported_context(uid, ALL_TRANSFER_SYNTAXES)
         server = ae.start_server(

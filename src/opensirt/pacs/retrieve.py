@@ -127,8 +127,10 @@ def query_series(settings: NodesFile, name: str, study_uid: str, series_uid: str
     series = with_retries(node, lambda: ask(QueryLevel.SERIES, series_keys))
     if not studies or not series:
         raise PacsError(
-            name, step, f"no series {series_uid} in study {study_uid}; check the UIDs "
-            "(opensirt pacs find lists them)"
+            name,
+            step,
+            f"no series {series_uid} in study {study_uid}; check the UIDs "
+            "(opensirt pacs find lists them)",
         )
     count = series[0].get("NumberOfSeriesRelatedInstances")
     if count in (None, ""):
@@ -240,13 +242,17 @@ def fetch_series(
     step = "C-FIND" if node.has_dimse else "QIDO-RS"
     if patient_id is not None and info.patient_id != patient_id:
         raise WrongPatientError(
-            name, step, f"series {series_uid} belongs to patient {info.patient_id!r}, "
-            f"expected {patient_id!r}; check the UIDs and the patient"
+            name,
+            step,
+            f"series {series_uid} belongs to patient {info.patient_id!r}, "
+            f"expected {patient_id!r}; check the UIDs and the patient",
         )
     if expected_instances is not None and info.instances != expected_instances:
         raise IncompleteSeriesError(
-            name, step, f"series {series_uid} has {info.instances} instance(s) on the node, "
-            f"{expected_instances} expected; the series is incomplete or changed"
+            name,
+            step,
+            f"series {series_uid} has {info.instances} instance(s) on the node, "
+            f"{expected_instances} expected; the series is incomplete or changed",
         )
     expect = Expectation(study_uid, series_uid, info.patient_id)
 
