@@ -29,7 +29,13 @@ from opensirt.pacs.errors import (
     PacsTimeoutError,
 )
 from opensirt.pacs.nodes import LocalNode, Node, TlsOptions
-from opensirt.pacs.receiver import Expectation, StoreCollector, sop_class_uid, storage_classes
+from opensirt.pacs.receiver import (
+    MAX_PDU_BYTES,
+    Expectation,
+    StoreCollector,
+    sop_class_uid,
+    storage_classes,
+)
 
 __all__ = [
     "QueryLevel",
@@ -106,6 +112,7 @@ def _check_reachable(name: str, node: Node, step: str) -> None:
 
 def _application_entity(local: LocalNode, node: Node) -> AE:
     ae = AE(ae_title=local.ae_title)
+    ae.maximum_pdu_size = MAX_PDU_BYTES
     for attribute in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
         setattr(ae, attribute, node.timeout_s)
     return ae
@@ -135,6 +142,7 @@ def _association(
         node.host,
         node.port,
         ae_title=node.ae_title,
+        max_pdu=MAX_PDU_BYTES,
         ext_neg=ext_neg,
         evt_handlers=handlers,
         tls_args=tls_args,
