@@ -89,6 +89,11 @@ def test_find_studies_and_series(nodes_file: Path, small_study: Path, web: bool)
     )  # fmt: skip
     assert code == 0, out
     counts = {s["Modality"]: int(s["NumberOfSeriesRelatedInstances"]) for s in json.loads(out)}
+    if not web:  # DICOMweb has no patient level
+        code, out = _invoke("pacs", "find", "orthanc", "--level", "patient", "--json",
+                            "--patient-id", "DEMO*", "--nodes", str(nodes_file))  # fmt: skip
+        assert code == 0, out
+        assert [p["PatientID"] for p in json.loads(out)] == ["DEMO-001"]
     local = _uids(small_study / "dicom")
     assert set(counts) == {info["modality"] for info in local.values()}
     assert counts["CT"] == len(list((small_study / "dicom" / "ct").glob("*.dcm")))
@@ -294,6 +299,7 @@ def test_half_a_series_is_refused(
         orthanc.upload([victim])
 
 
+@pytest.mark.slow
 def test_wrong_patient_is_refused(orthanc: Orthanc, tmp_path: Path, small_study: Path) -> None:
     settings = _settings(orthanc, tmp_path)
     study_uid, series_uid = _series(small_study, "CT")
@@ -318,4 +324,9 @@ def test_wrong_patient_is_refused(orthanc: Orthanc, tmp_path: Path, small_study:
     code, out = _invoke("plan", str(case), "--nodes", str(path), "--json")
     assert code == 1
     assert "belongs to patient 'DEMO-001', expected 'OTHER-7'" in " ".join(out.split())
+    code, out = _invoke(
+        "verify", str(case), "--out", str(tmp_path / "check"), "--nodes", str(path), "--json"
+    )
+    assert code == 1
+    assert "PACS node 'orthanc', C-FIND: series" in " ".join(out.split())
     shutil.rmtree(tmp_path / "cache", ignore_errors=True)
