@@ -27,13 +27,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from orthanc_server import HTTP_PASSWORD, PASSWORD_ENV, nodes_settings, orthanc_server  # noqa: E402
-
-from opensirt.imaging.dicom_common import DicomContext  # noqa: E402
-from opensirt.imaging.dicom_write import ct_datasets, write_series  # noqa: E402
-from opensirt.imaging.volume import Volume  # noqa: E402
-from opensirt.pacs.nodes import NodesFile, RetrieveMethod  # noqa: E402
-from opensirt.pacs.retrieve import fetch_series  # noqa: E402
+from opensirt.imaging.dicom_common import DicomContext
+from opensirt.imaging.dicom_write import ct_datasets, write_series
+from opensirt.imaging.volume import Volume
+from opensirt.pacs.nodes import NodesFile, RetrieveMethod
+from opensirt.pacs.retrieve import fetch_series
+from orthanc_server import HTTP_PASSWORD, PASSWORD_ENV, nodes_settings, orthanc_server
 
 
 def _write_ct(folder: Path, slices: int, size: int) -> list[Path]:
