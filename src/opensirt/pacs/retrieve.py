@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -163,7 +164,17 @@ def _retrieve(
         return collector.stored, collector.refused, counts.failed
     collector = StoreCollector(expect, folder, progress)
     callers = sorted({n.ae_title for n in settings.nodes.values() if n.ae_title is not None})
-    with StoreReceiver(settings.local, callers, collector).running():
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(StoreReceiver(settings.local, callers, collector).running())
+        except OSError as exc:
+            raise PacsError(
+                name,
+                "C-MOVE",
+                f"OpenSIRT's receiver cannot listen on {settings.local.bind}:"
+                f"{settings.local.port} ({exc.strerror or exc}); is another retrieval running, "
+                "or is local.port wrong?",
+            ) from None
         counts = dimse.move_series(name, node, settings.local, expect, collector)
     return collector.stored, collector.refused, counts.failed
 
@@ -235,8 +246,13 @@ def fetch_series(
     method = method or node.retrieve_method
     cache = SeriesCache(settings.cache.folder, int(settings.cache.max_gb * 1e9))
     cached = cache.lookup(study_uid, series_uid)
-    wanted = expected_instances is None or (cached and len(cached.files) == expected_instances)
-    if cached is not None and wanted and patient_id in (None, cached.patient_id):
+    if (
+        cached is not None
+        and patient_id in (None, cached.patient_id)
+        and expected_instances in (None, len(cached.files))
+    ):
+        if progress is not None:
+            progress(len(cached.files), len(cached.files))
         return cached
     info = query_series(settings, name, study_uid, series_uid)
     step = "C-FIND" if node.has_dimse else "QIDO-RS"
