@@ -434,7 +434,13 @@ def store_files(
     stored: list[str] = []
     with _association(name, node, ae, "C-STORE") as assoc:
         for index, (path, header) in enumerate(headers):
-            code = _status_code(name, "C-STORE", assoc.send_c_store(path), node)
+            try:
+                status = assoc.send_c_store(path)
+            except ValueError as exc:  # no accepted presentation context for the file
+                raise PacsError(
+                    name, "C-STORE", f"{path.name}: {exc} (the node does not accept it)"
+                ) from None
+            code = _status_code(name, "C-STORE", status, node)
             if code != 0 and (code & 0xF000) != 0xB000:
                 raise PacsError(name, "C-STORE", f"{path.name} refused with status 0x{code:04X}")
             stored.append(str(header.SOPInstanceUID))
