@@ -42,8 +42,10 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # dose-response, pooled evidence, re-dosimetry and the cohort report; its examples use
     # the demo's synthetic cohort
     "analytics": ("demo",),
+    # PACS networking (DIMSE, DICOMweb), the series cache, a case's PACS images resolved
+    "pacs": ("demo",),
     # the web service: the registry over HTTP; it may use the demo for `opensirt serve --demo`
-    "api": ("analytics",),
+    "api": ("analytics", "pacs"),
     "commands": ("api",),  # commands/, cli.py, __main__.py
 }
 

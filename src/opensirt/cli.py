@@ -18,7 +18,17 @@ import typer
 
 from opensirt import __version__
 from opensirt._threads import limited_threads, thread_count
-from opensirt.commands import analytics, audit, clinical, pathway, plan, registry, serve, users
+from opensirt.commands import (
+    analytics,
+    audit,
+    clinical,
+    pacs,
+    pathway,
+    plan,
+    registry,
+    serve,
+    users,
+)
 from opensirt.commands._common import EXIT_BAD_INPUT, err_console
 from opensirt.errors import InputError
 from opensirt.registry import ACTOR_ENV
@@ -70,14 +80,11 @@ def _thread_policy() -> Iterator[None]:
         yield
 
 
-for _group in (plan, clinical, pathway, registry, analytics, users, audit, serve):
+for _group in (plan, clinical, pathway, registry, analytics, users, audit, serve, pacs):
     _group.register(app)
 # the policy wraps the commands, not their --help
-for _command in [
-    *app.registered_commands,
-    *registry.registry_app.registered_commands,
-    *analytics.analytics_app.registered_commands,
-]:
+_groups = (app, registry.registry_app, analytics.analytics_app, pacs.pacs_app)
+for _command in [c for group in _groups for c in group.registered_commands]:
     assert _command.callback is not None
     _command.callback = _thread_policy()(_command.callback)
 

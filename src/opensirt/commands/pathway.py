@@ -28,6 +28,7 @@ from opensirt.commands._common import (
     progress_display,
     render,
 )
+from opensirt.commands.pacs import NodesOption
 from opensirt.commands.registry import DbOption, registry_errors
 from opensirt.commands.registry_record import RecordOption, UserOption
 from opensirt.workflow.defaults import DEFAULT_TOLERANCE_FRACTION, PostTreatmentScenario
@@ -224,17 +225,19 @@ def verify(
     ] = None,
     user: UserOption = None,
     dicom_objects: DicomObjectsOption = True,
+    nodes: NodesOption = None,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
     from opensirt.commands.saved_plan import predict
-    from opensirt.planning import load_case
+    from opensirt.pacs.case_images import load_case_with_pacs
     from opensirt.registry.pathway import check_patient, record_verification_result
     from opensirt.workflow.posttreatment import verify_case
 
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
-        case = load_case(case_file)
+        with progress_display(enabled=not as_json) as step:  # PACS series fetched first
+            case = load_case_with_pacs(case_file, nodes, step)
         if record:  # before the computation: a registry without the patient fails fast
             with registry_errors():
                 check_patient(db, case.patient.id)

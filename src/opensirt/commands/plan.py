@@ -25,6 +25,7 @@ from opensirt.commands._common import (
     progress_display,
     render,
 )
+from opensirt.commands.pacs import NodesOption
 from opensirt.commands.registry import DbOption, registry_errors
 from opensirt.commands.registry_record import RecordOption, UserOption
 from opensirt.physics.devices import NormalLiverScope
@@ -49,6 +50,7 @@ Examples:
   opensirt plan examples/mird_glass.yaml --json > plan.json
   opensirt plan demo-output/case.yaml --out my-plan   (planned from the case's images)
   opensirt plan case.yaml --out plan-v1 --record      (a draft plan in the registry)
+  opensirt plan case.yaml --nodes pacs.yaml           (images: name series on a PACS)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
@@ -205,15 +207,18 @@ def plan(
     ] = None,
     user: UserOption = None,
     dicom_objects: DicomObjectsOption = True,
+    nodes: NodesOption = None,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
     from opensirt.commands.outputs import write_plan_outputs
-    from opensirt.planning import load_case, plan_case
+    from opensirt.pacs.case_images import load_case_with_pacs
+    from opensirt.planning import plan_case
     from opensirt.workflow.pretreatment import plan_from_images
 
     pre = None
     with exit_codes():
-        case = load_case(case_file)
+        with progress_display(enabled=not as_json) as step:  # PACS series fetched first
+            case = load_case_with_pacs(case_file, nodes, step)
         if record:  # before the computation: a registry without the patient fails fast
             from opensirt.registry.pathway import check_patient
 

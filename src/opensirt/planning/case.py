@@ -32,6 +32,10 @@ Optional keys added to the contract here (all backwards compatible):
 * an image entry may be a mapping ``{path: FOLDER, series_uid: UID}`` or ``{path: FOLDER,
   modality: NM, description: "MAA*"}`` to pick one series of a folder, DICOMDIR or zip that
   holds several (kept as ``images.series``).
+* an image entry may name a series on a PACS, ``{pacs: NODE, study_uid: UID, series_uid:
+  UID}``: ``opensirt plan`` and ``opensirt verify`` fetch it into a local cache and put the
+  cached path in its place before this model sees it (:mod:`opensirt.pacs.case_images`);
+  the model itself reads only paths.
 
 Numbers are strict (``true`` is not 1; an integer is accepted where a float is expected)
 and bounded to plausible ranges (:mod:`opensirt.planning.plausibility`, which gives the
@@ -346,6 +350,12 @@ class Images(_Model):
             if not isinstance(value, dict):
                 continue
             entry = dict(value)
+            if "pacs" in entry:
+                raise ValueError(
+                    f"images.{key} names a series on PACS node {entry['pacs']!r}; only the "
+                    "command line (opensirt plan, opensirt verify) fetches PACS series, with a "
+                    "nodes file; elsewhere give the path of the retrieved series"
+                )
             if "path" not in entry:
                 raise ValueError(
                     f"images.{key} is a mapping without 'path'; write {key}: {{path: FOLDER, "
