@@ -157,7 +157,8 @@ def cohort_report(
     sections += [_dose_section(cohort), *extra_sections, Section("Methods", METHODS)]
     return ReportDocument(
         title="SIRT cohort outcomes",
-        patient_id=f"cohort of {cohort.n} patients",
+        patient_id=f"{cohort.n} patients",
+        subject_label="Cohort",
         created=created or dt.datetime.now(dt.UTC),
         subtitle=f"Source: {cohort.source}; groups: {group_by or 'none'}",
         sections=tuple(sections),

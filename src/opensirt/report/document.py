@@ -372,6 +372,9 @@ class ReportDocument:
         printed in every page footer.
     footer_note : str
         Extra text for the page footer (e.g. the institution).
+    subject_label : str
+        What ``patient_id`` names, before it in the page header and on page 1
+        (``"Patient"``; a cohort report says ``"Cohort"``).
     """
 
     title: str
@@ -384,10 +387,12 @@ class ReportDocument:
     signature: Signature | None = field(default_factory=Signature)
     provenance: Provenance | None = None
     footer_note: str = ""
+    subject_label: str = "Patient"
 
     def __post_init__(self) -> None:
         _text("ReportDocument.title", self.title, allow_empty=False)
         _text("ReportDocument.patient_id", self.patient_id, allow_empty=False)
+        _text("ReportDocument.subject_label", self.subject_label, allow_empty=False)
         _text("ReportDocument.subtitle", self.subtitle)
         _text("ReportDocument.footer_note", self.footer_note)
         if not isinstance(self.created, datetime) or self.created.utcoffset() is None:

@@ -96,7 +96,7 @@ def _draw_page(document: ReportDocument, canvas: Canvas, _doc: BaseDocTemplate) 
     canvas.saveState()
     left, right = _MARGIN_X_PT, A4[0] - _MARGIN_X_PT
     body_width = right - left
-    patient = f"Patient: {document.patient_id}"
+    patient = f"{document.subject_label}: {document.patient_id}"
     patient_width = min(text_width_pt(patient, HEADER), 0.45 * body_width)
     _write(canvas, right, 34.0, _truncate(patient, patient_width, HEADER), HEADER, right=True)
     title_room = body_width - patient_width - 16.0

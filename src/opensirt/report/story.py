@@ -450,7 +450,7 @@ def build_story(document: ReportDocument, width_pt: float, height_pt: float) -> 
     out: list[Flowable] = [paragraph(document.title, TITLE)]
     if document.subtitle:
         out.append(paragraph(document.subtitle, SUBTITLE))
-    out.append(paragraph(f"Patient: {document.patient_id}  ·  Created: {created}"))
+    out.append(paragraph(f"{document.subject_label}: {document.patient_id}  ·  Created: {created}"))
 
     notices = [flowable for n in document.warnings for flowable in story.notice(n)]
     none = ParagraphStyle("none", parent=BODY, textColor=MUTED)
