@@ -26,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -313,10 +314,31 @@ class Registry:
         sqlalchemy.orm.Session
             The session of the transaction; its objects stay readable after the block.
         """
-        engine = self.engine.execution_options(opensirt_readonly=readonly)
+        engine = self._readonly_engine if readonly else self.engine
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            session.info[ACTOR_KEY] = actor or default_actor()
+            if actor or not readonly:  # a reader writes no audit entry: no need to look it up
+                session.info[ACTOR_KEY] = actor or default_actor()
             yield session
+
+    @contextmanager
+    def read_connection(self) -> Iterator[sa.Connection]:
+        """A connection in a read-only transaction, for SQLAlchemy Core queries.
+
+        For the reads that every request of the service makes (its session): without the
+        ORM session, a small query costs a fraction of what it costs through one.
+
+        Yields
+        ------
+        sqlalchemy.Connection
+            The connection; its transaction ends (nothing to commit) when the block ends.
+        """
+        with self._readonly_engine.begin() as connection:
+            yield connection
+
+    @cached_property
+    def _readonly_engine(self) -> Engine:
+        """The engine whose transactions begin as readers (SQLite: a deferred ``BEGIN``)."""
+        return self.engine.execution_options(opensirt_readonly=True)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
