@@ -10,8 +10,9 @@ then the order in which they were recorded. The lesion measurements of one date 
 Reading costs one indexed query per table (every table is indexed by its patient id), the
 signatures of the plan versions and the structures of the verifications one extra query each:
 no query per row. The rows are read as plain rows (SQLAlchemy Core statements built once), not
-as ORM objects, whose loading cost most of a timeline's time in the web service. :func:`list_patients` pages through the patients with their
-diagnosis, first SIRT, number of sessions, latest plan state and vital status in two queries.
+as ORM objects, whose loading cost most of a timeline's time in the web service.
+:func:`list_patients` pages through the patients with their diagnosis, first SIRT, number of
+sessions, latest plan state and vital status in two queries.
 
 >>> TimelineKind.ADVERSE_EVENT.value
 'adverse-event'
@@ -437,6 +438,38 @@ def list_patients(
     if diagnosed_to is not None:
         where.append(Patient.diagnosis_date <= diagnosed_to)
     total = session.scalar(sa.select(sa.func.count(Patient.id)).where(*where)) or 0
+    query = (
+        sa.select(Patient.pseudonym, Patient.diagnosis, Patient.diagnosis_date, *_page_columns())
+        .where(*where)
+        .order_by(Patient.pseudonym)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = []
+    for pseudonym, diagnosis, diagnosed, first, count, state, death, *dates in session.execute(
+        query
+    ):
+        known = [d for d in dates if d is not None]
+        rows.append(
+            PatientRow(
+                pseudonym=pseudonym,
+                diagnosis=diagnosis,
+                diagnosis_date=diagnosed,
+                first_sirt=first,
+                sessions=int(count),
+                latest_plan_state=None if state is None else str(getattr(state, "value", state)),
+                last_record=max([diagnosed, *known]),
+                died=death,
+            )
+        )
+    return PatientList(rows=tuple(rows), total=int(total), offset=offset)
+
+
+@cache
+def _page_columns() -> tuple[Any, ...]:
+    """The columns of a list row computed per patient (correlated to the outer query's
+    patient): first SIRT, number of sessions, latest plan state, death, then the latest date
+    of each dated table. Built once: building them took as long as running the query."""
     pid = Patient.id
     first_sirt = (
         sa.select(sa.func.min(TreatmentSession.date))
@@ -462,29 +495,7 @@ def list_patients(
         .scalar_subquery()
     )
     latest = [_latest_date(table, pid) for table in TIMELINE_TABLES]
-    query = (
-        sa.select(Patient, first_sirt, sessions, plan_state, died, *latest)
-        .where(*where)
-        .order_by(Patient.pseudonym)
-        .offset(offset)
-        .limit(limit)
-    )
-    rows = []
-    for patient, first, count, state, death, *dates in session.execute(query):
-        known = [d for d in dates if d is not None]
-        rows.append(
-            PatientRow(
-                pseudonym=patient.pseudonym,
-                diagnosis=patient.diagnosis,
-                diagnosis_date=patient.diagnosis_date,
-                first_sirt=first,
-                sessions=int(count),
-                latest_plan_state=None if state is None else str(getattr(state, "value", state)),
-                last_record=max([patient.diagnosis_date, *known]),
-                died=death,
-            )
-        )
-    return PatientList(rows=tuple(rows), total=int(total), offset=offset)
+    return (first_sirt, sessions, plan_state, died, *latest)
 
 
 def _latest_date(table: type[Base], patient_id: Any) -> Any:
