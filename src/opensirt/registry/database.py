@@ -52,6 +52,14 @@ DEFAULT_FILE_NAME = "registry.sqlite3"
 
 #: How long a SQLite writer waits for another writer's lock before giving up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: SQLite connections kept open in the pool: as many as the web service's worker threads
+#: (anyio's default thread limit, 40), so that none is closed after use and opened again
+#: under load (a new connection starts with an empty page cache and runs the pragmas again).
+SQLITE_POOL_SIZE = 40
+#: Bytes of a SQLite file read through memory mapping (256 MiB): the pages are read from the
+#: operating system's cache shared by every connection, instead of being copied into each
+#: connection's own cache (https://sqlite.org/mmap.html).
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 _BACKENDS = ("sqlite", "postgresql")
 
@@ -164,12 +172,14 @@ def shown(url: URL) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys, WAL and a busy timeout on every new SQLite connection."""
+    """Foreign keys, WAL, a busy timeout and memory-mapped reads on every new SQLite
+    connection."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
@@ -195,7 +205,9 @@ def create_registry_engine(url: URL) -> Engine:
     if url.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     # the driver's own transaction handling off: transactions begin in _sqlite_begin
-    engine = sa.create_engine(url, connect_args={"isolation_level": None, "timeout": 30})
+    in_memory = url.database in (None, "", ":memory:")  # one connection per thread there
+    pool = {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+    engine = sa.create_engine(url, connect_args={"isolation_level": None, "timeout": 30}, **pool)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
