@@ -193,12 +193,12 @@ def _registry(db: Path, patients: int, seed: int) -> None:
 
 
 @contextmanager
-def _service(db: Path, workers: int) -> Iterator[tuple[str, str, int]]:
+def _service(db: Path, workers: int, extra: list[str]) -> Iterator[tuple[str, str, int]]:
     """A running ``opensirt serve`` on the registry: its URL, a session cookie, its pid."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "opensirt", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)] if workers > 1 else []
+    command += (["--workers", str(workers)] if workers > 1 else []) + extra
     env = {**os.environ, DB_ENV: str(db)}
     with subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -241,6 +241,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--db", type=Path, help="keep the registry in this SQLite file")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--serve-option", action="append", default=[], help="more for opensirt serve (repeat)"
+    )
     args = parser.parse_args()
     if args.client == "auto":
         args.client = "wrk" if shutil.which("wrk") else "python"
@@ -258,7 +261,7 @@ def main() -> None:
         _registry(db, args.patients, args.seed)
         load_before = os.getloadavg()[0]
         results: dict[str, Phase] = {}
-        with _service(db, args.workers) as (base, cookie, pid):
+        with _service(db, args.workers, args.serve_option) as (base, cookie, pid):
             run_phase(base, cookie, "mixed", args.clients, 2.0, args.patients)  # warm-up
             for label, kind in PHASES:
                 cpu_before = _cpu_s(pid)

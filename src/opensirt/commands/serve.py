@@ -24,7 +24,8 @@ _SERVE_HELP = (
     "--workers N runs N worker processes (uvicorn) sharing the registry, whose sessions and "
     "login limit live in the database; --demo always serves with one.\n\n"
     "Behind HTTPS (a reverse proxy) give --secure-cookies. The API's schema is at "
-    "/api/openapi.json.\n\n"
+    "/api/openapi.json. Requests are not logged one by one (every write, sign-off, login and "
+    "export is in the audit log); --access-log logs each request to standard error.\n\n"
     "\b\nExamples:\n"
     "  opensirt serve --demo\n"
     "  opensirt serve --db ./clinic.sqlite3 --port 8080 --workers 2\n"
@@ -76,7 +77,9 @@ def _has_admin(db: str | None) -> bool:
         registry.dispose()
 
 
-def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+def _serve_workers(
+    settings: Settings, host: str, port: int, workers: int, access_log: bool
+) -> None:
     """Run ``workers`` uvicorn worker processes, each building the app from the environment;
     the jobs a stopped service left running are marked failed once, here, before they start."""
     import uvicorn
@@ -97,6 +100,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
     )
 
 
@@ -126,6 +130,12 @@ def serve(
         int,
         typer.Option(min=1, max=64, help="Worker processes (--demo: one only)."),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log", help="Log every request (uvicorn's access log; costs CPU per request)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the web pages and the JSON API on the registry."""
     import tempfile
@@ -160,12 +170,12 @@ def serve(
                 secure_cookie=secure_cookies,
             )
             if workers > 1:
-                _serve_workers(settings, host, port, workers)
+                _serve_workers(settings, host, port, workers, access_log)
                 return
             app = create_app(settings)
         if passwords:
             _print_demo_users(passwords, f"http://{host}:{port}/")
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:
