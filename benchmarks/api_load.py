@@ -224,6 +224,8 @@ def _service(db: Path, workers: int, extra: list[str]) -> Iterator[tuple[str, st
 
 
 def _row(label: str, phase: Phase, floor: Phase) -> str:
+    if not phase.requests or not floor.requests:
+        return f"{label:<16} no request completed in the phase (the service got no CPU?)"
     cpu = "" if phase.cpu_s is None else f"{1e3 * phase.cpu_s / phase.requests:8.2f}"
     return (
         f"{label:<16} {phase.requests / phase.seconds:7.0f} {1e3 * phase.p50_s:8.1f} "
@@ -280,6 +282,8 @@ def main() -> None:
     floor = results["me (floor)"]
     for label, phase in results.items():
         print(_row(label, phase, floor))
+    if not results["list + timeline"].requests:
+        return
     p95_ms = 1e3 * results["list + timeline"].p95_s
     verdict = "meets" if p95_ms < GOAL_P95_MS else "MISSES"
     print(f"list + timeline p95 {p95_ms:.1f} ms {verdict} the goal of {GOAL_P95_MS:.0f} ms")
