@@ -20,7 +20,7 @@ from opensirt.api import (
     volumes,
 )
 from opensirt.api.errors import install_error_handlers
-from opensirt.api.security import LoginLimiter, SessionStore, limits_middleware
+from opensirt.api.security import LimitsMiddleware, LoginLimiter, SessionStore
 from opensirt.api.settings import Settings
 from opensirt.api.state import ServiceState
 from opensirt.registry.database import Registry, open_registry
@@ -111,7 +111,7 @@ def create_app(
         limiter=LoginLimiter(opened, settings.login_max_failures, settings.login_window_s),
     )
     app.state.opensirt.sessions.purge()
-    app.middleware("http")(limits_middleware(settings.max_upload_bytes))
+    app.add_middleware(LimitsMiddleware, max_upload_bytes=settings.max_upload_bytes)
     install_error_handlers(app)
     for router in (
         auth.router,

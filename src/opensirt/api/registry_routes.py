@@ -41,7 +41,14 @@ def _write(request: Request, user: CurrentUser) -> Any:
     return service(request).registry.transaction(actor=user.user_name)
 
 
-@router.get("/patients")
+def _json(document: dict[str, Any]) -> JSONResponse:
+    """A JSON-ready document (strings, numbers, booleans, ``None``, lists and maps only) as
+    the response, written by ``json.dumps`` directly: FastAPI's ``jsonable_encoder``, which
+    otherwise walks it value by value first, took a millisecond for a page of patients."""
+    return JSONResponse(document)
+
+
+@router.get("/patients", response_model=dict[str, Any])
 def patients(
     request: Request,
     user: Reader,
@@ -58,7 +65,7 @@ def patients(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """A page of patients, by pseudonym, with the number matching the filters.
 
     Parameters
@@ -82,7 +89,7 @@ def patients(
 
     Returns
     -------
-    dict
+    fastapi.responses.JSONResponse
         ``{total, offset, patients: [...]}``, rows as ``opensirt registry list --json``.
     """
     with _read(request) as session:
@@ -97,15 +104,13 @@ def patients(
             offset=offset,
             scope=user.scope,
         )
-    return {
-        "total": page.total,
-        "offset": page.offset,
-        "patients": [r.to_dict() for r in page.rows],
-    }
+    return _json(
+        {"total": page.total, "offset": page.offset, "patients": [r.to_dict() for r in page.rows]}
+    )
 
 
-@router.get("/patients/{pseudonym}/timeline")
-def patient_timeline(request: Request, user: Reader, pseudonym: str) -> dict[str, Any]:
+@router.get("/patients/{pseudonym}/timeline", response_model=dict[str, Any])
+def patient_timeline(request: Request, user: Reader, pseudonym: str) -> JSONResponse:
     """A patient's pathway in date order (the format of ``opensirt registry timeline --json``).
 
     Parameters
@@ -119,12 +124,12 @@ def patient_timeline(request: Request, user: Reader, pseudonym: str) -> dict[str
 
     Returns
     -------
-    dict
+    fastapi.responses.JSONResponse
         The timeline document (format 1); 404 for an unknown patient (or another site's).
     """
     with _read(request) as session:
         store.get_patient(session, pseudonym, scope=user.scope)
-        return timeline(session, pseudonym).to_dict()
+        return _json(timeline(session, pseudonym).to_dict())
 
 
 def plan_version(session: Session, version_id: int, scope: str | None) -> PlanVersion:

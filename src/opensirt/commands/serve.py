@@ -29,7 +29,8 @@ _SERVE_HELP = (
     "'*' for every site; admins see all), another site's patient is answered as unknown. "
     "Without it nothing is scoped (one centre).\n\n"
     "Behind HTTPS (a reverse proxy) give --secure-cookies. The API's schema is at "
-    "/api/openapi.json.\n\n"
+    "/api/openapi.json. Requests are not logged one by one (every write, sign-off, login and "
+    "export is in the audit log); --access-log logs each request to standard error.\n\n"
     "\b\nExamples:\n"
     "  opensirt serve --demo\n"
     "  opensirt serve --db ./clinic.sqlite3 --port 8080 --workers 2\n"
@@ -82,7 +83,9 @@ def _has_admin(db: str | None) -> bool:
         registry.dispose()
 
 
-def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> None:
+def _serve_workers(
+    settings: Settings, host: str, port: int, workers: int, access_log: bool
+) -> None:
     """Run ``workers`` uvicorn worker processes, each building the app from the environment;
     the jobs a stopped service left running are marked failed once, here, before they start."""
     import uvicorn
@@ -103,6 +106,7 @@ def _serve_workers(settings: Settings, host: str, port: int, workers: int) -> No
         host=host,
         port=port,
         log_level="info",
+        access_log=access_log,
     )
 
 
@@ -136,6 +140,12 @@ def serve(
         bool,
         typer.Option(
             "--sites", help="Scope the data by site: users see only their site's patients."
+        ),
+    ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log", help="Log every request (uvicorn's access log; costs CPU per request)."
         ),
     ] = False,
 ) -> None:
@@ -173,12 +183,12 @@ def serve(
                 sites=sites,
             )
             if workers > 1:
-                _serve_workers(settings, host, port, workers)
+                _serve_workers(settings, host, port, workers, access_log)
                 return
             app = create_app(settings)
         if passwords:
             _print_demo_users(passwords, f"http://{host}:{port}/")
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:
