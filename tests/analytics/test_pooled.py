@@ -44,7 +44,7 @@ def test_clopper_pearson_closed_forms() -> None:
     # x = 0: upper = 1 - (alpha/2)^(1/n); x = n: lower = (alpha/2)^(1/n)
     assert clopper_pearson(0, 10) == pytest.approx((0.0, 1 - 0.025 ** (1 / 10)))
     assert clopper_pearson(10, 10) == pytest.approx((0.025 ** (1 / 10), 1.0))
-    with pytest.raises(InputError, match="responders 11 of 10 patients is impossible"):
+    with pytest.raises(InputError, match="events 11 of n 10"):
         clopper_pearson(11, 10)
 
 

@@ -16,13 +16,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from opensirt.analytics.redosimetry import DoseConstant, DoseMethod, RedoseSettings
 from opensirt.commands._common import EXIT_ERROR, console, emit_json, err_console
 from opensirt.commands.registry import DbOption, registry_errors
-from opensirt.dosimetry import DensityCorrection
 
 if TYPE_CHECKING:
-    from opensirt.analytics.redosimetry import RedoseCase
+    from opensirt.analytics.redosimetry import RedoseCase, RedoseSettings
     from opensirt.analytics.redosimetry_dask import CohortRun, Outcome
     from opensirt.registry.database import Registry
 
@@ -137,14 +135,18 @@ def _run(
 
 def redose(
     db: DbOption = None,
-    method: Annotated[DoseMethod, typer.Option(help="Dose method.")] = DoseMethod.KERNEL,
+    # plain strings, checked by RedoseSettings: the enums' modules load numpy, which
+    # `opensirt --help` must not
+    method: Annotated[str, typer.Option(help="Dose method: kernel or ldm.")] = "kernel",
     correction: Annotated[
-        DensityCorrection, typer.Option(help="Density correction of the kernel method.")
-    ] = DensityCorrection.MASS,
+        str, typer.Option(help="Density correction of the kernel method: none, mass or range.")
+    ] = "mass",
     dose_constant: Annotated[
-        DoseConstant,
-        typer.Option(help="Energy per decay: the device's constant, or the decay data."),
-    ] = DoseConstant.DEVICE,
+        str,
+        typer.Option(
+            help="Energy per decay: the device's constant (device), or the decay data (decay-data)."
+        ),
+    ] = "device",
     lung_max_gy: Annotated[
         float | None, typer.Option(help="Lung limit instead of the case's (Gy).")
     ] = None,
@@ -187,6 +189,7 @@ def redose(
       opensirt analytics redose --db postgresql://opensirt@dbhost/opensirt \\
           --scheduler tcp://scheduler:8786 --path-map /home/plans=/shared/plans
     """
+    from opensirt.analytics.redosimetry import RedoseSettings
     from opensirt.analytics.redosimetry_registry import parse_path_map, select_cases
     from opensirt.registry.database import default_actor, open_registry
 
