@@ -27,7 +27,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from opensirt.dosimetry import DensityCorrection, kernel_dose, local_deposition_dose
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
@@ -99,6 +99,52 @@ class RedoseSettings:
     lung_max_gy: float | None = None
     lung_cumulative_max_gy: float | None = None
     normal_liver_max_gy: float | None = None
+
+    @classmethod
+    def from_names(
+        cls,
+        method: str,
+        correction: str,
+        dose_constant: str,
+        *,
+        lung_max_gy: float | None = None,
+        lung_cumulative_max_gy: float | None = None,
+        normal_liver_max_gy: float | None = None,
+    ) -> RedoseSettings:
+        """The settings from the names a command line gives.
+
+        Parameters
+        ----------
+        method, correction, dose_constant : str
+            Values of :class:`DoseMethod`, :class:`~opensirt.dosimetry.DensityCorrection` and
+            :class:`DoseConstant`.
+        lung_max_gy, lung_cumulative_max_gy, normal_liver_max_gy : float or None
+            Limits that replace the case's (Gy).
+
+        Returns
+        -------
+        RedoseSettings
+            The checked settings.
+
+        Raises
+        ------
+        InputError
+            If a name is not one of its set, or a limit is not > 0 Gy.
+
+        Examples
+        --------
+        >>> RedoseSettings.from_names("ldm", "none", "device", lung_max_gy=25).label
+        'ldm'
+        """
+        # __post_init__ converts the names to their enums and refuses unknown ones
+        return cls(
+            cast("DoseMethod", method),
+            cast("DensityCorrection", correction),
+            cast("DoseConstant", dose_constant),
+            lung_max_gy,
+            lung_cumulative_max_gy,
+            normal_liver_max_gy,
+        )
 
     def __post_init__(self) -> None:
         """Convert the names to their enums and check the limits.

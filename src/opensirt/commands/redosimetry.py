@@ -194,8 +194,10 @@ def redose(
     from opensirt.registry.database import default_actor, open_registry
 
     with registry_errors():
-        settings = RedoseSettings(method, correction, dose_constant, lung_max_gy,
-                                  lung_cumulative_max_gy, normal_liver_max_gy)  # fmt: skip
+        settings = RedoseSettings.from_names(
+            method, correction, dose_constant, lung_max_gy=lung_max_gy,
+            lung_cumulative_max_gy=lung_cumulative_max_gy, normal_liver_max_gy=normal_liver_max_gy,
+        )  # fmt: skip
         pairs = parse_path_map(path_map or [])
         actor = (user or "").strip() or default_actor()
         registry = open_registry(db)
