@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -64,6 +67,17 @@ def _page(files: tuple[str, ...]) -> object:
     return page
 
 
+def _thread_limit(threads: int) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: ``threads`` threads run its synchronous request handlers."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    return lifespan
+
+
 def create_app(
     settings: Settings, registry: Registry | None = None, *, fail_interrupted_jobs: bool = True
 ) -> FastAPI:
@@ -92,6 +106,7 @@ def create_app(
         If the registry cannot be opened or its schema is not current.
     """
     app = FastAPI(
+        lifespan=_thread_limit(settings.request_threads),
         title="OpenSIRT",
         version=__version__,
         description="Radioembolization planning, sign-off, verification and follow-up. "

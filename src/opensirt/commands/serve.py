@@ -11,6 +11,7 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from opensirt.api.settings import Settings
 
+from opensirt.api.settings import REQUEST_THREADS
 from opensirt.commands._common import EXIT_BAD_INPUT, console, err_console
 from opensirt.commands.registry import DbOption, registry_errors
 
@@ -142,6 +143,15 @@ def serve(
             "--sites", help="Scope the data by site: users see only their site's patients."
         ),
     ] = False,
+    threads: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Threads running the requests in each worker (few are faster; more let more "
+            "slow uploads run at once).",
+        ),
+    ] = REQUEST_THREADS,
     access_log: Annotated[
         bool,
         typer.Option(
@@ -181,6 +191,7 @@ def serve(
                 cache_dir=data or (folder / "data" if demo else user_data_folder() / "service"),
                 secure_cookie=secure_cookies,
                 sites=sites,
+                request_threads=threads,
             )
             if workers > 1:
                 _serve_workers(settings, host, port, workers, access_log)
