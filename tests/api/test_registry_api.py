@@ -3,7 +3,6 @@ downloads, the bundle; hostile input stored as data and returned JSON-escaped.""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from opensirt.registry.database import Registry
-from service_helpers import PATIENT, login
+from service_helpers import PATIENT, add_plan_version, login, write_plan_files
 
 SCRIPT = '<script>alert("x")</script>'
 INJECTION = "x'; DROP TABLE patients; --"
@@ -26,40 +25,11 @@ def _plan(registry: Registry, tmp_path: Path, files: bool = True) -> int:
 
     folder = tmp_path / "plan"
     folder.mkdir(exist_ok=True)
-    paths = {}
-    if files:
-        for name, text in (
-            ("plan.pdf", "%PDF-1.4 test"),
-            ("plan_rtdose.dcm", "DICM"),
-            ("plan_dvh.csv", "structure,dose_gy\n"),
-            ("plan_dose.nii.gz", "nifti"),
-        ):
-            (folder / name).write_text(text)
-        paths = {
-            "report_path": str(folder / "plan.pdf"),
-            "rtdose_path": str(folder / "plan_rtdose.dcm"),
-        }
+    paths = write_plan_files(folder) if files else {}
     with registry.transaction(actor="test") as session:
         patient = store.get_patient(session, PATIENT)
-        version = store.add_plan_version(
-            session,
-            patient,
-            "right lobe",
-            date=dt.date(2025, 2, 1),
-            case_yaml="version: 1\n",
-            result_json=json.dumps({"method": "partition", "warnings": []}),
-            method="partition",
-            device="sir-spheres",
-            activity_gbq=1.2,
-            tumour_dose_gy=120.0,
-            normal_liver_dose_gy=30.0,
-            lung_dose_gy=5.0,
-            limits=[],
-            input_fingerprint="0" * 64,
-            created_by="physicist",
-            **paths,
-        )
-        return version.id
+        version = add_plan_version(session, patient, "right lobe", "physicist", **paths)
+        return int(version.id)
 
 
 def test_patient_list_search_and_filters(as_user: Callable[[str], TestClient]) -> None:

@@ -6,7 +6,6 @@ enumerated from the application, so a new route with a path parameter is tried t
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from opensirt.registry.database import Registry
-from service_helpers import PASSWORD, PATIENT, login
+from service_helpers import PASSWORD, PATIENT, add_plan_version, login, write_plan_files
 
 #: The routes whose path parameter names no patient's data: users (admins manage them all).
 NOT_PATIENT_DATA = {"user_name"}
@@ -71,37 +70,12 @@ def _patient(session: object, pseudonym: str, site: str | None) -> object:
 
 def _records_of_b(session: object, tmp_path: Path) -> SiteB:
     """Site B's patient with a plan version (and its report), a verification and a job."""
-    from opensirt.registry import store
     from opensirt.registry.models import Verification
     from opensirt.registry.models_jobs import Job
 
     patient = _patient(session, "SITE-B-01", "B")
-    for name, text in (
-        ("plan.pdf", "%PDF-1.4 test"),
-        ("plan_rtdose.dcm", "DICM"),
-        ("plan_dvh.csv", "structure,dose_gy\n"),
-        ("plan_dose.nii.gz", "nifti"),
-    ):
-        (tmp_path / name).write_text(text)  # fmt: skip
-    version = store.add_plan_version(
-        session,  # type: ignore[arg-type]
-        patient,  # type: ignore[arg-type]
-        "whole liver",
-        date=dt.date(2025, 2, 1),
-        case_yaml="version: 1\n",
-        result_json=json.dumps({"method": "partition", "warnings": []}),
-        method="partition",
-        device="sir-spheres",
-        activity_gbq=1.2,
-        tumour_dose_gy=120.0,
-        normal_liver_dose_gy=30.0,
-        lung_dose_gy=5.0,
-        limits=[],
-        input_fingerprint="0" * 64,
-        created_by="physicist-b",
-        report_path=str(tmp_path / "plan.pdf"),
-        rtdose_path=str(tmp_path / "plan_rtdose.dcm"),
-    )
+    paths = write_plan_files(tmp_path)
+    version = add_plan_version(session, patient, "whole liver", "physicist-b", **paths)
     verification = Verification(patient_id=patient.id, date=dt.date(2025, 3, 1),  # type: ignore[attr-defined]
                                 modality="y90-pet", result_json="{}")  # fmt: skip
     job = Job(id="b" * 32, kind="plan", state="done", created_by="physicist-b",
