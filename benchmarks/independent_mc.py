@@ -49,7 +49,6 @@ from dosimetry.ompmc_water import (  # noqa: E402
     voxelised_kernel,
     write_planar_kernel_csv,
 )
-
 from opensirt.dosimetry.kernels import point_kernel  # noqa: E402
 from opensirt.physics.nuclides import JOULE_PER_MEV  # noqa: E402
 
@@ -65,7 +64,8 @@ def water_checks(histories: int) -> None:
     local = emitted * JOULE_PER_MEV / bin_mass_kg(geometry).sum() * KERNEL.absorbed_fraction
     print(f"uniform water cube (11 cm), {histories} decays, mean beta {emitted:.4f} MeV")
     print(f"  deposited / emitted, ompMC's tally     {fraction:.4f}")
-    print(f"  deposited / emitted, dose x mass       {energy_per_decay_mev(dose, geometry) / emitted:.4f}")
+    deposited = energy_per_decay_mev(dose, geometry)
+    print(f"  deposited / emitted, dose x mass       {deposited / emitted:.4f}")
     print(f"  dose deeper than 13 mm / local dep.    {dose[1, 1, 1] / local:.4f}")
     n, h = 49, 0.5
     energy, _ = point_source_energy(n, h, histories, 5)
@@ -75,7 +75,8 @@ def water_checks(histories: int) -> None:
     print(f"point source in water, {histories} decays, {h} mm voxels")
     print(f"  absorbed fraction: ompMC {energy.sum():.4f}, kernel {KERNEL.absorbed_fraction:.4f}")
     for f, a, b in zip(fractions, theirs, ours, strict=True):
-        print(f"  X{round(100 * f)}: ompMC {a:.2f} mm, kernel {b:.2f} mm ({100 * (a / b - 1):+.1f} %)")
+        diff = 100 * (a / b - 1)
+        print(f"  X{round(100 * f)}: ompMC {a:.2f} mm, kernel {b:.2f} mm ({diff:+.1f} %)")
 
 
 def _pct(ratio: float) -> str:
@@ -95,6 +96,8 @@ def slab_table(source: str, histories: int, ompmc_kernel: PlanarKernel) -> None:
     ref_mc = laminar_layer_dose(ompmc_kernel, rho, *layers, 1.0)
     d_icru = icru.dose_gy / icru.emitted_mev
     d_water = water.dose_gy / water.emitted_mev
+    sd_icru = 100.0 * icru.sigma_gy / icru.dose_gy
+    sd_water = 100.0 * water.sigma_gy / water.dose_gy
     tissue = int((rho > 1.0).sum())
     print(f"\nactivity in {source} only: {histories} decays per run, two runs in {seconds:.0f} s")
     print(
@@ -108,8 +111,8 @@ def slab_table(source: str, histories: int, ompmc_kernel: PlanarKernel) -> None:
             f" {k:5d}  {'tissue' if rho[k] > 1.0 else 'lung':6s}  "
             f"{(k - tissue + 0.5) * phantom.voxel_mm:+8.1f}  {ref[k] / ref.max():7.3f}  "
             f"{ref[k] * icru.emitted_mev:12.4e}   {_pct(d_icru[k] / ref[k])}  "
-            f"({100 * icru.sigma_gy[k] / icru.dose_gy[k]:4.1f})   {_pct(ref_mc[k] / ref[k])}"
-            f"    {_pct(d_water[k] / ref_mc[k])} ({100 * water.sigma_gy[k] / water.dose_gy[k]:4.1f})"
+            f"({sd_icru[k]:4.1f})   {_pct(ref_mc[k] / ref[k])}"
+            f"    {_pct(d_water[k] / ref_mc[k])} ({sd_water[k]:4.1f})"
             f"   {_pct(d_icru[k] / d_water[k])}"
         )
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+
 from dosimetry.laminar_reference import PlanarKernel
 from dosimetry.ompmc_beta import sample_decays, transport, water_cube
-
 from opensirt.dosimetry.kernels import PointKernel
 from opensirt.physics.nuclides import JOULE_PER_MEV
 
@@ -117,7 +117,9 @@ def point_source_energy(
 
     cube = water_cube(n, voxel_mm, 0)
     centre = [n * voxel_mm / 20.0] * 3
-    position, direction, kinetic = sample_decays(np.random.default_rng(seed), cube, histories, centre)
+    position, direction, kinetic = sample_decays(
+        np.random.default_rng(seed), cube, histories, centre
+    )
     dose, fraction = transport(make_geometry(cube), position, direction, kinetic, (seed, 1))
     mass_kg = (voxel_mm / 10.0) ** 3 * 1.0e-3
     return dose.T * mass_kg / JOULE_PER_MEV / kinetic.mean(), fraction
@@ -145,7 +147,7 @@ def ompmc_planar_kernel(histories: int, seed: int, step_mm: float = 0.1) -> Plan
     """
     import ompmc
 
-    half = int(round(12.0 / step_mm))
+    half = round(12.0 / step_mm)
     z = (np.arange(-half, half + 2) - 0.5) * step_mm / 10.0  # cm, source at z = 0
     lateral = np.array([-2.0, 2.0])  # cm, beyond the 1.12 cm range of 2.28 MeV electrons
     shape = (1, 1, z.size - 1)
@@ -186,11 +188,15 @@ def write_planar_kernel_csv(kernel: PlanarKernel, path: str, histories: int, see
         "# Y-90 planar kernel in water (1 g/mL) from ompMC (EGSnrc physics, PEGS4 521icru,",
         "# ECUT 10 keV kinetic, PCUT 10 keV): point source in thin layers, folded onto |u|.",
         f"# Decays: {histories} (seed {seed}). Written by benchmarks/independent_mc.py.",
-        "# Columns: u_lo_mm, u_hi_mm = |depth| bin (water mm); fraction = energy fraction per decay.",
+        "# Columns: u_lo_mm, u_hi_mm = |depth| bin (water mm); fraction = energy per decay",
+        "# (fraction of the emitted beta energy).",
         "u_lo_mm,u_hi_mm,fraction",
     ]
     edges = kernel.edges_mm
-    lines += [f"{lo:.4f},{hi:.4f},{f:.8e}" for lo, hi, f in zip(edges, edges[1:], kernel.fraction)]
+    lines += [
+        f"{lo:.4f},{hi:.4f},{f:.8e}"
+        for lo, hi, f in zip(edges[:-1], edges[1:], kernel.fraction, strict=True)
+    ]
     with open(path, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
 
@@ -207,5 +213,7 @@ def read_planar_kernel_csv(path: str) -> PlanarKernel:
     -------
     PlanarKernel
     """
-    table = np.loadtxt(path, delimiter=",", comments="#", skiprows=5)
+    with open(path, encoding="utf-8") as source:
+        rows = [line for line in source if line.strip() and not line.startswith(("#", "u_lo"))]
+    table = np.loadtxt(rows, delimiter=",", ndmin=2)
     return PlanarKernel(np.concatenate(([table[0, 0]], table[:, 1])), table[:, 2])

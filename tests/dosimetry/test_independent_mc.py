@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+
 from dosimetry.laminar_reference import PlanarKernel, laminar_layer_dose
 from dosimetry.ompmc_beta import (
     bin_mass_kg,
@@ -25,7 +26,6 @@ from dosimetry.ompmc_beta import (
     water_cube,
 )
 from dosimetry.ompmc_water import point_source_energy, radial_radii_mm, voxelised_kernel
-
 from opensirt.dosimetry.kernels import point_kernel
 from opensirt.physics.nuclides import JOULE_PER_MEV
 
@@ -98,10 +98,9 @@ def test_lung_tissue_slabs_against_the_laminar_reference(source_medium: str) -> 
     phantom = slab_phantom(source_medium)
     result = slab_dose(phantom, 100_000, batches=8, seed=2026)
     rho = phantom.density_g_per_ml[:, 0, 0]
-    reference = laminar_layer_dose(
-        PlanarKernel.from_point_kernel(point_kernel("Y-90")), rho, phantom.source[:, 0, 0], phantom.voxel_mm,
-        phantom.area_cm2, result.emitted_mev,
-    )  # fmt: skip
+    shipped = PlanarKernel.from_point_kernel(point_kernel("Y-90"))
+    layers = (phantom.source[:, 0, 0], phantom.voxel_mm, phantom.area_cm2, result.emitted_mev)
+    reference = laminar_layer_dose(shipped, rho, *layers)
     valid = np.zeros(rho.size, dtype=bool)
     valid[3:19] = True  # 3 tissue layers (13 mm) from the outer tissue face, 43 mm in lung
     checked = valid & (reference > 0.02 * reference.max())
