@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dosimetry.iaea_phsp import write_iaea_phsp
 from opensirt.dosimetry.beta_spectrum import beta_spectrum
 from opensirt.physics.nuclides import JOULE_PER_MEV
 
@@ -37,12 +38,6 @@ TISSUE_DENSITY_G_PER_ML = 1.06
 LUNG_DENSITY_G_PER_ML = 0.26
 #: Issue 13's voxel size, mm.
 VOXEL_MM = 4.42
-
-_RECORD = np.dtype(
-    [("type", "i1"), ("e", "<f4"), ("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("u", "<f4"),
-     ("v", "<f4")]
-)  # fmt: skip
-_ELECTRON = 2  # IAEA particle code; its sign carries the sign of w
 
 
 @dataclass(frozen=True)
@@ -82,6 +77,11 @@ class Phantom:
 class SlabDose:
     """Mean dose per decay in each layer (k) over the central region, with 1-sigma.
 
+    For the comparison with another Monte Carlo code: give it ``phantom.source`` as a uniform
+    activity and ``phantom.density_g_per_ml`` on ``phantom.voxel_mm`` voxels, take
+    :func:`central_layer_means` of its dose divided by its number of decays, and compare with
+    :meth:`rescaled` (its energy per decay) layer by layer, with both sigmas.
+
     Attributes
     ----------
     phantom : Phantom
@@ -109,13 +109,55 @@ class SlabDose:
     histories: int
     seed: int
 
+    def rescaled(
+        self, emitted_mev: float
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Dose and 1-sigma per decay (Gy) for another mean beta energy per decay.
+
+        For comparing with a code whose energy per decay differs from the sampled spectrum's
+        (e.g. ICRP 107's 0.9327 MeV for Y-90): the spectrum shape is the same, so the dose
+        scales with the energy.
+
+        Parameters
+        ----------
+        emitted_mev : float
+            Mean beta energy per decay (MeV) of the other code.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(dose_gy, sigma_gy)`` per layer.
+        """
+        scale = emitted_mev / self.emitted_mev
+        return self.dose_gy * scale, self.sigma_gy * scale
+
+
+def central_layer_means(dose: npt.NDArray[np.float64], phantom: Phantom) -> npt.NDArray[np.float64]:
+    """Mean of a (k, j, i) dose over ``phantom.central`` in every layer k.
+
+    The tally of :class:`SlabDose`, for another code's dose on the same phantom (divide
+    its dose by the number of decays it simulated to get Gy per decay).
+
+    Parameters
+    ----------
+    dose : numpy.ndarray
+        (k, j, i) dose on the phantom's voxels.
+    phantom : Phantom
+
+    Returns
+    -------
+    numpy.ndarray
+        (k,) layer means.
+    """
+    return np.asarray(dose[(slice(None), *phantom.central)].mean(axis=(1, 2)), dtype=np.float64)
+
 
 def slab_phantom(
     source_medium: str,
     *,
     tissue_layers: int = 8,
     lung_layers: int = 21,
-    central: int = 21,
+    central: int = 61,
     margin: int = 10,
     water_media: bool = False,
 ) -> Phantom:
@@ -179,52 +221,6 @@ def water_cube(n: int, voxel_mm: float, margin: int) -> Phantom:
     medium = np.ones((n, n, n), dtype=np.int32)
     lateral = slice(margin, n - margin)
     return Phantom(voxel_mm, density, medium, (WATER,), density > 0.0, (lateral, lateral))
-
-
-def write_iaea_phsp(
-    base: Path,
-    position_cm: npt.NDArray[np.float64],
-    direction: npt.NDArray[np.float64],
-    kinetic_mev: npt.NDArray[np.float64],
-) -> None:
-    """Write electrons as an IAEA phase space (``base.IAEAheader`` + ``base.IAEAphsp``).
-
-    Record (little endian, Capote et al. 2006, IAEA INDC(NDS)-0484): signed particle type
-    (sign = sign of w), energy (negative: first particle of a new history), x, y, z (cm), u, v;
-    w is implied, the weight is a header constant (1).
-
-    Parameters
-    ----------
-    base : pathlib.Path
-        Path without extension.
-    position_cm : numpy.ndarray
-        (n, 3) x, y, z in cm.
-    direction : numpy.ndarray
-        (n, 3) unit vectors.
-    kinetic_mev : numpy.ndarray
-        (n,) kinetic energies, MeV.
-    """
-    records = np.zeros(len(kinetic_mev), dtype=_RECORD)
-    records["type"] = np.where(direction[:, 2] < 0.0, -_ELECTRON, _ELECTRON)
-    records["e"] = -kinetic_mev
-    records["x"], records["y"], records["z"] = position_cm.T
-    records["u"], records["v"] = direction[:, 0], direction[:, 1]
-    records.tofile(base.with_suffix(".IAEAphsp"))
-    n, length = len(records), _RECORD.itemsize
-    blocks = {
-        "TITLE": "OpenSIRT internal isotropic beta source",
-        "FILE_TYPE": "0",
-        "CHECKSUM": str(n * length),
-        "RECORD_CONTENTS": "1\n1\n1\n1\n1\n1\n0\n0\n0",  # x y z u v w stored, weight constant
-        "RECORD_CONSTANT": "1.0",
-        "RECORD_LENGTH": str(length),
-        "BYTE_ORDER": "1234",
-        "ORIG_HISTORIES": str(n),
-        "PARTICLES": str(n),
-        "ELECTRONS": str(n),
-    }
-    text = "".join(f"${key}:\n{value}\n" for key, value in blocks.items())
-    base.with_suffix(".IAEAheader").write_text(text)
 
 
 def sample_decays(
@@ -417,8 +413,7 @@ def slab_dose(
     rows, emitted, deposited = [], [], []
     for batch in range(batches):
         dose, mev, fraction = run_batch(phantom, per, seed, batch, geometry=geometry)
-        lateral = (slice(1, 2), slice(1, 2)) if merge_lateral else phantom.central
-        rows.append(dose[(slice(None), *lateral)].mean(axis=(1, 2)))
+        rows.append(dose[:, 1, 1] if merge_lateral else central_layer_means(dose, phantom))
         emitted.append(mev)
         deposited.append(fraction)
     table = np.array(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,11 +26,18 @@ from dosimetry.ompmc_beta import (
     transport,
     water_cube,
 )
-from dosimetry.ompmc_water import point_source_energy, radial_radii_mm, voxelised_kernel
+from dosimetry.ompmc_water import (
+    PLANAR_KERNEL_CSV,
+    point_source_energy,
+    radial_radii_mm,
+    read_planar_kernel_csv,
+    voxelised_kernel,
+)
 from opensirt.dosimetry.kernels import point_kernel
 from opensirt.physics.nuclides import JOULE_PER_MEV
 
 pytestmark = pytest.mark.slow
+PLANAR_KERNEL = Path(__file__).resolve().parents[1] / "data" / PLANAR_KERNEL_CSV
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -91,20 +99,29 @@ def test_point_source_radii_against_the_water_kernel() -> None:
 def test_lung_tissue_slabs_against_the_laminar_reference(source_medium: str) -> None:
     """ICRU tissue (1.06) / lung (0.26), 4.42 mm voxels, activity in one medium only.
 
-    Every layer with a valid tally (farther than the electron range from an outer face) and
-    a dose above 2 % of the maximum agrees with the exact laminar water solution within 5 %
-    plus 3 sigma (the benchmark's 2e6 decays per case give the table in docs/dosimetry.md).
+    The layers of the issue's goals against the exact laminar solution for water of the
+    voxel's density, built from ompMC's own water planar kernel (so geometry and composition
+    are tested: 5 % at the interface, 2 % in the bulk) and from the shipped kernel (the
+    transport difference in water added: 5 % more); plus 3 sigma. The table of every layer in
+    docs/dosimetry.md comes from benchmarks/independent_mc.py.
     """
     phantom = slab_phantom(source_medium)
     result = slab_dose(phantom, 100_000, batches=8, seed=2026)
     rho = phantom.density_g_per_ml[:, 0, 0]
-    shipped = PlanarKernel.from_point_kernel(point_kernel("Y-90"))
     layers = (phantom.source[:, 0, 0], phantom.voxel_mm, phantom.area_cm2, result.emitted_mev)
-    reference = laminar_layer_dose(shipped, rho, *layers)
-    valid = np.zeros(rho.size, dtype=bool)
-    valid[3:19] = True  # 3 tissue layers (13 mm) from the outer tissue face, 43 mm in lung
-    checked = valid & (reference > 0.02 * reference.max())
-    deviation = np.abs(result.dose_gy[checked] / reference[checked] - 1.0)
-    allowed = 0.05 + 3.0 * result.sigma_gy[checked] / reference[checked]
-    assert np.all(deviation < allowed), deviation
-    assert checked.sum() >= 5
+    own = laminar_layer_dose(read_planar_kernel_csv(str(PLANAR_KERNEL)), rho, *layers)
+    shipped = laminar_layer_dose(PlanarKernel.from_point_kernel(point_kernel("Y-90")), rho, *layers)
+    # the issue's layers: two on each side of the interface (between k = 7 and 8) and the bulk
+    # of each medium (13 mm, beyond the electron range, from the tissue's outer face and the
+    # interface; 20-44 mm into lung), where the dose is above 2 % of the maximum
+    interface, bulk = np.zeros((2, rho.size), dtype=bool)
+    interface[6:10] = True
+    bulk[[3, 4, 14, 15, 16, 17, 18]] = True
+    checked = (interface | bulk) & (own > 0.02 * own.max())
+    tolerance = np.where(interface, 0.05, 0.02)
+    sigma = result.sigma_gy / own
+    for reference, extra in ((own, 0.0), (shipped, 0.05)):
+        deviation = np.abs(result.dose_gy / reference - 1.0)[checked]
+        allowed = (tolerance + extra + 3.0 * sigma)[checked]
+        assert np.all(deviation < allowed), (deviation, allowed)
+    assert checked.sum() == (6 if source_medium == "tissue" else 8)
