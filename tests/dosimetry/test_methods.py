@@ -41,7 +41,7 @@ REFERENCES = {
 
 
 def test_names_and_descriptions() -> None:
-    assert DOSE_METHODS == tuple(m.value for m in DoseMethod)
+    assert tuple(m.value for m in DoseMethod) == DOSE_METHODS
     assert len(DOSE_METHODS) == 6
     assert [m.abbreviation for m in DoseMethod][:3] == ["LDM", "SK", "SKD"]
     assert all(m.description and "\n" not in m.description for m in DoseMethod)
@@ -76,14 +76,14 @@ def test_kernel_option_passes_through(activity: Volume) -> None:
 
 
 def test_unknown_method_lists_the_names(activity: Volume) -> None:
-    with pytest.raises(InputError, match="'kernel-lung' is not known.*local-deposition"):
+    with pytest.raises(InputError, match=r"'kernel-lung' is not known.*local-deposition"):
         absorbed_dose(activity, "Y-90", method="kernel-lung")
 
 
 def test_unknown_option_names_it_and_the_accepted(activity: Volume) -> None:
-    with pytest.raises(InputError, match="'histories'.*'kernel-mass'.*workers"):
+    with pytest.raises(InputError, match=r"'histories'.*'kernel-mass'.*workers"):
         absorbed_dose(activity, "Y-90", method="kernel-mass", histories=10)
-    with pytest.raises(InputError, match="'workers'.*'local-deposition'.*none"):
+    with pytest.raises(InputError, match=r"'workers'.*'local-deposition'.*none"):
         absorbed_dose(activity, "Y-90", method="local-deposition", workers=1)
 
 
@@ -91,5 +91,5 @@ def test_unknown_option_names_it_and_the_accepted(activity: Volume) -> None:
 def test_method_not_in_this_build_is_refused_clearly(method: DoseMethod, activity: Volume) -> None:
     if method in available_dose_methods():
         pytest.skip(f"{method.value} is available in this build")
-    with pytest.raises(InputError, match=f"'{method.value}' is not available.*kernel-mass"):
+    with pytest.raises(InputError, match=rf"'{method.value}' is not available.*kernel-mass"):
         absorbed_dose(activity, "Y-90", method=method)

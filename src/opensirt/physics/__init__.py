@@ -6,8 +6,8 @@ from opensirt.physics.decay import (
     decay_factor,
     hours_between,
 )
-from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.physics.devices import DEVICES, Device, DeviceName, DoseLimits, get_device
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.physics.nuclides import HO166, NUCLIDES, TC99M, Y90, Nuclide, NuclideName, get_nuclide
 from opensirt.physics.units import gbq_to_mci, mci_to_gbq
 
