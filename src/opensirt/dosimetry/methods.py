@@ -46,7 +46,10 @@ class MethodEntry:
     options: tuple[str, ...] = ()
 
 
-#: The methods of this build. Another method is one more entry: its function and options.
+#: The methods of this build. Another method is one more entry: its function and options
+#: (e.g. ``MethodEntry(path_length_dose, ("workers",))``; for Monte Carlo a function that
+#: returns ``result.dose`` with ``monte_carlo=result`` added to its metadata, options
+#: ``("histories", "batches", "seed", "progress")``).
 _METHODS: dict[DoseMethod, MethodEntry] = {
     DoseMethod.LOCAL_DEPOSITION: MethodEntry(local_deposition_dose),
     DoseMethod.SOFT_TISSUE_KERNEL: MethodEntry(
