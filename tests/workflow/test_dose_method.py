@@ -19,10 +19,16 @@ from opensirt.cli import app
 from opensirt.dosimetry import available_dose_methods
 from opensirt.physics import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.planning import load_case
+from opensirt.planning.case_dosimetry import with_dose_method
 from opensirt.report.document import ReportDocument, Table
 from opensirt.report.plan_report import build_plan_document
 from opensirt.workflow.dose_record import MonteCarloUncertainty
-from opensirt.workflow.pretreatment import PreTreatmentResult, plan_from_images
+from opensirt.workflow.plan_state import read_plan_state, write_plan_state
+from opensirt.workflow.pretreatment import (
+    PreTreatmentResult,
+    plan_from_images,
+    plan_from_measurements,
+)
 
 runner = CliRunner()
 
@@ -193,3 +199,18 @@ def test_deterministic_report_names_the_method(pre: PreTreatmentResult) -> None:
         isinstance(b, Table) and "Mean dose uncertainty (%, 1 sigma)" in b.columns
         for b in voxel.blocks
     )
+
+
+def test_a_saved_dose_of_another_method_is_computed_again(
+    pre: PreTreatmentResult, tmp_path: Path
+) -> None:
+    state = read_plan_state(write_plan_state(tmp_path / "plan_state.npz", pre, {}))
+    measured = state.measured
+    assert measured.dose_per_gbq is not None
+    assert measured.dose_per_gbq.metadata["method"] == DEFAULT_DOSE_METHOD.value
+    same = plan_from_measurements(pre.case, pre.images, measured)
+    assert same.dose_per_gbq is measured.dose_per_gbq  # reused, not computed
+    case = with_dose_method(pre.case, "local-deposition")
+    again = plan_from_measurements(case, pre.images, measured)
+    assert again.dose_per_gbq.metadata["method"] == "local-deposition"
+    assert again.to_dict()["dose_method"]["name"] == "local-deposition"
