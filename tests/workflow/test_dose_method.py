@@ -17,12 +17,13 @@ from typer.testing import CliRunner
 
 from opensirt.cli import app
 from opensirt.dosimetry import available_dose_methods
+from opensirt.imaging import Volume
 from opensirt.physics import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.planning import load_case
 from opensirt.planning.case_dosimetry import with_dose_method
 from opensirt.report.document import ReportDocument, Table
 from opensirt.report.plan_report import build_plan_document
-from opensirt.workflow.dose_record import MonteCarloUncertainty
+from opensirt.workflow.dose_record import MonteCarloUncertainty, dose_method_record
 from opensirt.workflow.plan_state import read_plan_state, write_plan_state
 from opensirt.workflow.pretreatment import (
     PreTreatmentResult,
@@ -214,3 +215,17 @@ def test_a_saved_dose_of_another_method_is_computed_again(
     again = plan_from_measurements(case, pre.images, measured)
     assert again.dose_per_gbq.metadata["method"] == "local-deposition"
     assert again.to_dict()["dose_method"]["name"] == "local-deposition"
+
+
+def test_a_structure_without_dose_has_no_relative_uncertainty() -> None:
+    dose = np.zeros((2, 3, 3), dtype=np.float32)
+    dose[0] = 2.0
+    batches = BatchDose(np.stack([dose * 0.9, dose * 1.1]), histories=1000, seed=1)
+    volume = Volume(dose, (4.42, 4.42, 4.42), metadata={"method": "monte-carlo"})
+    volume = volume.with_array(dose, monte_carlo=batches)
+    near = np.zeros(dose.shape)
+    near[0] = 1.0
+    record = dose_method_record(volume, {"near": near, "far": 1.0 - near}, ("near", "far"))
+    # batch means 1.8 and 2.2 Gy: mean 2, sample sd 0.283, standard error 0.2 Gy -> 10 %
+    assert record.uncertainty_percent == {"near": pytest.approx(10.0), "far": None}
+    assert json.dumps(record.to_dict())  # no NaN in the JSON

@@ -62,15 +62,15 @@ class DoseMethodRecord:
     method : DoseMethod
     histories, seed : int or None
         Monte Carlo only.
-    uncertainty_percent : mapping of str to float
+    uncertainty_percent : mapping of str to float or None
         Monte Carlo only: relative one-sigma uncertainty (percent) of each structure's mean
-        dose; empty for the deterministic methods.
+        dose (None where its mean dose is 0); empty for the deterministic methods.
     """
 
     method: DoseMethod
     histories: int | None = None
     seed: int | None = None
-    uncertainty_percent: Mapping[str, float] = field(default_factory=dict)
+    uncertainty_percent: Mapping[str, float | None] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -101,9 +101,10 @@ class DoseMethodRecord:
         return out
 
 
-def _relative_percent(result: MonteCarloUncertainty, weights: npt.NDArray[Any]) -> float:
+def _relative_percent(result: MonteCarloUncertainty, weights: npt.NDArray[Any]) -> float | None:
+    """``100 sigma / mean``; None where the structure received no dose (no relative value)."""
     mean, sigma = result.mean_dose_gy(np.asarray(weights, dtype=np.float64))
-    return 100.0 * sigma / mean if mean > 0 else float("nan")
+    return 100.0 * sigma / mean if mean > 0 else None
 
 
 def dose_method_record(
