@@ -289,7 +289,9 @@ def _print_images(pre: PreTreatmentResult) -> None:
     table = Table(
         title="From the images", title_justify="left", caption=caption, caption_justify="left"
     )
-    for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
+    sigma = pre.dose_method.uncertainty_percent  # Monte Carlo only
+    columns = ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)")
+    for column in (*columns, *(["mean 1 sigma (%)"] if sigma else [])):
         table.add_column(
             column, justify="left" if column == "structure" else "right", overflow="fold"
         )
@@ -302,6 +304,7 @@ def _print_images(pre: PreTreatmentResult) -> None:
             "" if ratio is None else f"{ratio:.2f}",
             _fmt(dvh.mean_gy),
             _fmt(dvh.d_percent_gy(70.0)),
+            *([_fmt(sigma.get(name), 2)] if sigma else []),
         )
     console.print(table)
     others = ", ".join(
