@@ -52,6 +52,43 @@ def test_kernel_and_ldm_agree_in_the_liver_and_differ_in_the_tumour_edges(case: 
     assert kernel.structures["T1"]["D95_gy"] <= kernel.structures["T1"]["mean_gy"]
 
 
+def test_dose_method_names_give_the_older_settings_results(case: RedoseCase) -> None:
+    by_name = RedoseSettings.from_names("ldm", "none", "device", dose_method="kernel-mass")
+    for old, new in (
+        (RedoseSettings(method="ldm"), RedoseSettings(method="local-deposition")),
+        (RedoseSettings(correction="none"), RedoseSettings(method="soft-tissue-kernel")),
+        (RedoseSettings(), by_name),
+    ):
+        assert old.dose_method is new.dose_method
+        assert redose_case(case, old).structures == redose_case(case, new).structures
+    assert RedoseSettings(method="kernel-range").label == "kernel-range"
+    assert RedoseSettings(method="LDM").label == "ldm"  # results of earlier runs keep theirs
+
+
+def test_settings_stored_old_and_new_read_back() -> None:
+    older = {
+        "method": "kernel",
+        "correction": "range",
+        "dose_constant": "device",
+        "lung_max_gy": None,
+        "lung_cumulative_max_gy": None,
+        "normal_liver_max_gy": 35.0,
+    }
+    assert RedoseSettings(**older).to_dict() == older
+    assert RedoseSettings(**older).dose_method.value == "kernel-range"
+    new = RedoseSettings(method="soft-tissue-kernel")
+    assert RedoseSettings(**new.to_dict()) == new
+
+
+def test_a_dose_method_not_in_this_build_is_refused_by_name(case: RedoseCase) -> None:
+    from opensirt.dosimetry import available_dose_methods
+
+    if "monte-carlo" in available_dose_methods():
+        pytest.skip("monte-carlo is part of this build")
+    with pytest.raises(InputError, match=r"'monte-carlo' is not available"):
+        redose_case(case, RedoseSettings(method="monte-carlo"))
+
+
 def test_dose_is_linear_in_the_activity(case: RedoseCase) -> None:
     once = redose_case(case, RedoseSettings(method="ldm"))
     twice = redose_case(

@@ -24,6 +24,7 @@ from dicom_chain import check_reference_chain
 from opensirt.cli import app
 from opensirt.errors import GeometryError, InputError
 from opensirt.exports import read_nifti, read_rtdose
+from opensirt.physics import DEFAULT_DOSE_METHOD
 from opensirt.planning import load_case, parse_case, plan_case
 from opensirt.workflow.inputs import load_images
 
@@ -408,6 +409,10 @@ def test_demo_terminal_says_what_each_dose_is(demo_dir: Path) -> None:
     ):
         assert label in text, label
     assert f"verified lung dose {verification['lung_dose_gy']['delivered']:.1f} Gy" in text
+    method = verification["dose_method"]["name"]
+    assert method == DEFAULT_DOSE_METHOD.value
+    assert f"voxel dose method {method} ({DEFAULT_DOSE_METHOD.abbreviation})" in text
+    assert f"voxel mean lung dose ({method}), predicted as planned" in text
 
 
 def test_verification_report_and_json_say_what_each_dose_is(
@@ -435,6 +440,8 @@ def test_verification_report_and_json_say_what_each_dose_is(
     assert lung["delivered"] / lung["predicted"] == pytest.approx(
         shunt["delivered"] / shunt["planned"]
     )
+    assert f"Dose method {DEFAULT_DOSE_METHOD.value} (" in text
+    assert verification["dose_method"]["description"] == DEFAULT_DOSE_METHOD.description
     definitions = verification["definitions"]
     assert "scaled to the delivered activity" in definitions["structures.predicted_*"]
     assert definitions["lung_dose_gy.delivered"].startswith("verified lung dose")
@@ -458,6 +465,9 @@ def test_plan_report_and_terminal_define_the_lung_doses(
     planned = _json(demo_dir / "plan/plan.json")["activity_gbq"]
     assert f"Voxel doses predicted as planned ({planned:.3f} GBq)" in shown
     assert "is the voxel mean lung dose: the mean of the voxel dose" in shown
+    assert f"Dose method {DEFAULT_DOSE_METHOD.label}" in shown
+    assert f"Dose method {DEFAULT_DOSE_METHOD.value} (" in text
+    assert _json(demo_dir / "plan/plan.json")["dose_method"]["name"] == DEFAULT_DOSE_METHOD.value
 
 
 def test_demo_records_the_pathway_in_its_own_registry(demo_dir: Path) -> None:

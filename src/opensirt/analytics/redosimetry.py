@@ -11,7 +11,9 @@ measured: everything the voxel dose needs, without the images.
 :func:`redose_case` distributes the recorded activity as the plan did
 (:func:`opensirt.workflow.voxel.activity_map`: ``(1 - residual)`` of it, ``(1 - LSF)``
 following the SPECT in the liver, ``LSF`` uniform in the lungs), computes the dose by the
-chosen method (:class:`DoseMethod`, :class:`~opensirt.dosimetry.DensityCorrection`), the
+chosen method (a name of :data:`opensirt.dosimetry.DOSE_METHODS` by
+:func:`opensirt.dosimetry.absorbed_dose`, or the older :class:`DoseMethod` with a
+:class:`~opensirt.dosimetry.DensityCorrection`), the
 DVH metrics of every structure (:func:`opensirt.workflow.voxel.dvh_names`) and checks the
 limits: the case's (device defaults, the case file's overrides, the compromised-liver rule of
 :func:`opensirt.planning.limits.applied_limits`), or the ones given instead.
@@ -29,11 +31,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from opensirt.dosimetry import DensityCorrection, kernel_dose, local_deposition_dose
+from opensirt.dosimetry import DensityCorrection, absorbed_dose
 from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.physics.devices import Device, NormalLiverScope, get_device
+from opensirt.physics.dose_methods import DoseMethod as VoxelDoseMethod
 from opensirt.planning import parse_case
 from opensirt.planning.case import Case
 from opensirt.planning.case_file import parse_yaml
@@ -53,7 +56,9 @@ from opensirt.workflow.voxel import (
 
 
 class DoseMethod(StrEnum):
-    """How the voxel dose is computed again.
+    """The older names of the re-dosimetry methods (still accepted, and stored with the
+    results of earlier runs); :attr:`RedoseSettings.dose_method` gives their
+    :class:`~opensirt.physics.dose_methods.DoseMethod`.
 
     ``kernel``: dose-kernel convolution with a density correction
     (:func:`opensirt.dosimetry.kernel_dose`; Mikell et al. 2015, doi:10.1186/s40658-015-0119-y);
@@ -64,6 +69,26 @@ class DoseMethod(StrEnum):
 
     KERNEL = "kernel"
     LDM = "ldm"
+
+
+#: The dose method of each density correction of the older ``kernel`` method.
+_KERNEL_METHODS = {
+    DensityCorrection.NONE: VoxelDoseMethod.SOFT_TISSUE_KERNEL,
+    DensityCorrection.MASS: VoxelDoseMethod.KERNEL_MASS,
+    DensityCorrection.RANGE: VoxelDoseMethod.KERNEL_RANGE,
+}
+
+
+def _method(value: object) -> DoseMethod | VoxelDoseMethod:
+    """An older method name or a dose method name, checked."""
+    text = str(value).strip().lower()
+    for names in (DoseMethod, VoxelDoseMethod):
+        try:
+            return names(text)
+        except ValueError:
+            continue
+    allowed = ", ".join([*DoseMethod, *VoxelDoseMethod])
+    raise InputError(f"method is {value!r}, expected one of {allowed}")
 
 
 class DoseConstant(StrEnum):
@@ -85,15 +110,20 @@ class RedoseSettings:
     """What a re-dosimetry run computes: the method, the kernel's density correction, the
     energy per decay and the limits that replace the case's (Gy, ``None``: the case's own).
 
+    ``method`` is a name of :data:`opensirt.dosimetry.DOSE_METHODS`, or one of the older
+    names (:class:`DoseMethod`: ``kernel`` with ``correction``, or ``ldm``).
+
     Examples
     --------
     >>> RedoseSettings(method="ldm").label
     'ldm'
     >>> RedoseSettings(correction="range", lung_max_gy=25).label
     'kernel-range'
+    >>> RedoseSettings(method="kernel-range").dose_method.abbreviation
+    'RSK'
     """
 
-    method: DoseMethod = DoseMethod.KERNEL
+    method: DoseMethod | VoxelDoseMethod = DoseMethod.KERNEL
     correction: DensityCorrection = DensityCorrection.MASS
     dose_constant: DoseConstant = DoseConstant.DEVICE
     lung_max_gy: float | None = None
@@ -110,16 +140,20 @@ class RedoseSettings:
         lung_max_gy: float | None = None,
         lung_cumulative_max_gy: float | None = None,
         normal_liver_max_gy: float | None = None,
+        dose_method: str | None = None,
     ) -> RedoseSettings:
         """The settings from the names a command line gives.
 
         Parameters
         ----------
         method, correction, dose_constant : str
-            Values of :class:`DoseMethod`, :class:`~opensirt.dosimetry.DensityCorrection` and
-            :class:`DoseConstant`.
+            Values of :class:`DoseMethod` (or a dose method name),
+            :class:`~opensirt.dosimetry.DensityCorrection` and :class:`DoseConstant`.
         lung_max_gy, lung_cumulative_max_gy, normal_liver_max_gy : float or None
             Limits that replace the case's (Gy).
+        dose_method : str or None
+            A name of :data:`opensirt.dosimetry.DOSE_METHODS` (``--dose-method``), instead
+            of ``method`` and ``correction``.
 
         Returns
         -------
@@ -135,10 +169,12 @@ class RedoseSettings:
         --------
         >>> RedoseSettings.from_names("ldm", "none", "device", lung_max_gy=25).label
         'ldm'
+        >>> RedoseSettings.from_names("kernel", "mass", "device", dose_method="kernel-range").label
+        'kernel-range'
         """
         # __post_init__ converts the names to their enums and refuses unknown ones
         return cls(
-            cast("DoseMethod", method),
+            cast("DoseMethod", method if dose_method is None else dose_method),
             cast("DensityCorrection", correction),
             cast("DoseConstant", dose_constant),
             lung_max_gy,
@@ -154,8 +190,8 @@ class RedoseSettings:
         InputError
             If a name is not one of its set, or a limit is not > 0 Gy.
         """
+        object.__setattr__(self, "method", _method(self.method))
         for key, enum in (
-            ("method", DoseMethod),
             ("correction", DensityCorrection),
             ("dose_constant", DoseConstant),
         ):
@@ -170,10 +206,20 @@ class RedoseSettings:
 
     @property
     def label(self) -> str:
-        """The method as stored (``kernel-<correction>`` or ``ldm``)."""
+        """The method as stored: its dose method name, or for the older names
+        ``kernel-<correction>`` or ``ldm``."""
+        if self.method is DoseMethod.KERNEL:
+            return f"{self.method.value}-{self.correction.value}"
+        return self.method.value
+
+    @property
+    def dose_method(self) -> VoxelDoseMethod:
+        """The dose method :func:`~opensirt.dosimetry.absorbed_dose` computes."""
         if self.method is DoseMethod.LDM:
-            return DoseMethod.LDM.value
-        return f"{self.method.value}-{self.correction.value}"
+            return VoxelDoseMethod.LOCAL_DEPOSITION
+        if self.method is DoseMethod.KERNEL:
+            return _KERNEL_METHODS[self.correction]
+        return self.method
 
     def limit_overrides(self) -> dict[str, float | None]:
         """The limits given instead of the case's, by :class:`LimitName` value.
@@ -191,7 +237,8 @@ class RedoseSettings:
         Returns
         -------
         dict
-            Method, correction, dose constant and limits, JSON-ready.
+            Method, correction, dose constant and limits, JSON-ready; ``RedoseSettings(**d)``
+            gives the settings back (also those stored by earlier versions).
         """
         return {key: str(v) if isinstance(v, StrEnum) else v for key, v in asdict(self).items()}
 
@@ -348,7 +395,7 @@ def dose_by(settings: RedoseSettings, grid: DoseGrid, activity: Volume, device: 
     Parameters
     ----------
     settings : RedoseSettings
-        The method, density correction and dose constant.
+        The method (:attr:`RedoseSettings.dose_method`) and dose constant.
     grid : DoseGrid
         The grid with the tissue density (g/mL).
     activity : Volume
@@ -366,15 +413,11 @@ def dose_by(settings: RedoseSettings, grid: DoseGrid, activity: Volume, device: 
         if settings.dose_constant is DoseConstant.DEVICE
         else None
     )
-    if settings.method is DoseMethod.LDM:
-        return local_deposition_dose(
-            activity, device.nuclide, density=grid.density, dose_constant_gy_kg_per_gbq=constant
-        )
-    return kernel_dose(
+    return absorbed_dose(
         activity,
         device.nuclide,
         density=grid.density,
-        correction=settings.correction,
+        method=settings.dose_method,
         dose_constant_gy_kg_per_gbq=constant,
     )
 

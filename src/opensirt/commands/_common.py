@@ -22,6 +22,7 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 
 from opensirt.errors import InputError, OpenSIRTError, PlanRefusedError
 from opensirt.fileio import jsonable
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -66,6 +67,19 @@ SAVED_PLAN_HELP = (
     "made from; otherwise one line says which input differs and the plan is computed from "
     "the images again.\n"
 )
+#: ``--dose-method`` of the commands that compute a voxel dose (plan, verify, analytics
+#: redose): a name of :class:`~opensirt.physics.dose_methods.DoseMethod`, checked by the
+#: command (exit 2 with the accepted names).
+DoseMethodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dose-method",
+        metavar="NAME",
+        help="Voxel dose method, instead of the case file's dosimetry.method: "
+        f"{', '.join(m.value for m in DoseMethod)} (default {DEFAULT_DOSE_METHOD.value}).",
+        show_default=False,
+    ),
+]
 #: The help of the ``--plan`` option.
 #: ``--dicom-objects/--no-dicom-objects`` of ``opensirt plan`` and ``opensirt verify``.
 DicomObjectsOption = Annotated[

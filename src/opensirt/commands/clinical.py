@@ -18,6 +18,7 @@ from opensirt.commands._common import (
     PLAN_OPTION_HELP,
     RECOMPUTE_HELP,
     SAVED_PLAN_HELP,
+    DoseMethodOption,
     console,
     emit_json,
     err_console,
@@ -184,16 +185,18 @@ def assess(
             "--date", help="With --record: the date of the labs and findings (default: today)."
         ),
     ] = None,
+    dose_method: DoseMethodOption = None,
 ) -> None:
     """Liver function scores, BCLC stage and SIRT eligibility of a case file."""
     from opensirt.clinical.assess import assess_case
     from opensirt.commands.saved_plan import SavedPlanRef, predict
     from opensirt.planning import load_case
+    from opensirt.planning.case_dosimetry import with_dose_method
     from opensirt.workflow.pretreatment import needs_images
 
     reused: SavedPlanRef | None = None
     with exit_codes():
-        case = load_case(case_file)
+        case = with_dose_method(load_case(case_file), dose_method)
         facts = None
         if needs_images(case):
             with progress_display(enabled=not as_json) as step:

@@ -19,6 +19,7 @@ from opensirt.commands._common import (
     RECOMPUTE_HELP,
     SAVED_PLAN_HELP,
     DicomObjectsOption,
+    DoseMethodOption,
     console,
     emit_json,
     err_console,
@@ -63,6 +64,7 @@ _VERIFY_HELP = (
     "  opensirt verify demo-output/case.yaml --out demo-output/check\n"
     "  opensirt verify case.yaml --out results --tolerance 0.15 --json\n"
     "  opensirt verify case.yaml --out results --plan my-plan\n"
+    "  opensirt verify case.yaml --out results --dose-method kernel-range\n"
     "  opensirt verify case.yaml --out check --record --plan-label 'right lobe'\n"
     "  opensirt verify case.yaml --out check --record --user jdoe   (recorded by jdoe)\n"
     "\n" + SAVED_PLAN_HELP
@@ -102,8 +104,13 @@ def _summary(pre: PreTreatmentResult, verification: VerificationResult | None) -
     lungs = pre.images.roles.lungs
     key = {*pre.images.roles.tumours, NORMAL_LIVER, lungs}
 
+    method = pre.dose_method.method
+    table.add_row("voxel dose method", f"{method.value} ({method.abbreviation})")
+
     def what(name: str) -> str:
-        return "voxel mean lung dose" if name == lungs else f"mean dose {escape(name)}"
+        if name == lungs:
+            return f"voxel mean lung dose ({method.value})"
+        return f"mean dose {escape(name)}"
 
     for name, dvh in pre.dvhs.items():
         if name in key:
@@ -226,18 +233,20 @@ def verify(
     user: UserOption = None,
     dicom_objects: DicomObjectsOption = True,
     nodes: NodesOption = None,
+    dose_method: DoseMethodOption = None,
 ) -> None:
     """Verify a treatment: delivered dose against the predicted dose."""
     from opensirt.commands.outputs import write_verification_outputs
     from opensirt.commands.saved_plan import predict
     from opensirt.pacs.case_images import load_case_with_pacs
+    from opensirt.planning.case_dosimetry import with_dose_method
     from opensirt.registry.pathway import check_patient, record_verification_result
     from opensirt.workflow.posttreatment import verify_case
 
     created = datetime.now(UTC)
     with exit_codes(), staged_output(out, overwrite=overwrite) as stage:
         with progress_display(enabled=not as_json) as step:  # PACS series fetched first
-            case = load_case_with_pacs(case_file, nodes, step)
+            case = with_dose_method(load_case_with_pacs(case_file, nodes, step), dose_method)
         if record:  # before the computation: a registry without the patient fails fast
             with registry_errors():
                 check_patient(db, case.patient.id)

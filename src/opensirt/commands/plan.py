@@ -17,6 +17,7 @@ from rich.table import Table
 from opensirt.commands._common import (
     EXIT_REFUSED,
     DicomObjectsOption,
+    DoseMethodOption,
     console,
     emit_json,
     err_console,
@@ -51,6 +52,7 @@ Examples:
   opensirt plan demo-output/case.yaml --out my-plan   (planned from the case's images)
   opensirt plan case.yaml --out plan-v1 --record      (a draft plan in the registry)
   opensirt plan case.yaml --nodes pacs.yaml           (images: name series on a PACS)
+  opensirt plan case.yaml --dose-method kernel-range  (another voxel dose method)
 
 \b
 Exit codes: 0 plan, 3 refused for safety (no activity keeps every limit),
@@ -208,17 +210,19 @@ def plan(
     user: UserOption = None,
     dicom_objects: DicomObjectsOption = True,
     nodes: NodesOption = None,
+    dose_method: DoseMethodOption = None,
 ) -> None:
     """Plan the activity of a case file and show the doses it implies."""
     from opensirt.commands.outputs import write_plan_outputs
     from opensirt.pacs.case_images import load_case_with_pacs
     from opensirt.planning import plan_case
+    from opensirt.planning.case_dosimetry import with_dose_method
     from opensirt.workflow.pretreatment import plan_from_images
 
     pre = None
     with exit_codes():
         with progress_display(enabled=not as_json) as step:  # PACS series fetched first
-            case = load_case_with_pacs(case_file, nodes, step)
+            case = with_dose_method(load_case_with_pacs(case_file, nodes, step), dose_method)
         if record:  # before the computation: a registry without the patient fails fast
             from opensirt.registry.pathway import check_patient
 
@@ -280,12 +284,14 @@ def _print_all(path: Path, result: PlanResult, pre: PreTreatmentResult | None) -
 def _print_images(pre: PreTreatmentResult) -> None:
     caption = (
         f"Voxel doses {as_planned_label(pre.prescribed.activity_gbq)}; the row of "
-        f"{pre.images.roles.lungs} is the {VOXEL_MEAN_LUNG_DOSE}."
+        f"{pre.images.roles.lungs} is the {VOXEL_MEAN_LUNG_DOSE}. {pre.dose_method.label}"
     )
     table = Table(
         title="From the images", title_justify="left", caption=caption, caption_justify="left"
     )
-    for column in ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)"):
+    sigma = pre.dose_method.uncertainty_percent  # Monte Carlo only
+    columns = ("structure", "volume (mL)", "T/N", "mean (Gy)", "D70 (Gy)")
+    for column in (*columns, *(["mean 1 sigma (%)"] if sigma else [])):
         table.add_column(
             column, justify="left" if column == "structure" else "right", overflow="fold"
         )
@@ -298,6 +304,7 @@ def _print_images(pre: PreTreatmentResult) -> None:
             "" if ratio is None else f"{ratio:.2f}",
             _fmt(dvh.mean_gy),
             _fmt(dvh.d_percent_gy(70.0)),
+            *([_fmt(sigma.get(name), 2)] if sigma else []),
         )
     console.print(table)
     others = ", ".join(

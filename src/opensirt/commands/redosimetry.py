@@ -16,7 +16,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from opensirt.commands._common import EXIT_ERROR, console, emit_json, err_console
+from opensirt.commands._common import (
+    EXIT_ERROR,
+    DoseMethodOption,
+    console,
+    emit_json,
+    err_console,
+)
 from opensirt.commands.registry import DbOption, registry_errors
 
 if TYPE_CHECKING:
@@ -137,7 +143,9 @@ def redose(
     db: DbOption = None,
     # plain strings, checked by RedoseSettings: the enums' modules load numpy, which
     # `opensirt --help` must not
-    method: Annotated[str, typer.Option(help="Dose method: kernel or ldm.")] = "kernel",
+    method: Annotated[
+        str, typer.Option(help="Dose method, older names: kernel (with --correction) or ldm.")
+    ] = "kernel",
     correction: Annotated[
         str, typer.Option(help="Density correction of the kernel method: none, mass or range.")
     ] = "mass",
@@ -177,6 +185,7 @@ def redose(
         str | None, typer.Option(help="Who runs it (default: the system user).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    dose_method: DoseMethodOption = None,
 ) -> None:
     """Recompute the voxel dose of every recorded plan version (with an activity) by another
     method, kernel or set of limits, on a local Dask cluster or an existing one; store each
@@ -185,6 +194,7 @@ def redose(
     \b
     Examples:
       opensirt analytics redose --db clinic.sqlite3 --method ldm
+      opensirt analytics redose --db clinic.sqlite3 --dose-method kernel-range
       opensirt analytics redose --correction range --normal-liver-max-gy 35 --workers 8
       opensirt analytics redose --db postgresql://opensirt@dbhost/opensirt \\
           --scheduler tcp://scheduler:8786 --path-map /home/plans=/shared/plans
@@ -197,6 +207,7 @@ def redose(
         settings = RedoseSettings.from_names(
             method, correction, dose_constant, lung_max_gy=lung_max_gy,
             lung_cumulative_max_gy=lung_cumulative_max_gy, normal_liver_max_gy=normal_liver_max_gy,
+            dose_method=dose_method,
         )  # fmt: skip
         pairs = parse_path_map(path_map or [])
         actor = (user or "").strip() or default_actor()

@@ -27,6 +27,7 @@ from typing import Any
 
 from opensirt.errors import InputError
 from opensirt.planning.case import Case
+from opensirt.planning.case_dosimetry import case_dosimetry
 from opensirt.report.provenance import Provenance, collect_provenance, display_path
 from opensirt.workflow.inputs import load_images
 from opensirt.workflow.plan_state import PLAN_STATE_FILE, plan_from_state, read_plan_state
@@ -90,6 +91,8 @@ def planning_provenance(case: Case, case_path: Path) -> Provenance:
         file's folder, so that the case and its images can move together).
     """
     settings = case.model_dump(mode="json", exclude=_NOT_PLANNING)
+    # the method resolved, so that a change of the default method is a change of settings
+    settings["dosimetry"] = case_dosimetry(case).model_dump(mode="json")
     images = settings.get("images")
     if isinstance(images, dict):
         for key in _WORKUP_IMAGES:

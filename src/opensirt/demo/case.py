@@ -19,6 +19,7 @@ from opensirt.demo.phantom import SyntheticPatient
 from opensirt.imaging.dicom_write import Radiopharmaceutical
 from opensirt.physics.decay import decay_factor
 from opensirt.physics.devices import SIR_SPHERES, Device
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
 
 #: Residual fraction of the simulated delivery (vial, tubing and catheter).
 DEMO_RESIDUAL_FRACTION = 0.02
@@ -213,6 +214,10 @@ def write_demo_case(patient: SyntheticPatient, paths: PhantomDicomPaths, path: P
         "# Voxel planning from the MAA SPECT/CT (volumes, T/N and lung shunt measured from\n"
         "# the images, not typed), and the treatment record of the simulated\n"
         "# Y-90 delivery for `opensirt verify`.\n"
+        "# The voxel dose method is the default "
+        f"({DEFAULT_DOSE_METHOD.value}); choose another with\n"
+        "#   dosimetry:\n"
+        f"#     method: {DEFAULT_DOSE_METHOD.value}   # {', '.join(DoseMethod)}\n"
     )
     path.write_text(dump_case_yaml(data, header))
     return path

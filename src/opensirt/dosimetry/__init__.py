@@ -25,6 +25,13 @@ from opensirt.dosimetry.ldm import (
     local_deposition_dose,
     total_energy_j,
 )
+from opensirt.dosimetry.methods import (
+    DOSE_METHODS,
+    MethodEntry,
+    absorbed_dose,
+    available_dose_methods,
+    dose_method,
+)
 from opensirt.dosimetry.radiobiology import (
     TISSUES,
     LKBParameters,
@@ -39,17 +46,22 @@ from opensirt.dosimetry.radiobiology import (
 )
 
 __all__ = [
+    "DOSE_METHODS",
     "SOFT_TISSUE_DENSITY_G_PER_ML",
     "TISSUES",
     "DensityCorrection",
     "DoseVolumeHistogram",
     "LKBParameters",
     "LogisticTCPParameters",
+    "MethodEntry",
     "PointKernel",
     "TissueParameters",
+    "absorbed_dose",
+    "available_dose_methods",
     "bed_permanent_implant",
     "decays_per_voxel",
     "density_from_ct",
+    "dose_method",
     "dose_volume_histogram",
     "energy_kernel",
     "energy_per_decay_j",

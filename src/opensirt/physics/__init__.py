@@ -7,10 +7,12 @@ from opensirt.physics.decay import (
     hours_between,
 )
 from opensirt.physics.devices import DEVICES, Device, DeviceName, DoseLimits, get_device
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.physics.nuclides import HO166, NUCLIDES, TC99M, Y90, Nuclide, NuclideName, get_nuclide
 from opensirt.physics.units import gbq_to_mci, mci_to_gbq
 
 __all__ = [
+    "DEFAULT_DOSE_METHOD",
     "DEVICES",
     "HO166",
     "NUCLIDES",
@@ -19,6 +21,7 @@ __all__ = [
     "Device",
     "DeviceName",
     "DoseLimits",
+    "DoseMethod",
     "Nuclide",
     "NuclideName",
     "activity_at",

@@ -36,6 +36,8 @@ Optional keys added to the contract here (all backwards compatible):
   UID}``: ``opensirt plan`` and ``opensirt verify`` fetch it into a local cache and put the
   cached path in its place before this model sees it (:mod:`opensirt.pacs.case_images`);
   the model itself reads only paths.
+* ``dosimetry`` (``method``, ``monte_carlo``): the voxel dose method (see
+  :mod:`opensirt.planning.case_dosimetry`); default ``DEFAULT_DOSE_METHOD``.
 
 Numbers are strict (``true`` is not 1; an integer is accepted where a float is expected)
 and bounded to plausible ranges (:mod:`opensirt.planning.plausibility`, which gives the
@@ -71,6 +73,7 @@ from pydantic import (
 from opensirt.patient.inputs import ClinicalFindings, Labs
 from opensirt.physics.devices import DeviceName, get_device
 from opensirt.planning import plausibility as pl
+from opensirt.planning.case_dosimetry import Dosimetry
 from opensirt.planning.schedule import VIAL_TOLERANCE_FRACTION_DEFAULT
 
 
@@ -426,6 +429,7 @@ class Case(_Model):
     images: Images | None = None
     treatment: Treatment | None = None
     clinical: ClinicalFindings | None = None
+    dosimetry: Dosimetry | None = None
 
     @field_validator("opensirt_case", mode="before")
     @classmethod

@@ -17,6 +17,7 @@ from opensirt.planning import PlanResult
 from opensirt.report.document import Cell, Highlight, ReportFigure, Table, format_value
 from opensirt.report.figures import DoseMarker, DvhCurve, dvh_figure
 from opensirt.report.slices import slice_overlay_figure
+from opensirt.workflow.dose_record import DoseMethodRecord
 from opensirt.workflow.inputs import StructureRoles
 from opensirt.workflow.voxel import NORMAL_LIVER
 
@@ -368,3 +369,28 @@ def dvh_plot(
     curves = {n: _curve(h) for n, h in dvhs.items()}
     other = None if compare is None else {n: _curve(h) for n, h in compare.items()}
     return ReportFigure(lambda: dvh_figure(curves, compare=other, markers=tuple(markers)), caption)
+
+
+def dose_method_blocks(record: DoseMethodRecord) -> tuple[str | Table, ...]:
+    """The paragraph naming the dose method and, for Monte Carlo, the uncertainty table.
+
+    Parameters
+    ----------
+    record : DoseMethodRecord
+        The method of the voxel dose shown.
+
+    Returns
+    -------
+    tuple of str or Table
+        One sentence; with Monte Carlo also a table of each structure's mean-dose
+        uncertainty (percent, one sigma).
+    """
+    if not record.uncertainty_percent:
+        return (record.label,)
+    rows = [(name, value) for name, value in record.uncertainty_percent.items()]
+    table = make_table(
+        ("Structure", "Mean dose uncertainty (%, 1 sigma)"),
+        rows,
+        caption="Statistical uncertainty of each structure's mean dose (Monte Carlo, batch method)",
+    )
+    return (record.label, table)

@@ -11,6 +11,7 @@ from opensirt.planning.case import Case
 from opensirt.report.clinical_tables import (
     activity_text,
     compartment_table,
+    dose_method_blocks,
     dvh_metrics_table,
     dvh_plot,
     formulas_block,
@@ -189,8 +190,8 @@ def _voxel_section(pre: PreTreatmentResult) -> Section:
         "Predicted voxel dose",
         (
             f"Voxel dose of {activity_text(plan.activity_gbq)} injected: the SPECT scaled to the "
-            "activity, convolved with the dose kernel of the nuclide, tissue density from the CT "
-            "(mass correction).",
+            "activity, tissue density from the CT.",
+            *dose_method_blocks(pre.dose_method),
             dvh_metrics_table(
                 pre.dvhs,
                 "Dose-volume metrics per structure (D98 ... D2: the dose "

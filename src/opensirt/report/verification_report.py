@@ -7,6 +7,7 @@ from datetime import datetime
 from opensirt.physics.devices import get_device
 from opensirt.report.clinical_tables import (
     activity_text,
+    dose_method_blocks,
     dvh_metrics_table,
     dvh_plot,
     key_structures,
@@ -178,6 +179,7 @@ def _dose_section(result: VerificationResult) -> Section:
     return Section(
         "Delivered voxel dose",
         (
+            *dose_method_blocks(result.dose_method),
             dvh_metrics_table(result.dvhs, "Delivered dose-volume metrics per structure"),
             *flagged_dose_blocks(
                 result.images, result.grid, result.dose, result.flagged_structures

@@ -21,8 +21,8 @@ DELIVERED_LABEL = "delivered (post-treatment image)"
 
 #: Voxel mean lung dose.
 VOXEL_MEAN_LUNG_DOSE = (
-    "voxel mean lung dose: the mean of the voxel dose (the emission image convolved with the "
-    "dose kernel) over the lung structure"
+    "voxel mean lung dose: the mean of the voxel dose (the activity that the emission image "
+    "shows, by the dose method named with it) over the lung structure"
 )
 
 #: Verified lung dose.

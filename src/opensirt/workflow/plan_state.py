@@ -67,6 +67,9 @@ MAX_STATE_BYTES = 2 * 2**30
 
 _MANIFEST = "manifest"
 _VOLUMES = ("emission", "density", "dose_per_gbq")
+#: The dose per GBq's metadata kept in the manifest: its method (the Monte Carlo result's
+#: arrays are not kept, so a restored Monte Carlo dose reports no uncertainty).
+_DOSE_METADATA = ("method", "method_description")
 _DTYPES = {
     "emission": ("float32", "float64"),
     "density": ("float32",),
@@ -145,6 +148,7 @@ def write_plan_state(path: Path, pre: PreTreatmentResult, provenance: Mapping[st
         "measures": asdict(pre.measures),
         "lung_mass": {"kg": pre.lung_mass_kg, "source": pre.lung_mass_source},
         "grid_warnings": list(pre.grid_warnings),
+        "dose_method": {k: pre.dose_per_gbq.metadata.get(k) for k in _DOSE_METADATA},
         "provenance": dict(provenance),
     }
     arrays: dict[str, npt.NDArray[Any]] = {
@@ -253,6 +257,10 @@ def read_plan_state(path: Path) -> PlanState:
                 frame_of_reference_uid=g["frame_of_reference_uid"],
                 units=str(g["units"]),
             )
+        method = manifest.get("dose_method") or {}  # absent in states of older versions
+        volumes["dose_per_gbq"] = volumes["dose_per_gbq"].with_array(
+            volumes["dose_per_gbq"].array, **{k: v for k, v in method.items() if v is not None}
+        )
         shape = list(volumes["emission"].shape)
         fractions = {
             str(name): _array(path, arrays, f"fraction_{n}", shape, ("float64",))

@@ -8,7 +8,7 @@ Ho-166 SPECT) and ``treatment`` (vial and residual assays, injection time):
    activity (the relative calibration recommended where the image's absolute quantification
    is uncertain; EANM 2022, Weber et al., doi:10.1007/s00259-021-05600-z), with the lung
    shunt measured on that image;
-3. the delivered voxel dose (same kernel and density correction as the prediction);
+3. the delivered voxel dose (the case's dose method, as the prediction's);
 4. predicted against delivered per structure: mean dose and D70, the lung dose, and the
    DVHs. The prediction is the pre-treatment voxel dose per GBq times the delivered
    activity, so that the comparison shows where the microspheres went differently from the
@@ -39,6 +39,7 @@ from opensirt.imaging.dicom_meta import MetaKey
 from opensirt.physics.decay import activity_at
 from opensirt.physics.devices import get_device
 from opensirt.planning.case import Case
+from opensirt.planning.case_dosimetry import case_dosimetry
 from opensirt.planning.limits import LimitName
 from opensirt.planning.lung import lung_dose_gy
 from opensirt.planning.schedule import DeliveredActivity, delivered_activity
@@ -48,6 +49,7 @@ from opensirt.workflow.definitions import (
     VOXEL_MEAN_LUNG_DOSE,
     partition_lung_dose_definition,
 )
+from opensirt.workflow.dose_record import DoseMethodRecord, dose_method_record
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import lung_shunt_from_spect
 from opensirt.workflow.posttreatment_image import (
@@ -241,6 +243,11 @@ class VerificationResult:
             names.append(NORMAL_LIVER)
         return tuple(dict.fromkeys(names))
 
+    @property
+    def dose_method(self) -> DoseMethodRecord:
+        """The method of the delivered voxel dose (with its Monte Carlo uncertainty)."""
+        return dose_method_record(self.dose, self.grid.fractions, tuple(self.dvhs))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of ``opensirt verify --json``.
 
@@ -248,7 +255,8 @@ class VerificationResult:
         -------
         dict
             The delivered activity, the lung shunt fractions, the lung doses, the tolerance,
-            the comparison per structure, the delivered dose metrics, the image's check and
+            the comparison per structure, the delivered dose metrics and ``dose_method``
+            (:meth:`DoseMethodRecord.to_dict`), the image's check and
             counts, the registration, the warnings and the definitions of the numbers.
         """
         d = self.delivered
@@ -279,6 +287,7 @@ class VerificationResult:
             },
             "structures": [c.to_dict() for c in self.comparisons],
             "delivered_dose": {name: h.metrics() for name, h in self.dvhs.items()},
+            "dose_method": self.dose_method.to_dict(),
             "post_treatment_image": self.image_check.to_dict(),
             "counts": self.counts.to_dict(),
             "registration": (
@@ -402,7 +411,7 @@ def verify_case(
         image=f"the post-treatment image {images.sources['emission']}",
     ).fraction
     activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=delivered.delivered_gbq)
-    dose = dose_map(grid, activity, device)
+    dose = dose_map(grid, activity, device, case_dosimetry(case))
     names = dvh_names(grid, roles.territories)
     dvhs = structure_dvhs(dose, grid, names)
     progress("predicted against delivered")

@@ -8,7 +8,7 @@ From a case file with ``images:`` (CT, MAA SPECT or Ho-166 scout SPECT, segmenta
    (Kao et al. 2014, EJNMMI Res 4:33, doi:10.1186/s13550-014-0033-7);
 3. write those measurements into a partition-model case and plan it by every method that
    applies to the device (BSA, MIRD, partition, whole-liver), with the limits of the case;
-4. voxel method: the SPECT scaled to 1 GBq, convolved with the dose kernel, the mean dose per
+4. voxel method: the SPECT scaled to 1 GBq, its dose by the case's dose method, the mean dose per
    GBq of each structure, the prescription under the same limits
    (:func:`opensirt.planning.voxel.plan_voxel`);
 5. the predicted voxel dose and DVHs of the activity of the case's method.
@@ -30,9 +30,11 @@ from opensirt.imaging import Volume
 from opensirt.physics.devices import get_device
 from opensirt.planning import PlanResult, parse_case, plan_case
 from opensirt.planning.case import Case, Method, untyped_volumes
+from opensirt.planning.case_dosimetry import case_dosimetry
 from opensirt.planning.context import case_lung_shunt, plan_context
 from opensirt.planning.result import LungShuntSource
 from opensirt.planning.voxel import VoxelCoefficients, plan_voxel
+from opensirt.workflow.dose_record import DoseMethodRecord, dose_method_record
 from opensirt.workflow.inputs import CaseImages, load_images, recorded_warnings
 from opensirt.workflow.measure import (
     WorkupMeasures,
@@ -148,6 +150,11 @@ class PreTreatmentResult:
     warnings: tuple[str, ...]
     grid_warnings: tuple[str, ...] = ()
 
+    @property
+    def dose_method(self) -> DoseMethodRecord:
+        """The method of the voxel dose (with its Monte Carlo uncertainty)."""
+        return dose_method_record(self.dose, self.grid.fractions, tuple(self.dvhs))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object: the prescribed plan's keys, plus the measurements, the other
         methods and the voxel dose metrics per structure.
@@ -156,14 +163,16 @@ class PreTreatmentResult:
         -------
         dict
             The keys of :meth:`opensirt.planning.PlanResult.to_dict` with ``warnings``
-            merged, plus ``image_measurements``, ``methods``, ``voxel_dose`` and (when the
-            SPECT was registered) ``registration``.
+            merged, plus ``image_measurements``, ``methods``, ``voxel_dose``,
+            ``dose_method`` (:meth:`DoseMethodRecord.to_dict`) and (when the SPECT was
+            registered) ``registration``.
         """
         out = self.prescribed.to_dict()
         out["warnings"] = list(dict.fromkeys([*self.warnings, *out["warnings"]]))
         out["image_measurements"] = measurements_dict(self)
         out["methods"] = {name: plan.to_dict() for name, plan in self.plans.items()}
         out["voxel_dose"] = {name: dvh.metrics() for name, dvh in self.dvhs.items()}
+        out["dose_method"] = self.dose_method.to_dict()
         if self.images.registration is not None:
             out["registration"] = self.images.registration.to_dict()
         return out
@@ -540,11 +549,11 @@ def plan_from_measurements(
             )
         raise InputError(f"method {case.method.value!r} could not be planned from the images{why}")
     ctx = plan_context(image_case, lung_shunt_source=lsf_source)
-    dose_per_gbq = measured.dose_per_gbq
-    if dose_per_gbq is None:
-        progress("voxel dose per GBq (kernel convolution)")
+    dose_per_gbq, dosimetry = measured.dose_per_gbq, case_dosimetry(case)
+    if dose_per_gbq is None or dose_per_gbq.metadata.get("method") != dosimetry.method.value:
+        progress(f"voxel dose per GBq ({dosimetry.method.value})")
         activity = activity_map(grid, lung_shunt_fraction=lsf, activity_gbq=1.0 - ctx.residual)
-        dose_per_gbq = dose_map(grid, activity, ctx.device)
+        dose_per_gbq = dose_map(grid, activity, ctx.device, dosimetry)
     names = dvh_names(grid, images.roles.territories)
     per_gbq = structure_dvhs(dose_per_gbq, grid, names)
     coefficients = _coefficients(grid, dose_per_gbq, per_gbq, measures, ctx.kg_per_ml)

@@ -22,10 +22,10 @@ Counts outside these organs (extrahepatic uptake, scatter) are reported by
 
 Dose
 ----
-Kernel convolution with the mass density correction (:mod:`opensirt.dosimetry.convolution`,
-``correction="mass"``), tissue density from the CT (HU to density), the device's dose
-constant (so that voxel and compartment doses use the same energy per decay), on the
-emission image's grid.
+By the case's dose method (:func:`opensirt.dosimetry.absorbed_dose`; the case file's
+``dosimetry.method``, default :data:`~opensirt.physics.dose_methods.DEFAULT_DOSE_METHOD`),
+tissue density from the CT (HU to density), the device's dose constant (so that voxel and
+compartment doses use the same energy per decay), on the emission image's grid.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from opensirt.dosimetry import DensityCorrection, density_from_ct, hu_to_density, kernel_dose
+from opensirt.dosimetry import absorbed_dose, density_from_ct, hu_to_density
 from opensirt.dosimetry.dvh import DoseVolumeHistogram, dose_volume_histogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.imaging.regrid import crop_to_grid, rebin_sum, voxel_coverage
 from opensirt.physics.devices import Device
+from opensirt.planning.case_dosimetry import Dosimetry
 from opensirt.workflow.inputs import CaseImages, StructureRoles
 
 FloatArray = npt.NDArray[np.float64]
@@ -200,29 +201,41 @@ def activity_map(
     return grid.emission.with_array(activity.astype(np.float32), units="GBq")
 
 
-def dose_map(grid: DoseGrid, activity: Volume, device: Device) -> Volume:
+def dose_map(
+    grid: DoseGrid, activity: Volume, device: Device, dosimetry: Dosimetry | None = None
+) -> Volume:
     """Absorbed dose (Gy) of an activity map (GBq, complete decay in place).
 
     Parameters
     ----------
     grid : DoseGrid
-        The grid with the tissue density (g/mL) for the mass correction.
+        The grid with the tissue density (g/mL).
     activity : Volume
         Activity per voxel (GBq) on that grid.
     device : Device
-        The microsphere device: its nuclide's kernel and its dose constant (Gy kg/GBq).
+        The microsphere device: its nuclide and its dose constant (Gy kg/GBq).
+    dosimetry : Dosimetry or None, optional
+        The dose method and its options (the case file's ``dosimetry:``); None for the
+        default method.
 
     Returns
     -------
     Volume
-        Absorbed dose per voxel (Gy) on the same grid.
+        Absorbed dose per voxel (Gy) on the same grid; its metadata names the method.
+
+    Raises
+    ------
+    InputError
+        If the method is not available in this build.
     """
-    return kernel_dose(
+    chosen = dosimetry if dosimetry is not None else Dosimetry()
+    return absorbed_dose(
         activity,
         device.nuclide,
         density=grid.density,
-        correction=DensityCorrection.MASS,
+        method=chosen.method,
         dose_constant_gy_kg_per_gbq=device.dose_constant_gy_kg_per_gbq,
+        **chosen.options(),
     )
 
 
