@@ -1,0 +1,261 @@
+"""Fast heterogeneous voxel dosimetry: the straight-line path-length scaled point kernel.
+
+The dose at ``x`` from a decay at ``x'`` is ``E K_w(d) d^2 / r^2`` with ``r = |x - x'|``,
+``d`` the water-equivalent distance (the integral of density along the segment) and
+``K_w`` the water dose point kernel (:func:`~opensirt.dosimetry.kernels.point_kernel`).
+With every voxel modelled as water of its density, this is exact in a uniform medium
+(O'Connor's scaling theorem: O'Connor 1957, Proc Phys Soc A 70:532,
+doi:10.1088/0370-1298/70/7/310) and for laterally uniform sources in any laminar (slab)
+geometry, where the exact dose depends only on mass depth; elsewhere it neglects the
+lateral transport of electrons across an interface (the approximation of every path-length
+kernel method, e.g. Sanchez-Garcia et al. 2014, Med Phys 41:072505, doi:10.1118/1.4881317).
+
+Computation (see docs/dosimetry.md, "Fast heterogeneous method (path-length)"):
+
+1. The active voxels are sorted into a few *density classes* (densities within 10 % of
+   each other, at most :data:`MAX_CLASSES`; densities below 0.2 g/mL use the 0.2 g/mL
+   kernel) and each class's decays are convolved (FFT, one inverse transform for all) with
+   the voxel energy kernel range-scaled to the class density
+   (:func:`~opensirt.dosimetry.kernels.energy_kernel`), on the bounding box of the activity.
+   For a source whose electrons meet only its own density this *is* the path-length answer.
+2. Source voxels whose density is not their class's, or that have a voxel of a density
+   more than 20 % different within the radius holding 99 % of their energy, get
+   :data:`DEFAULT_RAYS_PER_VOXEL` rays (:mod:`opensirt.dosimetry._path_rays`): along each,
+   the path-length energy minus the energy the convolution gave. This makes the dose of
+   those sources the path-length dose (air included), up to the rays' sampling noise.
+3. Dose = absorbed energy / actual voxel mass (``rho V``).
+"""
+
+from __future__ import annotations
+
+import math
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from opensirt.dosimetry._path_rays import CumulativeKernel, RayGrid, ray_corrections
+from opensirt.dosimetry.convolution import fft_convolve_sum
+from opensirt.dosimetry.density import density_array
+from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel, point_kernel
+from opensirt.dosimetry.ldm import decays_per_voxel, dose_volume, energy_per_decay_j
+from opensirt.errors import InputError
+from opensirt.imaging.volume import Volume
+from opensirt.physics.nuclides import SECONDS_PER_HOUR, Nuclide, NuclideName, get_nuclide
+
+#: At most this many density classes (FFT convolutions); more are merged by widening them.
+MAX_CLASSES = 4
+#: Width of a density class: densities within this ratio share one range-scaled kernel.
+CLASS_RATIO = 1.1
+#: Lowest kernel density (g/mL): sources in air use this kernel, and rays for the rest.
+MIN_KERNEL_DENSITY_G_PER_ML = 0.2
+#: A voxel whose density differs from a source's class by more than this ratio is an
+#: interface: the source gets rays.
+INTERFACE_RATIO = 1.2
+#: Part of the absorbed energy inside the radius searched for interfaces.
+INTERFACE_ENERGY_FRACTION = 0.99
+#: Rays per source voxel near an interface.
+DEFAULT_RAYS_PER_VOXEL = 128
+
+
+def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
+    """The water point kernel of ``nuclide`` as a uniform table of absorbed-energy fraction.
+
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        ``"Y-90"`` or ``"Ho-166"``.
+
+    Returns
+    -------
+    CumulativeKernel
+        ``F(d)``, the fraction of the emitted beta energy absorbed within the water distance
+        ``d`` (mm), 0 at 0.
+
+    Raises
+    ------
+    InputError
+        If the nuclide has no kernel.
+
+    Examples
+    --------
+    >>> f = cumulative_kernel("Y-90")
+    >>> round(float(f(np.array([5.38]))[0] / f.values[-1]), 2)
+    0.9
+    """
+    dpk = point_kernel(nuclide)
+    step = float(np.min(np.diff(dpk.r_mm, prepend=0.0)))
+    grid = np.arange(0.0, dpk.r_mm[-1] + step / 2, step)
+    values = np.interp(grid, np.concatenate([[0.0], dpk.r_mm]),
+                       np.concatenate([[0.0], dpk.cumulative_fraction]))
+    n = int(np.searchsorted(values, values[-1])) + 2
+    return CumulativeKernel(step, values[: min(n, values.size)])
+
+
+def _density_classes(
+    rho_active: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Class of each active voxel and the class densities (g/mL, 3 significant digits)."""
+    logs = np.log(np.maximum(rho_active.astype(np.float64), MIN_KERNEL_DENSITY_G_PER_ML))
+    width = math.log(CLASS_RATIO)
+    while True:
+        labels = np.rint(logs / width).astype(np.int64)
+        unique, cls = np.unique(labels, return_inverse=True)
+        if unique.size <= MAX_CLASSES:
+            break
+        width *= 2.0
+    mean_log = np.bincount(cls, logs) / np.bincount(cls)
+    densities = np.array([float(f"{v:.3g}") for v in np.exp(mean_log)])
+    return cls.astype(np.int64), densities
+
+
+def _box(
+    active: npt.NDArray[np.bool_], margin: tuple[int, ...]
+) -> tuple[slice, slice, slice]:
+    """Bounding box of ``active`` grown by ``margin`` voxels per axis, inside the grid."""
+    out = []
+    for axis, m in enumerate(margin):
+        other = tuple(a for a in range(3) if a != axis)
+        hit = np.flatnonzero(np.any(active, axis=other))
+        out.append(slice(max(0, int(hit[0]) - m), min(active.shape[axis], int(hit[-1]) + 1 + m)))
+    return out[0], out[1], out[2]
+
+
+def _radius_voxels(radius_mm: float, spacing: tuple[float, ...]) -> tuple[int, ...]:
+    return tuple(int(math.ceil(radius_mm / h + 0.5)) for h in spacing)
+
+
+def _near_interface(
+    rho: npt.NDArray[np.float32],
+    sources: npt.NDArray[np.bool_],
+    class_density: float,
+    radius: tuple[int, ...],
+) -> npt.NDArray[np.bool_]:
+    """Sources with a voxel of another density (beyond :data:`INTERFACE_RATIO`) within
+    ``radius`` voxels, or whose own density is off the class's."""
+    box = _box(sources, radius)
+    ratio = rho[box] / np.float32(class_density)
+    other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
+    size = tuple(2 * r + 1 for r in radius)
+    near = ndimage.maximum_filter(other.view(np.uint8), size=size, mode="constant") > 0
+    out = np.zeros_like(sources)
+    out[box] = near & sources[box]
+    return out
+
+
+def _convolved_energy(
+    decays: npt.NDArray[np.float32],
+    classes: list[tuple[float, npt.NDArray[np.bool_]]],
+    nuc: Nuclide,
+    spacing: tuple[float, float, float],
+    workers: int | None,
+) -> npt.NDArray[np.float32]:
+    """Decays x absorbed fraction per voxel: each class convolved with its kernel."""
+    kernels = [energy_kernel(nuc, spacing, density_g_per_ml=c) for c, _ in classes]
+    margin = tuple(max(k.shape[a] // 2 for k in kernels) for a in range(3))
+    box = _box(decays != 0, margin)
+    pairs = [(np.where(m[box], decays[box], 0.0), k) for (_, m), k in zip(classes, kernels, strict=True)]
+    out = np.zeros(decays.shape, dtype=np.float32)
+    out[box] = fft_convolve_sum(pairs, workers=workers)
+    return out
+
+
+def path_length_dose(
+    activity: Volume,
+    nuclide: Nuclide | NuclideName | str,
+    *,
+    density: Volume | float | None = None,
+    dose_constant_gy_kg_per_gbq: float | None = None,
+    workers: int | None = None,
+    rays_per_voxel: int = DEFAULT_RAYS_PER_VOXEL,
+) -> Volume:
+    """Absorbed dose (Gy) by the straight-line path-length scaled point kernel.
+
+    Parameters
+    ----------
+    activity : Volume
+        Activity or cumulated activity (see :func:`~opensirt.dosimetry.ldm.decays_per_voxel`),
+        indexed ``[k, j, i]``, any voxel size.
+    nuclide : Nuclide or NuclideName or str
+        ``"Y-90"`` or ``"Ho-166"``.
+    density : Volume or float, optional
+        Mass density (g/mL) on the activity grid (``density_from_ct``), or one value;
+        default soft tissue, 1.04 g/mL.
+    dose_constant_gy_kg_per_gbq : float, optional
+        Conventional dose constant instead of the decay-data energy per decay.
+    workers : int, optional
+        FFT threads; default the thread policy's (:func:`opensirt._threads.fft_workers`).
+    rays_per_voxel : int
+        Rays cast from each source voxel near an interface (noise falls as its square root).
+
+    Returns
+    -------
+    Volume
+        Dose in Gy (float32) on the activity grid; ``metadata["method"]`` names the method.
+
+    Raises
+    ------
+    InputError
+        If the activity's units are not an activity, a value is not finite, a density is not
+        > 0 g/mL, the nuclide has no kernel, the dose constant is not positive, or
+        ``rays_per_voxel`` is below 8.
+    GeometryError
+        If a density map is not on the activity grid.
+    """
+    nuc = get_nuclide(nuclide)
+    if not isinstance(rays_per_voxel, int) or rays_per_voxel < 8:
+        raise InputError(
+            f"rays_per_voxel is {rays_per_voxel!r}, expected an integer >= 8 (default "
+            f"{DEFAULT_RAYS_PER_VOXEL})"
+        )
+    point_kernel(nuc)
+    decays = decays_per_voxel(activity, nuc)
+    rho = density_array(density, activity, SOFT_TISSUE_DENSITY_G_PER_ML)
+    energy_j = energy_per_decay_j(nuc, dose_constant_gy_kg_per_gbq)
+    absorbed, n_rays = _absorbed(decays, rho, nuc, activity.spacing_zyx_mm, workers, rays_per_voxel)
+    mass_kg = rho * np.float32(activity.voxel_volume_ml * 1e-3)
+    absorbed *= np.float32(energy_j)
+    absorbed /= mass_kg
+    return dose_volume(
+        activity,
+        absorbed,
+        method="path-length scaled point kernel",
+        nuclide=str(nuc.name),
+        energy_per_decay_j=energy_j,
+        dose_constant_gy_kg_per_gbq=energy_j * 1e9 * nuc.mean_life_h * SECONDS_PER_HOUR,
+        ray_traced_source_voxels=n_rays,
+    )
+
+
+def _absorbed(
+    decays: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
+    nuc: Nuclide,
+    spacing: tuple[float, float, float],
+    workers: int | None,
+    rays_per_voxel: int,
+) -> tuple[npt.NDArray[np.float32], int]:
+    """Decays x absorbed fraction per voxel (float32), and the number of ray-traced sources."""
+    active = decays != 0
+    if not np.any(active):
+        return np.zeros(decays.shape, dtype=np.float32), 0
+    cls, densities = _density_classes(rho[active])
+    labels = np.full(decays.shape, -1, dtype=np.int64)
+    labels[active] = cls
+    classes = [(float(c), labels == n) for n, c in enumerate(densities)]
+    absorbed = _convolved_energy(decays, classes, nuc, spacing, workers)
+    radius_mm = point_kernel(nuc).radius_containing_mm(INTERFACE_ENERGY_FRACTION)
+    near = np.zeros(decays.shape, dtype=bool)
+    ref = np.zeros(decays.shape, dtype=np.float64)
+    for c, mask in classes:
+        near_c = _near_interface(rho, mask, c, _radius_voxels(radius_mm / c, spacing))
+        near |= near_c
+        ref[near_c] = c
+    sources = np.flatnonzero(near)
+    if sources.size:
+        grid = RayGrid(rho, spacing)
+        flat_decays = decays.ravel()[sources].astype(np.float64)
+        correction = ray_corrections(
+            grid, cumulative_kernel(nuc), sources, flat_decays, ref.ravel()[sources], rays_per_voxel
+        )
+        absorbed += correction.astype(np.float32)
+    return absorbed, int(sources.size)
