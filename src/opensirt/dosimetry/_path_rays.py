@@ -137,6 +137,7 @@ def _trace(
     directions: FloatArray,
     weights: FloatArray,
     reference_density: FloatArray,
+    subtract: npt.NDArray[np.bool_],
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
     for every voxel crossing."""
@@ -156,6 +157,9 @@ def _trace(
     f_het = np.zeros(len(points))
     f_hom = np.zeros(len(points))
     r_max = kernel.max_radius_mm
+    # rays that subtract nothing: a reference so dense that its energy ends at once, weight 0
+    hom_weights = np.where(subtract, weights, 0.0)
+    reference_density = np.where(subtract, reference_density, 1e12)
     voxels: list[npt.NDArray[np.int64]] = []
     energies: list[FloatArray] = []
     rows = np.arange(len(points))
@@ -167,7 +171,7 @@ def _trace(
         new_het = kernel(d)
         new_hom = kernel(reference_density * t_end)
         voxels.append(flat)
-        energies.append(weights * ((new_het - f_het) - (new_hom - f_hom)))
+        energies.append(weights * (new_het - f_het) - hom_weights * (new_hom - f_hom))
         f_het, f_hom, t = new_het, new_hom, t_end
         move = step[rows, axis]
         cell[rows, axis] += move
@@ -179,7 +183,8 @@ def _trace(
             keep = np.flatnonzero(alive)
             cell, t_next, t_delta, step = cell[keep], t_next[keep], t_delta[keep], step[keep]
             flat, t, d, f_het, f_hom = flat[keep], t[keep], d[keep], f_het[keep], f_hom[keep]
-            weights, reference_density = weights[keep], reference_density[keep]
+            weights, hom_weights = weights[keep], hom_weights[keep]
+            reference_density = reference_density[keep]
     return np.concatenate(voxels), np.concatenate(energies)
 
 
@@ -189,6 +194,7 @@ def ray_corrections(
     sources: npt.NDArray[np.int64],
     decays: FloatArray,
     reference_density: FloatArray,
+    subtract: npt.NDArray[np.bool_],
     n_rays: int,
 ) -> FloatArray:
     """Path-length minus homogeneous absorbed energy of the given source voxels, per voxel.
@@ -206,6 +212,9 @@ def ray_corrections(
     reference_density : numpy.ndarray
         For each source, the density (g/mL) of the homogeneous kernel to subtract (the one
         its convolution used).
+    subtract : numpy.ndarray of bool
+        For each source, whether its convolution is in the dose (subtract the homogeneous
+        energy along the rays) or not (the rays give all its energy).
     n_rays : int
         Rays per source voxel.
 
@@ -222,6 +231,7 @@ def ray_corrections(
         points, directions = _ray_starts(sources[chunk], grid.density.shape, n_rays)
         weights = np.repeat(decays[chunk] / n_rays, n_rays)
         ref = np.repeat(reference_density[chunk], n_rays)
-        voxels, energy = _trace(grid, kernel, points, directions, weights, ref)
+        sub = np.repeat(subtract[chunk], n_rays)
+        voxels, energy = _trace(grid, kernel, points, directions, weights, ref, sub)
         total += np.bincount(voxels, energy, minlength=total.size)
     return total.reshape(grid.density.shape)

@@ -53,6 +53,10 @@ MIN_KERNEL_DENSITY_G_PER_ML = 0.2
 INTERFACE_RATIO = 1.2
 #: Part of the absorbed energy inside the radius searched for interfaces.
 INTERFACE_ENERGY_FRACTION = 0.99
+#: A source with a voxel this many times less dense than its class within its kernel's
+#: reach (air next to tissue) is not convolved: its rays give all its energy, because the
+#: difference of two large energies would be noisy in such light voxels.
+LOW_TARGET_RATIO = 8.0
 #: Rays per source voxel near an interface.
 DEFAULT_RAYS_PER_VOXEL = 128
 
@@ -124,19 +128,15 @@ def _radius_voxels(radius_mm: float, spacing: tuple[float, ...]) -> tuple[int, .
     return tuple(int(math.ceil(radius_mm / h + 0.5)) for h in spacing)
 
 
-def _near_interface(
-    rho: npt.NDArray[np.float32],
-    sources: npt.NDArray[np.bool_],
-    class_density: float,
-    radius: tuple[int, ...],
+def _sources_near(
+    other: npt.NDArray[np.bool_], sources: npt.NDArray[np.bool_], radius: tuple[int, ...]
 ) -> npt.NDArray[np.bool_]:
-    """Sources with a voxel of another density (beyond :data:`INTERFACE_RATIO`) within
-    ``radius`` voxels, or whose own density is off the class's."""
+    """The ``sources`` with an ``other`` voxel within ``radius`` voxels (a box)."""
+    if not np.any(sources):
+        return sources
     box = _box(sources, radius)
-    ratio = rho[box] / np.float32(class_density)
-    other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
     size = tuple(2 * r + 1 for r in radius)
-    near = ndimage.maximum_filter(other.view(np.uint8), size=size, mode="constant") > 0
+    near = ndimage.maximum_filter(other[box].view(np.uint8), size=size, mode="constant") > 0
     out = np.zeros_like(sources)
     out[box] = near & sources[box]
     return out
@@ -150,11 +150,17 @@ def _convolved_energy(
     workers: int | None,
 ) -> npt.NDArray[np.float32]:
     """Decays x absorbed fraction per voxel: each class convolved with its kernel."""
+    classes = [(c, m) for c, m in classes if np.any(m)]
+    out = np.zeros(decays.shape, dtype=np.float32)
+    if not classes:
+        return out
     kernels = [energy_kernel(nuc, spacing, density_g_per_ml=c) for c, _ in classes]
     margin = tuple(max(k.shape[a] // 2 for k in kernels) for a in range(3))
-    box = _box(decays != 0, margin)
-    pairs = [(np.where(m[box], decays[box], 0.0), k) for (_, m), k in zip(classes, kernels, strict=True)]
-    out = np.zeros(decays.shape, dtype=np.float32)
+    box = _box(np.logical_or.reduce([m for _, m in classes]), margin)
+    pairs = [
+        (np.where(m[box], decays[box], np.float32(0.0)), k)
+        for (_, m), k in zip(classes, kernels, strict=True)
+    ]
     out[box] = fft_convolve_sum(pairs, workers=workers)
     return out
 
@@ -241,21 +247,32 @@ def _absorbed(
     cls, densities = _density_classes(rho[active])
     labels = np.full(decays.shape, -1, dtype=np.int64)
     labels[active] = cls
-    classes = [(float(c), labels == n) for n, c in enumerate(densities)]
-    absorbed = _convolved_energy(decays, classes, nuc, spacing, workers)
     radius_mm = point_kernel(nuc).radius_containing_mm(INTERFACE_ENERGY_FRACTION)
     near = np.zeros(decays.shape, dtype=bool)
+    alone = np.zeros(decays.shape, dtype=bool)  # ray-traced alone, not convolved
     ref = np.zeros(decays.shape, dtype=np.float64)
-    for c, mask in classes:
-        near_c = _near_interface(rho, mask, c, _radius_voxels(radius_mm / c, spacing))
+    classes = []
+    for n, c in enumerate(densities):
+        mask = labels == n
+        ratio = rho / np.float32(c)
+        other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
+        near_c = _sources_near(other, mask, _radius_voxels(radius_mm / c, spacing))
+        reach = tuple(k // 2 for k in energy_kernel(nuc, spacing, density_g_per_ml=c).shape)
+        alone |= _sources_near(ratio < 1.0 / LOW_TARGET_RATIO, near_c, reach)
         near |= near_c
         ref[near_c] = c
+        classes.append((float(c), mask & ~alone))
+    absorbed = _convolved_energy(decays, classes, nuc, spacing, workers)
     sources = np.flatnonzero(near)
     if sources.size:
-        grid = RayGrid(rho, spacing)
-        flat_decays = decays.ravel()[sources].astype(np.float64)
         correction = ray_corrections(
-            grid, cumulative_kernel(nuc), sources, flat_decays, ref.ravel()[sources], rays_per_voxel
+            RayGrid(rho, spacing),
+            cumulative_kernel(nuc),
+            sources,
+            decays.ravel()[sources].astype(np.float64),
+            ref.ravel()[sources],
+            ~alone.ravel()[sources],
+            rays_per_voxel,
         )
         absorbed += correction.astype(np.float32)
     return absorbed, int(sources.size)
