@@ -141,50 +141,56 @@ def _trace(
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
     for every voxel crossing."""
-    shape = np.asarray(grid.density.shape)
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
-    h = np.asarray(grid.spacing_mm)
+    shape = grid.density.shape
+    strides = (shape[1] * shape[2], shape[2], 1)
     rho = grid.density.ravel()
-    vel = directions / h  # voxels per mm along the ray
-    step = np.where(vel >= 0, 1, -1)
     cell = np.floor(points).astype(np.int64)
-    with np.errstate(divide="ignore"):
-        t_delta = np.where(vel != 0, 1.0 / np.abs(vel), np.inf)
-        t_next = np.where(vel >= 0, cell + 1 - points, points - cell) * t_delta
-    flat = cell @ strides
+    flat = cell @ np.asarray(strides)
+    t_next, t_delta, jump = [], [], []
+    t_exit = np.full(len(points), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for a in range(3):
+            v = directions[:, a] / grid.spacing_mm[a]  # voxels per mm
+            forward = v >= 0
+            delta = np.where(v != 0, 1.0 / np.abs(v), np.inf)
+            t_next.append(np.where(forward, cell[:, a] + 1 - points[:, a], points[:, a] - cell[:, a]) * delta)
+            t_delta.append(delta)
+            jump.append(np.where(forward, strides[a], -strides[a]))
+            t_exit = np.minimum(t_exit, np.where(forward, shape[a] - points[:, a], points[:, a]) * delta)
+    r_max = kernel.max_radius_mm
+    # rays that subtract nothing: weight 0, and a homogeneous range of 0
+    hom_weights = np.where(subtract, weights, 0.0)
+    scale = np.where(subtract, reference_density, 0.0)
+    t_hom_end = np.where(subtract, r_max / np.maximum(reference_density, 1e-30), 0.0)
     t = np.zeros(len(points))
     d = np.zeros(len(points))
     f_het = np.zeros(len(points))
     f_hom = np.zeros(len(points))
-    r_max = kernel.max_radius_mm
-    # rays that subtract nothing: a reference so dense that its energy ends at once, weight 0
-    hom_weights = np.where(subtract, weights, 0.0)
-    reference_density = np.where(subtract, reference_density, 1e12)
     voxels: list[npt.NDArray[np.int64]] = []
     energies: list[FloatArray] = []
-    rows = np.arange(len(points))
     while len(t):
-        axis = np.argmin(t_next, axis=1)
-        rows = rows[: len(t)]
-        t_end = t_next[rows, axis]
+        tz, ty, tx = t_next
+        t_end = np.minimum(np.minimum(tz, ty), tx)
         d = d + rho[flat] * (t_end - t)
         new_het = kernel(d)
-        new_hom = kernel(reference_density * t_end)
+        new_hom = kernel(scale * t_end)
         voxels.append(flat)
         energies.append(weights * (new_het - f_het) - hom_weights * (new_hom - f_hom))
         f_het, f_hom, t = new_het, new_hom, t_end
-        move = step[rows, axis]
-        cell[rows, axis] += move
-        t_next[rows, axis] += t_delta[rows, axis]
-        flat = flat + move * strides[axis]
-        inside = np.all((cell >= 0) & (cell < shape), axis=1)
-        alive = inside & ((d < r_max) | (reference_density * t < r_max))
+        flat = flat.copy()
+        for a in range(3):
+            hit = t_next[a] == t_end
+            t_next[a] = np.where(hit, t_next[a] + t_delta[a], t_next[a])
+            flat += np.where(hit, jump[a], 0)
+        alive = (t < t_exit * (1 - 1e-12)) & ((d < r_max) | (t < t_hom_end))
         if not np.all(alive):
             keep = np.flatnonzero(alive)
-            cell, t_next, t_delta, step = cell[keep], t_next[keep], t_delta[keep], step[keep]
+            t_next = [x[keep] for x in t_next]
+            t_delta = [x[keep] for x in t_delta]
+            jump = [x[keep] for x in jump]
             flat, t, d, f_het, f_hom = flat[keep], t[keep], d[keep], f_het[keep], f_hom[keep]
-            weights, hom_weights = weights[keep], hom_weights[keep]
-            reference_density = reference_density[keep]
+            weights, hom_weights, scale = weights[keep], hom_weights[keep], scale[keep]
+            t_exit, t_hom_end = t_exit[keep], t_hom_end[keep]
     return np.concatenate(voxels), np.concatenate(energies)
 
 
