@@ -36,14 +36,41 @@ from opensirt.imaging.volume import Volume
 SPACING_MM = 4.0
 
 
+def _ellipsoid(
+    shape: tuple[int, int, int], centre_mm: tuple[float, float, float], semi_mm: tuple[float, float, float]
+) -> np.ndarray:
+    """Boolean ellipsoid, centre and semi-axes (z, y, x) in mm from the grid centre."""
+    z, y, x = (
+        (np.arange(n) - (n - 1) / 2) * SPACING_MM - c
+        for n, c in zip(shape, centre_mm, strict=True)
+    )
+    return (
+        (z[:, None, None] / semi_mm[0]) ** 2
+        + (y[None, :, None] / semi_mm[1]) ** 2
+        + (x[None, None, :] / semi_mm[2]) ** 2
+    ) < 1.0
+
+
 def _phantom(n: int) -> tuple[Volume, Volume]:
-    z, y, x = np.ogrid[:n, :n, :n]
-    c = n / 2
-    liver = ((z - c) / (0.3 * n)) ** 2 + ((y - c) / (0.35 * n)) ** 2 + ((x - c) / (0.4 * n)) ** 2
-    rng = np.random.default_rng(0)
-    activity = np.where(liver < 1.0, 1.0, 0.0) * rng.gamma(4.0, 0.25, (n, n, n))
-    density = np.full((n, n, n), 1.04, dtype=np.float32)
-    density[int(0.8 * n) :] = 0.3  # lung above the liver dome
+    """A torso in air (axis 0 cranio-caudal): body 1.04 g/mL, two lungs 0.26, liver 1.06
+    under the right lung (dome against it) with a 3 cm tumour of 4x uptake, spine 1.92, air
+    0.0012; activity in liver and tumour, and a lung shunt of about 8 % spread in the lungs.
+    Sizes scale with the grid (a 256^3 grid of 4 mm is a 102 cm field of view)."""
+    shape = (n, n, n)
+    s = n * SPACING_MM / 1024.0  # 1 at 256 voxels of 4 mm
+    density = np.full(shape, 0.0012, dtype=np.float32)
+    body = _ellipsoid(shape, (0, 0, 0), (430 * s, 110 * s, 170 * s))
+    density[body] = 1.04
+    lungs = _ellipsoid(shape, (-110 * s, 0, 80 * s), (120 * s, 80 * s, 60 * s))
+    lungs |= _ellipsoid(shape, (-110 * s, 0, -80 * s), (120 * s, 80 * s, 60 * s))
+    density[lungs] = 0.26
+    liver = _ellipsoid(shape, (40 * s, 0, -60 * s), (80 * s, 80 * s, 100 * s)) & ~lungs & body
+    density[liver] = 1.06
+    spine = _ellipsoid(shape, (0, -85 * s, 0), (400 * s, 18 * s, 18 * s))
+    density[spine] = 1.92
+    tumour = _ellipsoid(shape, (0, 10 * s, -70 * s), (30 * s, 30 * s, 30 * s)) & liver
+    activity = np.where(liver, 1.0, 0.0) + np.where(tumour, 3.0, 0.0)
+    activity += np.where(lungs, 0.08 * activity.sum() / max(1, lungs.sum()), 0.0)
     act = Volume(activity.astype(np.float32), spacing_mm=(SPACING_MM,) * 3, units="MBq")
     return act, act.with_array(density, units="g/mL")
 

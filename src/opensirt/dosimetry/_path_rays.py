@@ -28,6 +28,9 @@ import numpy.typing as npt
 #: Kronecker (R3) sequence constants 1/phi_3^k, phi_3 the plastic number's generalised
 #: golden ratio (Roberts 2018, "The unreasonable effectiveness of quasirandom sequences").
 _R3 = np.array([0.8191725133961645, 0.6710436067037893, 0.5497004779019703])
+#: Rays stop after this geometric length (mm) even in air (or the reference range, if
+#: longer): beyond it they would only reach air far outside the body.
+MAX_RAY_LENGTH_MM = 100.0
 #: Rays per chunk: bounds the working memory (about 200 bytes per ray and step).
 _CHUNK_RAYS = 1 << 20
 
@@ -83,10 +86,11 @@ class CumulativeKernel:
         numpy.ndarray
             The absorbed-energy fraction inside each distance.
         """
-        x = np.minimum(d_mm * (1.0 / self.step_mm), self.values.size - 1.000001)
-        i = x.astype(np.int64)
-        lo = self.values[i]
-        out: FloatArray = lo + (x - i) * (self.values[i + 1] - lo)
+        x = np.minimum(d_mm * np.float32(1.0 / self.step_mm), np.float32(self.values.size - 1))
+        i = x.astype(np.int32)
+        table = self.values.astype(np.float32)
+        slope = np.append(np.diff(table), np.float32(0.0))
+        out: FloatArray = table[i] + (x - i) * slope[i]
         return out
 
 
@@ -140,38 +144,42 @@ def _trace(
     subtract: npt.NDArray[np.bool_],
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
-    for every voxel crossing."""
+    for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
+    f32 = np.float32
     shape = grid.density.shape
     strides = (shape[1] * shape[2], shape[2], 1)
     rho = grid.density.ravel()
     cell = np.floor(points).astype(np.int64)
     flat = cell @ np.asarray(strides)
     t_next, t_delta, jump = [], [], []
-    t_exit = np.full(len(points), np.inf)
+    t_exit = np.full(len(points), MAX_RAY_LENGTH_MM, dtype=f32)
     with np.errstate(divide="ignore", invalid="ignore"):
         for a in range(3):
             v = directions[:, a] / grid.spacing_mm[a]  # voxels per mm
             forward = v >= 0
             delta = np.where(v != 0, 1.0 / np.abs(v), np.inf)
-            t_next.append(np.where(forward, cell[:, a] + 1 - points[:, a], points[:, a] - cell[:, a]) * delta)
-            t_delta.append(delta)
+            frac = np.where(forward, cell[:, a] + 1 - points[:, a], points[:, a] - cell[:, a])
+            t_next.append((frac * delta).astype(f32))
+            t_delta.append(delta.astype(f32))
             jump.append(np.where(forward, strides[a], -strides[a]))
-            t_exit = np.minimum(t_exit, np.where(forward, shape[a] - points[:, a], points[:, a]) * delta)
-    r_max = kernel.max_radius_mm
+            out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta
+            t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
+    r_max = f32(kernel.max_radius_mm)
     # rays that subtract nothing: weight 0, and a homogeneous range of 0
-    hom_weights = np.where(subtract, weights, 0.0)
-    scale = np.where(subtract, reference_density, 0.0)
-    t_hom_end = np.where(subtract, r_max / np.maximum(reference_density, 1e-30), 0.0)
-    t = np.zeros(len(points))
-    d = np.zeros(len(points))
-    f_het = np.zeros(len(points))
-    f_hom = np.zeros(len(points))
+    hom_weights = np.where(subtract, weights, 0.0).astype(f32)
+    weights = weights.astype(f32)
+    scale = np.where(subtract, reference_density, 0.0).astype(f32)
+    t_hom_end = np.where(subtract, r_max / np.maximum(reference_density, 1e-30), 0.0).astype(f32)
+    t = np.zeros(len(points), dtype=f32)
+    d = np.zeros(len(points), dtype=f32)
+    f_het = np.zeros(len(points), dtype=f32)
+    f_hom = np.zeros(len(points), dtype=f32)
     voxels: list[npt.NDArray[np.int64]] = []
     energies: list[FloatArray] = []
     while len(t):
         tz, ty, tx = t_next
         t_end = np.minimum(np.minimum(tz, ty), tx)
-        d = d + rho[flat] * (t_end - t)
+        d += rho[flat] * (t_end - t)
         new_het = kernel(d)
         new_hom = kernel(scale * t_end)
         voxels.append(flat)
@@ -180,9 +188,9 @@ def _trace(
         flat = flat.copy()
         for a in range(3):
             hit = t_next[a] == t_end
-            t_next[a] = np.where(hit, t_next[a] + t_delta[a], t_next[a])
+            t_next[a] += np.where(hit, t_delta[a], f32(0.0))
             flat += np.where(hit, jump[a], 0)
-        alive = (t < t_exit * (1 - 1e-12)) & ((d < r_max) | (t < t_hom_end))
+        alive = (t < t_exit) & ((d < r_max) | (t < t_hom_end))
         if not np.all(alive):
             keep = np.flatnonzero(alive)
             t_next = [x[keep] for x in t_next]
@@ -201,7 +209,7 @@ def ray_corrections(
     decays: FloatArray,
     reference_density: FloatArray,
     subtract: npt.NDArray[np.bool_],
-    n_rays: int,
+    n_rays: npt.NDArray[np.int64],
 ) -> FloatArray:
     """Path-length minus homogeneous absorbed energy of the given source voxels, per voxel.
 
@@ -221,8 +229,8 @@ def ray_corrections(
     subtract : numpy.ndarray of bool
         For each source, whether its convolution is in the dose (subtract the homogeneous
         energy along the rays) or not (the rays give all its energy).
-    n_rays : int
-        Rays per source voxel.
+    n_rays : numpy.ndarray
+        Rays from each source voxel.
 
     Returns
     -------
@@ -231,13 +239,15 @@ def ray_corrections(
         energy of the convolution (negative where the convolution put too much).
     """
     total = np.zeros(grid.density.size)
-    per_chunk = max(1, _CHUNK_RAYS // n_rays)
-    for lo in range(0, len(sources), per_chunk):
-        chunk = slice(lo, lo + per_chunk)
-        points, directions = _ray_starts(sources[chunk], grid.density.shape, n_rays)
-        weights = np.repeat(decays[chunk] / n_rays, n_rays)
-        ref = np.repeat(reference_density[chunk], n_rays)
-        sub = np.repeat(subtract[chunk], n_rays)
-        voxels, energy = _trace(grid, kernel, points, directions, weights, ref, sub)
-        total += np.bincount(voxels, energy, minlength=total.size)
+    for n in np.unique(n_rays):
+        group = np.flatnonzero(n_rays == n)
+        per_chunk = max(1, _CHUNK_RAYS // int(n))
+        for lo in range(0, group.size, per_chunk):
+            chunk = group[lo : lo + per_chunk]
+            points, directions = _ray_starts(sources[chunk], grid.density.shape, int(n))
+            weights = np.repeat(decays[chunk] / n, n)
+            ref = np.repeat(reference_density[chunk], n)
+            sub = np.repeat(subtract[chunk], n)
+            voxels, energy = _trace(grid, kernel, points, directions, weights, ref, sub)
+            total += np.bincount(voxels, energy, minlength=total.size)
     return total.reshape(grid.density.shape)

@@ -51,8 +51,12 @@ MIN_KERNEL_DENSITY_G_PER_ML = 0.2
 #: A voxel whose density differs from a source's class by more than this ratio is an
 #: interface: the source gets rays.
 INTERFACE_RATIO = 1.2
-#: Part of the absorbed energy inside the radius searched for interfaces.
-INTERFACE_ENERGY_FRACTION = 0.99
+#: Rays per source voxel by distance to an interface: (part of the absorbed energy inside
+#: the radius searched, divisor of ``rays_per_voxel``). Sources farther away than the last
+#: radius get no rays: at most 1 % of their energy could cross an interface.
+RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4), (0.99, 8))
+#: Fewest rays from a ray-traced source voxel.
+MIN_RAYS_PER_VOXEL = 8
 #: A source with a voxel this many times less dense than its class within its kernel's
 #: reach (air next to tissue) is not convolved: its rays give all its energy, because the
 #: difference of two large energies would be noisy in such light voxels.
@@ -247,8 +251,8 @@ def _absorbed(
     cls, densities = _density_classes(rho[active])
     labels = np.full(decays.shape, -1, dtype=np.int64)
     labels[active] = cls
-    radius_mm = point_kernel(nuc).radius_containing_mm(INTERFACE_ENERGY_FRACTION)
-    near = np.zeros(decays.shape, dtype=bool)
+    dpk = point_kernel(nuc)
+    n_rays = np.zeros(decays.shape, dtype=np.int64)
     alone = np.zeros(decays.shape, dtype=bool)  # ray-traced alone, not convolved
     ref = np.zeros(decays.shape, dtype=np.float64)
     classes = []
@@ -256,14 +260,19 @@ def _absorbed(
         mask = labels == n
         ratio = rho / np.float32(c)
         other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
-        near_c = _sources_near(other, mask, _radius_voxels(radius_mm / c, spacing))
+        for fraction, divisor in reversed(RAY_BANDS):
+            radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
+            band = _sources_near(other, mask, radius)
+            n_rays[band] = max(MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor)
+            ref[band] = c
+            if divisor == RAY_BANDS[-1][1]:
+                near_c = band
         reach = tuple(k // 2 for k in energy_kernel(nuc, spacing, density_g_per_ml=c).shape)
         alone |= _sources_near(ratio < 1.0 / LOW_TARGET_RATIO, near_c, reach)
-        near |= near_c
-        ref[near_c] = c
         classes.append((float(c), mask & ~alone))
+    n_rays[alone] = rays_per_voxel
     absorbed = _convolved_energy(decays, classes, nuc, spacing, workers)
-    sources = np.flatnonzero(near)
+    sources = np.flatnonzero(n_rays)
     if sources.size:
         correction = ray_corrections(
             RayGrid(rho, spacing),
@@ -272,7 +281,7 @@ def _absorbed(
             decays.ravel()[sources].astype(np.float64),
             ref.ravel()[sources],
             ~alone.ravel()[sources],
-            rays_per_voxel,
+            n_rays.ravel()[sources],
         )
         absorbed += correction.astype(np.float32)
     return absorbed, int(sources.size)
