@@ -20,6 +20,7 @@ index (Kronecker sequences), so the correction is exactly linear in the activity
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ _R3 = np.array([0.8191725133961645, 0.6710436067037893, 0.5497004779019703])
 #: longer): beyond it they would only reach air far outside the body.
 MAX_RAY_LENGTH_MM = 100.0
 #: Rays per chunk: bounds the working memory (about 200 bytes per ray and step).
-_CHUNK_RAYS = 1 << 20
+_CHUNK_RAYS = 1 << 16
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,7 +54,7 @@ class RayGrid:
     spacing_mm: tuple[float, float, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CumulativeKernel:
     """Cumulative absorbed-energy fraction ``F`` of a water point kernel, on a uniform grid.
 
@@ -87,11 +88,16 @@ class CumulativeKernel:
             The absorbed-energy fraction inside each distance.
         """
         x = np.minimum(d_mm * np.float32(1.0 / self.step_mm), np.float32(self.values.size - 1))
-        i = x.astype(np.int32)
-        table = self.values.astype(np.float32)
-        slope = np.append(np.diff(table), np.float32(0.0))
-        out: FloatArray = table[i] + (x - i) * slope[i]
+        i = x.astype(np.int64)
+        table, slope = self._tables
+        out: FloatArray = np.take(table, i)
+        out += (x - i) * np.take(slope, i)
         return out
+
+    @functools.cached_property
+    def _tables(self) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        table = self.values.astype(np.float32)
+        return table, np.append(np.diff(table), np.float32(0.0))
 
 
 def _fibonacci_sphere(n: int) -> FloatArray:
@@ -161,7 +167,7 @@ def _trace(
             frac = np.where(forward, cell[:, a] + 1 - points[:, a], points[:, a] - cell[:, a])
             t_next.append((frac * delta).astype(f32))
             t_delta.append(delta.astype(f32))
-            jump.append(np.where(forward, strides[a], -strides[a]))
+            jump.append(np.where(forward, strides[a], -strides[a]).astype(np.int64))
             out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta
             t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
     r_max = f32(kernel.max_radius_mm)
@@ -188,10 +194,11 @@ def _trace(
         flat = flat.copy()
         for a in range(3):
             hit = t_next[a] == t_end
-            t_next[a] += np.where(hit, t_delta[a], f32(0.0))
-            flat += np.where(hit, jump[a], 0)
+            t_next[a] += t_delta[a] * hit
+            flat += jump[a] * hit
         alive = (t < t_exit) & ((d < r_max) | (t < t_hom_end))
-        if not np.all(alive):
+        n_alive = int(np.count_nonzero(alive))
+        if n_alive < 0.75 * len(t):  # drop the finished rays
             keep = np.flatnonzero(alive)
             t_next = [x[keep] for x in t_next]
             t_delta = [x[keep] for x in t_delta]
@@ -199,6 +206,12 @@ def _trace(
             flat, t, d, f_het, f_hom = flat[keep], t[keep], d[keep], f_het[keep], f_hom[keep]
             weights, hom_weights, scale = weights[keep], hom_weights[keep], scale[keep]
             t_exit, t_hom_end = t_exit[keep], t_hom_end[keep]
+        elif n_alive < len(t):  # park them: no energy, no move, a valid voxel
+            weights *= alive
+            hom_weights *= alive
+            flat *= alive
+            jump = [x * alive for x in jump]
+            t_exit *= alive
     return np.concatenate(voxels), np.concatenate(energies)
 
 
@@ -249,5 +262,7 @@ def ray_corrections(
             ref = np.repeat(reference_density[chunk], n)
             sub = np.repeat(subtract[chunk], n)
             voxels, energy = _trace(grid, kernel, points, directions, weights, ref, sub)
-            total += np.bincount(voxels, energy, minlength=total.size)
+            lo_voxel = int(voxels.min())
+            part = np.bincount(voxels - lo_voxel, energy)
+            total[lo_voxel : lo_voxel + part.size] += part
     return total.reshape(grid.density.shape)
