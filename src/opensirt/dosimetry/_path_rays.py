@@ -133,7 +133,7 @@ def _ray_starts(
     source voxels ``flat``, ``n_rays`` each, source by source."""
     idx = np.stack(np.unravel_index(flat, shape), axis=1).astype(np.float64)
     seed = np.mod(flat[:, None].astype(np.float64) * _R3[None, :], 1.0)
-    directions = np.einsum("sab,nb->sna", _rotations(seed), _fibonacci_sphere(n_rays))
+    directions = np.matmul(_rotations(seed), _fibonacci_sphere(n_rays).T).transpose(0, 2, 1)
     j = np.arange(n_rays, dtype=np.float64)[:, None] * _R3[None, ::-1]
     jitter = np.mod(seed[:, None, ::-1] + j[None, :, :], 1.0)
     points = idx[:, None, :] + jitter
@@ -147,7 +147,7 @@ def _trace(
     directions: FloatArray,
     weights: FloatArray,
     reference_density: FloatArray,
-    subtract: npt.NDArray[np.bool_],
+    light_ratio: float,
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
     for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
@@ -171,11 +171,10 @@ def _trace(
             out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta
             t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
     r_max = f32(kernel.max_radius_mm)
-    # rays that subtract nothing: weight 0, and a homogeneous range of 0
-    hom_weights = np.where(subtract, weights, 0.0).astype(f32)
     weights = weights.astype(f32)
-    scale = np.where(subtract, reference_density, 0.0).astype(f32)
-    t_hom_end = np.where(subtract, r_max / np.maximum(reference_density, 1e-30), 0.0).astype(f32)
+    scale = reference_density.astype(f32)
+    light = scale / f32(light_ratio)
+    t_hom_end = (r_max / reference_density).astype(f32)
     t = np.zeros(len(points), dtype=f32)
     d = np.zeros(len(points), dtype=f32)
     f_het = np.zeros(len(points), dtype=f32)
@@ -185,11 +184,15 @@ def _trace(
     while len(t):
         tz, ty, tx = t_next
         t_end = np.minimum(np.minimum(tz, ty), tx)
-        d += rho[flat] * (t_end - t)
+        rho_here = rho[flat]
+        d += rho_here * (t_end - t)
         new_het = kernel(d)
         new_hom = kernel(scale * t_end)
-        voxels.append(flat)
-        energies.append(weights * (new_het - f_het) - hom_weights * (new_hom - f_hom))
+        # the convolution is not used in voxels much lighter than the reference: no subtraction
+        energy = weights * ((new_het - f_het) - (new_hom - f_hom) * (rho_here >= light))
+        deposit = np.flatnonzero(energy)  # the het and hom paths agree until an interface
+        voxels.append(flat[deposit])
+        energies.append(energy[deposit])
         f_het, f_hom, t = new_het, new_hom, t_end
         flat = flat.copy()
         for a in range(3):
@@ -204,11 +207,10 @@ def _trace(
             t_delta = [x[keep] for x in t_delta]
             jump = [x[keep] for x in jump]
             flat, t, d, f_het, f_hom = flat[keep], t[keep], d[keep], f_het[keep], f_hom[keep]
-            weights, hom_weights, scale = weights[keep], hom_weights[keep], scale[keep]
+            weights, scale, light = weights[keep], scale[keep], light[keep]
             t_exit, t_hom_end = t_exit[keep], t_hom_end[keep]
         elif n_alive < len(t):  # park them: no energy, no move, a valid voxel
             weights *= alive
-            hom_weights *= alive
             flat *= alive
             jump = [x * alive for x in jump]
             t_exit *= alive
@@ -221,8 +223,9 @@ def ray_corrections(
     sources: npt.NDArray[np.int64],
     decays: FloatArray,
     reference_density: FloatArray,
-    subtract: npt.NDArray[np.bool_],
     n_rays: npt.NDArray[np.int64],
+    *,
+    light_ratio: float,
 ) -> FloatArray:
     """Path-length minus homogeneous absorbed energy of the given source voxels, per voxel.
 
@@ -239,11 +242,12 @@ def ray_corrections(
     reference_density : numpy.ndarray
         For each source, the density (g/mL) of the homogeneous kernel to subtract (the one
         its convolution used).
-    subtract : numpy.ndarray of bool
-        For each source, whether its convolution is in the dose (subtract the homogeneous
-        energy along the rays) or not (the rays give all its energy).
     n_rays : numpy.ndarray
         Rays from each source voxel.
+    light_ratio : float
+        In voxels less dense than the reference density over this ratio, nothing is
+        subtracted (the caller leaves the convolution out there: the difference of two
+        large energies would be noisy in such light voxels).
 
     Returns
     -------
@@ -260,8 +264,7 @@ def ray_corrections(
             points, directions = _ray_starts(sources[chunk], grid.density.shape, int(n))
             weights = np.repeat(decays[chunk] / n, n)
             ref = np.repeat(reference_density[chunk], n)
-            sub = np.repeat(subtract[chunk], n)
-            voxels, energy = _trace(grid, kernel, points, directions, weights, ref, sub)
+            voxels, energy = _trace(grid, kernel, points, directions, weights, ref, light_ratio)
             lo_voxel = int(voxels.min())
             part = np.bincount(voxels - lo_voxel, energy)
             total[lo_voxel : lo_voxel + part.size] += part

@@ -53,16 +53,20 @@ MIN_KERNEL_DENSITY_G_PER_ML = 0.2
 INTERFACE_RATIO = 1.2
 #: Rays per source voxel by distance to an interface: (part of the absorbed energy inside
 #: the radius searched, divisor of ``rays_per_voxel``). Sources farther away than the last
-#: radius get no rays: at most 1 % of their energy could cross an interface.
-RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4), (0.99, 8))
+#: radius get no rays: at most 10 % of their energy could cross an interface.
+RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4))
+#: Sources with a light voxel (:data:`LIGHT_TARGET_RATIO`) inside the radius holding this
+#: part of their energy get rays (``rays_per_voxel`` over the divisor): there the dose
+#: comes from the rays alone.
+LIGHT_BAND = (0.999, 8)
 #: Fewest rays from a ray-traced source voxel.
 MIN_RAYS_PER_VOXEL = 8
-#: A source with a voxel this many times less dense than its class within its kernel's
-#: reach (air next to tissue) is not convolved: its rays give all its energy, because the
-#: difference of two large energies would be noisy in such light voxels.
-LOW_TARGET_RATIO = 8.0
+#: In voxels this many times lighter than a class (air next to tissue), the class's
+#: convolution is left out and its rays give all the energy: the difference of two large
+#: energies would be noisy in such light voxels.
+LIGHT_TARGET_RATIO = 8.0
 #: Rays per source voxel near an interface.
-DEFAULT_RAYS_PER_VOXEL = 128
+DEFAULT_RAYS_PER_VOXEL = 32
 
 
 def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
@@ -148,24 +152,23 @@ def _sources_near(
 
 def _convolved_energy(
     decays: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
     classes: list[tuple[float, npt.NDArray[np.bool_]]],
     nuc: Nuclide,
     spacing: tuple[float, float, float],
     workers: int | None,
 ) -> npt.NDArray[np.float32]:
-    """Decays x absorbed fraction per voxel: each class convolved with its kernel."""
-    classes = [(c, m) for c, m in classes if np.any(m)]
-    out = np.zeros(decays.shape, dtype=np.float32)
-    if not classes:
-        return out
+    """Decays x absorbed fraction per voxel: each class convolved with its kernel, kept in
+    the voxels not much lighter than the class (:data:`LIGHT_TARGET_RATIO`)."""
     kernels = [energy_kernel(nuc, spacing, density_g_per_ml=c) for c, _ in classes]
     margin = tuple(max(k.shape[a] // 2 for k in kernels) for a in range(3))
-    box = _box(np.logical_or.reduce([m for _, m in classes]), margin)
-    pairs = [
-        (np.where(m[box], decays[box], np.float32(0.0)), k)
-        for (_, m), k in zip(classes, kernels, strict=True)
-    ]
-    out[box] = fft_convolve_sum(pairs, workers=workers)
+    box = _box(decays != 0, margin)
+    out = np.zeros(decays.shape, dtype=np.float32)
+    light = rho[box]
+    for (c, mask), kernel in zip(classes, kernels, strict=True):
+        part = fft_convolve_sum([(np.where(mask[box], decays[box], np.float32(0.0)), kernel)], workers=workers)
+        part *= light * np.float32(LIGHT_TARGET_RATIO) >= np.float32(c)
+        out[box] += part
     return out
 
 
@@ -253,25 +256,24 @@ def _absorbed(
     labels[active] = cls
     dpk = point_kernel(nuc)
     n_rays = np.zeros(decays.shape, dtype=np.int64)
-    alone = np.zeros(decays.shape, dtype=bool)  # ray-traced alone, not convolved
     ref = np.zeros(decays.shape, dtype=np.float64)
     classes = []
     for n, c in enumerate(densities):
         mask = labels == n
         ratio = rho / np.float32(c)
         other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
+        fraction, divisor = LIGHT_BAND
+        radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
+        band = _sources_near(ratio < 1.0 / LIGHT_TARGET_RATIO, mask, radius)
+        n_rays[band] = max(MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor)
+        ref[band] = c
         for fraction, divisor in reversed(RAY_BANDS):
             radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
             band = _sources_near(other, mask, radius)
             n_rays[band] = max(MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor)
             ref[band] = c
-            if divisor == RAY_BANDS[-1][1]:
-                near_c = band
-        reach = tuple(k // 2 for k in energy_kernel(nuc, spacing, density_g_per_ml=c).shape)
-        alone |= _sources_near(ratio < 1.0 / LOW_TARGET_RATIO, near_c, reach)
-        classes.append((float(c), mask & ~alone))
-    n_rays[alone] = rays_per_voxel
-    absorbed = _convolved_energy(decays, classes, nuc, spacing, workers)
+        classes.append((float(c), mask))
+    absorbed = _convolved_energy(decays, rho, classes, nuc, spacing, workers)
     sources = np.flatnonzero(n_rays)
     if sources.size:
         correction = ray_corrections(
@@ -280,8 +282,8 @@ def _absorbed(
             sources,
             decays.ravel()[sources].astype(np.float64),
             ref.ravel()[sources],
-            ~alone.ravel()[sources],
             n_rays.ravel()[sources],
+            light_ratio=LIGHT_TARGET_RATIO,
         )
         absorbed += correction.astype(np.float32)
     return absorbed, int(sources.size)
