@@ -32,6 +32,8 @@ _R3 = np.array([0.8191725133961645, 0.6710436067037893, 0.5497004779019703])
 #: Rays stop after this geometric length (mm) even in air (or the reference range, if
 #: longer): beyond it they would only reach air far outside the body.
 MAX_RAY_LENGTH_MM = 100.0
+#: Sphere-tracing steps through clear voxels before a ray is traced voxel by voxel.
+_SKIP_ITERATIONS = 6
 #: Rays per chunk: bounds the working memory (about 200 bytes per ray and step).
 _CHUNK_RAYS = 1 << 16
 
@@ -48,10 +50,15 @@ class RayGrid:
         Mass density (g/mL) of each voxel, 3-D ``[k, j, i]``.
     spacing_mm : tuple of 3 floats
         Voxel size (z, y, x), mm.
+    clear_mm : numpy.ndarray or None
+        Optional, same shape: a lower bound of the distance (mm) from each voxel's centre
+        to the nearest voxel not of the reference density (0 where unknown). Rays skip
+        such clear stretches, where the path-length and homogeneous energies agree.
     """
 
     density: npt.NDArray[np.float32]
     spacing_mm: tuple[float, float, float]
+    clear_mm: npt.NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,22 +147,56 @@ def _ray_starts(
     return points.reshape(-1, 3), directions.reshape(-1, 3)
 
 
+def _skip_clear(
+    grid: RayGrid, points: FloatArray, directions: FloatArray, t_stop: float
+) -> FloatArray:
+    """Distance (mm) each ray can advance through voxels of the reference density alone
+    (sphere tracing on ``grid.clear_mm``); ``t_stop`` where it never leaves them."""
+    t = np.zeros(len(points))
+    if grid.clear_mm is None:
+        return t
+    h = np.asarray(grid.spacing_mm)
+    shape = np.asarray(grid.density.shape)
+    strides = np.array([shape[1] * shape[2], shape[2], 1])
+    clear = grid.clear_mm.ravel()
+    margin = 3.0**0.5 * float(h.max())  # a point anywhere in its voxel, to another's corner
+    velocity = directions / h
+    active = np.arange(len(points))
+    for _ in range(_SKIP_ITERATIONS):
+        cell = np.floor(points[active] + t[active, None] * velocity[active]).astype(np.int64)
+        inside = np.all((cell >= 0) & (cell < shape), axis=1)
+        step = np.where(inside, clear[np.where(inside[:, None], cell, 0) @ strides], 0.0) - margin
+        go = step > 0
+        t[active[go]] += step[go]
+        active = active[go & (t[active] < t_stop)]
+        if not active.size:
+            break
+    return np.where(t >= t_stop, t_stop, t)
+
+
 def _trace(
     grid: RayGrid,
     kernel: CumulativeKernel,
     points: FloatArray,
     directions: FloatArray,
     weights: FloatArray,
-    reference_density: FloatArray,
+    reference_density: float,
     light_ratio: float,
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
     for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
     f32 = np.float32
+    r_max = kernel.max_radius_mm
+    t_hom_end = r_max / reference_density
+    start = _skip_clear(grid, points, directions, t_hom_end)
+    # a ray clear all along its homogeneous range adds nothing: dropped
+    keep = np.flatnonzero(start < t_hom_end)
+    points = points[keep] + start[keep, None] * directions[keep] / np.asarray(grid.spacing_mm)
+    directions, weights, start = directions[keep], weights[keep], start[keep]
     shape = grid.density.shape
     strides = (shape[1] * shape[2], shape[2], 1)
     rho = grid.density.ravel()
-    cell = np.floor(points).astype(np.int64)
+    cell = np.minimum(np.floor(points).astype(np.int64), np.asarray(shape) - 1)
     flat = cell @ np.asarray(strides)
     t_next, t_delta, jump = [], [], []
     t_exit = np.full(len(points), MAX_RAY_LENGTH_MM, dtype=f32)
@@ -165,20 +206,20 @@ def _trace(
             forward = v >= 0
             delta = np.where(v != 0, 1.0 / np.abs(v), np.inf)
             frac = np.where(forward, cell[:, a] + 1 - points[:, a], points[:, a] - cell[:, a])
-            t_next.append((frac * delta).astype(f32))
+            t_next.append((frac * delta + start).astype(f32))
             t_delta.append(delta.astype(f32))
             jump.append(np.where(forward, strides[a], -strides[a]).astype(np.int64))
-            out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta
+            out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta + start
             t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
-    r_max = f32(kernel.max_radius_mm)
     weights = weights.astype(f32)
-    scale = reference_density.astype(f32)
-    light = scale / f32(light_ratio)
-    t_hom_end = (r_max / reference_density).astype(f32)
-    t = np.zeros(len(points), dtype=f32)
-    d = np.zeros(len(points), dtype=f32)
-    f_het = np.zeros(len(points), dtype=f32)
-    f_hom = np.zeros(len(points), dtype=f32)
+    scale = f32(reference_density)
+    light = f32(reference_density / light_ratio)
+    t_hom_end = f32(t_hom_end)
+    r_max = f32(r_max)
+    t = start.astype(f32)
+    d = t * scale
+    f_het = kernel(d)
+    f_hom = f_het.copy()
     voxels: list[npt.NDArray[np.int64]] = []
     energies: list[FloatArray] = []
     while len(t):
@@ -207,8 +248,7 @@ def _trace(
             t_delta = [x[keep] for x in t_delta]
             jump = [x[keep] for x in jump]
             flat, t, d, f_het, f_hom = flat[keep], t[keep], d[keep], f_het[keep], f_hom[keep]
-            weights, scale, light = weights[keep], scale[keep], light[keep]
-            t_exit, t_hom_end = t_exit[keep], t_hom_end[keep]
+            weights, t_exit = weights[keep], t_exit[keep]
         elif n_alive < len(t):  # park them: no energy, no move, a valid voxel
             weights *= alive
             flat *= alive
@@ -222,7 +262,7 @@ def ray_corrections(
     kernel: CumulativeKernel,
     sources: npt.NDArray[np.int64],
     decays: FloatArray,
-    reference_density: FloatArray,
+    reference_density: float,
     n_rays: npt.NDArray[np.int64],
     *,
     light_ratio: float,
@@ -239,9 +279,9 @@ def ray_corrections(
         Flat indices (C order) of the source voxels.
     decays : numpy.ndarray
         Decays in each source voxel.
-    reference_density : numpy.ndarray
-        For each source, the density (g/mL) of the homogeneous kernel to subtract (the one
-        its convolution used).
+    reference_density : float
+        Density (g/mL) of the homogeneous kernel to subtract (the one the sources'
+        convolution used).
     n_rays : numpy.ndarray
         Rays from each source voxel.
     light_ratio : float
@@ -263,8 +303,11 @@ def ray_corrections(
             chunk = group[lo : lo + per_chunk]
             points, directions = _ray_starts(sources[chunk], grid.density.shape, int(n))
             weights = np.repeat(decays[chunk] / n, n)
-            ref = np.repeat(reference_density[chunk], n)
-            voxels, energy = _trace(grid, kernel, points, directions, weights, ref, light_ratio)
+            voxels, energy = _trace(
+                grid, kernel, points, directions, weights, reference_density, light_ratio
+            )
+            if not voxels.size:
+                continue
             lo_voxel = int(voxels.min())
             part = np.bincount(voxels - lo_voxel, energy)
             total[lo_voxel : lo_voxel + part.size] += part

@@ -255,35 +255,54 @@ def _absorbed(
     labels = np.full(decays.shape, -1, dtype=np.int64)
     labels[active] = cls
     dpk = point_kernel(nuc)
-    n_rays = np.zeros(decays.shape, dtype=np.int64)
-    ref = np.zeros(decays.shape, dtype=np.float64)
-    classes = []
+    absorbed = _convolved_energy(
+        decays, rho, [(float(c), labels == n) for n, c in enumerate(densities)], nuc, spacing,
+        workers,
+    )
+    traced = 0
     for n, c in enumerate(densities):
         mask = labels == n
         ratio = rho / np.float32(c)
         other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
-        fraction, divisor = LIGHT_BAND
-        radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
-        band = _sources_near(ratio < 1.0 / LIGHT_TARGET_RATIO, mask, radius)
-        n_rays[band] = max(MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor)
-        ref[band] = c
-        for fraction, divisor in reversed(RAY_BANDS):
+        n_rays = np.zeros(decays.shape, dtype=np.int64)
+        bands = [(LIGHT_BAND, ratio < 1.0 / LIGHT_TARGET_RATIO)]
+        bands += [(band, other) for band in reversed(RAY_BANDS)]
+        for (fraction, divisor), near in bands:
             radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
-            band = _sources_near(other, mask, radius)
-            n_rays[band] = max(MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor)
-            ref[band] = c
-        classes.append((float(c), mask))
-    absorbed = _convolved_energy(decays, rho, classes, nuc, spacing, workers)
-    sources = np.flatnonzero(n_rays)
-    if sources.size:
+            n_rays[_sources_near(near, mask, radius)] = max(
+                MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor
+            )
+        sources = np.flatnonzero(n_rays)
+        if not sources.size:
+            continue
+        traced += sources.size
+        reach = _radius_voxels(dpk.max_radius_mm / c, spacing)
+        grid = RayGrid(rho, spacing, _clear_mm(other, mask, reach, spacing))
         correction = ray_corrections(
-            RayGrid(rho, spacing),
+            grid,
             cumulative_kernel(nuc),
             sources,
             decays.ravel()[sources].astype(np.float64),
-            ref.ravel()[sources],
+            float(c),
             n_rays.ravel()[sources],
             light_ratio=LIGHT_TARGET_RATIO,
         )
         absorbed += correction.astype(np.float32)
-    return absorbed, int(sources.size)
+    return absorbed, traced
+
+
+def _clear_mm(
+    other: npt.NDArray[np.bool_],
+    sources: npt.NDArray[np.bool_],
+    reach: tuple[int, ...],
+    spacing: tuple[float, float, float],
+) -> npt.NDArray[np.float32]:
+    """Lower bound of the distance (mm) to the nearest ``other`` voxel, near the sources
+    (chessboard distance times the smallest voxel side; 0 elsewhere)."""
+    box = _box(sources, reach)
+    inside = ~other[box]
+    clear = np.zeros(other.shape, dtype=np.float32)
+    if np.any(inside):
+        steps = ndimage.distance_transform_cdt(inside, metric="chessboard")
+        clear[box] = steps.astype(np.float32) * np.float32(min(spacing))
+    return clear
