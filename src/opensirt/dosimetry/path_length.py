@@ -51,7 +51,9 @@ MIN_KERNEL_DENSITY_G_PER_ML = 0.2
 #: A voxel whose density differs from a source's class by more than this ratio is an
 #: interface: the source gets rays.
 INTERFACE_RATIO = 1.2
-#: Rays per source voxel by distance to an interface: (part of the absorbed energy inside
+#: Rays per source voxel by distance to an interface, for the hottest 5 % of the active
+#: voxels; colder ones get fewer, in proportion to their decays (at least
+#: :data:`MIN_RAYS_PER_VOXEL`): (part of the absorbed energy inside
 #: the radius searched, divisor of ``rays_per_voxel``). Sources farther away than the last
 #: radius get no rays: at most 10 % of their energy could cross an interface.
 RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4))
@@ -260,6 +262,9 @@ def _absorbed(
         workers,
     )
     traced = 0
+    # rays in proportion to activity (rays of about equal weight), the hottest 5 % full
+    hot = float(np.percentile(np.abs(decays[active]), 95))
+    share = np.clip(np.abs(decays) / np.float32(hot), 0.0, 1.0)
     for n, c in enumerate(densities):
         mask = labels == n
         ratio = rho / np.float32(c)
@@ -269,9 +274,9 @@ def _absorbed(
         bands += [(band, other) for band in reversed(RAY_BANDS)]
         for (fraction, divisor), near in bands:
             radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
-            n_rays[_sources_near(near, mask, radius)] = max(
-                MIN_RAYS_PER_VOXEL, rays_per_voxel // divisor
-            )
+            band = _sources_near(near, mask, radius)
+            wanted = np.rint(share[band] * (rays_per_voxel / divisor)).astype(np.int64)
+            n_rays[band] = np.maximum(MIN_RAYS_PER_VOXEL, wanted)
         sources = np.flatnonzero(n_rays)
         if not sources.size:
             continue
