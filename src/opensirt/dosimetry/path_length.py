@@ -55,8 +55,8 @@ INTERFACE_RATIO = 1.2
 #: voxels; colder ones get fewer, in proportion to their decays (at least
 #: :data:`MIN_RAYS_PER_VOXEL`): (part of the absorbed energy inside
 #: the radius searched, divisor of ``rays_per_voxel``). Sources farther away than the last
-#: radius get no rays: at most 10 % of their energy could cross an interface.
-RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4))
+#: radius get no rays: at most 1 % of their energy could cross an interface.
+RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4), (0.99, 8))
 #: Sources with a light voxel (:data:`LIGHT_TARGET_RATIO`) inside the radius holding this
 #: part of their energy get rays (``rays_per_voxel`` over the divisor): there the dose
 #: comes from the rays alone.
@@ -68,7 +68,7 @@ MIN_RAYS_PER_VOXEL = 8
 #: energies would be noisy in such light voxels.
 LIGHT_TARGET_RATIO = 8.0
 #: Rays per source voxel near an interface.
-DEFAULT_RAYS_PER_VOXEL = 32
+DEFAULT_RAYS_PER_VOXEL = 64
 
 
 def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
