@@ -1,17 +1,24 @@
 """Time the full voxel-dose computation against scipy.signal.fftconvolve, same arrays, same run.
 
-Run: ``.venv/bin/python benchmarks/dose_kernel.py [--sizes 128 256] [--workers -1]``
+Run: ``.venv/bin/python benchmarks/dose_kernel.py [--sizes 128 256] [--workers -1] [--repeat 3]``
 
-For each grid (n^3 voxels of 4 mm, a liver-like ellipsoid of activity next to lung), it times:
+For each grid (n^3 voxels of 4 mm: a torso in air with lungs, a liver with a tumour under
+the right lung, a spine and a lung shunt; see ``_phantom``), it times:
 
 * ``kernel build``: the Y-90 voxel kernel from the point kernel (cache cleared first);
 * ``dose (mass)``: ``kernel_dose`` with mass density correction (kernel cached);
 * ``dose (range)``: ``kernel_dose`` with range-scaled kernels (several density classes);
+* ``dose (path-length)``: ``path_length_dose``, the fast heterogeneous method (its
+  density-class kernels built by an untimed first call, as the ``mass`` kernel is cached);
+* ``FFT round trip``: one float32 ``rfftn`` + ``irfftn`` of the grid padded as ``mass``
+  pads it, the floor of any convolution;
 * ``scipy``: ``scipy.signal.fftconvolve(activity, kernel, mode="same")`` in float64, the
   baseline, on the same arrays.
 
-and prints each time as a ratio to the baseline, with the peak traced memory (tracemalloc,
-numpy buffers) and the process peak resident set size (getrusage).
+and prints each time (median of ``--repeat`` runs) as a ratio to the baseline, with the
+peak traced memory (tracemalloc, numpy buffers), then the issue's ratios measured in the
+same run: path-length / mass time, path-length minus mass peak memory, and path-length /
+FFT round trip; and the process peak resident set size (getrusage).
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ from rich.progress import Progress
 from rich.table import Table
 from scipy.signal import fftconvolve
 
+from scipy import fft
+
 from opensirt.dosimetry import kernel_dose
 from opensirt.dosimetry.kernels import _energy_kernel_cached, energy_kernel
+from opensirt.dosimetry.path_length import path_length_dose
 from opensirt.imaging.volume import Volume
 
 SPACING_MM = 4.0
@@ -75,27 +85,40 @@ def _phantom(n: int) -> tuple[Volume, Volume]:
     return act, act.with_array(density, units="g/mL")
 
 
-def _measure(fn: Callable[[], Any]) -> tuple[float, float]:
-    tracemalloc.start()
+def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, float]:
+    """Median time (s) and largest peak traced memory (MiB) of ``repeat`` calls."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        tracemalloc.start()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+    return float(np.median(times)), max(peaks)
+
+
+def _fft_round_trip(shape: tuple[int, ...], kernel_shape: tuple[int, ...], workers: int) -> float:
+    padded = [fft.next_fast_len(n + m - 1, real=True) for n, m in zip(shape, kernel_shape)]
+    grid = np.zeros(padded, dtype=np.float32)
     t0 = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return elapsed, peak / 2**20
+    fft.irfftn(fft.rfftn(grid, workers=workers), s=padded, workers=workers)
+    return time.perf_counter() - t0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--workers", type=int, default=-1)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    ratios: list[str] = []
     console = Console()
     table = Table(title="Y-90 voxel dose, 4 mm voxels (ratio = time / scipy fftconvolve)")
     for col in ("grid", "step", "time (s)", "ratio", "peak traced (MiB)"):
         table.add_column(col, justify="right")
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("benchmark", total=4 * len(args.sizes))
+        task = progress.add_task("benchmark", total=5 * len(args.sizes))
         for n in args.sizes:
             act, rho = _phantom(n)
             spacing = act.spacing_zyx_mm
@@ -112,13 +135,31 @@ def main() -> None:
                 steps[f"dose ({method})"] = _measure(
                     lambda m=method, a=act, r=rho: kernel_dose(
                         a, "Y-90", density=r, correction=m, workers=args.workers
-                    )
+                    ),
+                    args.repeat,
                 )
                 progress.advance(task)
+            path_length_dose(act, "Y-90", density=rho, rays_per_voxel=8)  # builds its kernels
+            steps["dose (path-length)"] = _measure(
+                lambda a=act, r=rho: path_length_dose(a, "Y-90", density=r, workers=args.workers),
+                args.repeat,
+            )
+            progress.advance(task)
+            fft_s = min(_fft_round_trip(act.shape, kernel.shape, args.workers) for _ in range(3))
+            steps["FFT round trip"] = (fft_s, 0.0)
+            pl_s, pl_mib = steps["dose (path-length)"]
+            mass_s, mass_mib = steps["dose (mass)"]
+            ratios.append(
+                f"{n}^3: path-length / mass time {pl_s / mass_s:.2f} (goal <= 3); path-length "
+                f"- mass peak memory {(pl_mib - mass_mib) / 1024:+.2f} GiB (goal <= 2); "
+                f"path-length / FFT round trip {pl_s / fft_s:.1f}"
+            )
             base = steps["scipy fftconvolve"][0]
             for name, (sec, mib) in steps.items():
                 table.add_row(f"{n}^3", name, f"{sec:.3f}", f"{sec / base:.2f}", f"{mib:.0f}")
     console.print(table)
+    for line in ratios:
+        console.print(line)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"process peak resident memory: {rss_mib:.0f} MiB")
 
