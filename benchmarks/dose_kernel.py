@@ -34,9 +34,8 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from scipy.signal import fftconvolve
-
 from scipy import fft
+from scipy.signal import fftconvolve
 
 from opensirt.dosimetry import kernel_dose
 from opensirt.dosimetry.kernels import _energy_kernel_cached, energy_kernel
@@ -47,12 +46,13 @@ SPACING_MM = 4.0
 
 
 def _ellipsoid(
-    shape: tuple[int, int, int], centre_mm: tuple[float, float, float], semi_mm: tuple[float, float, float]
+    shape: tuple[int, int, int],
+    centre_mm: tuple[float, float, float],
+    semi_mm: tuple[float, float, float],
 ) -> np.ndarray:
     """Boolean ellipsoid, centre and semi-axes (z, y, x) in mm from the grid centre."""
     z, y, x = (
-        (np.arange(n) - (n - 1) / 2) * SPACING_MM - c
-        for n, c in zip(shape, centre_mm, strict=True)
+        (np.arange(n) - (n - 1) / 2) * SPACING_MM - c for n, c in zip(shape, centre_mm, strict=True)
     )
     return (
         (z[:, None, None] / semi_mm[0]) ** 2
@@ -99,7 +99,9 @@ def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, float]:
 
 
 def _fft_round_trip(shape: tuple[int, ...], kernel_shape: tuple[int, ...], workers: int) -> float:
-    padded = [fft.next_fast_len(n + m - 1, real=True) for n, m in zip(shape, kernel_shape)]
+    padded = [
+        fft.next_fast_len(n + m - 1, real=True) for n, m in zip(shape, kernel_shape, strict=True)
+    ]
     grid = np.zeros(padded, dtype=np.float32)
     t0 = time.perf_counter()
     fft.irfftn(fft.rfftn(grid, workers=workers), s=padded, workers=workers)

@@ -118,15 +118,17 @@ def slab_phantom(
     return rho, act
 
 
-def slab_errors(
-    dose_layers: np.ndarray, reference: np.ndarray, interface: int
-) -> dict[str, float]:
+def slab_errors(dose_layers: np.ndarray, reference: np.ndarray, interface: int) -> dict[str, float]:
     """Relative errors (fraction) of the mean dose of the two layers on each side of the
     interface (where the reference is > 2 % of its maximum), keyed -2, -1, +1, +2."""
     out = {}
     top = float(reference.max())
-    for key, layer in (("-2", interface - 2), ("-1", interface - 1), ("+1", interface),
-                       ("+2", interface + 1)):
+    for key, layer in (
+        ("-2", interface - 2),
+        ("-1", interface - 1),
+        ("+1", interface),
+        ("+2", interface + 1),
+    ):
         if reference[layer] > 0.02 * top:
             out[key] = float(dose_layers[layer] / reference[layer] - 1.0)
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from laminar_reference import (
     SLAB_CASES,
     SLAB_VOXEL_MM,
@@ -14,7 +15,6 @@ from laminar_reference import (
     slab_errors,
     slab_phantom,
 )
-
 from opensirt.dosimetry import decays_per_voxel, energy_per_decay_j, kernel_dose
 from opensirt.dosimetry.convolution import fft_convolve
 from opensirt.dosimetry.kernels import energy_kernel
@@ -69,8 +69,15 @@ def test_air_slabs_match_the_exact_path_length_dose_of_the_finite_box(
     n = decays_per_voxel(activity, nuclide)[:, 0, 0]
     layers = [LAYERS[0] - 2, LAYERS[0] - 1, LAYERS[0], LAYERS[0] + 1]
     exact = box_slab_dose_gy(
-        nuclide, density.array[:, 0, 0], n, activity.spacing_zyx_mm, LATERAL, CENTRE, layers,
-        n_mu=64, n_phi=24,
+        nuclide,
+        density.array[:, 0, 0],
+        n,
+        activity.spacing_zyx_mm,
+        LATERAL,
+        CENTRE,
+        layers,
+        n_mu=64,
+        n_phi=24,
     )
     top = max(exact.values())
     errors = {k: dose[k] / v - 1 for k, v in exact.items() if v > 0.02 * top}
@@ -85,8 +92,15 @@ def test_laminar_and_box_references_agree_where_the_geometry_is_laminar() -> Non
     n = decays_per_voxel(activity, "Y-90")[:, 0, 0]
     laminar = laminar_slab_dose_gy("Y-90", density.array[:, 0, 0], n, activity.spacing_zyx_mm)
     box = box_slab_dose_gy(
-        "Y-90", density.array[:, 0, 0], n, activity.spacing_zyx_mm, LATERAL, CENTRE,
-        [LAYERS[0] - 1, LAYERS[0], LAYERS[0] + 1], n_mu=64, n_phi=24,
+        "Y-90",
+        density.array[:, 0, 0],
+        n,
+        activity.spacing_zyx_mm,
+        LATERAL,
+        CENTRE,
+        [LAYERS[0] - 1, LAYERS[0], LAYERS[0] + 1],
+        n_mu=64,
+        n_phi=24,
     )
     for layer, value in box.items():
         assert value == pytest.approx(laminar[layer], rel=0.01)
@@ -119,9 +133,14 @@ def test_linear_in_activity_and_shift_invariant_in_a_uniform_medium() -> None:
     d_b = path_length_dose(vol.with_array(b), "Y-90", density=1.06).array
     d_ab = path_length_dose(vol.with_array(a + b), "Y-90", density=1.06).array
     np.testing.assert_allclose(d_ab, d_a + d_b, rtol=0, atol=1e-5 * float(d_ab.max()))
-    shifted = path_length_dose(vol.with_array(np.roll(a, (2, -1, 3), axis=(0, 1, 2))), "Y-90", density=1.06)
+    shifted = path_length_dose(
+        vol.with_array(np.roll(a, (2, -1, 3), axis=(0, 1, 2))), "Y-90", density=1.06
+    )
     np.testing.assert_allclose(
-        shifted.array, np.roll(d_a, (2, -1, 3), axis=(0, 1, 2)), rtol=0, atol=1e-5 * float(d_a.max())
+        shifted.array,
+        np.roll(d_a, (2, -1, 3), axis=(0, 1, 2)),
+        rtol=0,
+        atol=1e-5 * float(d_a.max()),
     )
 
 

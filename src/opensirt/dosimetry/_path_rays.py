@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +82,7 @@ class CumulativeKernel:
         """Water distance (mm) beyond which ``F`` no longer grows."""
         return self.step_mm * (self.values.size - 1)
 
-    def __call__(self, d_mm: FloatArray) -> FloatArray:
+    def __call__(self, d_mm: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
         """``F`` at the water distances ``d_mm`` (linear interpolation).
 
         Parameters
@@ -97,7 +98,7 @@ class CumulativeKernel:
         x = np.minimum(d_mm * np.float32(1.0 / self.step_mm), np.float32(self.values.size - 1))
         i = x.astype(np.int64)
         table, slope = self._tables
-        out: FloatArray = np.take(table, i)
+        out: npt.NDArray[np.float32] = np.take(table, i)
         out += (x - i) * np.take(slope, i)
         return out
 
@@ -174,30 +175,22 @@ def _skip_clear(
     return np.where(t >= t_stop, t_stop, t)
 
 
-def _trace(
-    grid: RayGrid,
-    kernel: CumulativeKernel,
-    points: FloatArray,
-    directions: FloatArray,
-    weights: FloatArray,
-    reference_density: float,
-    light_ratio: float,
-) -> tuple[npt.NDArray[np.int64], FloatArray]:
-    """Trace rays through the grid; return (flat voxel index, weighted energy correction)
-    for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
+def _traversal(
+    grid: RayGrid, points: FloatArray, directions: FloatArray, start: FloatArray
+) -> tuple[
+    npt.NDArray[np.int64],
+    list[npt.NDArray[np.float32]],
+    list[npt.NDArray[np.float32]],
+    list[npt.NDArray[np.int64]],
+    npt.NDArray[np.float32],
+]:
+    """Voxel-traversal state of rays at ``points`` (voxel units), ``start`` mm from their
+    source: flat voxel, per axis the distance (mm from the source) to the next face, the
+    distance between faces and the flat index step, and the distance to the grid's edge."""
     f32 = np.float32
-    r_max = kernel.max_radius_mm
-    t_hom_end = r_max / reference_density
-    start = _skip_clear(grid, points, directions, t_hom_end)
-    # a ray clear all along its homogeneous range adds nothing: dropped
-    keep = np.flatnonzero(start < t_hom_end)
-    points = points[keep] + start[keep, None] * directions[keep] / np.asarray(grid.spacing_mm)
-    directions, weights, start = directions[keep], weights[keep], start[keep]
     shape = grid.density.shape
     strides = (shape[1] * shape[2], shape[2], 1)
-    rho = grid.density.ravel()
     cell = np.minimum(np.floor(points).astype(np.int64), np.asarray(shape) - 1)
-    flat = cell @ np.asarray(strides)
     t_next, t_delta, jump = [], [], []
     t_exit = np.full(len(points), MAX_RAY_LENGTH_MM, dtype=f32)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -211,12 +204,33 @@ def _trace(
             jump.append(np.where(forward, strides[a], -strides[a]).astype(np.int64))
             out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta + start
             t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
-    weights = weights.astype(f32)
+    return cell @ np.asarray(strides), t_next, t_delta, jump, t_exit
+
+
+def _trace(
+    grid: RayGrid,
+    kernel: CumulativeKernel,
+    points: FloatArray,
+    directions: FloatArray,
+    weights: FloatArray,
+    reference_density: float,
+    light_ratio: float,
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Trace rays through the grid; return (flat voxel index, weighted energy correction)
+    for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
+    f32 = np.float32
+    hom_end = kernel.max_radius_mm / reference_density
+    start = _skip_clear(grid, points, directions, hom_end)
+    # a ray clear all along its homogeneous range adds nothing: dropped
+    keep = np.flatnonzero(start < hom_end)
+    points = points[keep] + start[keep, None] * directions[keep] / np.asarray(grid.spacing_mm)
+    flat, t_next, t_delta, jump, t_exit = _traversal(grid, points, directions[keep], start[keep])
+    weights = weights[keep].astype(f32)
     scale = f32(reference_density)
     light = f32(reference_density / light_ratio)
-    t_hom_end = f32(t_hom_end)
-    r_max = f32(r_max)
-    t = start.astype(f32)
+    t_hom_end, r_max = f32(hom_end), f32(kernel.max_radius_mm)
+    rho = grid.density.ravel()
+    t = start[keep].astype(f32)
     d = t * scale
     f_het = kernel(d)
     f_hom = f_het.copy()

@@ -29,6 +29,7 @@ Computation (see docs/dosimetry.md, "Fast heterogeneous method (path-length)"):
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
@@ -99,8 +100,9 @@ def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
     dpk = point_kernel(nuclide)
     step = float(np.min(np.diff(dpk.r_mm, prepend=0.0)))
     grid = np.arange(0.0, dpk.r_mm[-1] + step / 2, step)
-    values = np.interp(grid, np.concatenate([[0.0], dpk.r_mm]),
-                       np.concatenate([[0.0], dpk.cumulative_fraction]))
+    values = np.interp(
+        grid, np.concatenate([[0.0], dpk.r_mm]), np.concatenate([[0.0], dpk.cumulative_fraction])
+    )
     n = int(np.searchsorted(values, values[-1])) + 2
     return CumulativeKernel(step, values[: min(n, values.size)])
 
@@ -122,9 +124,7 @@ def _density_classes(
     return cls.astype(np.int64), densities
 
 
-def _box(
-    active: npt.NDArray[np.bool_], margin: tuple[int, ...]
-) -> tuple[slice, slice, slice]:
+def _box(active: npt.NDArray[np.bool_], margin: tuple[int, ...]) -> tuple[slice, slice, slice]:
     """Bounding box of ``active`` grown by ``margin`` voxels per axis, inside the grid."""
     out = []
     for axis, m in enumerate(margin):
@@ -135,7 +135,7 @@ def _box(
 
 
 def _radius_voxels(radius_mm: float, spacing: tuple[float, ...]) -> tuple[int, ...]:
-    return tuple(int(math.ceil(radius_mm / h + 0.5)) for h in spacing)
+    return tuple(math.ceil(radius_mm / h + 0.5) for h in spacing)
 
 
 def _sources_near(
@@ -168,7 +168,9 @@ def _convolved_energy(
     out = np.zeros(decays.shape, dtype=np.float32)
     light = rho[box]
     for (c, mask), kernel in zip(classes, kernels, strict=True):
-        part = fft_convolve_sum([(np.where(mask[box], decays[box], np.float32(0.0)), kernel)], workers=workers)
+        part = fft_convolve_sum(
+            [(np.where(mask[box], decays[box], np.float32(0.0)), kernel)], workers=workers
+        )
         part *= light * np.float32(LIGHT_TARGET_RATIO) >= np.float32(c)
         out[box] += part
     return out
@@ -258,7 +260,11 @@ def _absorbed(
     labels[active] = cls
     dpk = point_kernel(nuc)
     absorbed = _convolved_energy(
-        decays, rho, [(float(c), labels == n) for n, c in enumerate(densities)], nuc, spacing,
+        decays,
+        rho,
+        [(float(c), labels == n) for n, c in enumerate(densities)],
+        nuc,
+        spacing,
         workers,
     )
     traced = 0
