@@ -4,9 +4,8 @@ For a point source, the energy a straight ray of solid angle ``4 pi / n`` deposi
 the geometric distances ``r1 < r2`` along it is ``(F(d(r2)) - F(d(r1))) / n``: ``F`` the
 cumulative energy distribution of the water point kernel and ``d`` the water-equivalent
 (mass) distance, the integral of density along the ray. This is the energy form of the
-path-length scaled kernel ``K_w(d) d^2 / r^2`` (O'Connor 1957, Proc Phys Soc A 70:532,
-doi:10.1088/0370-1298/70/7/310 for the density scaling; the straight-line path-length
-kernel of e.g. Sanchez-Garcia et al. 2014, Med Phys 41:072505, doi:10.1118/1.4881317).
+path-length scaled kernel ``K_w(d) d^2 / r^2`` (density scaling: O'Connor 1957, Phys Med
+Biol 1:352; see :mod:`opensirt.dosimetry.path_length`).
 
 :func:`ray_corrections` casts ``n`` rays from each given source voxel (points spread
 uniformly in the voxel, directions a Fibonacci lattice on the sphere turned by a

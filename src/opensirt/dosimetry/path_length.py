@@ -4,25 +4,28 @@ The dose at ``x`` from a decay at ``x'`` is ``E K_w(d) d^2 / r^2`` with ``r = |x
 ``d`` the water-equivalent distance (the integral of density along the segment) and
 ``K_w`` the water dose point kernel (:func:`~opensirt.dosimetry.kernels.point_kernel`).
 With every voxel modelled as water of its density, this is exact in a uniform medium
-(O'Connor's scaling theorem: O'Connor 1957, Proc Phys Soc A 70:532,
-doi:10.1088/0370-1298/70/7/310) and for laterally uniform sources in any laminar (slab)
-geometry, where the exact dose depends only on mass depth; elsewhere it neglects the
-lateral transport of electrons across an interface (the approximation of every path-length
-kernel method, e.g. Sanchez-Garcia et al. 2014, Med Phys 41:072505, doi:10.1118/1.4881317).
+(O'Connor's scaling theorem: O'Connor 1957, Phys Med Biol 1:352) and for laterally uniform
+sources in any laminar (slab) geometry, where the exact dose depends only on mass depth;
+elsewhere it neglects the lateral transport of electrons across an interface (the
+approximation of every path-length kernel method).
 
 Computation (see docs/dosimetry.md, "Fast heterogeneous method (path-length)"):
 
 1. The active voxels are sorted into a few *density classes* (densities within 10 % of
    each other, at most :data:`MAX_CLASSES`; densities below 0.2 g/mL use the 0.2 g/mL
-   kernel) and each class's decays are convolved (FFT, one inverse transform for all) with
-   the voxel energy kernel range-scaled to the class density
-   (:func:`~opensirt.dosimetry.kernels.energy_kernel`), on the bounding box of the activity.
-   For a source whose electrons meet only its own density this *is* the path-length answer.
-2. Source voxels whose density is not their class's, or that have a voxel of a density
-   more than 20 % different within the radius holding 99 % of their energy, get
-   :data:`DEFAULT_RAYS_PER_VOXEL` rays (:mod:`opensirt.dosimetry._path_rays`): along each,
-   the path-length energy minus the energy the convolution gave. This makes the dose of
-   those sources the path-length dose (air included), up to the rays' sampling noise.
+   kernel) and each class's decays are convolved (FFT, on the bounding box of the
+   activity) with the voxel energy kernel range-scaled to the class density
+   (:func:`~opensirt.dosimetry.kernels.energy_kernel`). For a source whose electrons meet
+   only its own density this *is* the path-length answer. In voxels
+   :data:`LIGHT_TARGET_RATIO` times lighter than a class (air), that class's convolution is
+   left out.
+2. Source voxels with a voxel of a density more than 20 % different within the radius
+   holding 99 % of their energy (or air within 99.9 %) cast rays
+   (:mod:`opensirt.dosimetry._path_rays`; :data:`DEFAULT_RAYS_PER_VOXEL` for the hottest
+   voxels close to an interface, fewer farther away and for colder voxels): along each,
+   the path-length energy minus the energy the convolution gave (none in light voxels).
+   This makes the dose of those sources the path-length dose, air included, up to the
+   rays' sampling noise.
 3. Dose = absorbed energy / actual voxel mass (``rho V``).
 """
 
