@@ -37,7 +37,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from opensirt.dosimetry._path_rays import CumulativeKernel, RayGrid, ray_corrections
+from opensirt.dosimetry._path_rays import (
+    MAX_RAY_LENGTH_MM,
+    CumulativeKernel,
+    RayGrid,
+    ray_corrections,
+)
 from opensirt.dosimetry.convolution import fft_convolve_sum
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel, point_kernel
@@ -72,7 +77,7 @@ MIN_RAYS_PER_VOXEL = 8
 #: energies would be noisy in such light voxels.
 LIGHT_TARGET_RATIO = 8.0
 #: Rays per source voxel near an interface.
-DEFAULT_RAYS_PER_VOXEL = 64
+DEFAULT_RAYS_PER_VOXEL = 128
 
 
 def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
@@ -231,7 +236,9 @@ def path_length_dose(
     decays = decays_per_voxel(activity, nuc)
     rho = density_array(density, activity, SOFT_TISSUE_DENSITY_G_PER_ML)
     energy_j = energy_per_decay_j(nuc, dose_constant_gy_kg_per_gbq)
-    absorbed, n_rays = _absorbed(decays, rho, nuc, activity.spacing_zyx_mm, workers, rays_per_voxel)
+    absorbed, n_rays = _absorbed_in_reach(
+        decays, rho, nuc, activity.spacing_zyx_mm, workers, rays_per_voxel
+    )
     mass_kg = rho * np.float32(activity.voxel_volume_ml * 1e-3)
     absorbed *= np.float32(energy_j)
     absorbed /= mass_kg
@@ -244,6 +251,32 @@ def path_length_dose(
         dose_constant_gy_kg_per_gbq=energy_j * 1e9 * nuc.mean_life_h * SECONDS_PER_HOUR,
         ray_traced_source_voxels=n_rays,
     )
+
+
+def _absorbed_in_reach(
+    decays: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
+    nuc: Nuclide,
+    spacing: tuple[float, float, float],
+    workers: int | None,
+    rays_per_voxel: int,
+) -> tuple[npt.NDArray[np.float32], int]:
+    """:func:`_absorbed` on the box that rays and kernels from the activity can reach."""
+    active = decays != 0
+    absorbed = np.zeros(decays.shape, dtype=np.float32)
+    if not np.any(active):
+        return absorbed, 0
+    box = _box(active, _radius_voxels(MAX_RAY_LENGTH_MM, spacing))
+    part, traced = _absorbed(
+        np.ascontiguousarray(decays[box]),
+        np.ascontiguousarray(rho[box]),
+        nuc,
+        spacing,
+        workers,
+        rays_per_voxel,
+    )
+    absorbed[box] = part
+    return absorbed, traced
 
 
 def _absorbed(
