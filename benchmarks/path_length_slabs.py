@@ -6,7 +6,7 @@ Geometry (tests/laminar_reference.py): 4.42 mm voxels, 8 voxel layers of the fir
 then 10 of the second, 31 x 31 voxels laterally, uniform activity in one medium. For each
 case it prints the error (%) of the mean dose over the central 7 x 7 voxels of the two
 layers on each side of the interface (where the reference is > 2 % of its maximum): the
-path-length method (``path_length_dose``, default and 128 rays), the kernel with ``mass``
+path-length method (``path_length_dose``, default 128 and 512 rays), the kernel with ``mass``
 and ``range`` density correction, and local deposition (LDM). The reference is the exact
 laminar (mass-depth) solution for lung and bone; with air, where beta ranges are metres, it
 is the exact path-length dose of this finite box (quadrature around target points).
@@ -55,8 +55,8 @@ def _errors(nuclide: str, case: tuple[str, float, float, int]) -> dict[str, list
     top = max(exact.values())
     doses = {
         "path-length": path_length_dose(activity, nuclide, density=density),
-        "path-length, 128 rays": path_length_dose(
-            activity, nuclide, density=density, rays_per_voxel=128
+        "path-length, 512 rays": path_length_dose(
+            activity, nuclide, density=density, rays_per_voxel=512
         ),
         "mass": kernel_dose(activity, nuclide, density=density, correction="mass"),
         "range": kernel_dose(activity, nuclide, density=density, correction="range"),
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--nuclide", default="Y-90", choices=["Y-90", "Ho-166"])
     args = parser.parse_args()
     print(f"{args.nuclide}: error (%) of the layers -2 -1 | +1 +2 around the interface")
-    print("| case | path-length | path-length, 128 rays | mass | range | LDM |")
+    print("| case | path-length | path-length, 512 rays | mass | range | LDM |")
     print("|---|---|---|---|---|---|")
     for case in SLAB_CASES:
         errors = _errors(args.nuclide, case)

@@ -22,7 +22,7 @@ from opensirt.dosimetry.path_length import path_length_dose
 from opensirt.errors import GeometryError, InputError
 from opensirt.imaging.volume import Volume
 
-LAYERS = (8, 10)  # voxel layers of the first and second medium
+LAYERS = (6, 8)  # voxel layers of the first and second medium
 LATERAL = 31  # lung range is 10 voxels: the central 7 x 7 see no lateral edge
 CENTRE = slice(12, 19)
 
@@ -65,7 +65,7 @@ def test_air_slabs_match_the_exact_path_length_dose_of_the_finite_box(
     # Beta ranges in air are metres: no grid is laterally infinite, so the reference is the
     # exact path-length dose of this very box (quadrature around target points).
     activity, density = _slab(case)
-    dose = _layer_means(path_length_dose(activity, nuclide, density=density, rays_per_voxel=128))
+    dose = _layer_means(path_length_dose(activity, nuclide, density=density))
     n = decays_per_voxel(activity, nuclide)[:, 0, 0]
     layers = [LAYERS[0] - 2, LAYERS[0] - 1, LAYERS[0], LAYERS[0] + 1]
     exact = box_slab_dose_gy(
@@ -148,7 +148,7 @@ def test_scaling_the_activity_scales_the_dose_with_interfaces() -> None:
     activity, density = _slab(SLAB_CASES[0])
     once = path_length_dose(activity, "Y-90", density=density).array
     twice = path_length_dose(activity.with_array(3.0 * activity.array), "Y-90", density=density)
-    np.testing.assert_allclose(twice.array, 3.0 * once, rtol=1e-5, atol=1e-6 * float(once.max()))
+    np.testing.assert_allclose(twice.array, 3.0 * once, rtol=1e-4, atol=1e-5 * float(once.max()))
 
 
 def _tumour_next_to_lung() -> tuple[Volume, Volume]:
