@@ -60,11 +60,11 @@ MIN_KERNEL_DENSITY_G_PER_ML = 0.2
 #: A voxel whose density differs from a source's class by more than this ratio is an
 #: interface: the source gets rays.
 INTERFACE_RATIO = 1.2
-#: Rays per source voxel by distance to an interface, for the hottest 5 % of the active
-#: voxels; colder ones get fewer, in proportion to their decays (at least
-#: :data:`MIN_RAYS_PER_VOXEL`): (part of the absorbed energy inside
-#: the radius searched, divisor of ``rays_per_voxel``). Sources farther away than the last
-#: radius get no rays: at most 1 % of their energy could cross an interface.
+#: Rays by distance to an interface: (part of the absorbed energy inside the radius
+#: searched, divisor of ``rays_per_voxel``), for the hottest 5 % of the active voxels;
+#: colder ones get fewer, in proportion to their decays (at least
+#: :data:`MIN_RAYS_PER_VOXEL`). Sources farther away than the last radius get no rays: at
+#: most 1 % of their energy could cross an interface.
 RAY_BANDS: tuple[tuple[float, int], ...] = ((0.5, 1), (0.9, 4), (0.99, 8))
 #: Sources with a light voxel (:data:`LIGHT_TARGET_RATIO`) inside the radius holding this
 #: part of their energy get rays (``rays_per_voxel`` over the divisor): there the dose
@@ -294,7 +294,6 @@ def _absorbed(
     cls, densities = _density_classes(rho[active])
     labels = np.full(decays.shape, -1, dtype=np.int64)
     labels[active] = cls
-    dpk = point_kernel(nuc)
     absorbed = _convolved_energy(
         decays,
         rho,
@@ -303,39 +302,55 @@ def _absorbed(
         spacing,
         workers,
     )
-    traced = 0
     # rays in proportion to activity (rays of about equal weight), the hottest 5 % full
     hot = float(np.percentile(np.abs(decays[active]), 95))
-    share = np.clip(np.abs(decays) / np.float32(hot), 0.0, 1.0)
+    share = np.clip(np.abs(decays) / np.float32(hot), 0.0, 1.0).astype(np.float32)
+    traced = 0
     for n, c in enumerate(densities):
-        mask = labels == n
-        ratio = rho / np.float32(c)
-        other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
-        n_rays = np.zeros(decays.shape, dtype=np.int64)
-        bands = [(LIGHT_BAND, ratio < 1.0 / LIGHT_TARGET_RATIO)]
-        bands += [(band, other) for band in reversed(RAY_BANDS)]
-        for (fraction, divisor), near in bands:
-            radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
-            band = _sources_near(near, mask, radius)
-            wanted = np.rint(share[band] * (rays_per_voxel / divisor)).astype(np.int64)
-            n_rays[band] = np.maximum(MIN_RAYS_PER_VOXEL, wanted)
-        sources = np.flatnonzero(n_rays)
-        if not sources.size:
-            continue
-        traced += sources.size
+        traced += _class_rays(
+            decays, rho, labels == n, float(c), share, nuc, spacing, rays_per_voxel, absorbed
+        )
+    return absorbed, traced
+
+
+def _class_rays(
+    decays: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_],
+    c: float,
+    share: npt.NDArray[np.float32],
+    nuc: Nuclide,
+    spacing: tuple[float, float, float],
+    rays_per_voxel: int,
+    absorbed: npt.NDArray[np.float32],
+) -> int:
+    """Add the ray corrections of the sources of the class of density ``c`` (``mask``) to
+    ``absorbed``; return how many source voxels cast rays."""
+    dpk = point_kernel(nuc)
+    ratio = rho / np.float32(c)
+    other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
+    bands = [(LIGHT_BAND, ratio < 1.0 / LIGHT_TARGET_RATIO)]
+    bands += [(band, other) for band in reversed(RAY_BANDS)]
+    n_rays = np.zeros(decays.shape, dtype=np.int64)
+    for (fraction, divisor), near in bands:
+        radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
+        band = _sources_near(near, mask, radius)
+        wanted = np.rint(share[band] * (rays_per_voxel / divisor)).astype(np.int64)
+        n_rays[band] = np.maximum(MIN_RAYS_PER_VOXEL, wanted)
+    sources = np.flatnonzero(n_rays)
+    if sources.size:
         reach = _radius_voxels(dpk.max_radius_mm / c, spacing)
-        grid = RayGrid(rho, spacing, _clear_mm(other, mask, reach, spacing))
         correction = ray_corrections(
-            grid,
+            RayGrid(rho, spacing, _clear_mm(other, mask, reach, spacing)),
             cumulative_kernel(nuc),
             sources,
             decays.ravel()[sources].astype(np.float64),
-            float(c),
+            c,
             n_rays.ravel()[sources],
             light_ratio=LIGHT_TARGET_RATIO,
         )
         absorbed += correction.astype(np.float32)
-    return absorbed, traced
+    return int(sources.size)
 
 
 def _clear_mm(
