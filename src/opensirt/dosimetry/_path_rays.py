@@ -12,8 +12,9 @@ uniformly in the voxel, directions a Fibonacci lattice on the sphere turned by a
 per-voxel rotation) and deposits, voxel by voxel along each ray (Amanatides & Woo 1987,
 Eurographics 87:3, voxel traversal), the path-length energy *minus* the energy of the same
 ray in a homogeneous medium of the density whose kernel the convolution used for that
-source. Added to that convolution, the result is the path-length dose of those sources,
-up to the sampling noise of the rays. The points and rotations depend only on the voxel's
+source (nothing is subtracted in voxels much lighter than that density, where the caller
+leaves the convolution out). Added to that convolution, the result is the path-length
+dose of those sources, up to the sampling noise of the rays. The points and rotations depend only on the voxel's
 index (Kronecker sequences), so for given ray counts the correction is exactly linear in
 the decays.
 """
@@ -27,11 +28,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-#: Kronecker (R3) sequence constants 1/phi_3^k, phi_3 the plastic number's generalised
-#: golden ratio (Roberts 2018, "The unreasonable effectiveness of quasirandom sequences").
+#: Kronecker (R3) sequence constants 1/g^k, k = 1..3, g = 1.2207... the root of
+#: x^4 = x + 1 (Roberts 2018, "The unreasonable effectiveness of quasirandom sequences").
 _R3 = np.array([0.8191725133961645, 0.6710436067037893, 0.5497004779019703])
-#: Rays stop after this geometric length (mm) even in air (or the reference range, if
-#: longer): beyond it they would only reach air far outside the body.
+#: Rays stop after this geometric length (mm), even in air: beyond it they would only
+#: reach air far outside the body. Longer than every reference range (Y-90 at 0.2 g/mL:
+#: 59 mm).
 MAX_RAY_LENGTH_MM = 100.0
 #: Sphere-tracing steps through clear voxels before a ray is traced voxel by voxel.
 _SKIP_ITERATIONS = 6
