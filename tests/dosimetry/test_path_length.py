@@ -87,6 +87,18 @@ def test_air_slabs_match_the_exact_path_length_dose_of_the_finite_box(
     assert abs(exact[LAYERS[0] + 1] / laminar[LAYERS[0] + 1] - 1) > 0.02
 
 
+def test_anisotropic_voxels_at_a_lung_interface() -> None:
+    rho, act = slab_phantom(1.06, 0.26, 0, layers=(6, 10), lateral=41)
+    activity = Volume(act, spacing_mm=(3.0, 4.42, 2.5), units="MBq")  # x, y, z
+    density = activity.with_array(rho, units="g/mL")
+    dose = path_length_dose(activity, "Y-90", density=density).array
+    means = np.asarray(dose[:, 15:26, 15:26], dtype=np.float64).mean(axis=(1, 2))
+    n = decays_per_voxel(activity, "Y-90")[:, 0, 0]
+    exact = laminar_slab_dose_gy("Y-90", rho[:, 0, 0], n, activity.spacing_zyx_mm)
+    errors = slab_errors(means, exact, 6)
+    assert max(abs(e) for e in errors.values()) < 0.05, errors
+
+
 def test_laminar_and_box_references_agree_where_the_geometry_is_laminar() -> None:
     activity, density = _slab(SLAB_CASES[0])
     n = decays_per_voxel(activity, "Y-90")[:, 0, 0]
