@@ -164,14 +164,21 @@ def _skip_clear(
     clear = grid.clear_mm.ravel()
     margin = 3.0**0.5 * float(h.max())  # a point anywhere in its voxel, to another's corner
     velocity = directions / h
+    with np.errstate(divide="ignore", invalid="ignore"):  # distance to the grid's edge
+        edge = np.where(
+            velocity > 0,
+            (shape - points) / velocity,
+            np.where(velocity < 0, -points / velocity, np.inf),
+        ).min(axis=1)
+    stop = np.minimum(t_stop, edge * (1 - 1e-6))
     active = np.arange(len(points))
     for _ in range(_SKIP_ITERATIONS):
         cell = np.floor(points[active] + t[active, None] * velocity[active]).astype(np.int64)
         inside = np.all((cell >= 0) & (cell < shape), axis=1)
         step = np.where(inside, clear[np.where(inside[:, None], cell, 0) @ strides], 0.0) - margin
         go = step > 0
-        t[active[go]] += step[go]
-        active = active[go & (t[active] < t_stop)]
+        t[active[go]] = np.minimum(t[active[go]] + step[go], stop[active[go]])
+        active = active[go & (t[active] < stop[active])]
         if not active.size:
             break
     return np.where(t >= t_stop, t_stop, t)
@@ -192,7 +199,7 @@ def _traversal(
     f32 = np.float32
     shape = grid.density.shape
     strides = (shape[1] * shape[2], shape[2], 1)
-    cell = np.minimum(np.floor(points).astype(np.int64), np.asarray(shape) - 1)
+    cell = np.clip(np.floor(points).astype(np.int64), 0, np.asarray(shape) - 1)
     t_next, t_delta, jump = [], [], []
     t_exit = np.full(len(points), MAX_RAY_LENGTH_MM, dtype=f32)
     with np.errstate(divide="ignore", invalid="ignore"):
