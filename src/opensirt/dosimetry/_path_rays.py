@@ -14,9 +14,9 @@ Eurographics 87:3, voxel traversal), the path-length energy *minus* the energy o
 ray in a homogeneous medium of the density whose kernel the convolution used for that
 source (nothing is subtracted in voxels much lighter than that density, where the caller
 leaves the convolution out). Added to that convolution, the result is the path-length
-dose of those sources, up to the sampling noise of the rays. The points and rotations depend only on the voxel's
-index (Kronecker sequences), so for given ray counts the correction is exactly linear in
-the decays.
+dose of those sources, up to the sampling noise of the rays. The points and rotations
+depend only on the voxel's index (Kronecker sequences), so for given ray counts the
+correction is exactly linear in the decays.
 """
 
 from __future__ import annotations
