@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from laminar_reference import slab_dose_ratio
 
+from laminar_reference import slab_dose_ratio
 from opensirt.dosimetry import energy_kernel, local_deposition_dose
 from opensirt.dosimetry.monte_carlo import MonteCarloResult, monte_carlo
 from opensirt.imaging.volume import Volume
@@ -25,7 +25,8 @@ from opensirt.imaging.volume import Volume
 _SPEC = importlib.util.spec_from_file_location(
     "published_s_values", Path(__file__).with_name("test_published_s_values.py")
 )
-assert _SPEC is not None and _SPEC.loader is not None
+assert _SPEC is not None
+assert _SPEC.loader is not None
 _PUBLISHED = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(_PUBLISHED)
 LANCONELLI_2012_Y90 = _PUBLISHED.LANCONELLI_2012_Y90
@@ -86,23 +87,23 @@ def test_voxel_s_values_at_4_42_mm_against_lanconelli_2012() -> None:
 def _slab_run(source_in_lung: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MC and exact slab doses (over the source's local deposition) of tissue | lung."""
     densities = [1.06] * 5 + [0.26] * 8
-    source = [source_in_lung == (rho < 1.0) for rho in densities]
-    # laminar geometry: the lateral voxel size does not change the depth dose; 3 x 3 wide
-    # voxels keep the central column 90 mm from the lateral edges (lung range 42 mm)
-    act = Volume(np.zeros((13, 3, 3)), spacing_mm=(90.0, 90.0, 4.42), units="MBq")
-    act.array[np.asarray(source)] = 1.0
-    rho = act.with_array(np.asarray(densities)[:, None, None] * np.ones((13, 3, 3)), units="g/mL")
-    result = monte_carlo(act, "Y-90", density=rho, histories=36_000, batches=6, seed=4)
-    ldm = float(local_deposition_dose(act, "Y-90", density=rho).array[np.asarray(source)][0, 1, 1])
-    column = np.zeros((3, 3))
-    column[1, 1] = 1.0
+    source = np.array([source_in_lung == (rho < 1.0) for rho in densities])
+    # laminar geometry: the lateral voxel size does not change the depth dose. 6 x 6 voxels of
+    # 45 mm; the central 4 x 4 are scored: 45 mm from the lateral edges, beyond the 42 mm
+    # range of Y-90 betas in lung, so no electron from a missing source reaches them
+    shape = (13, 6, 6)
+    act = Volume(np.zeros(shape), spacing_mm=(45.0, 45.0, 4.42), units="MBq")
+    act.array[source] = 1.0
+    rho = act.with_array(np.asarray(densities)[:, None, None] * np.ones(shape), units="g/mL")
+    result = monte_carlo(act, "Y-90", density=rho, histories=30_000, batches=6, seed=4)
+    ldm = float(local_deposition_dose(act, "Y-90", density=rho).array[source][0, 1, 1])
     mc, err = np.zeros(13), np.zeros(13)
     for k in range(13):
-        mask = np.zeros((13, 3, 3))
-        mask[k] = column
+        mask = np.zeros(shape)
+        mask[k, 1:5, 1:5] = 1.0
         mean, error = result.mean_dose_gy(mask)
         mc[k], err[k] = mean / ldm, error / ldm
-    return mc, err, slab_dose_ratio("Y-90", densities, 4.42, source)
+    return mc, err, slab_dose_ratio("Y-90", densities, 4.42, list(source))
 
 
 @pytest.mark.slow
@@ -112,5 +113,7 @@ def test_lung_tissue_interface_against_the_exact_laminar_dose(source_in_lung: bo
     for k in (3, 4, 5, 6):  # the two voxel slabs on each side of the interface
         if exact[k] > 0.02 * exact.max():
             assert abs(mc[k] / exact[k] - 1.0) < 0.03 + 3.0 * err[k] / mc[k], (k, mc[k], exact[k])
+    # the bulk of the source medium (the stack's far ends lack the backscatter of the
+    # infinite medium the reference assumes, so the bulk is taken 2-3 slabs from them)
     bulk = 8 if source_in_lung else 2
-    assert mc[bulk] == pytest.approx(exact[bulk], rel=0.02)
+    assert abs(mc[bulk] / exact[bulk] - 1.0) < 0.02 + 2.0 * err[bulk] / mc[bulk]

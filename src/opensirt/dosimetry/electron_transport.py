@@ -13,8 +13,9 @@ Physics (every piece a textbook formula, no fitted constants):
 * Radiative stopping power: Bethe-Heitler, ``S_rad/rho = (N_A/A) alpha r_e^2 Z(Z+1) E Phi``
   with ``Phi = 16/3`` (non-relativistic) or ``4 ln(2E/mc^2) - 4/3`` (intermediate energies),
   whichever is larger (Attix 1986, Introduction to Radiological Physics and Radiation
-  Dosimetry, ch. 8; Heitler 1954). Bremsstrahlung photons are assumed to escape: their
-  energy is not deposited (for Y-90 about 0.5 % of the beta energy).
+  Dosimetry, ch. 8; Heitler 1954). In the point kernels bremsstrahlung photons are assumed
+  to escape: their energy is not deposited (for Y-90 about 0.5 % of the beta energy); the
+  Monte Carlo engine (:mod:`opensirt.dosimetry.monte_carlo`) transports them.
 * Angular deflections: screened-Rutherford (Wentzel) elastic scattering on the nuclei and the
   atomic electrons (``Z^2 -> Z(Z+1)``) with the Moliere screening parameter
   ``A = (hbar / 2 p a_TF)^2 (1.13 + 3.76 (alpha Z / beta)^2)``; the transport mean free path
@@ -40,6 +41,10 @@ Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) to about 1.5 % (source v
 neighbours) and 5 % (edges and corners); see docs/dosimetry.md for the comparison and the
 remaining differences (water instead of ICRU soft tissue, approximate multiple-scattering
 shape, no binding effects, a model beta spectrum).
+
+The step functions (:func:`continuous_step`, :func:`deflect`, :func:`moller_collisions`)
+work in mass thickness (g/cm^2) and are shared with the voxel transport of the Monte Carlo
+engine (:mod:`opensirt.dosimetry.mc_transport`), which limits steps at voxel boundaries.
 
 Regenerate the shipped data with ``python -m opensirt.dosimetry.electron_transport``.
 """
@@ -106,15 +111,28 @@ def rotate(
         The new unit directions, shape (N, 3).
     """
     sin_t = np.sqrt(np.maximum(1.0 - mu * mu, 0.0))
-    # an orthonormal pair perpendicular to d
-    helper = np.where(np.abs(d[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = np.cross(d, helper)
-    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
-    e2 = np.cross(d, e1)
+    # an orthonormal pair perpendicular to d: e1 = d x z (or d x x near the z axis), e2 = d x e1
+    # (written out: np.cross is several times slower on (N, 3) arrays)
+    dz, dy, dx = d[:, 0], d[:, 1], d[:, 2]
+    zero = np.zeros_like(dz)
+    near_axis = np.abs(dx) >= 0.9
+    e1 = np.stack(
+        [np.where(near_axis, zero, dy), np.where(near_axis, dx, -dz), np.where(near_axis, -dy, zero)],
+        axis=1,
+    )
+    e1 /= np.sqrt((e1 * e1).sum(axis=1))[:, None]
+    e2 = np.stack(
+        [
+            dy * e1[:, 2] - dx * e1[:, 1],
+            dx * e1[:, 0] - dz * e1[:, 2],
+            dz * e1[:, 1] - dy * e1[:, 0],
+        ],
+        axis=1,
+    )
     out = (
         d * mu[:, None] + e1 * (sin_t * np.cos(phi))[:, None] + e2 * (sin_t * np.sin(phi))[:, None]
     )
-    norm: npt.NDArray[np.float64] = out / np.linalg.norm(out, axis=1, keepdims=True)
+    norm: npt.NDArray[np.float64] = out / np.sqrt((out * out).sum(axis=1))[:, None]
     return norm
 
 

@@ -312,7 +312,8 @@ def _result(
     relative = np.divide(sigma, np.abs(dose), out=np.zeros_like(dose), where=dose != 0)
     histories = sum(counts)
     deposited = float(sum(tally.sum() for tally, _ in results)) / histories
-    emitted, escaped_e, escaped_p = (sum(b for _, b in results) / histories).tolist()
+    balance = np.sum([b for _, b in results], axis=0) / histories
+    emitted, escaped_e, escaped_p = (float(v) for v in balance)
     meta: dict[str, Any] = {"nuclide": str(nuc.name), "histories": histories, "seed": seed}
     return MonteCarloResult(
         dose=dose_volume(activity, dose.astype(np.float32), method="monte-carlo", **meta),
