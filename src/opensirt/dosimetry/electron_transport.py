@@ -117,7 +117,11 @@ def rotate(
     zero = np.zeros_like(dz)
     near_axis = np.abs(dx) >= 0.9
     e1 = np.stack(
-        [np.where(near_axis, zero, dy), np.where(near_axis, dx, -dz), np.where(near_axis, -dy, zero)],
+        [
+            np.where(near_axis, zero, dy),
+            np.where(near_axis, dx, -dz),
+            np.where(near_axis, -dy, zero),
+        ],
         axis=1,
     )
     e1 /= np.sqrt((e1 * e1).sum(axis=1))[:, None]

@@ -195,7 +195,7 @@ def klein_nishina_cm2_per_g(e_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
     Examples
     --------
     >>> round(float(klein_nishina_cm2_per_g(1.0)), 4)  # XCOM incoherent, 1 MeV: 0.0707
-    0.0707
+    0.0706
     """
     k = np.asarray(e_mev, dtype=np.float64) / _MC2
     log = np.log1p(2.0 * k)

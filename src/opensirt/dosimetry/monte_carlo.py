@@ -31,6 +31,7 @@ the mean dose per voxel, ``s_b / sqrt(n_b) / D`` (Walters, Kawrakow & Rogers 200
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -123,7 +124,8 @@ class MonteCarloResult:
                 f"weights have shape {w.shape} and sum {float(w.sum())}, expected a mask of "
                 f"shape {self.dose.shape} with at least one voxel"
             )
-        per_batch = np.tensordot(self.batch_dose_gy.astype(np.float64), w, axes=3) / w.sum()
+        total = float(w.sum())
+        per_batch = np.array([float(np.sum(b * w)) / total for b in self.batch_dose_gy])
         n = per_batch.size
         error = float(per_batch.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
         return float(per_batch.mean()), error
@@ -141,6 +143,7 @@ class _Run:
     sign: npt.NDArray[np.float64]
     beta_weight: float
     tables: TransportTables
+    gy_per_mev_history: npt.NDArray[np.float64]
 
 
 def _source(run: _Run, n: int, rng: np.random.Generator) -> tuple[Particles, Particles, float]:
@@ -159,8 +162,9 @@ def _source(run: _Run, n: int, rng: np.random.Generator) -> tuple[Particles, Par
 
 def _batch(
     run: _Run, n: int, seed: np.random.SeedSequence, progress: Callable[[int], None]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Tally of one batch (MeV per voxel) and its energy balance (emitted, escaped e, p)."""
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]:
+    """Dose of one batch (Gy per voxel, flat) and its energy balance (MeV: emitted,
+    deposited, escaped by electrons, by photons)."""
     rng = np.random.default_rng(seed)
     grid = VoxelGrid(run.shape, run.spacing_mm, run.rho)
     emitted = 0.0
@@ -170,8 +174,10 @@ def _batch(
         emitted += energy
         transport(betas, photons, grid, run.tables, rng)
         progress(size)
-    balance = np.array([emitted, grid.escaped_electron_mev, grid.escaped_photon_mev])
-    return grid.tally, balance
+    deposited = float(grid.tally.sum())
+    balance = np.array([emitted, deposited, grid.escaped_electron_mev, grid.escaped_photon_mev])
+    dose: npt.NDArray[np.float32] = (grid.tally * (run.gy_per_mev_history / n)).astype(np.float32)
+    return dose, balance
 
 
 def _prepare(
@@ -179,8 +185,8 @@ def _prepare(
     nuc: Nuclide,
     density: Volume | float | None,
     dose_constant_gy_kg_per_gbq: float | None,
-) -> tuple[_Run, npt.NDArray[np.float64], float]:
-    """The run's data, the voxel masses (kg) and the decays it stands for (sum of |N|)."""
+) -> _Run:
+    """The run's data; the histories stand for the sum of ``|N|`` over the voxels."""
     decays = decays_per_voxel(activity, nuc).astype(np.float64).ravel()
     rho = density_array(density, activity, SOFT_TISSUE_DENSITY_G_PER_ML).astype(np.float64)
     total = float(np.abs(decays).sum())
@@ -190,7 +196,8 @@ def _prepare(
     energy, probability = beta_spectrum(nuc)
     mean_spectrum_mev = float((energy * probability).sum())
     beta_weight = energy_per_decay_j(nuc, dose_constant_gy_kg_per_gbq) / JOULE_PER_MEV
-    run = _Run(
+    mass_kg = rho.ravel() * activity.voxel_volume_ml * 1e-3
+    return _Run(
         nuc.name,
         rho.ravel(),
         activity.shape,
@@ -199,9 +206,8 @@ def _prepare(
         np.sign(decays),
         beta_weight / mean_spectrum_mev,
         transport_tables(float(energy[-1]) * 1.01),
+        total * JOULE_PER_MEV / mass_kg,
     )
-    mass_kg = rho * activity.voxel_volume_ml * 1e-3
-    return run, mass_kg, total
 
 
 def _check_counts(histories: int, batches: int) -> None:
@@ -273,54 +279,53 @@ def monte_carlo(
     """
     nuc = get_nuclide(nuclide)
     _check_counts(histories, batches)
-    run, mass_kg, total_decays = _prepare(activity, nuc, density, dose_constant_gy_kg_per_gbq)
+    run = _prepare(activity, nuc, density, dose_constant_gy_kg_per_gbq)
     counts = [histories // batches + (b < histories % batches) for b in range(batches)]
     done = [0]
+    lock = threading.Lock()
 
     def report(n: int) -> None:
-        done[0] += n
-        if progress is not None:
-            progress(done[0], histories)
+        with lock:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], histories)
 
     streams = np.random.SeedSequence(seed).spawn(batches)
     workers = min(thread_count() or batches, batches)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(_batch, [run] * batches, counts, streams, [report] * batches))
-    return _result(activity, nuc, results, counts, mass_kg, total_decays, seed)
+    return _result(activity, nuc, results, histories, seed)
 
 
 def _result(
     activity: Volume,
     nuc: Nuclide,
-    results: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
-    counts: list[int],
-    mass_kg: npt.NDArray[np.float64],
-    total_decays: float,
+    results: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]],
+    histories: int,
     seed: int,
 ) -> MonteCarloResult:
-    """Assemble the batch tallies into doses, uncertainties and the energy balance."""
-    shape = activity.shape
-    gy_per_mev = total_decays * JOULE_PER_MEV / mass_kg
-    batch_dose = np.stack(
-        [
-            (tally.reshape(shape) / n * gy_per_mev)
-            for (tally, _), n in zip(results, counts, strict=True)
-        ]
-    )
-    dose = batch_dose.mean(axis=0)
-    sigma = batch_dose.std(axis=0, ddof=1) / np.sqrt(len(counts))
+    """Assemble the batch doses into the mean, its uncertainty and the energy balance."""
+    batch_dose = np.stack([dose.reshape(activity.shape) for dose, _ in results])
+    n_batches = len(results)
+    # one batch at a time in float64: no full-size float64 copy of the stack
+    dose = np.zeros(activity.shape)
+    for b in batch_dose:
+        dose += b
+    dose /= n_batches
+    variance = np.zeros(activity.shape)
+    for b in batch_dose:
+        variance += (b - dose) ** 2
+    sigma = np.sqrt(variance / (n_batches - 1) / n_batches)
     relative = np.divide(sigma, np.abs(dose), out=np.zeros_like(dose), where=dose != 0)
-    histories = sum(counts)
-    deposited = float(sum(tally.sum() for tally, _ in results)) / histories
     balance = np.sum([b for _, b in results], axis=0) / histories
-    emitted, escaped_e, escaped_p = (float(v) for v in balance)
+    emitted, deposited, escaped_e, escaped_p = (float(v) for v in balance)
     meta: dict[str, Any] = {"nuclide": str(nuc.name), "histories": histories, "seed": seed}
     return MonteCarloResult(
         dose=dose_volume(activity, dose.astype(np.float32), method="monte-carlo", **meta),
         relative_uncertainty=activity.with_array(
             relative.astype(np.float32), units="fraction", quantity="relative uncertainty"
         ),
-        batch_dose_gy=batch_dose.astype(np.float32),
+        batch_dose_gy=batch_dose,
         histories=histories,
         seed=seed,
         emitted_mev=emitted,
