@@ -221,3 +221,37 @@ def box_slab_dose_gy(
             total += zwt * float(np.sum(energy * wdir[None, :])) / len(yp)
         out[layer] = energy_per_decay_j(nuclide) * total / 1e-6
     return out
+
+
+def slab_dose_ratio(
+    nuclide: str,
+    density_g_per_ml: list[float],
+    thickness_mm: float,
+    source: list[bool],
+) -> npt.NDArray[np.float64]:
+    """Mean dose in each slab over the local-deposition dose of the source slabs.
+
+    Parameters
+    ----------
+    nuclide : str
+        "Y-90" or "Ho-166".
+    density_g_per_ml : list of float
+        Density of each slab, in depth order.
+    thickness_mm : float
+        Geometric thickness of every slab (mm).
+    source : list of bool
+        Which slabs hold the activity (uniform per unit volume, all of one density).
+
+    Returns
+    -------
+    numpy.ndarray
+        Dose of each slab divided by ``E_decay n_v / (rho_source V)`` (the local-deposition
+        dose in the source medium); laterally infinite slabs, nothing beyond the stack.
+    """
+    rho = np.asarray(density_g_per_ml, dtype=np.float64)
+    active = np.asarray(source, dtype=bool)
+    rho_source = set(rho[active].tolist())
+    assert len(rho_source) == 1, "sources of one density only"
+    dose = laminar_slab_dose_gy(nuclide, rho, active.astype(np.float64), (thickness_mm, 1.0, 1.0))
+    ldm_gy = energy_per_decay_j(nuclide) / (rho_source.pop() * thickness_mm * 1e-6)
+    return dose / ldm_gy

@@ -13,8 +13,9 @@ Physics (every piece a textbook formula, no fitted constants):
 * Radiative stopping power: Bethe-Heitler, ``S_rad/rho = (N_A/A) alpha r_e^2 Z(Z+1) E Phi``
   with ``Phi = 16/3`` (non-relativistic) or ``4 ln(2E/mc^2) - 4/3`` (intermediate energies),
   whichever is larger (Attix 1986, Introduction to Radiological Physics and Radiation
-  Dosimetry, ch. 8; Heitler 1954). Bremsstrahlung photons are assumed to escape: their
-  energy is not deposited (for Y-90 about 0.5 % of the beta energy).
+  Dosimetry, ch. 8; Heitler 1954). In the point kernels bremsstrahlung photons are assumed
+  to escape: their energy is not deposited (for Y-90 about 0.5 % of the beta energy); the
+  Monte Carlo engine (:mod:`opensirt.dosimetry.monte_carlo`) transports them.
 * Angular deflections: screened-Rutherford (Wentzel) elastic scattering on the nuclei and the
   atomic electrons (``Z^2 -> Z(Z+1)``) with the Moliere screening parameter
   ``A = (hbar / 2 p a_TF)^2 (1.13 + 3.76 (alpha Z / beta)^2)``; the transport mean free path
@@ -40,6 +41,10 @@ Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) to about 1.5 % (source v
 neighbours) and 5 % (edges and corners); see docs/dosimetry.md for the comparison and the
 remaining differences (water instead of ICRU soft tissue, approximate multiple-scattering
 shape, no binding effects, a model beta spectrum).
+
+The step functions (:func:`continuous_step`, :func:`deflect`, :func:`moller_collisions`)
+work in mass thickness (g/cm^2) and are shared with the voxel transport of the Monte Carlo
+engine (:mod:`opensirt.dosimetry.mc_transport`), which limits steps at voxel boundaries.
 
 Regenerate the shipped data with ``python -m opensirt.dosimetry.electron_transport``.
 """
@@ -86,31 +91,109 @@ def _henyey_greenstein(
     return out
 
 
-def _rotate(
+def rotate(
     d: npt.NDArray[np.float64], mu: npt.NDArray[np.float64], phi: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Directions ``d`` (N, 3) turned by polar cosine ``mu`` and azimuth ``phi``."""
-    sin_t = np.sqrt(1.0 - mu * mu)
-    # an orthonormal pair perpendicular to d
-    helper = np.where(np.abs(d[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = np.cross(d, helper)
-    e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
-    e2 = np.cross(d, e1)
+    """Directions ``d`` turned by the polar cosines ``mu`` and the azimuths ``phi``.
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Unit direction vectors, shape (N, 3).
+    mu : numpy.ndarray
+        Cosines of the polar deflection angles, shape (N,).
+    phi : numpy.ndarray
+        Azimuthal angles (radians), shape (N,).
+
+    Returns
+    -------
+    numpy.ndarray
+        The new unit directions, shape (N, 3).
+    """
+    sin_t = np.sqrt(np.maximum(1.0 - mu * mu, 0.0))
+    # an orthonormal pair perpendicular to d: e1 = d x z (or d x x near the z axis), e2 = d x e1
+    # (written out: np.cross is several times slower on (N, 3) arrays)
+    dz, dy, dx = d[:, 0], d[:, 1], d[:, 2]
+    zero = np.zeros_like(dz)
+    near_axis = np.abs(dx) >= 0.9
+    e1 = np.stack(
+        [
+            np.where(near_axis, zero, dy),
+            np.where(near_axis, dx, -dz),
+            np.where(near_axis, -dy, zero),
+        ],
+        axis=1,
+    )
+    e1 /= np.sqrt((e1 * e1).sum(axis=1))[:, None]
+    e2 = np.stack(
+        [
+            dy * e1[:, 2] - dx * e1[:, 1],
+            dx * e1[:, 0] - dz * e1[:, 2],
+            dz * e1[:, 1] - dy * e1[:, 0],
+        ],
+        axis=1,
+    )
     out = (
         d * mu[:, None] + e1 * (sin_t * np.cos(phi))[:, None] + e2 * (sin_t * np.sin(phi))[:, None]
     )
-    norm: npt.NDArray[np.float64] = out / np.linalg.norm(out, axis=1, keepdims=True)
+    norm: npt.NDArray[np.float64] = out / np.sqrt((out * out).sum(axis=1))[:, None]
     return norm
 
 
 @dataclass(frozen=True)
-class _Medium:
-    """Tables and tallies shared by the transport steps (water, density 1)."""
+class TransportTables:
+    """Energy tables of the condensed-history steps in water per unit mass thickness.
+
+    Attributes
+    ----------
+    table_t : numpy.ndarray
+        Kinetic energies (MeV), increasing.
+    table_r : numpy.ndarray
+        Restricted CSDA range (g/cm^2) at each energy: the path over which the continuous
+        (soft collision + radiative) loss alone slows the electron down.
+    table_lambda_cm : numpy.ndarray
+        Transport mean free path (g/cm^2) of the soft elastic and soft inelastic deflections.
+    delta_mev : float
+        Class II threshold (MeV).
+    """
 
     table_t: npt.NDArray[np.float64]
     table_r: npt.NDArray[np.float64]
     table_lambda_cm: npt.NDArray[np.float64]
     delta_mev: float
+
+
+def transport_tables(t_max_mev: float, delta_mev: float = DELTA_MEV) -> TransportTables:
+    """The step tables of water for electrons up to ``t_max_mev``.
+
+    Every length is a mass thickness (g/cm^2, i.e. cm of water at 1 g/cm^3): divided by the
+    density it is the geometric path in water of another density (O'Connor 1957, Proc Phys
+    Soc A 70:568, doi:10.1088/0370-1298/70/8/302 for the scaling of charged-particle fields).
+
+    Parameters
+    ----------
+    t_max_mev : float
+        Highest electron energy to be transported (MeV).
+    delta_mev : float, optional
+        Class II threshold (MeV), default :data:`DELTA_MEV`.
+
+    Returns
+    -------
+    TransportTables
+        Energies, restricted ranges and the soft transport mean free path.
+    """
+    table_t, table_r = csda_range_table(t_max_mev, delta_mev=delta_mev)
+    # soft elastic + soft inelastic deflections: the hard Moller part is sampled explicitly
+    inv_lambda = 1.0 / transport_mean_free_path_cm(table_t)
+    table_lambda = 1.0 / (inv_lambda - moller_transport_cross_section(table_t, delta_mev))
+    return TransportTables(table_t, table_r, table_lambda, delta_mev)
+
+
+@dataclass(frozen=True)
+class _Medium:
+    """The step tables and the radial tally of the point-kernel simulation (water, density 1)."""
+
+    tables: TransportTables
     shell_mm: float
     tally: npt.NDArray[np.float64]
 
@@ -122,66 +205,162 @@ class _Medium:
 _Electrons = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
-class _Step(NamedTuple):
-    """One condensed-history step of every electron."""
+class Step(NamedTuple):
+    """One condensed-history step of every electron (lengths in g/cm^2).
 
-    step_cm: npt.NDArray[np.float64]  # path length
-    hard: npt.NDArray[np.bool_]  # ends in a Moller collision
-    last: npt.NDArray[np.bool_]  # brings the electron down to the cut-off
-    t_mid_mev: npt.NDArray[np.float64]  # mid-step energy
-    radiative_mev: npt.NDArray[np.float64]  # bremsstrahlung loss (escapes)
-    collision_mev: npt.NDArray[np.float64]  # straggled restricted collision loss
+    Attributes
+    ----------
+    step_cm : numpy.ndarray
+        Path length (g/cm^2; cm in water of density 1).
+    hard : numpy.ndarray
+        True where the step ends in a Moller collision.
+    last : numpy.ndarray
+        True where the step brings the electron down to the cut-off.
+    t_mid_mev : numpy.ndarray
+        Mid-step kinetic energy (MeV).
+    radiative_mev : numpy.ndarray
+        Mean bremsstrahlung loss along the step (MeV).
+    collision_mev : numpy.ndarray
+        Restricted collision loss along the step (MeV), straggled unless the step was
+        shortened by ``limit_cm``.
+    """
+
+    step_cm: npt.NDArray[np.float64]
+    hard: npt.NDArray[np.bool_]
+    last: npt.NDArray[np.bool_]
+    t_mid_mev: npt.NDArray[np.float64]
+    radiative_mev: npt.NDArray[np.float64]
+    collision_mev: npt.NDArray[np.float64]
 
 
-def _continuous_step(
-    t: npt.NDArray[np.float64], medium: _Medium, rng: np.random.Generator
-) -> _Step:
+def continuous_step(
+    t: npt.NDArray[np.float64],
+    tables: TransportTables,
+    rng: np.random.Generator,
+    limit_cm: npt.NDArray[np.float64] | None = None,
+) -> Step:
     """Path length, Moller flag and energy losses of one condensed-history step.
 
-    The step ends after a ``_MAX_LOSS_FRACTION`` mean energy loss or at the next Moller
-    collision (distance exponential with the cross-section at the mid-step energy), whichever
-    comes first. The soft collision loss fluctuates as a Gaussian with the Bohr variance of
-    transfers below ``Delta``, ``Omega^2 = K (Z/A) s Delta (1 - beta^2/2) / beta^2``
-    (Bohr 1915, Phil Mag 30:581; Particle Data Group, Review of Particle Physics, "Passage of
-    particles through matter", thick-absorber limit with ``W_max -> Delta``), truncated to
-    the physical range ``[0, T - radiative loss]``.
+    The step ends after a ``4 %`` mean energy loss, at the next Moller collision (distance
+    exponential with the cross-section at the mid-step energy) or at ``limit_cm`` (a voxel
+    boundary), whichever comes first. The soft collision loss fluctuates as a Gaussian with
+    the Bohr variance of transfers below ``Delta``,
+    ``Omega^2 = K (Z/A) s Delta (1 - beta^2/2) / beta^2`` (Bohr 1915, Phil Mag 30:581;
+    Particle Data Group, Review of Particle Physics, "Passage of particles through matter",
+    thick-absorber limit with ``W_max -> Delta``), truncated to the physical range
+    ``[0, T - radiative loss]``. A step shortened by ``limit_cm`` loses the mean (range
+    table) energy without straggling: such steps can be far shorter than the distance over
+    which the Gaussian is valid, and truncating the Gaussian at 0 would bias their loss up.
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Kinetic energies (MeV), each above :data:`CUTOFF_MEV`.
+    tables : TransportTables
+        Step tables of the medium (per g/cm^2).
+    rng : numpy.random.Generator
+        Random number source (two draws per electron, in a fixed order).
+    limit_cm : numpy.ndarray or None, optional
+        Longest allowed step of each electron (g/cm^2); None for no limit.
+
+    Returns
+    -------
+    Step
+        The step of every electron.
     """
-    tt, tr = medium.table_t, medium.table_r
+    tt, tr = tables.table_t, tables.table_r
     planned = np.minimum(t * _MAX_LOSS_FRACTION, t - CUTOFF_MEV)
     r_t = np.interp(t, tt, tr)
     full_cm = r_t - np.interp(t - planned, tt, tr)
-    sigma = moller_cross_section(t - 0.5 * planned, medium.delta_mev)
+    cap = full_cm if limit_cm is None else np.minimum(full_cm, limit_cm)
+    sigma = moller_cross_section(t - 0.5 * planned, tables.delta_mev)
     free_path = -np.log1p(-rng.random(t.size))
     s_hard = np.divide(free_path, sigma, out=np.full(t.size, np.inf), where=sigma > 0)
-    hard = s_hard < full_cm
-    step_cm = np.where(hard, s_hard, full_cm)
-    loss = np.where(hard, t - np.interp(r_t - step_cm, tr, tt), planned)
+    hard = s_hard < cap
+    step_cm = np.where(hard, s_hard, cap)
+    loss = np.where(step_cm < full_cm, t - np.interp(r_t - step_cm, tr, tt), planned)
     t_mid = t - 0.5 * loss
-    s_col = restricted_collision_stopping_power(t_mid, medium.delta_mev)
+    s_col = restricted_collision_stopping_power(t_mid, tables.delta_mev)
     s_rad = radiative_stopping_power(t_mid)
     rad = loss * s_rad / (s_col + s_rad)
-    var = bohr_straggling_variance(t_mid, step_cm, medium.delta_mev)
-    col = np.clip(loss - rad + rng.standard_normal(t.size) * np.sqrt(var), 0.0, t - rad)
-    last = ~hard & (t - planned <= CUTOFF_MEV * 1.0001)
-    return _Step(step_cm, hard, last, t_mid, rad, col)
+    var = bohr_straggling_variance(t_mid, step_cm, tables.delta_mev)
+    noise = rng.standard_normal(t.size) * np.sqrt(var)
+    if limit_cm is not None:
+        noise[cap < full_cm] = 0.0
+    col = np.clip(loss - rad + noise, 0.0, t - rad)
+    last = (cap >= full_cm) & ~hard & (t - planned <= CUTOFF_MEV * 1.0001)
+    return Step(step_cm, hard, last, t_mid, rad, col)
 
 
-def _moller_collisions(
+def deflect(
+    d: npt.NDArray[np.float64],
+    step: Step,
+    tables: TransportTables,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.float64]:
+    """New directions after the soft angular deflections of a step.
+
+    A Henyey-Greenstein polar angle whose mean cosine is the Goudsmit-Saunderson value
+    ``exp(-s / lambda_1)`` at the mid-step energy (Goudsmit & Saunderson 1940, Phys Rev
+    57:24, doi:10.1103/PhysRev.57.24), uniform azimuth.
+
+    Parameters
+    ----------
+    d : numpy.ndarray
+        Unit directions before the deflection, shape (N, 3).
+    step : Step
+        The steps (path length and mid-step energy).
+    tables : TransportTables
+        Step tables of the medium.
+    rng : numpy.random.Generator
+        Random number source (two draws per electron).
+
+    Returns
+    -------
+    numpy.ndarray
+        Unit directions after the deflection, shape (N, 3).
+    """
+    n = step.step_cm.size
+    lam = np.interp(step.t_mid_mev, tables.table_t, tables.table_lambda_cm)
+    g = np.exp(-step.step_cm / lam)
+    return rotate(d, _henyey_greenstein(g, rng.random(n)), 2 * np.pi * rng.random(n))
+
+
+def moller_collisions(
     t: npt.NDArray[np.float64],
     d: npt.NDArray[np.float64],
     hard: npt.NDArray[np.bool_],
-    medium: _Medium,
+    delta_mev: float,
     rng: np.random.Generator,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """Apply the Moller collisions flagged ``hard`` in place (energy and direction of the
-    primaries); return the secondaries' energies, indices of their parents and directions."""
-    idx = np.flatnonzero(hard & (t > 2.0 * medium.delta_mev))
+    """Apply the Moller collisions flagged ``hard`` in place (energies and directions).
+
+    Parameters
+    ----------
+    t : numpy.ndarray
+        Kinetic energies after the step's continuous loss (MeV), changed in place.
+    d : numpy.ndarray
+        Unit directions (N, 3), changed in place.
+    hard : numpy.ndarray
+        True where the step ended in a Moller collision.
+    delta_mev : float
+        Class II threshold (MeV).
+    rng : numpy.random.Generator
+        Random number source.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        The knock-on electrons' energies (MeV), the indices of their parents and their
+        directions (M, 3).
+    """
+    idx = np.flatnonzero(hard & (t > 2.0 * delta_mev))
     t_hard = t[idx]
-    w = sample_moller_fraction(t_hard, rng, medium.delta_mev) * t_hard
+    w = sample_moller_fraction(t_hard, rng, delta_mev) * t_hard
     mu_primary, mu_secondary = moller_cosines(t_hard, w)
     phi = 2.0 * np.pi * rng.random(idx.size)
-    d_secondary = _rotate(d[idx], mu_secondary, phi + np.pi)
-    d[idx] = _rotate(d[idx], mu_primary, phi)
+    d_secondary = rotate(d[idx], mu_secondary, phi + np.pi)
+    d[idx] = rotate(d[idx], mu_primary, phi)
     t[idx] = t_hard - w
     return w, idx, d_secondary
 
@@ -192,23 +371,50 @@ def _transport_step(
     """Move every electron one step: returns the electrons still above the cut-off (primaries
     and new secondaries) and the energy radiated (MeV)."""
     t, pos, d = electrons
-    step_cm, hard, last, t_mid, rad, col = _continuous_step(t, medium, rng)
+    step = continuous_step(t, medium.tables, rng)
     hinge = rng.random(t.size)
-    pos = pos + d * (hinge * step_cm)[:, None] * 10.0
-    g = np.exp(-step_cm / np.interp(t_mid, medium.table_t, medium.table_lambda_cm))
-    d = _rotate(d, _henyey_greenstein(g, rng.random(t.size)), 2 * np.pi * rng.random(t.size))
-    medium.deposit(pos, col)
-    pos += d * ((1.0 - hinge) * step_cm)[:, None] * 10.0
-    t = t - rad - col
-    w, parent, d_secondary = _moller_collisions(t, d, hard, medium, rng)
+    pos = pos + d * (hinge * step.step_cm)[:, None] * 10.0
+    d = deflect(d, step, medium.tables, rng)
+    medium.deposit(pos, step.collision_mev)
+    pos += d * ((1.0 - hinge) * step.step_cm)[:, None] * 10.0
+    t = t - step.radiative_mev - step.collision_mev
+    w, parent, d_secondary = moller_collisions(t, d, step.hard, medium.tables.delta_mev, rng)
     t = np.concatenate([t, w])
     pos = np.concatenate([pos, pos[parent]])
     d = np.concatenate([d, d_secondary])
     alive = t > CUTOFF_MEV * 1.0001
-    alive[: last.size] &= ~last
+    alive[: step.last.size] &= ~step.last
     # electrons at the cut-off deposit their residual energy where they stop
     medium.deposit(pos[~alive], t[~alive])
-    return (t[alive], pos[alive], d[alive]), float(rad.sum())
+    return (t[alive], pos[alive], d[alive]), float(step.radiative_mev.sum())
+
+
+def sample_beta_energies(
+    nuclide: Nuclide | NuclideName | str, n: int, rng: np.random.Generator
+) -> npt.NDArray[np.float64]:
+    """Kinetic energies of ``n`` betas drawn from the spectrum of ``nuclide``.
+
+    A bin of :func:`~opensirt.dosimetry.beta_spectrum.beta_spectrum` is drawn with its
+    probability and the energy spread uniformly over the bin.
+
+    Parameters
+    ----------
+    nuclide : Nuclide or NuclideName or str
+        Y-90 or Ho-166.
+    n : int
+        Number of betas.
+    rng : numpy.random.Generator
+        Random number source.
+
+    Returns
+    -------
+    numpy.ndarray
+        Kinetic energies (MeV), shape (n,).
+    """
+    energy, probability = beta_spectrum(nuclide)
+    t = rng.choice(energy, size=n, p=probability)
+    out: npt.NDArray[np.float64] = t + (rng.random(n) - 0.5) * (energy[1] - energy[0])
+    return out
 
 
 def simulate_point_kernel(
@@ -251,16 +457,11 @@ def simulate_point_kernel(
         Fraction of the emitted beta energy carried away by bremsstrahlung.
     """
     rng = np.random.default_rng(seed)
-    energy, probability = beta_spectrum(nuclide)
-    t = rng.choice(energy, size=n_electrons, p=probability)
-    t = t + (rng.random(n_electrons) - 0.5) * (energy[1] - energy[0])
+    t = sample_beta_energies(nuclide, n_electrons, rng)
     emitted = float(t.sum())
-    table_t, table_r = csda_range_table(float(t.max()) * 1.01, delta_mev=delta_mev)
+    tables = transport_tables(float(t.max()) * 1.01, delta_mev)
     edges = np.arange(0.0, r_max_mm + shell_mm / 2, shell_mm)
-    # soft elastic + soft inelastic deflections: the hard Moller part is sampled explicitly
-    inv_lambda = 1.0 / transport_mean_free_path_cm(table_t)
-    table_lambda = 1.0 / (inv_lambda - moller_transport_cross_section(table_t, delta_mev))
-    medium = _Medium(table_t, table_r, table_lambda, delta_mev, shell_mm, np.zeros(edges.size - 1))
+    medium = _Medium(tables, shell_mm, np.zeros(edges.size - 1))
     slow = t <= CUTOFF_MEV
     medium.tally[0] += float(t[slow].sum())
     n = int((~slow).sum())

@@ -20,6 +20,7 @@ from typing import Any
 
 from opensirt.dosimetry.convolution import DensityCorrection, kernel_dose
 from opensirt.dosimetry.ldm import local_deposition_dose
+from opensirt.dosimetry.path_length import path_length_dose
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
 from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD, DoseMethod
@@ -61,6 +62,7 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
     DoseMethod.KERNEL_RANGE: MethodEntry(
         partial(kernel_dose, correction=DensityCorrection.RANGE), ("workers",)
     ),
+    DoseMethod.PATH_LENGTH: MethodEntry(path_length_dose, ("workers", "rays_per_voxel")),
 }
 
 
