@@ -16,7 +16,6 @@ import yaml
 from typer.testing import CliRunner
 
 from opensirt.cli import app
-from opensirt.dosimetry import available_dose_methods
 from opensirt.imaging import Volume
 from opensirt.physics import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.planning import load_case
@@ -115,17 +114,6 @@ def test_bad_dose_method_option_exits_2_with_the_names(small_study: Path) -> Non
     text = " ".join(result.output.split())
     assert "--dose-method is 'mc', expected one of local-deposition" in text
     assert "monte-carlo" in text
-
-
-@pytest.mark.parametrize("method", [DoseMethod.PATH_LENGTH, DoseMethod.MONTE_CARLO])
-def test_a_method_not_in_this_build_exits_2(small_study: Path, method: DoseMethod) -> None:
-    if method in available_dose_methods():
-        pytest.skip(f"{method.value} is part of this build")
-    result = runner.invoke(
-        app, ["plan", str(small_study / "case.yaml"), "--dose-method", method.value]
-    )
-    assert result.exit_code == 2
-    assert f"'{method.value}' is not available" in " ".join(result.output.split())
 
 
 @dataclass(frozen=True)

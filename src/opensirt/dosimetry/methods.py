@@ -20,6 +20,7 @@ from typing import Any
 
 from opensirt.dosimetry.convolution import DensityCorrection, kernel_dose
 from opensirt.dosimetry.ldm import local_deposition_dose
+from opensirt.dosimetry.monte_carlo import monte_carlo
 from opensirt.dosimetry.path_length import path_length_dose
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
@@ -47,10 +48,33 @@ class MethodEntry:
     options: tuple[str, ...] = ()
 
 
-#: The methods of this build. Another method is one more entry: its function and options
-#: (e.g. ``MethodEntry(path_length_dose, ("workers",))``; for Monte Carlo a function that
-#: returns ``result.dose`` with ``monte_carlo=result`` added to its metadata, options
-#: ``("histories", "batches", "seed", "progress")``).
+def monte_carlo_dose(
+    activity: Volume, nuclide: Nuclide | NuclideName | str, **options: Any
+) -> Volume:
+    """The Monte Carlo dose map, keeping the engine's result under ``monte_carlo``.
+
+    Parameters
+    ----------
+    activity : Volume
+        Activity or cumulated activity per voxel or per mL.
+    nuclide : Nuclide or NuclideName or str
+        ``"Y-90"`` or ``"Ho-166"``.
+    **options : Any
+        The keywords of :func:`~opensirt.dosimetry.monte_carlo.monte_carlo` (``density``,
+        ``dose_constant_gy_kg_per_gbq``, ``histories``, ``batches``, ``seed``, ``progress``).
+
+    Returns
+    -------
+    Volume
+        Dose in Gy; ``metadata["monte_carlo"]`` is the
+        :class:`~opensirt.dosimetry.monte_carlo.MonteCarloResult` (uncertainty, energy
+        balance).
+    """
+    result = monte_carlo(activity, nuclide, **options)
+    return replace(result.dose, metadata={**result.dose.metadata, "monte_carlo": result})
+
+
+#: Every method: the function that computes it and the options it accepts.
 _METHODS: dict[DoseMethod, MethodEntry] = {
     DoseMethod.LOCAL_DEPOSITION: MethodEntry(local_deposition_dose),
     DoseMethod.SOFT_TISSUE_KERNEL: MethodEntry(
@@ -63,6 +87,9 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
         partial(kernel_dose, correction=DensityCorrection.RANGE), ("workers",)
     ),
     DoseMethod.PATH_LENGTH: MethodEntry(path_length_dose, ("workers", "rays_per_voxel")),
+    DoseMethod.MONTE_CARLO: MethodEntry(
+        monte_carlo_dose, ("histories", "batches", "seed", "progress")
+    ),
 }
 
 
