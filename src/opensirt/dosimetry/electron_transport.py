@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,6 +56,11 @@ import numpy as np
 import numpy.typing as npt
 
 from opensirt.dosimetry.beta_spectrum import beta_spectrum
+from opensirt.dosimetry.elastic_scattering import (
+    MixedElastic,
+    mixed_elastic_tables,
+    sample_step_deflection,
+)
 from opensirt.dosimetry.electron_interactions import (
     DELTA_MEV,
     bohr_straggling_variance,
@@ -66,24 +71,14 @@ from opensirt.dosimetry.electron_interactions import (
     radiative_stopping_power,
     restricted_collision_stopping_power,
     sample_moller_fraction,
-    transport_mean_free_path_cm,
 )
+from opensirt.dosimetry.materials import ICRU_SOFT_TISSUE, WATER, Material
 from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
 
 #: Tracking cut-off: electrons below it deposit their energy where they are (CSDA range in
 #: water 2.5 micrometres, ESTAR).
 CUTOFF_MEV = 0.010
 _MAX_LOSS_FRACTION = 0.04
-
-
-def _henyey_greenstein(
-    g: npt.NDArray[np.float64], u: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Cosines sampled from the Henyey-Greenstein law with mean cosine ``g`` (0 < g < 1)."""
-    g = np.clip(g, 1e-6, 1.0 - 1e-9)
-    frac = (1.0 - g * g) / (1.0 - g + 2.0 * g * u)
-    out: npt.NDArray[np.float64] = np.clip((1.0 + g * g - frac * frac) / (2.0 * g), -1.0, 1.0)
-    return out
 
 
 def _rotate(
@@ -105,11 +100,12 @@ def _rotate(
 
 @dataclass(frozen=True)
 class _Medium:
-    """Tables and tallies shared by the transport steps (water, density 1)."""
+    """Tables and tallies shared by the transport steps (the material at density 1)."""
 
+    material: Material
     table_t: npt.NDArray[np.float64]
     table_r: npt.NDArray[np.float64]
-    table_lambda_cm: npt.NDArray[np.float64]
+    elastic: MixedElastic
     delta_mev: float
     shell_mm: float
     tally: npt.NDArray[np.float64]
@@ -150,17 +146,17 @@ def _continuous_step(
     planned = np.minimum(t * _MAX_LOSS_FRACTION, t - CUTOFF_MEV)
     r_t = np.interp(t, tt, tr)
     full_cm = r_t - np.interp(t - planned, tt, tr)
-    sigma = moller_cross_section(t - 0.5 * planned, medium.delta_mev)
+    sigma = moller_cross_section(t - 0.5 * planned, medium.delta_mev, medium.material)
     free_path = -np.log1p(-rng.random(t.size))
     s_hard = np.divide(free_path, sigma, out=np.full(t.size, np.inf), where=sigma > 0)
     hard = s_hard < full_cm
     step_cm = np.where(hard, s_hard, full_cm)
     loss = np.where(hard, t - np.interp(r_t - step_cm, tr, tt), planned)
     t_mid = t - 0.5 * loss
-    s_col = restricted_collision_stopping_power(t_mid, medium.delta_mev)
-    s_rad = radiative_stopping_power(t_mid)
+    s_col = restricted_collision_stopping_power(t_mid, medium.delta_mev, medium.material)
+    s_rad = radiative_stopping_power(t_mid, medium.material)
     rad = loss * s_rad / (s_col + s_rad)
-    var = bohr_straggling_variance(t_mid, step_cm, medium.delta_mev)
+    var = bohr_straggling_variance(t_mid, step_cm, medium.delta_mev, medium.material)
     col = np.clip(loss - rad + rng.standard_normal(t.size) * np.sqrt(var), 0.0, t - rad)
     last = ~hard & (t - planned <= CUTOFF_MEV * 1.0001)
     return _Step(step_cm, hard, last, t_mid, rad, col)
@@ -186,6 +182,26 @@ def _moller_collisions(
     return w, idx, d_secondary
 
 
+def _deflect(
+    d: npt.NDArray[np.float64],
+    t_mev: npt.NDArray[np.float64],
+    step_cm: npt.NDArray[np.float64],
+    elastic: MixedElastic,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.float64]:
+    """Directions after the soft deflection and the hard elastic collisions of one step (a
+    Poisson number of them, at the hinge)."""
+    mean_mu, mean_mu2 = elastic.soft_moments(t_mev, step_cm)
+    mu = sample_step_deflection(mean_mu, mean_mu2, rng)
+    d = _rotate(d, mu, 2 * np.pi * rng.random(d.shape[0]))
+    n_hard = rng.poisson(step_cm * elastic.hard_rates(t_mev).sum(axis=0))
+    for j in range(int(n_hard.max(initial=0))):
+        idx = np.flatnonzero(n_hard > j)
+        cos_t = 1.0 - 2.0 * elastic.sample_hard(t_mev[idx], rng)
+        d[idx] = _rotate(d[idx], cos_t, 2 * np.pi * rng.random(idx.size))
+    return d
+
+
 def _transport_step(
     electrons: _Electrons, medium: _Medium, rng: np.random.Generator
 ) -> tuple[_Electrons, float]:
@@ -195,8 +211,7 @@ def _transport_step(
     step_cm, hard, last, t_mid, rad, col = _continuous_step(t, medium, rng)
     hinge = rng.random(t.size)
     pos = pos + d * (hinge * step_cm)[:, None] * 10.0
-    g = np.exp(-step_cm / np.interp(t_mid, medium.table_t, medium.table_lambda_cm))
-    d = _rotate(d, _henyey_greenstein(g, rng.random(t.size)), 2 * np.pi * rng.random(t.size))
+    d = _deflect(d, t_mid, step_cm, medium.elastic, rng)
     medium.deposit(pos, col)
     pos += d * ((1.0 - hinge) * step_cm)[:, None] * 10.0
     t = t - rad - col
@@ -219,8 +234,9 @@ def simulate_point_kernel(
     r_max_mm: float = 15.0,
     seed: int = 20240601,
     delta_mev: float = DELTA_MEV,
+    material: Material = WATER,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
-    """Radial energy deposition around a point source of ``nuclide`` in water (1 g/cm^3).
+    """Radial energy deposition around a point source of ``nuclide`` in ``material`` (1 g/cm^3).
 
     Class II condensed-history transport (Berger 1963) of the beta particles and of every
     knock-on electron above ``delta_mev``; energy beyond ``r_max_mm`` is tallied in the last
@@ -240,6 +256,8 @@ def simulate_point_kernel(
         Seed of the random number generator (same seed, same kernel).
     delta_mev : float, optional
         Class II threshold (MeV), default :data:`DELTA_MEV`.
+    material : Material, optional
+        The medium (default liquid water); radii are for it at 1 g/cm^3.
 
     Returns
     -------
@@ -255,12 +273,21 @@ def simulate_point_kernel(
     t = rng.choice(energy, size=n_electrons, p=probability)
     t = t + (rng.random(n_electrons) - 0.5) * (energy[1] - energy[0])
     emitted = float(t.sum())
-    table_t, table_r = csda_range_table(float(t.max()) * 1.01, delta_mev=delta_mev)
+    table_t, table_r = csda_range_table(
+        float(t.max()) * 1.01, delta_mev=delta_mev, material=material
+    )
     edges = np.arange(0.0, r_max_mm + shell_mm / 2, shell_mm)
     # soft elastic + soft inelastic deflections: the hard Moller part is sampled explicitly
-    inv_lambda = 1.0 / transport_mean_free_path_cm(table_t)
-    table_lambda = 1.0 / (inv_lambda - moller_transport_cross_section(table_t, delta_mev))
-    medium = _Medium(table_t, table_r, table_lambda, delta_mev, shell_mm, np.zeros(edges.size - 1))
+    elastic = mixed_elastic_tables(table_t, material)
+    moller1 = moller_transport_cross_section(table_t, delta_mev, material=material)
+    moller2 = moller_transport_cross_section(table_t, delta_mev, order=2, material=material)
+    elastic = replace(
+        elastic,
+        soft_sigma1=np.maximum(elastic.soft_sigma1 - moller1, 0.0),
+        soft_sigma2=np.maximum(elastic.soft_sigma2 - moller2, 0.0),
+    )
+    tally = np.zeros(edges.size - 1)
+    medium = _Medium(material, table_t, table_r, elastic, delta_mev, shell_mm, tally)
     slow = t <= CUTOFF_MEV
     medium.tally[0] += float(t[slow].sum())
     n = int((~slow).sum())
@@ -272,7 +299,12 @@ def simulate_point_kernel(
     return edges[1:], medium.tally / emitted, radiative / emitted
 
 
-def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electrons: int) -> None:
+def write_kernel_csv(
+    nuclide: Nuclide | NuclideName | str,
+    path: Path,
+    n_electrons: int,
+    material: Material = ICRU_SOFT_TISSUE,
+) -> None:
     """Simulate the point kernel of ``nuclide`` and write it (atomically) as CSV to ``path``.
 
     Parameters
@@ -284,17 +316,24 @@ def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electro
         header); replaced if it exists.
     n_electrons : int
         Primary betas simulated.
+    material : Material, optional
+        The medium (default ICRU four-component soft tissue), named in the header.
     """
     nuc = get_nuclide(nuclide)
-    r_mm, fraction, radiative = simulate_point_kernel(nuc, n_electrons)
+    r_mm, fraction, radiative = simulate_point_kernel(nuc, n_electrons, material=material)
     cumulative = np.cumsum(fraction)
     lines = [
-        f"# Beta dose point kernel of {nuc.name} in liquid water (1.000 g/cm^3), point source.",
+        f"# Beta dose point kernel of {nuc.name} in {material.name}, point source;",
+        "# radii for the medium at 1.000 g/cm^3 (divide by the density in g/cm^3).",
+        f"# medium={material.name}; <Z/A>={material.z_over_a:.5f};"
+        f" I={material.mean_excitation_ev:g} eV",
         "# Generated by opensirt.dosimetry.electron_transport (Class II condensed-history",
         "# electron transport: ICRU 37 restricted stopping power with Bohr straggling, Moller",
         f"# collisions above {DELTA_MEV * 1e3:g} keV with knock-on electrons transported,",
-        "# Moliere-screened Wentzel transport mean free path, bremsstrahlung escapes); beta",
-        "# spectrum from Fermi theory with ENSDF end points.",
+        "# mixed elastic scattering: Moliere-screened Wentzel cross-section with the",
+        "# McKinley-Feshbach Mott factor, hard collisions sampled, soft ones with exact first",
+        "# and second moments; bremsstrahlung escapes); beta spectrum from Fermi theory",
+        "# (unique shape factor q^2 + lambda_2 p^2) with ENSDF end points.",
         f"# Electrons simulated: {n_electrons} (seed 20240601).",
         f"# radiative_fraction={radiative:.6f} (bremsstrahlung energy / emitted beta energy)",
         "# Columns: r_mm = outer radius of the shell (mm); shell_fraction = fraction of the",
@@ -326,8 +365,8 @@ def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else 1_000_000
     data = Path(__file__).resolve().parent / "data"
     for nuclide, name in ((NuclideName.Y90, "y90"), (NuclideName.HO166, "ho166")):
-        write_kernel_csv(nuclide, data / f"{name}_dpk_water.csv", n)
-        print(f"wrote {data / f'{name}_dpk_water.csv'}")
+        write_kernel_csv(nuclide, data / f"{name}_dpk_soft_tissue.csv", n)
+        print(f"wrote {data / f'{name}_dpk_soft_tissue.csv'}")
     return 0
 
 
