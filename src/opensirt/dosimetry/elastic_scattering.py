@@ -84,8 +84,8 @@ def _moments_below(
     mu = np.exp(log_mu)
     weight = z * z * _mott_ratio(z, beta2, mu, mott) + z
     f = weight * mu / (mu + screening) ** 2
-    m1: _Array = np.trapezoid(2.0 * mu * f, log_mu, axis=1)
-    m2: _Array = np.trapezoid(6.0 * mu * (1.0 - mu) * f, log_mu, axis=1)
+    m1 = np.asarray(np.trapezoid(2.0 * mu * f, log_mu, axis=1), dtype=np.float64)
+    m2 = np.asarray(np.trapezoid(6.0 * mu * (1.0 - mu) * f, log_mu, axis=1), dtype=np.float64)
     return m1, m2
 
 

@@ -1,27 +1,27 @@
-"""A condensed-history electron transport in water that builds the beta dose point kernels
-shipped in ``dosimetry/data``; the stopping powers and cross-sections it uses are computed in
-:mod:`opensirt.dosimetry.electron_interactions`.
+"""A condensed-history electron transport in a homogeneous medium that builds the beta dose
+point kernels shipped in ``dosimetry/data`` (ICRU soft tissue); the stopping powers and
+cross-sections it uses are computed in :mod:`opensirt.dosimetry.electron_interactions` and
+:mod:`opensirt.dosimetry.elastic_scattering`, the media in :mod:`opensirt.dosimetry.materials`.
 
 Physics (every piece a textbook formula, no fitted constants):
 
 * Collision stopping power: Bethe formula for electrons with the Rohrlich-Carlson ``F-`` term
   and the Sternheimer density-effect correction (ICRU Report 37, 1984, eqs. 2.2 and 2.4);
-  water: ``Z/A = 0.555087``, mean excitation energy ``I = 75 eV`` (ICRU 37), density-effect
-  parameters ``C = 3.5017, X0 = 0.2400, X1 = 2.8004, a = 0.09116, m = 3.4773``
-  (Sternheimer, Berger & Seltzer 1984, At Data Nucl Data Tables 30:261,
-  doi:10.1016/0092-640X(84)90002-0). Checked against NIST ESTAR (tests).
+  ``Z/A``, ``I`` and the density-effect parameters of the medium (water: ``Z/A = 0.5551``,
+  ``I = 75 eV``; ICRU soft tissue: ``Z/A = 0.5497``, ``I = 74.9 eV``; Sternheimer, Berger &
+  Seltzer 1984, At Data Nucl Data Tables 30:261, doi:10.1016/0092-640X(84)90002-0).
+  Checked against NIST ESTAR (tests).
 * Radiative stopping power: Bethe-Heitler, ``S_rad/rho = (N_A/A) alpha r_e^2 Z(Z+1) E Phi``
   with ``Phi = 16/3`` (non-relativistic) or ``4 ln(2E/mc^2) - 4/3`` (intermediate energies),
   whichever is larger (Attix 1986, Introduction to Radiological Physics and Radiation
   Dosimetry, ch. 8; Heitler 1954). Bremsstrahlung photons are assumed to escape: their
   energy is not deposited (for Y-90 about 0.5 % of the beta energy).
 * Angular deflections: screened-Rutherford (Wentzel) elastic scattering on the nuclei and the
-  atomic electrons (``Z^2 -> Z(Z+1)``) with the Moliere screening parameter
-  ``A = (hbar / 2 p a_TF)^2 (1.13 + 3.76 (alpha Z / beta)^2)``; the transport mean free path
-  ``lambda_1`` follows in closed form, and each step of length ``s`` is deflected with a
-  Henyey-Greenstein angle whose mean cosine is the Goudsmit-Saunderson value
-  ``exp(-s / lambda_1)`` (Goudsmit & Saunderson 1940, Phys Rev 57:24,
-  doi:10.1103/PhysRev.57.24; Moliere 1947, Z Naturforsch 2a:133).
+  atomic electrons (``Z^2 -> Z(Z+1)``) with Moliere screening and the McKinley-Feshbach Mott
+  (spin) factor on the nuclear part, in a mixed scheme: deflections beyond about 6 degrees
+  are sampled one by one, the softer ones lumped per step into one deflection with the exact
+  Goudsmit-Saunderson first and second moments (PENELOPE's scheme; see
+  :mod:`opensirt.dosimetry.elastic_scattering`).
 * Class II condensed history (Berger 1963, Methods Comput Phys 1:135; the scheme of
   ETRAN, EGS4 and DPM): collisions that transfer more than ``Delta = 10 keV`` are Moller
   collisions sampled explicitly (Moller 1932 cross-section, free electrons at rest, two-body
@@ -29,17 +29,16 @@ Physics (every piece a textbook formula, no fitted constants):
   and the knock-on electrons are transported like the primaries; the softer collisions are a
   continuous loss at the restricted stopping power ``L_Delta`` (ICRU Report 37, ch. 2) with
   Gaussian straggling of Bohr variance. The hard-collision deflections are removed from the
-  elastic transport cross-section (its ``Z(Z+1)`` term counts all electron-electron
+  soft elastic transport cross-sections (their ``Z(Z+1)`` term counts all electron-electron
   scattering). Steps end at 4 % mean energy loss or at the next Moller collision; random
   hinge; cut-off 10 keV (CSDA range 2.5 micrometres): the residual energy is deposited where
   the electron stops.
 
 The resulting kernels conserve energy by construction (absorbed + bremsstrahlung = emitted)
-and agree in range with ESTAR. Their voxel S-values agree with the GATE Monte Carlo tables of
-Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) to about 1.5 % (source voxel and face
-neighbours) and 5 % (edges and corners); see docs/dosimetry.md for the comparison and the
-remaining differences (water instead of ICRU soft tissue, approximate multiple-scattering
-shape, no binding effects, a model beta spectrum).
+and agree in range with ESTAR. Their soft-tissue voxel S-values agree with the GATE Monte
+Carlo tables of Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) within 2 % for the
+source voxel and its face, edge and corner neighbours at 3-6 mm voxels; see
+docs/dosimetry.md for the comparison and for what each piece of physics changed.
 
 Regenerate the shipped data with ``python -m opensirt.dosimetry.electron_transport``.
 """
@@ -193,7 +192,7 @@ def _deflect(
     Poisson number of them, at the hinge)."""
     mean_mu, mean_mu2 = elastic.soft_moments(t_mev, step_cm)
     mu = sample_step_deflection(mean_mu, mean_mu2, rng)
-    d = _rotate(d, mu, 2 * np.pi * rng.random(d.shape[0]))
+    d = _rotate(d, mu, 2.0 * np.pi * rng.random(t_mev.size))
     n_hard = rng.poisson(step_cm * elastic.hard_rates(t_mev).sum(axis=0))
     for j in range(int(n_hard.max(initial=0))):
         idx = np.flatnonzero(n_hard > j)
