@@ -4,9 +4,9 @@ A *dose point kernel* (DPK) gives the fraction of the emitted beta energy absorb
 spherical shell around a point source in ICRU four-component soft tissue (radii for the
 medium at 1 g/cm^3); it is shipped as ``dosimetry/data/<nuclide>_dpk_soft_tissue.csv`` (see
 :mod:`opensirt.dosimetry.electron_transport` for how it was computed). A *voxel kernel*
-gives, for a source uniformly spread in one voxel,
-the energy absorbed in each voxel around it (MIRD Pamphlet 17: Bolch et al. 1999, J Nucl Med
-40:11S-36S). Dividing by the voxel mass gives the voxel S-values.
+gives, for a source uniformly spread in one voxel, the energy absorbed in each voxel around
+it (MIRD Pamphlet 17: Bolch et al. 1999, J Nucl Med 40:11S-36S). Dividing by the voxel mass
+gives the voxel S-values.
 
 The voxel kernel is the exact six-dimensional integral of the DPK over source and target
 voxels, evaluated by quasi-Monte Carlo: a scrambled Sobol sequence samples a source point
