@@ -4,9 +4,11 @@ The shipped soft-tissue kernel (docs/dosimetry.md, table "Comparison with Lancon
 2012") is within 2 % of the GATE values for the source voxel and its face, edge and corner
 neighbours from 2.33 to 6 mm (measured: source -0.4 to -0.8 %, faces -0.5 to -0.6 %, edges
 -0.3 to -1.0 %, corners 0.0 to -1.7 %); the 9.28 mm corner (-3.3 %) and the (2, 0, 0)
-neighbour (-0.3 to -7.8 %), which lie at the end of the electron range where Lanconelli's
-bremsstrahlung photons deposit energy and ours escape, have wider tolerances. No published Ho-166 voxel S-values were found in machine-readable form, so Ho-166 is
-checked only through the transport tests in test_kernels.py.
+neighbour (-0.3 to -7.8 %), which lie at the end of the electron range (range straggling;
+bremsstrahlung photons, which GATE deposits and the kernel lets escape, add only about 1e-6
+mGy/(MBq s) there), have wider tolerances. No published Ho-166 voxel S-values were found in
+machine-readable form, so Ho-166 is checked only through the transport tests in
+test_kernels.py.
 
 References
 ----------
