@@ -16,7 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from opensirt.dosimetry.beta_spectrum import ELECTRON_REST_ENERGY_MEV, FINE_STRUCTURE
-from opensirt.dosimetry.elastic_scattering import AVOGADRO_PER_MOL, CLASSICAL_ELECTRON_RADIUS_CM
+from opensirt.dosimetry.elastic_scattering import (
+    AVOGADRO_PER_MOL,
+    CLASSICAL_ELECTRON_RADIUS_CM,
+    elastic_transport_cross_sections,
+)
 from opensirt.dosimetry.materials import WATER, Material
 
 _MC2 = ELECTRON_REST_ENERGY_MEV
@@ -129,7 +133,7 @@ def restricted_collision_stopping_power(
     ...                  collision_stopping_power(0.02)))
     True
     >>> round(float(restricted_collision_stopping_power(1.0, 0.01)), 3)
-    1.465
+    1.466
     """
     t = np.asarray(t_mev, dtype=np.float64)
     tau = t / _MC2
@@ -301,6 +305,37 @@ def csda_range_table(
     steps = 0.5 * (inv[1:] + inv[:-1]) * np.diff(t)
     r = np.concatenate([[t[0] * inv[0]], t[0] * inv[0] + np.cumsum(steps)])
     return t, r
+
+
+def transport_mean_free_path_cm(
+    t_mev: npt.ArrayLike, material: Material = WATER
+) -> npt.NDArray[np.float64]:
+    """First transport mean free path of elastic scattering (medium at 1 g/cm^3), cm.
+
+    ``lambda_1 = 1 / Sigma_1`` of
+    :func:`~opensirt.dosimetry.elastic_scattering.elastic_transport_cross_sections`
+    (screened Rutherford with Moliere screening and the Mott factor).
+
+    Parameters
+    ----------
+    t_mev : array_like
+        Electron kinetic energies (MeV), > 0.
+    material : Material, optional
+        The medium, default liquid water.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``lambda_1`` (cm), float64, shape of ``t_mev``.
+
+    Examples
+    --------
+    >>> round(float(transport_mean_free_path_cm(1.0)), 2)  # water, 1 MeV
+    0.54
+    """
+    sigma1, _ = elastic_transport_cross_sections(t_mev, material)
+    out: npt.NDArray[np.float64] = 1.0 / sigma1
+    return out
 
 
 def moller_transport_cross_section(
