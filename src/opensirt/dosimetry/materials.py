@@ -14,9 +14,9 @@ data only:
   ``Z/A = 0.54975``, ``-C = 3.5087, X0 = 0.2377, X1 = 2.7908, a = 0.09629, m = 3.4371``.
 
 Density-effect parameters: Sternheimer, Berger & Seltzer 1984, At Data Nucl Data Tables
-30:261, doi:10.1016/0092-640X(84)90002-0 (computed there at the reference density, 1 g/cm^3;
-the density effect changes by well under 0.1 % of the stopping power below 2.3 MeV between
-1.00 and 1.04 g/cm^3). Atomic masses: IUPAC 2013 standard atomic weights
+30:261, doi:10.1016/0092-640X(84)90002-0 (computed there at 1 g/cm^3; at 1.04 g/cm^3 the
+density-effect correction would be larger by at most ``ln 1.04 = 0.04``, 0.2 % of the
+stopping power at 2 MeV and less below, which is neglected). Atomic masses: IUPAC 2013 standard atomic weights
 (doi:10.1515/pac-2015-0305).
 """
 
