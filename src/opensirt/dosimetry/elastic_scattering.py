@@ -14,8 +14,8 @@ Mixed simulation (the scheme of PENELOPE: Baro et al. 1995, Nucl Instrum Methods
 doi:10.1016/0168-583X(95)00349-5; Salvat, PENELOPE-2018 manual, NEA/MBDAV/R(2019)1, ch. 4):
 collisions that deflect by more than a cut ``mu_c`` are *hard* and sampled one by one from
 the exact cross-section; ``mu_c`` is set at each energy so that the hard mean free path is
-``C1 = 0.05`` transport mean free paths (PENELOPE's recommended ``C1``). The many *soft*
-deflections below ``mu_c`` are lumped per step into one deflection with the exact first and
+``C1 = 0.05`` transport mean free paths (within PENELOPE's recommended 0.01-0.1). The many
+*soft* deflections below ``mu_c`` are lumped per step into one deflection with the exact first and
 second moments of the soft part (Goudsmit-Saunderson: ``<P_l> = exp(-s Sigma_l^soft)``); the
 result does not depend on the shape beyond those moments (Lewis 1950, Phys Rev 78:526,
 doi:10.1103/PhysRev.78.526). So the angular distribution of any step is exact for the model

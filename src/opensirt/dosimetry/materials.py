@@ -16,8 +16,8 @@ data only:
 Density-effect parameters: Sternheimer, Berger & Seltzer 1984, At Data Nucl Data Tables
 30:261, doi:10.1016/0092-640X(84)90002-0 (computed there at 1 g/cm^3; at 1.04 g/cm^3 the
 density-effect correction would be larger by at most ``ln 1.04 = 0.04``, 0.2 % of the
-stopping power at 2 MeV and less below, which is neglected). Atomic masses: IUPAC 2013 standard atomic weights
-(doi:10.1515/pac-2015-0305).
+stopping power at 2 MeV and less below, which is neglected). Atomic masses: IUPAC 2013
+standard atomic weights (doi:10.1515/pac-2015-0305).
 """
 
 from __future__ import annotations
