@@ -80,8 +80,12 @@ def test_uniform_water_source_local_deposition_deep_inside() -> None:
 def test_point_source_radii_against_the_water_kernel() -> None:
     """X50 and X90 of ompMC's point source in water against the shipped kernel.
 
-    Same voxelisation (0.5 mm) on both sides. Measured (benchmarks/independent_mc.py, 2e5
-    decays): ompMC's X50 +6.9 %, X90 +2.1 % (EGSnrc physics puts the energy farther out).
+    Same voxelisation (0.5 mm) on both sides; the radii are interpolated between voxel-centre
+    distances, so they move in steps of a few per cent. Measured against the previous water
+    kernel (benchmarks/independent_mc.py, 2e5 decays): ompMC's X50 +6.9 %, X90 +2.1 % (EGSnrc
+    physics put the energy farther out). The soft-tissue kernel with mixed elastic scattering
+    and the Mott factor puts it farther out too (and soft tissue has 1 % fewer electrons per
+    gram than ompMC's water): here (15 000 decays) both radii agree, X50 and X90 +0.0 %.
     """
     n, h = 49, 0.5
     energy, fraction = point_source_energy(n, h, 15_000, 5)
@@ -91,7 +95,7 @@ def test_point_source_radii_against_the_water_kernel() -> None:
     ours = radial_radii_mm(voxelised_kernel(kernel, n, h, 1_000_000, 1), h, (0.5, 0.9))
     theirs = radial_radii_mm(energy, h, (0.5, 0.9))
     x50, x90 = theirs / ours - 1.0
-    assert 0.0 < x50 < 0.10
+    assert abs(x50) < 0.05
     assert abs(x90) < 0.05
 
 

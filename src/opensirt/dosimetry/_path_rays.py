@@ -2,7 +2,7 @@
 
 For a point source, the energy a straight ray of solid angle ``4 pi / n`` deposits between
 the geometric distances ``r1 < r2`` along it is ``(F(d(r2)) - F(d(r1))) / n``: ``F`` the
-cumulative energy distribution of the water point kernel and ``d`` the water-equivalent
+cumulative energy distribution of the soft-tissue point kernel and ``d`` the unit-density
 (mass) distance, the integral of density along the ray. This is the energy form of the
 path-length scaled kernel ``K_w(d) d^2 / r^2`` (density scaling: O'Connor 1957, Phys Med
 Biol 1:352; see :mod:`opensirt.dosimetry.path_length`).
@@ -66,12 +66,12 @@ class RayGrid:
 
 @dataclass(frozen=True, eq=False)
 class CumulativeKernel:
-    """Cumulative absorbed-energy fraction ``F`` of a water point kernel, on a uniform grid.
+    """Cumulative absorbed-energy fraction ``F`` of a soft-tissue point kernel, on a uniform grid.
 
     Attributes
     ----------
     step_mm : float
-        Spacing of the table (mm in water).
+        Spacing of the table (mm at 1 g/cm^3).
     values : numpy.ndarray
         ``F(k * step_mm)``, k = 0, 1, ...; constant (the absorbed fraction) at the end.
     """
@@ -81,16 +81,16 @@ class CumulativeKernel:
 
     @property
     def max_radius_mm(self) -> float:
-        """Water distance (mm) beyond which ``F`` no longer grows."""
+        """Distance at 1 g/cm^3 (mm) beyond which ``F`` no longer grows."""
         return self.step_mm * (self.values.size - 1)
 
     def __call__(self, d_mm: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float32]:
-        """``F`` at the water distances ``d_mm`` (linear interpolation).
+        """``F`` at the unit-density distances ``d_mm`` (linear interpolation).
 
         Parameters
         ----------
         d_mm : numpy.ndarray
-            Water-equivalent distances, mm (>= 0).
+            Unit-density distances, mm (>= 0).
 
         Returns
         -------
@@ -297,7 +297,7 @@ def ray_corrections(
     grid : RayGrid
         Densities (g/mL) and voxel size of the whole grid.
     kernel : CumulativeKernel
-        The water point kernel's cumulative absorbed-energy fraction.
+        The soft-tissue point kernel's cumulative absorbed-energy fraction.
     sources : numpy.ndarray
         Flat indices (C order) of the source voxels.
     decays : numpy.ndarray

@@ -9,7 +9,8 @@ with ``W = 1 + T / m_e c^2`` the total energy and ``p = sqrt(W^2 - 1)`` the mome
 electron units, ``W_0`` the end point, ``F`` the relativistic Fermi function of the
 daughter (charge ``Z``, nuclear radius ``R = 1.2 A^{1/3}`` fm) and ``C`` the shape factor:
 ``1`` for allowed and first-forbidden non-unique transitions in the xi approximation,
-``p^2 + q^2`` (``q = W_0 - W``) for first-forbidden unique transitions (Konopinski &
+``q^2 + lambda_2 p^2`` (``q = W_0 - W``, ``lambda_2 = F_1 / F_0`` the Coulomb function of
+the ``j = 3/2`` electron wave) for first-forbidden unique transitions (Konopinski &
 Uhlenbeck 1941, Phys Rev 60:308, doi:10.1103/PhysRev.60.308).
 
 Branches (end points and intensities from ENSDF via NuDat 3, https://www.nndc.bnl.gov/nudat3/):
@@ -27,6 +28,7 @@ deposition use the same energy per decay.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,12 +66,63 @@ BRANCHES: dict[NuclideName, tuple[BetaBranch, ...]] = {
 }
 
 
+def generalized_fermi_function(
+    k: int, z: int, a: int, w: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Generalised Fermi function ``F_{k-1}(Z, W)`` of beta-minus decay (finite-radius form).
+
+    ``F_{k-1} = [k (2k - 1)!!]^2 4^(k-1) (2 p R)^(2(g_k - k)) exp(pi y) |Gamma(g_k + i y)|^2
+    / Gamma(2 g_k + 1)^2`` with ``g_k = sqrt(k^2 - (alpha Z)^2)``, ``y = alpha Z W / p``
+    (Behrens & Buehring 1982, Electron Radial Wave Functions and Nuclear Beta-decay, Oxford,
+    ch. 4; Konopinski 1966, The Theory of Beta Radioactivity). ``k = 1`` is the usual Fermi
+    function ``F0`` (up to a constant: only the shape matters here); both tend to the same
+    limit for ``Z -> 0``.
+
+    Parameters
+    ----------
+    k : int
+        1 or 2 (the electron partial wave ``j = k - 1/2``).
+    z : int
+        Atomic number of the daughter nucleus.
+    a : int
+        Mass number (sets the nuclear radius ``R = 1.2 A^{1/3}`` fm).
+    w : numpy.ndarray
+        Total electron energy in units of ``m_e c^2`` (``W = 1 + T / m_e c^2``), each > 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``F_{k-1}`` (dimensionless), float64, same shape as ``w``.
+
+    Raises
+    ------
+    InputError
+        If ``k`` is not 1 or 2.
+    """
+    if k not in (1, 2):
+        raise InputError(f"k is {k}, expected 1 or 2")
+    p = np.sqrt(w * w - 1.0)
+    az = FINE_STRUCTURE * z
+    g = np.sqrt(k * k - az * az)
+    y = az * w / p
+    radius = 1.2 * a ** (1.0 / 3.0) / _COMPTON_FM
+    log_f = (
+        2.0 * math.log(k * (2 * k - 1))
+        + (k - 1) * math.log(4.0)
+        + 2.0 * (g - k) * np.log(2.0 * p * radius)
+        + np.pi * y
+        + 2.0 * np.real(loggamma(g + 1j * y))
+        - 2.0 * float(np.real(loggamma(2.0 * g + 1.0)))
+    )
+    out: npt.NDArray[np.float64] = np.exp(log_f)
+    return out
+
+
 def fermi_function(z: int, a: int, w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Relativistic Fermi function F0(Z, W) for beta-minus decay (finite-radius form).
 
-    ``F0 = 4 (2 p R)^{2(g-1)} exp(pi y) |Gamma(g + i y)|^2 / Gamma(2 g + 1)^2`` with
-    ``g = sqrt(1 - (alpha Z)^2)``, ``y = alpha Z W / p`` (Behrens & Buehring 1982, eq. for
-    F0 with the factor ``(1 + g) / 2`` absorbed; only the shape matters here).
+    :func:`generalized_fermi_function` with ``k = 1``: ``F0 = 4 (2 p R)^{2(g-1)} exp(pi y)
+    |Gamma(g + i y)|^2 / Gamma(2 g + 1)^2``, ``g = sqrt(1 - (alpha Z)^2)``.
 
     Parameters
     ----------
@@ -85,18 +138,41 @@ def fermi_function(z: int, a: int, w: npt.NDArray[np.float64]) -> npt.NDArray[np
     numpy.ndarray
         F0 (dimensionless), float64, same shape as ``w``.
     """
-    p = np.sqrt(w * w - 1.0)
-    az = FINE_STRUCTURE * z
-    g = np.sqrt(1.0 - az * az)
-    y = az * w / p
-    radius = 1.2 * a ** (1.0 / 3.0) / _COMPTON_FM
-    log_f = (
-        2.0 * (g - 1.0) * np.log(2.0 * p * radius)
-        + np.pi * y
-        + 2.0 * np.real(loggamma(g + 1j * y))
-        - 2.0 * float(np.real(loggamma(2.0 * g + 1.0)))
-    )
-    out: npt.NDArray[np.float64] = 4.0 * np.exp(log_f)
+    return 4.0 * generalized_fermi_function(1, z, a, w)
+
+
+def coulomb_lambda2(z: int, a: int, w: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Coulomb function ``lambda_2 = F_1 / F_0`` of the unique first-forbidden shape factor.
+
+    The shape factor of a first-forbidden unique transition is ``C = q^2 + lambda_2 p^2``
+    (Konopinski 1966; Behrens & Buehring 1982): ``lambda_2`` weights the ``j = 3/2``
+    electron wave, which the daughter's charge pulls in less than the ``j = 1/2`` wave at high
+    energy (about 0.89-0.91 above 0.5 MeV for Zr-90; 1 for ``Z -> 0``). Taking it as 1 makes
+    the Y-90 spectrum 1.5 % harder than evaluated.
+
+    Parameters
+    ----------
+    z : int
+        Atomic number of the daughter nucleus.
+    a : int
+        Mass number.
+    w : numpy.ndarray
+        Total electron energies in units of ``m_e c^2``, each > 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``lambda_2`` (dimensionless), shape of ``w``.
+
+    Examples
+    --------
+    >>> lam = coulomb_lambda2(40, 90, np.array([1.0 + 1.0 / 0.51099895]))
+    >>> round(float(lam[0]), 2)
+    0.89
+    """
+    out: npt.NDArray[np.float64] = generalized_fermi_function(
+        2, z, a, w
+    ) / generalized_fermi_function(1, z, a, w)
     return out
 
 
@@ -125,7 +201,10 @@ def branch_spectrum(
     w_in = w[inside]
     p = np.sqrt(w_in * w_in - 1.0)
     q = w0 - w_in
-    shape = p * p + q * q if branch.unique_first_forbidden else np.ones_like(w_in)
+    if branch.unique_first_forbidden:
+        shape = q * q + coulomb_lambda2(branch.daughter_z, branch.daughter_a, w_in) * p * p
+    else:
+        shape = np.ones_like(w_in)
     out = np.zeros_like(t)
     out[inside] = fermi_function(branch.daughter_z, branch.daughter_a, w_in) * p * w_in * q**2
     out[inside] *= shape
@@ -187,9 +266,11 @@ def beta_spectrum(
 def mean_energy_mev(nuclide: Nuclide | NuclideName | str) -> float:
     """Mean kinetic energy (MeV) of the modelled spectrum (a check against ICRP 107).
 
-    The model (no screening or radiative corrections, shape factor ``p^2 + q^2``) is 1.5 %
-    harder than the evaluated Y-90 spectrum (ICRP 107: 0.9327 MeV) and 3 % harder for Ho-166
-    (0.6651 MeV); it only sets the shape of the kernels, not their energy.
+    The model (no screening or radiative corrections; Coulomb function ``lambda_2`` in the
+    unique shape factor) gives 0.9302 MeV for Y-90, 0.2 % below the evaluated spectrum
+    (ICRP 107: 0.9323 MeV), and 0.668 MeV for Ho-166 (ICRP 107: 0.6651 MeV, +0.4 %); with
+    ``lambda_2 = 1`` it was 1.5 % and 3 % too hard. It only sets the shape of the kernels,
+    not their energy.
 
     Parameters
     ----------
@@ -209,7 +290,7 @@ def mean_energy_mev(nuclide: Nuclide | NuclideName | str) -> float:
     Examples
     --------
     >>> round(mean_energy_mev("Y-90"), 3)
-    0.946
+    0.93
     """
     energy, probability = beta_spectrum(nuclide)
     return float((energy * probability).sum())

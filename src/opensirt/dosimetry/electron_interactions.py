@@ -1,10 +1,11 @@
-"""Electron interactions in water: stopping powers, Moller and elastic cross-sections.
+"""Electron interactions: stopping powers, Moller and elastic cross-sections of a medium.
 
-The formulas, their sources and the water data (Z/A, mean excitation energy, Sternheimer
-density-effect parameters) are described in :mod:`opensirt.dosimetry.electron_transport`,
+The formulas and their sources are described in :mod:`opensirt.dosimetry.electron_transport`,
 the condensed-history transport that uses them to build the beta dose point kernels; each
-function below cites its own source. Energies are kinetic energies in MeV; cross-sections and
-stopping powers are for liquid water at 1 g/cm^3.
+function below cites its own source. The medium (composition, mean excitation energy,
+Sternheimer density-effect parameters) is a :class:`~opensirt.dosimetry.materials.Material`,
+liquid water unless given. Energies are kinetic energies in MeV; cross-sections and path
+lengths are for the medium at 1 g/cm^3 (per g/cm^2).
 """
 
 from __future__ import annotations
@@ -15,22 +16,19 @@ import numpy as np
 import numpy.typing as npt
 
 from opensirt.dosimetry.beta_spectrum import ELECTRON_REST_ENERGY_MEV, FINE_STRUCTURE
+from opensirt.dosimetry.elastic_scattering import (
+    AVOGADRO_PER_MOL,
+    CLASSICAL_ELECTRON_RADIUS_CM,
+    elastic_transport_cross_sections,
+)
+from opensirt.dosimetry.materials import WATER, Material
 
 _MC2 = ELECTRON_REST_ENERGY_MEV
 #: 2 pi r_e^2 m c^2 N_A, MeV cm^2 / mol (ICRU 37 eq. 2.2 prefactor; CODATA 2018 constants).
 _BETHE_K = 0.153537
-#: Classical electron radius, cm (CODATA 2018).
-_R_E_CM = 2.8179403262e-13
-_AVOGADRO = 6.02214076e23
-_HBAR_C_MEV_FM = 197.3269804
-_BOHR_FM = 52917.721090
+_R_E_CM = CLASSICAL_ELECTRON_RADIUS_CM
+_AVOGADRO = AVOGADRO_PER_MOL
 
-# Water (liquid): composition by molecule, Z/A, I and Sternheimer parameters (ICRU 37; SBS 1984).
-_WATER_ATOMS = ((1, 2), (8, 1))
-_WATER_MOLAR_MASS = 18.0153
-_WATER_Z_OVER_A = 10.0 / _WATER_MOLAR_MASS
-_WATER_I_MEV = 75.0e-6
-_STERNHEIMER = {"C": 3.5017, "X0": 0.2400, "X1": 2.8004, "a": 0.09116, "m": 3.4773}
 
 #: Class II threshold ``Delta``: energy transfers above it are Moller collisions sampled
 #: explicitly (secondary electrons transported), below it they are part of the restricted
@@ -44,36 +42,43 @@ def _beta2(t_mev: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
-def _density_effect(tau: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Sternheimer density-effect correction ``delta`` of water (ICRU 37 eq. 2.4; SBS 1984)."""
+def _density_effect(tau: npt.NDArray[np.float64], material: Material) -> npt.NDArray[np.float64]:
+    """Sternheimer density-effect correction ``delta`` (ICRU 37 eq. 2.4; SBS 1984)."""
     x = np.log10(np.sqrt(tau * (tau + 2.0)))
-    s = _STERNHEIMER
+    s = material.sternheimer
     out: npt.NDArray[np.float64] = np.where(
-        x >= s["X1"],
-        4.6052 * x - s["C"],
-        np.where(x >= s["X0"], 4.6052 * x - s["C"] + s["a"] * (s["X1"] - x) ** s["m"], 0.0),
+        x >= s.x1,
+        4.6052 * x - s.minus_c,
+        np.where(x >= s.x0, 4.6052 * x - s.minus_c + s.a * (s.x1 - x) ** s.m, 0.0),
     )
     return out
 
 
-def _bethe_water(
-    tau: npt.NDArray[np.float64], b2: npt.NDArray[np.float64], bracket: npt.NDArray[np.float64]
+def _bethe(
+    tau: npt.NDArray[np.float64],
+    b2: npt.NDArray[np.float64],
+    bracket: npt.NDArray[np.float64],
+    material: Material,
 ) -> npt.NDArray[np.float64]:
-    """``K Z/A / beta^2 [bracket - delta]`` of water: the Bethe form shared by the collision
-    stopping power and its restricted part (ICRU 37 eq. 2.2), MeV cm^2/g."""
+    """``K Z/A / beta^2 [bracket - delta]``: the Bethe form shared by the collision stopping
+    power and its restricted part (ICRU 37 eq. 2.2), MeV cm^2/g."""
     out: npt.NDArray[np.float64] = (
-        _BETHE_K * _WATER_Z_OVER_A / b2 * (bracket - _density_effect(tau))
+        _BETHE_K * material.z_over_a / b2 * (bracket - _density_effect(tau, material))
     )
     return out
 
 
-def collision_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Mass collision stopping power of water for electrons, MeV cm^2/g (ICRU 37).
+def collision_stopping_power(
+    t_mev: npt.ArrayLike, material: Material = WATER
+) -> npt.NDArray[np.float64]:
+    """Mass collision stopping power for electrons, MeV cm^2/g (ICRU 37).
 
     Parameters
     ----------
     t_mev : array_like
         Electron kinetic energies (MeV), > 0.
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
@@ -89,14 +94,15 @@ def collision_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
     tau = t / _MC2
     b2 = _beta2(t)
     f_minus = 1.0 - b2 + (tau * tau / 8.0 - (2.0 * tau + 1.0) * math.log(2.0)) / (tau + 1.0) ** 2
-    log_term = np.log(tau * tau * (tau + 2.0) / (2.0 * (_WATER_I_MEV / _MC2) ** 2))
-    return _bethe_water(tau, b2, log_term + f_minus)
+    i_rel = material.mean_excitation_mev / _MC2
+    log_term = np.log(tau * tau * (tau + 2.0) / (2.0 * i_rel**2))
+    return _bethe(tau, b2, log_term + f_minus, material)
 
 
 def restricted_collision_stopping_power(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV
+    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV, material: Material = WATER
 ) -> npt.NDArray[np.float64]:
-    """Restricted mass collision stopping power ``L_Delta/rho`` of water, MeV cm^2/g.
+    """Restricted mass collision stopping power ``L_Delta/rho``, MeV cm^2/g.
 
     Mean energy lost per unit path in collisions that transfer less than ``delta_mev``
     (ICRU Report 37, 1984, ch. 2, restricted stopping power of electrons):
@@ -112,6 +118,8 @@ def restricted_collision_stopping_power(
         Electron kinetic energies (MeV), > 0.
     delta_mev : float, optional
         Energy-transfer threshold ``Delta`` (MeV), default :data:`DELTA_MEV` (10 keV).
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
@@ -125,7 +133,7 @@ def restricted_collision_stopping_power(
     ...                  collision_stopping_power(0.02)))
     True
     >>> round(float(restricted_collision_stopping_power(1.0, 0.01)), 3)
-    1.465
+    1.466
     """
     t = np.asarray(t_mev, dtype=np.float64)
     tau = t / _MC2
@@ -138,14 +146,14 @@ def restricted_collision_stopping_power(
         + tau / (tau - d)
         + (0.5 * d * d + (2.0 * tau + 1.0) * np.log1p(-d / tau)) / (tau + 1.0) ** 2
     )
-    log_term = np.log(2.0 * (tau + 2.0) / (_WATER_I_MEV / _MC2) ** 2)
-    return _bethe_water(tau, b2, log_term + f_minus)
+    log_term = np.log(2.0 * (tau + 2.0) / (material.mean_excitation_mev / _MC2) ** 2)
+    return _bethe(tau, b2, log_term + f_minus, material)
 
 
 def moller_cross_section(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV
+    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV, material: Material = WATER
 ) -> npt.NDArray[np.float64]:
-    """Macroscopic Moller cross-section of water (density 1) for transfers above ``delta_mev``,
+    """Macroscopic Moller cross-section (medium at 1 g/cm^3) for transfers above ``delta_mev``,
     cm^-1.
 
     Integral of the Moller cross-section (Moller 1932, Ann Phys 406:531,
@@ -163,11 +171,13 @@ def moller_cross_section(
         Kinetic energies of the incident electron (MeV).
     delta_mev : float, optional
         Smallest energy transfer counted (MeV), default :data:`DELTA_MEV`.
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
     numpy.ndarray
-        ``Sigma`` (cm^-1, water at 1 g/cm^3), float64, shape of ``t_mev``.
+        ``Sigma`` (cm^-1, medium at 1 g/cm^3), float64, shape of ``t_mev``.
 
     Examples
     --------
@@ -182,7 +192,7 @@ def moller_cross_section(
     bracket = 1.0 / eps0 - 1.0 / (1.0 - eps0) + c * (0.5 - eps0) - g * np.log((1.0 - eps0) / eps0)
     out: npt.NDArray[np.float64] = np.where(
         t > 2.0 * delta_mev,
-        _BETHE_K * _WATER_Z_OVER_A / (_beta2(t) * t) * np.maximum(bracket, 0.0),
+        _BETHE_K * material.z_over_a / (_beta2(t) * t) * np.maximum(bracket, 0.0),
         0.0,
     )
     return out
@@ -219,13 +229,17 @@ def moller_cosines(
     return cosine(t_mev - w_mev), cosine(w_mev)
 
 
-def radiative_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Mass radiative stopping power of water, MeV cm^2/g (Bethe-Heitler, unscreened).
+def radiative_stopping_power(
+    t_mev: npt.ArrayLike, material: Material = WATER
+) -> npt.NDArray[np.float64]:
+    """Mass radiative stopping power, MeV cm^2/g (Bethe-Heitler, unscreened).
 
     Parameters
     ----------
     t_mev : array_like
         Electron kinetic energies (MeV).
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
@@ -240,16 +254,19 @@ def radiative_stopping_power(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
     t = np.asarray(t_mev, dtype=np.float64)
     e_total = t + _MC2
     phi = np.maximum(16.0 / 3.0, 4.0 * np.log(2.0 * e_total / _MC2) - 4.0 / 3.0)
-    zz = sum(n * z * (z + 1) for z, n in _WATER_ATOMS)
-    prefactor = _AVOGADRO / _WATER_MOLAR_MASS * FINE_STRUCTURE * _R_E_CM**2 * zz
+    prefactor = _AVOGADRO * material.z_z1_over_a * FINE_STRUCTURE * _R_E_CM**2
     out: npt.NDArray[np.float64] = prefactor * e_total * phi
     return out
 
 
 def csda_range_table(
-    t_max_mev: float = 3.0, n: int = 4000, *, delta_mev: float | None = None
+    t_max_mev: float = 3.0,
+    n: int = 4000,
+    *,
+    delta_mev: float | None = None,
+    material: Material = WATER,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Energies (MeV) and CSDA ranges (g/cm^2) in water from 1 keV up to ``t_max_mev``.
+    """Energies (MeV) and CSDA ranges (g/cm^2) from 1 keV up to ``t_max_mev``.
 
     The range below 1 keV is taken as ``T / S(1 keV)`` (negligible: < 0.1 micrometre). With
     ``delta_mev`` the collision part is the restricted stopping power
@@ -264,11 +281,13 @@ def csda_range_table(
         Number of logarithmically spaced energies, default 4000.
     delta_mev : float or None, optional
         Restricted-loss threshold (MeV); None (default) for the full CSDA range.
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
     tuple of (numpy.ndarray, numpy.ndarray)
-        Energies (MeV) and ranges (g/cm^2, i.e. cm in water at 1 g/cm^3), increasing.
+        Energies (MeV) and ranges (g/cm^2, i.e. cm at 1 g/cm^3), increasing.
 
     Examples
     --------
@@ -278,57 +297,59 @@ def csda_range_table(
     """
     t = np.geomspace(1e-3, t_max_mev, n)
     s_col = (
-        collision_stopping_power(t)
+        collision_stopping_power(t, material)
         if delta_mev is None
-        else restricted_collision_stopping_power(t, delta_mev)
+        else restricted_collision_stopping_power(t, delta_mev, material)
     )
-    inv = 1.0 / (s_col + radiative_stopping_power(t))
+    inv = 1.0 / (s_col + radiative_stopping_power(t, material))
     steps = 0.5 * (inv[1:] + inv[:-1]) * np.diff(t)
     r = np.concatenate([[t[0] * inv[0]], t[0] * inv[0] + np.cumsum(steps)])
     return t, r
 
 
-def transport_mean_free_path_cm(t_mev: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """First transport mean free path of electrons in water (density 1), cm.
+def transport_mean_free_path_cm(
+    t_mev: npt.ArrayLike, material: Material = WATER
+) -> npt.NDArray[np.float64]:
+    """First transport mean free path of elastic scattering (medium at 1 g/cm^3), cm.
 
-    Screened Rutherford (Wentzel) cross-section with Moliere screening, closed form
-    ``sigma_1 = 2 pi Z(Z+1) (r_e m c^2 / p beta c)^2 [ln(1 + 1/A) - 1/(1 + A)]``.
+    ``lambda_1 = 1 / Sigma_1`` of
+    :func:`~opensirt.dosimetry.elastic_scattering.elastic_transport_cross_sections`
+    (screened Rutherford with Moliere screening and the Mott factor).
 
     Parameters
     ----------
     t_mev : array_like
         Electron kinetic energies (MeV), > 0.
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
     numpy.ndarray
         ``lambda_1`` (cm), float64, shape of ``t_mev``.
+
+    Examples
+    --------
+    >>> round(float(transport_mean_free_path_cm(1.0)), 2)  # water, 1 MeV
+    0.54
     """
-    t = np.asarray(t_mev, dtype=np.float64)
-    pc = np.sqrt(t * (t + 2.0 * _MC2))
-    beta2 = _beta2(t)
-    p_beta_c = pc * pc / (t + _MC2)
-    n_molecules = _AVOGADRO / _WATER_MOLAR_MASS  # per cm^3 at 1 g/cm^3
-    inv_lambda = np.zeros_like(t)
-    for z, count in _WATER_ATOMS:
-        a_tf = 0.88534 * _BOHR_FM * z ** (-1.0 / 3.0)
-        screening = (_HBAR_C_MEV_FM / (2.0 * pc * a_tf)) ** 2 * (
-            1.13 + 3.76 * (FINE_STRUCTURE * z) ** 2 / beta2
-        )
-        k = z * (z + 1) * (_R_E_CM * _MC2 / p_beta_c) ** 2
-        sigma1 = 2.0 * math.pi * k * (np.log1p(1.0 / screening) - 1.0 / (1.0 + screening))
-        inv_lambda += count * n_molecules * sigma1
-    out: npt.NDArray[np.float64] = 1.0 / inv_lambda
+    sigma1, _ = elastic_transport_cross_sections(t_mev, material)
+    out: npt.NDArray[np.float64] = 1.0 / sigma1
     return out
 
 
 def moller_transport_cross_section(
-    t_mev: npt.ArrayLike, delta_mev: float = DELTA_MEV, n: int = 256
+    t_mev: npt.ArrayLike,
+    delta_mev: float = DELTA_MEV,
+    n: int = 256,
+    *,
+    order: int = 1,
+    material: Material = WATER,
 ) -> npt.NDArray[np.float64]:
-    """First transport cross-section of the Moller collisions above ``delta_mev`` for the
-    faster (primary) electron, water density 1, cm^-1.
+    """First (or second) transport cross-section of the Moller collisions above ``delta_mev``
+    for the faster (primary) electron, medium at 1 g/cm^3, cm^-1.
 
-    ``Sigma_1 = int_Delta^(T/2) (1 - cos theta_p(W)) dSigma/dW dW`` with the Moller
+    ``Sigma_l = int_Delta^(T/2) (1 - P_l(cos theta_p(W))) dSigma/dW dW`` with the Moller
     differential cross-section (:func:`moller_cross_section`) and the two-body cosine of the
     primary; trapezoidal rule on ``n`` logarithmic points. In Class II transport these
     deflections are sampled explicitly, so they are removed from the elastic-scattering
@@ -344,11 +365,15 @@ def moller_transport_cross_section(
         Smallest energy transfer counted (MeV), default :data:`DELTA_MEV`.
     n : int, optional
         Quadrature points per energy, default 256.
+    order : int, optional
+        ``l``: 1 (default) or 2.
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
     numpy.ndarray
-        ``Sigma_1`` (cm^-1), float64, shape of ``t_mev``.
+        ``Sigma_l`` (cm^-1), float64, shape of ``t_mev``.
 
     Examples
     --------
@@ -362,14 +387,15 @@ def moller_transport_cross_section(
     tk = t[ok][:, None]
     w = delta_mev * (tk / (2.0 * delta_mev)) ** np.linspace(0.0, 1.0, n)[None, :]
     m = _MC2
-    dsdw = (_BETHE_K * _WATER_Z_OVER_A / _beta2(tk)) * (
+    dsdw = (_BETHE_K * material.z_over_a / _beta2(tk)) * (
         1.0 / w**2
         + 1.0 / (tk - w) ** 2
         + 1.0 / (tk + m) ** 2
         - (2.0 * tk + m) * m / ((tk + m) ** 2 * w * (tk - w))
     )
     mu_primary, _ = moller_cosines(np.broadcast_to(tk, w.shape), w)
-    out[ok] = np.trapezoid((1.0 - mu_primary) * dsdw, w, axis=1)
+    one_minus_pl = 1.0 - mu_primary if order == 1 else 1.5 * (1.0 - mu_primary**2)
+    out[ok] = np.trapezoid(one_minus_pl * dsdw, w, axis=1)
     return out.reshape(np.shape(t_mev))
 
 
@@ -416,13 +442,16 @@ def sample_moller_fraction(
 
 
 def bohr_straggling_variance(
-    t_mev: npt.NDArray[np.float64], step_cm: npt.NDArray[np.float64], delta_mev: float
+    t_mev: npt.NDArray[np.float64],
+    step_cm: npt.NDArray[np.float64],
+    delta_mev: float,
+    material: Material = WATER,
 ) -> npt.NDArray[np.float64]:
     """Bohr variance of the energy lost in soft collisions (below ``delta_mev``) along a step.
 
     ``Omega^2 = K (Z/A) s Delta (1 - beta^2/2) / beta^2`` (Bohr 1915, Phil Mag 30:581; Particle
     Data Group, Review of Particle Physics, "Passage of particles through matter",
-    thick-absorber limit with ``W_max -> Delta``), water at 1 g/cm^3.
+    thick-absorber limit with ``W_max -> Delta``), medium at 1 g/cm^3.
 
     Parameters
     ----------
@@ -432,6 +461,8 @@ def bohr_straggling_variance(
         Path lengths (cm), shape of ``t_mev``.
     delta_mev : float
         Largest energy transfer counted as soft (MeV).
+    material : Material, optional
+        The medium, default liquid water.
 
     Returns
     -------
@@ -440,6 +471,6 @@ def bohr_straggling_variance(
     """
     b2 = _beta2(t_mev)
     out: npt.NDArray[np.float64] = (
-        _BETHE_K * _WATER_Z_OVER_A * step_cm * delta_mev * (1.0 - 0.5 * b2) / b2
+        _BETHE_K * material.z_over_a * step_cm * delta_mev * (1.0 - 0.5 * b2) / b2
     )
     return out

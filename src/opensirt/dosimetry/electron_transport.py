@@ -1,15 +1,16 @@
-"""A condensed-history electron transport in water that builds the beta dose point kernels
-shipped in ``dosimetry/data``; the stopping powers and cross-sections it uses are computed in
-:mod:`opensirt.dosimetry.electron_interactions`.
+"""A condensed-history electron transport in a homogeneous medium that builds the beta dose
+point kernels shipped in ``dosimetry/data`` (ICRU soft tissue); the stopping powers and
+cross-sections it uses are computed in :mod:`opensirt.dosimetry.electron_interactions` and
+:mod:`opensirt.dosimetry.elastic_scattering`, the media in :mod:`opensirt.dosimetry.materials`.
 
 Physics (every piece a textbook formula, no fitted constants):
 
 * Collision stopping power: Bethe formula for electrons with the Rohrlich-Carlson ``F-`` term
   and the Sternheimer density-effect correction (ICRU Report 37, 1984, eqs. 2.2 and 2.4);
-  water: ``Z/A = 0.555087``, mean excitation energy ``I = 75 eV`` (ICRU 37), density-effect
-  parameters ``C = 3.5017, X0 = 0.2400, X1 = 2.8004, a = 0.09116, m = 3.4773``
-  (Sternheimer, Berger & Seltzer 1984, At Data Nucl Data Tables 30:261,
-  doi:10.1016/0092-640X(84)90002-0). Checked against NIST ESTAR (tests).
+  ``Z/A``, ``I`` and the density-effect parameters of the medium (water: ``Z/A = 0.5551``,
+  ``I = 75 eV``; ICRU soft tissue: ``Z/A = 0.5497``, ``I = 74.9 eV``; Sternheimer, Berger &
+  Seltzer 1984, At Data Nucl Data Tables 30:261, doi:10.1016/0092-640X(84)90002-0).
+  Checked against NIST ESTAR (tests).
 * Radiative stopping power: Bethe-Heitler, ``S_rad/rho = (N_A/A) alpha r_e^2 Z(Z+1) E Phi``
   with ``Phi = 16/3`` (non-relativistic) or ``4 ln(2E/mc^2) - 4/3`` (intermediate energies),
   whichever is larger (Attix 1986, Introduction to Radiological Physics and Radiation
@@ -17,12 +18,11 @@ Physics (every piece a textbook formula, no fitted constants):
   to escape: their energy is not deposited (for Y-90 about 0.5 % of the beta energy); the
   Monte Carlo engine (:mod:`opensirt.dosimetry.monte_carlo`) transports them.
 * Angular deflections: screened-Rutherford (Wentzel) elastic scattering on the nuclei and the
-  atomic electrons (``Z^2 -> Z(Z+1)``) with the Moliere screening parameter
-  ``A = (hbar / 2 p a_TF)^2 (1.13 + 3.76 (alpha Z / beta)^2)``; the transport mean free path
-  ``lambda_1`` follows in closed form, and each step of length ``s`` is deflected with a
-  Henyey-Greenstein angle whose mean cosine is the Goudsmit-Saunderson value
-  ``exp(-s / lambda_1)`` (Goudsmit & Saunderson 1940, Phys Rev 57:24,
-  doi:10.1103/PhysRev.57.24; Moliere 1947, Z Naturforsch 2a:133).
+  atomic electrons (``Z^2 -> Z(Z+1)``) with Moliere screening and the McKinley-Feshbach Mott
+  (spin) factor on the nuclear part, in a mixed scheme: deflections beyond about 6 degrees
+  are sampled one by one, the softer ones lumped per step into one deflection with the exact
+  Goudsmit-Saunderson first and second moments (PENELOPE's scheme; see
+  :mod:`opensirt.dosimetry.elastic_scattering`).
 * Class II condensed history (Berger 1963, Methods Comput Phys 1:135; the scheme of
   ETRAN, EGS4 and DPM): collisions that transfer more than ``Delta = 10 keV`` are Moller
   collisions sampled explicitly (Moller 1932 cross-section, free electrons at rest, two-body
@@ -30,21 +30,22 @@ Physics (every piece a textbook formula, no fitted constants):
   and the knock-on electrons are transported like the primaries; the softer collisions are a
   continuous loss at the restricted stopping power ``L_Delta`` (ICRU Report 37, ch. 2) with
   Gaussian straggling of Bohr variance. The hard-collision deflections are removed from the
-  elastic transport cross-section (its ``Z(Z+1)`` term counts all electron-electron
+  soft elastic transport cross-sections (their ``Z(Z+1)`` term counts all electron-electron
   scattering). Steps end at 4 % mean energy loss or at the next Moller collision; random
   hinge; cut-off 10 keV (CSDA range 2.5 micrometres): the residual energy is deposited where
   the electron stops.
 
 The resulting kernels conserve energy by construction (absorbed + bremsstrahlung = emitted)
-and agree in range with ESTAR. Their voxel S-values agree with the GATE Monte Carlo tables of
-Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) to about 1.5 % (source voxel and face
-neighbours) and 5 % (edges and corners); see docs/dosimetry.md for the comparison and the
-remaining differences (water instead of ICRU soft tissue, approximate multiple-scattering
-shape, no binding effects, a model beta spectrum).
+and agree in range with ESTAR. Their soft-tissue voxel S-values agree with the GATE Monte
+Carlo tables of Lanconelli et al. 2012 (doi:10.1088/0031-9155/57/2/517) within 2 % for the
+source voxel and its face, edge and corner neighbours at 3-6 mm voxels; see
+docs/dosimetry.md for the comparison and for what each piece of physics changed.
 
 The step functions (:func:`continuous_step`, :func:`deflect`, :func:`moller_collisions`)
-work in mass thickness (g/cm^2) and are shared with the voxel transport of the Monte Carlo
-engine (:mod:`opensirt.dosimetry.mc_transport`), which limits steps at voxel boundaries.
+work in mass thickness (g/cm^2) of the medium of their :class:`TransportTables` and are
+shared with the voxel transport of the Monte Carlo engine
+(:mod:`opensirt.dosimetry.mc_transport`), which limits steps at voxel boundaries and models
+every voxel as :data:`KERNEL_MATERIAL` (the kernels' medium) at the voxel's density.
 
 Regenerate the shipped data with ``python -m opensirt.dosimetry.electron_transport``.
 """
@@ -53,7 +54,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -61,6 +62,11 @@ import numpy as np
 import numpy.typing as npt
 
 from opensirt.dosimetry.beta_spectrum import beta_spectrum
+from opensirt.dosimetry.elastic_scattering import (
+    MixedElastic,
+    mixed_elastic_tables,
+    sample_step_deflection,
+)
 from opensirt.dosimetry.electron_interactions import (
     DELTA_MEV,
     bohr_straggling_variance,
@@ -71,24 +77,18 @@ from opensirt.dosimetry.electron_interactions import (
     radiative_stopping_power,
     restricted_collision_stopping_power,
     sample_moller_fraction,
-    transport_mean_free_path_cm,
 )
+from opensirt.dosimetry.materials import ICRU_SOFT_TISSUE, WATER, Material
 from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
 
 #: Tracking cut-off: electrons below it deposit their energy where they are (CSDA range in
 #: water 2.5 micrometres, ESTAR).
 CUTOFF_MEV = 0.010
 _MAX_LOSS_FRACTION = 0.04
-
-
-def _henyey_greenstein(
-    g: npt.NDArray[np.float64], u: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Cosines sampled from the Henyey-Greenstein law with mean cosine ``g`` (0 < g < 1)."""
-    g = np.clip(g, 1e-6, 1.0 - 1e-9)
-    frac = (1.0 - g * g) / (1.0 - g + 2.0 * g * u)
-    out: npt.NDArray[np.float64] = np.clip((1.0 + g * g - frac * frac) / (2.0 * g), -1.0, 1.0)
-    return out
+#: The medium of the shipped point kernels and of every voxel of the Monte Carlo engine (at
+#: the voxel's density): ICRU four-component soft tissue (ICRU Report 33, 1980, and ICRU
+#: Report 37, 1984; composition and data in :mod:`opensirt.dosimetry.materials`).
+KERNEL_MATERIAL = ICRU_SOFT_TISSUE
 
 
 def rotate(
@@ -142,33 +142,40 @@ def rotate(
 
 @dataclass(frozen=True)
 class TransportTables:
-    """Energy tables of the condensed-history steps in water per unit mass thickness.
+    """Energy tables of the condensed-history steps in a medium per unit mass thickness.
 
     Attributes
     ----------
+    material : Material
+        The medium (composition, mean excitation energy, density-effect parameters).
     table_t : numpy.ndarray
         Kinetic energies (MeV), increasing.
     table_r : numpy.ndarray
         Restricted CSDA range (g/cm^2) at each energy: the path over which the continuous
         (soft collision + radiative) loss alone slows the electron down.
-    table_lambda_cm : numpy.ndarray
-        Transport mean free path (g/cm^2) of the soft elastic and soft inelastic deflections.
+    elastic : MixedElastic
+        The mixed elastic-scattering tables (per g/cm^2); their soft transport
+        cross-sections exclude the hard Moller deflections, which are sampled explicitly.
     delta_mev : float
         Class II threshold (MeV).
     """
 
+    material: Material
     table_t: npt.NDArray[np.float64]
     table_r: npt.NDArray[np.float64]
-    table_lambda_cm: npt.NDArray[np.float64]
+    elastic: MixedElastic
     delta_mev: float
 
 
-def transport_tables(t_max_mev: float, delta_mev: float = DELTA_MEV) -> TransportTables:
-    """The step tables of water for electrons up to ``t_max_mev``.
+def transport_tables(
+    t_max_mev: float, delta_mev: float = DELTA_MEV, material: Material = WATER
+) -> TransportTables:
+    """The step tables of ``material`` for electrons up to ``t_max_mev``.
 
-    Every length is a mass thickness (g/cm^2, i.e. cm of water at 1 g/cm^3): divided by the
-    density it is the geometric path in water of another density (O'Connor 1957, Proc Phys
-    Soc A 70:568, doi:10.1088/0370-1298/70/8/302 for the scaling of charged-particle fields).
+    Every length is a mass thickness (g/cm^2, i.e. cm of the medium at 1 g/cm^3): divided by
+    the density it is the geometric path in the same medium of another density (O'Connor
+    1957, Proc Phys Soc A 70:568, doi:10.1088/0370-1298/70/8/302 for the scaling of
+    charged-particle fields).
 
     Parameters
     ----------
@@ -176,22 +183,31 @@ def transport_tables(t_max_mev: float, delta_mev: float = DELTA_MEV) -> Transpor
         Highest electron energy to be transported (MeV).
     delta_mev : float, optional
         Class II threshold (MeV), default :data:`DELTA_MEV`.
+    material : Material, optional
+        The medium, default liquid water (the kernels and the Monte Carlo engine use
+        :data:`KERNEL_MATERIAL`).
 
     Returns
     -------
     TransportTables
-        Energies, restricted ranges and the soft transport mean free path.
+        Energies, restricted ranges and the mixed elastic-scattering tables.
     """
-    table_t, table_r = csda_range_table(t_max_mev, delta_mev=delta_mev)
+    table_t, table_r = csda_range_table(t_max_mev, delta_mev=delta_mev, material=material)
     # soft elastic + soft inelastic deflections: the hard Moller part is sampled explicitly
-    inv_lambda = 1.0 / transport_mean_free_path_cm(table_t)
-    table_lambda = 1.0 / (inv_lambda - moller_transport_cross_section(table_t, delta_mev))
-    return TransportTables(table_t, table_r, table_lambda, delta_mev)
+    elastic = mixed_elastic_tables(table_t, material)
+    moller1 = moller_transport_cross_section(table_t, delta_mev, material=material)
+    moller2 = moller_transport_cross_section(table_t, delta_mev, order=2, material=material)
+    elastic = replace(
+        elastic,
+        soft_sigma1=np.maximum(elastic.soft_sigma1 - moller1, 0.0),
+        soft_sigma2=np.maximum(elastic.soft_sigma2 - moller2, 0.0),
+    )
+    return TransportTables(material, table_t, table_r, elastic, delta_mev)
 
 
 @dataclass(frozen=True)
 class _Medium:
-    """The step tables and the radial tally of the point-kernel simulation (water, density 1)."""
+    """The step tables and the radial tally of the point-kernel simulation (density 1)."""
 
     tables: TransportTables
     shell_mm: float
@@ -243,8 +259,11 @@ def continuous_step(
 
     The step ends after a ``4 %`` mean energy loss, at the next Moller collision (distance
     exponential with the cross-section at the mid-step energy) or at ``limit_cm`` (a voxel
-    boundary), whichever comes first. The soft collision loss fluctuates as a Gaussian with
-    the Bohr variance of transfers below ``Delta``,
+    boundary), whichever comes first; stopping powers and cross-sections are those of
+    ``tables.material``. Hard elastic collisions do not end a step: :func:`deflect` applies
+    a Poisson number of them with mean ``s / lambda_hard`` over the step actually taken, so
+    a step shortened by ``limit_cm`` gets proportionally fewer. The soft collision loss
+    fluctuates as a Gaussian with the Bohr variance of transfers below ``Delta``,
     ``Omega^2 = K (Z/A) s Delta (1 - beta^2/2) / beta^2`` (Bohr 1915, Phil Mag 30:581;
     Particle Data Group, Review of Particle Physics, "Passage of particles through matter",
     thick-absorber limit with ``W_max -> Delta``), truncated to the physical range
@@ -273,17 +292,18 @@ def continuous_step(
     r_t = np.interp(t, tt, tr)
     full_cm = r_t - np.interp(t - planned, tt, tr)
     cap = full_cm if limit_cm is None else np.minimum(full_cm, limit_cm)
-    sigma = moller_cross_section(t - 0.5 * planned, tables.delta_mev)
+    mat = tables.material
+    sigma = moller_cross_section(t - 0.5 * planned, tables.delta_mev, mat)
     free_path = -np.log1p(-rng.random(t.size))
     s_hard = np.divide(free_path, sigma, out=np.full(t.size, np.inf), where=sigma > 0)
     hard = s_hard < cap
     step_cm = np.where(hard, s_hard, cap)
     loss = np.where(step_cm < full_cm, t - np.interp(r_t - step_cm, tr, tt), planned)
     t_mid = t - 0.5 * loss
-    s_col = restricted_collision_stopping_power(t_mid, tables.delta_mev)
-    s_rad = radiative_stopping_power(t_mid)
+    s_col = restricted_collision_stopping_power(t_mid, tables.delta_mev, mat)
+    s_rad = radiative_stopping_power(t_mid, mat)
     rad = loss * s_rad / (s_col + s_rad)
-    var = bohr_straggling_variance(t_mid, step_cm, tables.delta_mev)
+    var = bohr_straggling_variance(t_mid, step_cm, tables.delta_mev, mat)
     noise = rng.standard_normal(t.size) * np.sqrt(var)
     if limit_cm is not None:
         noise[cap < full_cm] = 0.0
@@ -298,11 +318,14 @@ def deflect(
     tables: TransportTables,
     rng: np.random.Generator,
 ) -> npt.NDArray[np.float64]:
-    """New directions after the soft angular deflections of a step.
+    """New directions after the elastic (and soft inelastic) deflections of a step.
 
-    A Henyey-Greenstein polar angle whose mean cosine is the Goudsmit-Saunderson value
-    ``exp(-s / lambda_1)`` at the mid-step energy (Goudsmit & Saunderson 1940, Phys Rev
-    57:24, doi:10.1103/PhysRev.57.24), uniform azimuth.
+    Mixed scheme (:mod:`opensirt.dosimetry.elastic_scattering`; PENELOPE, Baro et al. 1995,
+    Nucl Instrum Methods B 100:31, doi:10.1016/0168-583X(95)00349-5): one soft deflection
+    with the exact Goudsmit-Saunderson first and second moments of the soft collisions over
+    the step at the mid-step energy (Goudsmit & Saunderson 1940, Phys Rev 57:24,
+    doi:10.1103/PhysRev.57.24), then a Poisson number (mean: step over the hard mean free
+    path) of hard elastic collisions sampled one by one, all at the hinge; uniform azimuths.
 
     Parameters
     ----------
@@ -313,17 +336,23 @@ def deflect(
     tables : TransportTables
         Step tables of the medium.
     rng : numpy.random.Generator
-        Random number source (two draws per electron).
+        Random number source.
 
     Returns
     -------
     numpy.ndarray
         Unit directions after the deflection, shape (N, 3).
     """
-    n = step.step_cm.size
-    lam = np.interp(step.t_mid_mev, tables.table_t, tables.table_lambda_cm)
-    g = np.exp(-step.step_cm / lam)
-    return rotate(d, _henyey_greenstein(g, rng.random(n)), 2 * np.pi * rng.random(n))
+    t_mev, step_cm, elastic = step.t_mid_mev, step.step_cm, tables.elastic
+    mean_mu, mean_mu2 = elastic.soft_moments(t_mev, step_cm)
+    mu = sample_step_deflection(mean_mu, mean_mu2, rng)
+    d = rotate(d, mu, 2.0 * np.pi * rng.random(t_mev.size))
+    n_hard = rng.poisson(step_cm * elastic.hard_rates(t_mev).sum(axis=0))
+    for j in range(int(n_hard.max(initial=0))):
+        idx = np.flatnonzero(n_hard > j)
+        cos_t = 1.0 - 2.0 * elastic.sample_hard(t_mev[idx], rng)
+        d[idx] = rotate(d[idx], cos_t, 2.0 * np.pi * rng.random(idx.size))
+    return d
 
 
 def moller_collisions(
@@ -425,8 +454,9 @@ def simulate_point_kernel(
     r_max_mm: float = 15.0,
     seed: int = 20240601,
     delta_mev: float = DELTA_MEV,
+    material: Material = WATER,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
-    """Radial energy deposition around a point source of ``nuclide`` in water (1 g/cm^3).
+    """Radial energy deposition around a point source of ``nuclide`` in ``material`` (1 g/cm^3).
 
     Class II condensed-history transport (Berger 1963) of the beta particles and of every
     knock-on electron above ``delta_mev``; energy beyond ``r_max_mm`` is tallied in the last
@@ -446,6 +476,8 @@ def simulate_point_kernel(
         Seed of the random number generator (same seed, same kernel).
     delta_mev : float, optional
         Class II threshold (MeV), default :data:`DELTA_MEV`.
+    material : Material, optional
+        The medium (default liquid water); radii are for it at 1 g/cm^3.
 
     Returns
     -------
@@ -459,7 +491,7 @@ def simulate_point_kernel(
     rng = np.random.default_rng(seed)
     t = sample_beta_energies(nuclide, n_electrons, rng)
     emitted = float(t.sum())
-    tables = transport_tables(float(t.max()) * 1.01, delta_mev)
+    tables = transport_tables(float(t.max()) * 1.01, delta_mev, material)
     edges = np.arange(0.0, r_max_mm + shell_mm / 2, shell_mm)
     medium = _Medium(tables, shell_mm, np.zeros(edges.size - 1))
     slow = t <= CUTOFF_MEV
@@ -473,7 +505,12 @@ def simulate_point_kernel(
     return edges[1:], medium.tally / emitted, radiative / emitted
 
 
-def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electrons: int) -> None:
+def write_kernel_csv(
+    nuclide: Nuclide | NuclideName | str,
+    path: Path,
+    n_electrons: int,
+    material: Material = KERNEL_MATERIAL,
+) -> None:
     """Simulate the point kernel of ``nuclide`` and write it (atomically) as CSV to ``path``.
 
     Parameters
@@ -485,17 +522,25 @@ def write_kernel_csv(nuclide: Nuclide | NuclideName | str, path: Path, n_electro
         header); replaced if it exists.
     n_electrons : int
         Primary betas simulated.
+    material : Material, optional
+        The medium (default :data:`KERNEL_MATERIAL`, ICRU four-component soft tissue), named
+        in the header.
     """
     nuc = get_nuclide(nuclide)
-    r_mm, fraction, radiative = simulate_point_kernel(nuc, n_electrons)
+    r_mm, fraction, radiative = simulate_point_kernel(nuc, n_electrons, material=material)
     cumulative = np.cumsum(fraction)
     lines = [
-        f"# Beta dose point kernel of {nuc.name} in liquid water (1.000 g/cm^3), point source.",
+        f"# Beta dose point kernel of {nuc.name} in {material.name}, point source;",
+        "# radii for the medium at 1.000 g/cm^3 (divide by the density in g/cm^3).",
+        f"# medium={material.name}; <Z/A>={material.z_over_a:.5f};"
+        f" I={material.mean_excitation_ev:g} eV",
         "# Generated by opensirt.dosimetry.electron_transport (Class II condensed-history",
         "# electron transport: ICRU 37 restricted stopping power with Bohr straggling, Moller",
         f"# collisions above {DELTA_MEV * 1e3:g} keV with knock-on electrons transported,",
-        "# Moliere-screened Wentzel transport mean free path, bremsstrahlung escapes); beta",
-        "# spectrum from Fermi theory with ENSDF end points.",
+        "# mixed elastic scattering: Moliere-screened Wentzel cross-section with the",
+        "# McKinley-Feshbach Mott factor, hard collisions sampled, soft ones with exact first",
+        "# and second moments; bremsstrahlung escapes); beta spectrum from Fermi theory",
+        "# (unique shape factor q^2 + lambda_2 p^2) with ENSDF end points.",
         f"# Electrons simulated: {n_electrons} (seed 20240601).",
         f"# radiative_fraction={radiative:.6f} (bremsstrahlung energy / emitted beta energy)",
         "# Columns: r_mm = outer radius of the shell (mm); shell_fraction = fraction of the",
@@ -527,8 +572,8 @@ def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else 1_000_000
     data = Path(__file__).resolve().parent / "data"
     for nuclide, name in ((NuclideName.Y90, "y90"), (NuclideName.HO166, "ho166")):
-        write_kernel_csv(nuclide, data / f"{name}_dpk_water.csv", n)
-        print(f"wrote {data / f'{name}_dpk_water.csv'}")
+        write_kernel_csv(nuclide, data / f"{name}_dpk_soft_tissue.csv", n)
+        print(f"wrote {data / f'{name}_dpk_soft_tissue.csv'}")
     return 0
 
 

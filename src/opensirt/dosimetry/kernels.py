@@ -1,11 +1,12 @@
 """Dose point kernels and voxel kernels (voxel S-values) for Y-90 and Ho-166, for any voxel size.
 
 A *dose point kernel* (DPK) gives the fraction of the emitted beta energy absorbed in each
-spherical shell around a point source in water; it is shipped as
-``dosimetry/data/<nuclide>_dpk_water.csv`` (see :mod:`opensirt.dosimetry.electron_transport`
-for how it was computed). A *voxel kernel* gives, for a source uniformly spread in one voxel,
-the energy absorbed in each voxel around it (MIRD Pamphlet 17: Bolch et al. 1999, J Nucl Med
-40:11S-36S). Dividing by the voxel mass gives the voxel S-values.
+spherical shell around a point source in ICRU four-component soft tissue (radii for the
+medium at 1 g/cm^3); it is shipped as ``dosimetry/data/<nuclide>_dpk_soft_tissue.csv`` (see
+:mod:`opensirt.dosimetry.electron_transport` for how it was computed). A *voxel kernel*
+gives, for a source uniformly spread in one voxel, the energy absorbed in each voxel around
+it (MIRD Pamphlet 17: Bolch et al. 1999, J Nucl Med 40:11S-36S). Dividing by the voxel mass
+gives the voxel S-values.
 
 The voxel kernel is the exact six-dimensional integral of the DPK over source and target
 voxels, evaluated by quasi-Monte Carlo: a scrambled Sobol sequence samples a source point
@@ -15,10 +16,11 @@ and is tallied in the voxel where it lands. So the kernel sums exactly to the ab
 fraction of the DPK (energy is conserved), and works for anisotropic voxels. The result is
 symmetrised over the eight octants (and over axes of equal spacing).
 
-Medium: the water DPK is scaled to a medium of density ``rho`` by ``r -> r / rho``
-(O'Connor scaling theorem for charged particles; composition effects of a few per cent for
-soft tissue and lung are neglected: Tiwari et al. 2020, Radiat Res 193:531,
-doi:10.1667/RR15563.1).
+Medium: the soft-tissue DPK is scaled to a medium of density ``rho`` by ``r -> r / rho``
+(O'Connor scaling theorem for charged particles; the composition of lung and other soft
+tissues differs little from it, bone more: Tiwari et al. 2020, Radiat Res 193:531,
+doi:10.1667/RR15563.1; water has 1 % more electrons per gram than ICRU soft tissue, so its
+ranges per g/cm^2 are about 1 % shorter).
 
 Voxel S-values are given for soft tissue of density 1.04 g/cm^3, the convention of MIRD
 Pamphlet 17 and of the voxel S-value databases (Lanconelli et al. 2012, Phys Med Biol 57:517,
@@ -44,14 +46,17 @@ from opensirt.physics.nuclides import JOULE_PER_MEV, Nuclide, NuclideName, get_n
 #: al. 1999, J Nucl Med 40:11S-36S). Also the default tissue density of voxel dosimetry here.
 SOFT_TISSUE_DENSITY_G_PER_ML = 1.04
 
-_KERNEL_FILES = {NuclideName.Y90: "y90_dpk_water.csv", NuclideName.HO166: "ho166_dpk_water.csv"}
+_KERNEL_FILES = {
+    NuclideName.Y90: "y90_dpk_soft_tissue.csv",
+    NuclideName.HO166: "ho166_dpk_soft_tissue.csv",
+}
 _DEFAULT_SAMPLES = 2**20
 _SOBOL_SEED = 90166
 
 
 @dataclass(frozen=True, eq=False)
 class PointKernel:
-    """A beta dose point kernel in water (density 1 g/cm^3).
+    """A beta dose point kernel in ICRU soft tissue (radii for density 1 g/cm^3).
 
     Attributes
     ----------
@@ -91,7 +96,7 @@ class PointKernel:
         Returns
         -------
         float
-            The radius in water at 1 g/mL (mm), interpolated in the tabulated cumulative
+            The radius in the medium at 1 g/mL (mm), interpolated in the tabulated cumulative
             kernel; divide by the density (g/mL) for another medium.
         """
         target = fraction * self.absorbed_fraction
@@ -121,7 +126,7 @@ def _read_point_kernel_csv(nuclide: NuclideName) -> PointKernel:
 
 @functools.cache
 def point_kernel(nuclide: Nuclide | NuclideName | str) -> PointKernel:
-    """The shipped dose point kernel of ``nuclide`` (Y-90 or Ho-166) in water.
+    """The shipped dose point kernel of ``nuclide`` (Y-90 or Ho-166) in ICRU soft tissue.
 
     Read once from ``dosimetry/data`` and cached.
 
@@ -134,7 +139,7 @@ def point_kernel(nuclide: Nuclide | NuclideName | str) -> PointKernel:
     -------
     PointKernel
         Cumulative fraction of the emitted beta energy absorbed within each radius (mm) in
-        water at 1 g/mL, and the radiative (bremsstrahlung) fraction.
+        soft tissue at 1 g/mL, and the radiative (bremsstrahlung) fraction.
 
     Raises
     ------

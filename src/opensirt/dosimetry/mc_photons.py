@@ -1,7 +1,9 @@
 """Photons of the Monte Carlo engine: emission data, bremsstrahlung sampling and interactions
-in water of any density.
+in a medium of any density.
 
-Model (every medium is liquid water scaled by the voxel's density, as the electron transport):
+Model (the photon interaction data are those of liquid water scaled by the voxel's density;
+the electrons are transported in the kernels' medium, ICRU soft tissue, whose electrons per
+gram are 1 % fewer, so Compton attenuation per gram differs by 1 %):
 
 * **Attenuation**: Compton scattering with the Klein-Nishina cross-section on free electrons
   (Klein & Nishina 1929, Z Phys 52:853, doi:10.1007/BF01366453; water has

@@ -1,7 +1,8 @@
-"""Transport of electrons and photons through a voxel grid of water of varying density.
+"""Transport of electrons and photons through a voxel grid of one medium at varying density.
 
-Every voxel is liquid water at the voxel's density (g/mL): the electron steps of
-:mod:`opensirt.dosimetry.electron_transport` are mass thicknesses (g/cm^2) and become the
+Every voxel is the medium of the step tables (the Monte Carlo engine uses the kernels'
+medium, ICRU four-component soft tissue) at the voxel's density (g/mL): the electron steps
+of :mod:`opensirt.dosimetry.electron_transport` are mass thicknesses (g/cm^2) and become the
 geometric path ``s / rho`` in the voxel the electron is in (O'Connor 1957, Proc Phys Soc A
 70:568, doi:10.1088/0370-1298/70/8/302: under this model the scaling theorem holds exactly).
 
@@ -148,7 +149,7 @@ def electron_step(
     grid : VoxelGrid
         Densities and tallies.
     tables : TransportTables
-        Step tables of water (per g/cm^2).
+        Step tables of the medium (per g/cm^2).
     rng : numpy.random.Generator
         Random number source.
 
@@ -240,7 +241,7 @@ def transport(
     grid : VoxelGrid
         Densities; the tallies are updated in place.
     tables : TransportTables
-        Step tables of water (per g/cm^2).
+        Step tables of the medium (per g/cm^2).
     rng : numpy.random.Generator
         Random number source.
     """

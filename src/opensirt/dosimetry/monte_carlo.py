@@ -1,12 +1,14 @@
 """Monte Carlo reference dose of Y-90 and Ho-166 in voxelised heterogeneous media.
 
-The project's condensed-history electron transport (:mod:`opensirt.dosimetry.electron_transport`:
-Class II, Moller knock-ons above 10 keV, Bohr straggling, Goudsmit-Saunderson deflections;
-the physics that builds the shipped dose point kernels) runs through a voxel grid of water
-at each voxel's density (:mod:`opensirt.dosimetry.mc_transport`: steps never cross a voxel
-boundary), with explicit bremsstrahlung photons and, for Ho-166, its gamma and x-ray lines
+The project's condensed-history electron transport
+(:mod:`opensirt.dosimetry.electron_transport`: Class II, Moller knock-ons above 10 keV, Bohr
+straggling, mixed elastic scattering; the physics that builds the shipped dose point kernels)
+runs through a voxel grid in which every voxel is the kernels' medium, ICRU four-component
+soft tissue (:data:`~opensirt.dosimetry.electron_transport.KERNEL_MATERIAL`), at the voxel's
+density (:mod:`opensirt.dosimetry.mc_transport`: steps never cross a voxel boundary), with
+explicit bremsstrahlung photons and, for Ho-166, its gamma and x-ray lines
 (:mod:`opensirt.dosimetry.mc_photons`: Klein-Nishina Compton scattering with transported
-Compton electrons, XCOM photoelectric absorption, Woodcock tracking).
+Compton electrons, XCOM photoelectric absorption of water, Woodcock tracking).
 
 Source: the decays of each voxel (:func:`~opensirt.dosimetry.ldm.decays_per_voxel`); the
 histories of a batch are spread over the voxels by systematic sampling proportional to the
@@ -44,6 +46,7 @@ from opensirt._threads import thread_count
 from opensirt.dosimetry.beta_spectrum import beta_spectrum
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.electron_transport import (
+    KERNEL_MATERIAL,
     TransportTables,
     sample_beta_energies,
     transport_tables,
@@ -205,7 +208,7 @@ def _prepare(
         cdf,
         np.sign(decays),
         beta_weight / mean_spectrum_mev,
-        transport_tables(float(energy[-1]) * 1.01),
+        transport_tables(float(energy[-1]) * 1.01, material=KERNEL_MATERIAL),
         total * JOULE_PER_MEV / mass_kg,
     )
 

@@ -1,9 +1,9 @@
 """Fast heterogeneous voxel dosimetry: the straight-line path-length scaled point kernel.
 
 The dose at ``x`` from a decay at ``x'`` is ``E K_w(d) d^2 / r^2`` with ``r = |x - x'|``,
-``d`` the water-equivalent distance (the integral of density along the segment) and
-``K_w`` the water dose point kernel (:func:`~opensirt.dosimetry.kernels.point_kernel`).
-With every voxel modelled as water of its density, this is exact in a uniform medium
+``d`` the unit-density distance (the integral of density along the segment) and
+``K_w`` the soft-tissue dose point kernel (:func:`~opensirt.dosimetry.kernels.point_kernel`).
+With every voxel modelled as the kernel's medium at its density, this is exact in a uniform medium
 (O'Connor's scaling theorem: O'Connor 1957, Phys Med Biol 1:352) and for laterally uniform
 sources in any laminar (slab) geometry, where the exact dose depends only on mass depth;
 elsewhere it neglects the lateral transport of electrons across an interface (the
@@ -81,7 +81,7 @@ DEFAULT_RAYS_PER_VOXEL = 128
 
 
 def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
-    """The water point kernel of ``nuclide`` as a uniform table of absorbed-energy fraction.
+    """The soft-tissue point kernel of ``nuclide`` as a uniform table of absorbed-energy fraction.
 
     Parameters
     ----------
@@ -91,7 +91,7 @@ def cumulative_kernel(nuclide: Nuclide | NuclideName | str) -> CumulativeKernel:
     Returns
     -------
     CumulativeKernel
-        ``F(d)``, the fraction of the emitted beta energy absorbed within the water distance
+        ``F(d)``, the fraction of the emitted beta energy absorbed within the unit-density distance
         ``d`` (mm), 0 at 0.
 
     Raises
