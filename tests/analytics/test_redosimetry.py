@@ -80,15 +80,6 @@ def test_settings_stored_old_and_new_read_back() -> None:
     assert RedoseSettings(**new.to_dict()) == new
 
 
-def test_a_dose_method_not_in_this_build_is_refused_by_name(case: RedoseCase) -> None:
-    from opensirt.dosimetry import available_dose_methods
-
-    if "monte-carlo" in available_dose_methods():
-        pytest.skip("monte-carlo is part of this build")
-    with pytest.raises(InputError, match=r"'monte-carlo' is not available"):
-        redose_case(case, RedoseSettings(method="monte-carlo"))
-
-
 def test_dose_is_linear_in_the_activity(case: RedoseCase) -> None:
     once = redose_case(case, RedoseSettings(method="ldm"))
     twice = redose_case(
