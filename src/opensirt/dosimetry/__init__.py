@@ -29,7 +29,6 @@ from opensirt.dosimetry.methods import (
     DOSE_METHODS,
     MethodEntry,
     absorbed_dose,
-    available_dose_methods,
     dose_method,
 )
 from opensirt.dosimetry.radiobiology import (
@@ -57,7 +56,6 @@ __all__ = [
     "PointKernel",
     "TissueParameters",
     "absorbed_dose",
-    "available_dose_methods",
     "bed_permanent_implant",
     "decays_per_voxel",
     "density_from_ct",

@@ -3,8 +3,7 @@
 The methods are named by :class:`~opensirt.physics.dose_methods.DoseMethod` (the case
 file's ``dosimetry.method`` and the command line's ``--dose-method``); each one is an entry
 of a dispatch table that says which function computes it and which options it takes.
-:data:`DOSE_METHODS` lists every name; a method whose module is not part of this build is
-refused with a message that lists those that are.
+:data:`DOSE_METHODS` lists every name.
 
 Every dose map returned names its method in its metadata: ``method`` (the
 :class:`DoseMethod` value) and ``method_description`` (one line for reports). A Monte Carlo
@@ -93,22 +92,6 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
 }
 
 
-def available_dose_methods() -> tuple[DoseMethod, ...]:
-    """The dose methods this build computes.
-
-    Returns
-    -------
-    tuple of DoseMethod
-        In the order of :class:`DoseMethod`.
-
-    Examples
-    --------
-    >>> DoseMethod.KERNEL_MASS in available_dose_methods()
-    True
-    """
-    return tuple(m for m in DoseMethod if m in _METHODS)
-
-
 def dose_method(name: DoseMethod | str) -> DoseMethod:
     """The :class:`DoseMethod` of a name (any case), checked.
 
@@ -138,36 +121,6 @@ def dose_method(name: DoseMethod | str) -> DoseMethod:
         raise InputError(
             f"dose method {name!r} is not known; expected one of {', '.join(DOSE_METHODS)}"
         ) from None
-
-
-def method_entry(name: DoseMethod | str) -> MethodEntry:
-    """The dispatch entry of a method available in this build.
-
-    Parameters
-    ----------
-    name : DoseMethod or str
-        A value of :data:`DOSE_METHODS`.
-
-    Returns
-    -------
-    MethodEntry
-        Its function and options.
-
-    Raises
-    ------
-    InputError
-        If the name is not known, or the method is not available in this build; the message
-        lists the available ones.
-    """
-    method = dose_method(name)
-    entry = _METHODS.get(method)
-    if entry is None:
-        available = ", ".join(m.value for m in available_dose_methods())
-        raise InputError(
-            f"dose method {method.value!r} is not available in this version of OpenSIRT; "
-            f"choose one of {available}"
-        )
-    return entry
 
 
 def absorbed_dose(
@@ -209,7 +162,7 @@ def absorbed_dose(
     Raises
     ------
     InputError
-        If the method is not known or not available, an option is not one of the method's
+        If the method is not known, an option is not one of the method's
         (the message lists them), or the method refuses its inputs.
     GeometryError
         If a density map is not on the activity grid.
@@ -223,7 +176,7 @@ def absorbed_dose(
     ('local-deposition', 49.73)
     """
     kind = dose_method(method)
-    entry = method_entry(kind)
+    entry = _METHODS[kind]
     unknown = sorted(set(options) - set(entry.options))
     if unknown:
         accepted = ", ".join(entry.options) or "none"

@@ -226,7 +226,7 @@ def dose_map(
     Raises
     ------
     InputError
-        If the method is not available in this build.
+        If the dose method refuses its inputs (an option that is not its own, a bad value).
     """
     chosen = dosimetry if dosimetry is not None else Dosimetry()
     return absorbed_dose(
