@@ -45,10 +45,10 @@ from scipy import fft
 from opensirt._threads import fft_workers
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel
-from opensirt.dosimetry.ldm import decays_per_voxel, dose_volume, energy_per_decay_j
+from opensirt.dosimetry.ldm import absorbed_energy_dose, decays_per_voxel, energy_per_decay_j
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
-from opensirt.physics.nuclides import SECONDS_PER_HOUR, Nuclide, NuclideName, get_nuclide
+from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
 
 
 class DensityCorrection(StrEnum):
@@ -246,15 +246,12 @@ def kernel_dose(
     energy = energy_per_decay_j(nuc, dose_constant_gy_kg_per_gbq)
     if method is DensityCorrection.NONE:
         rho = np.full_like(rho, SOFT_TISSUE_DENSITY_G_PER_ML)
-    mass_kg = rho * np.float32(activity.voxel_volume_ml * 1e-3)
-    absorbed *= np.float32(energy)
-    absorbed /= mass_kg
-    return dose_volume(
+    return absorbed_energy_dose(
         activity,
         absorbed,
+        rho,
+        nuc,
+        energy,
         method=f"kernel convolution, density correction {method.value}",
-        nuclide=str(nuc.name),
-        energy_per_decay_j=energy,
-        dose_constant_gy_kg_per_gbq=energy * 1e9 * nuc.mean_life_h * SECONDS_PER_HOUR,
         kernel_absorbed_fraction=float(math.fsum(energy_kernel(nuc, spacing).ravel())),
     )

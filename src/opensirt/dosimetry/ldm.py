@@ -164,6 +164,50 @@ def dose_volume(reference: Volume, dose_gy: npt.NDArray[Any], **metadata: Any) -
     return reference.with_array(dose_gy, units="Gy", quantity="absorbed dose", **metadata)
 
 
+def absorbed_energy_dose(
+    activity: Volume,
+    absorbed: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
+    nuclide: Nuclide,
+    energy_j: float,
+    **metadata: Any,
+) -> Volume:
+    """The dose of decays' worth of absorbed energy per voxel: ``absorbed E / (rho V)``.
+
+    Parameters
+    ----------
+    activity : Volume
+        The activity map the dose belongs to (its grid and voxel volume).
+    absorbed : numpy.ndarray
+        Decays whose whole energy is absorbed in each voxel (decays x absorbed fraction),
+        float32; scaled in place into the dose.
+    rho : numpy.ndarray
+        Mass density (g/mL) per voxel.
+    nuclide : Nuclide
+        The nuclide (named in the metadata with its dose constant).
+    energy_j : float
+        Energy per decay (J), :func:`energy_per_decay_j`.
+    **metadata : Any
+        Provenance of the method (``method``, ...).
+
+    Returns
+    -------
+    Volume
+        Dose in Gy on the activity grid, with the nuclide, the energy per decay and the
+        equivalent dose constant in its metadata.
+    """
+    absorbed *= np.float32(energy_j)
+    absorbed /= rho * np.float32(activity.voxel_volume_ml * 1e-3)
+    return dose_volume(
+        activity,
+        absorbed,
+        nuclide=str(nuclide.name),
+        energy_per_decay_j=energy_j,
+        dose_constant_gy_kg_per_gbq=energy_j * 1e9 * nuclide.mean_life_h * SECONDS_PER_HOUR,
+        **metadata,
+    )
+
+
 def local_deposition_dose(
     activity: Volume,
     nuclide: Nuclide | NuclideName | str,

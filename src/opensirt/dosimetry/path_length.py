@@ -46,10 +46,10 @@ from opensirt.dosimetry._path_rays import (
 from opensirt.dosimetry.convolution import fft_convolve_sum
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel, point_kernel
-from opensirt.dosimetry.ldm import decays_per_voxel, dose_volume, energy_per_decay_j
+from opensirt.dosimetry.ldm import absorbed_energy_dose, decays_per_voxel, energy_per_decay_j
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
-from opensirt.physics.nuclides import SECONDS_PER_HOUR, Nuclide, NuclideName, get_nuclide
+from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
 
 #: At most this many density classes (FFT convolutions); more are merged by widening them.
 MAX_CLASSES = 4
@@ -239,16 +239,13 @@ def path_length_dose(
     absorbed, n_rays = _absorbed_in_reach(
         decays, rho, nuc, activity.spacing_zyx_mm, workers, rays_per_voxel
     )
-    mass_kg = rho * np.float32(activity.voxel_volume_ml * 1e-3)
-    absorbed *= np.float32(energy_j)
-    absorbed /= mass_kg
-    return dose_volume(
+    return absorbed_energy_dose(
         activity,
         absorbed,
+        rho,
+        nuc,
+        energy_j,
         method="path-length scaled point kernel",
-        nuclide=str(nuc.name),
-        energy_per_decay_j=energy_j,
-        dose_constant_gy_kg_per_gbq=energy_j * 1e9 * nuc.mean_life_h * SECONDS_PER_HOUR,
         ray_traced_source_voxels=n_rays,
     )
 
