@@ -82,7 +82,8 @@ _DESCRIPTIONS = {
         "dose kernel range-scaled to the source voxel's CT density, over each voxel's CT mass"
     ),
     DoseMethod.PATH_LENGTH: (
-        "water dose kernel scaled by the CT path length (radiological distance) between voxels"
+        "soft-tissue dose kernel scaled by the CT path length (radiological distance) "
+        "between voxels"
     ),
     DoseMethod.MONTE_CARLO: "Monte Carlo electron and photon transport in the CT densities",
 }
