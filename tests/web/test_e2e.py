@@ -18,7 +18,7 @@ import pytest
 from web_session import WebSession as _Session
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.slow
 
@@ -141,6 +141,17 @@ def test_review_sign_and_record_in_the_browser(browser: Browser, server: str) ->
     physician.close()
 
 
+def _too_wide(page: Page, limit_px: int = 768) -> list[str]:
+    """The elements whose right edge lies beyond ``limit_px`` (what makes a page too wide)."""
+    script = """limit => Array.from(document.querySelectorAll('body *'))
+        .filter(e => e.getBoundingClientRect().right > limit)
+        .slice(0, 12)
+        .map(e => `${e.tagName.toLowerCase()}#${e.id}.${e.className} `
+                  + `${Math.round(e.getBoundingClientRect().width)}px`)"""
+    found: list[str] = page.evaluate(script, limit_px)
+    return found
+
+
 def test_pages_at_tablet_width(browser: Browser, server: str) -> None:
     """At 768 px the pages lay out in one column: nothing wider than the window."""
     session = _Session(browser, server, width=768, height=1024)
@@ -160,7 +171,7 @@ def test_pages_at_tablet_width(browser: Browser, server: str) -> None:
     assert page.is_disabled("#sign-physicist")
     assert page.is_disabled("#sign-physician")
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 768, f"the plan page is {width} px wide at a 768 px window"
+    assert width <= 768, f"the plan page is {width} px wide at a 768 px window: {_too_wide(page)}"
     session.shot("plan-768")
     font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td')).fontSize)")
     assert font >= 14
