@@ -4,10 +4,10 @@ Run: ``.venv/bin/python benchmarks/monte_carlo_speed.py [--histories 20000] [--v
 
 * Histories per second on the synthetic patient (seed 1, ``small``): the true Y-90 activity
   of the post-treatment PET on its grid, densities from the CT (Schneider 2000) resampled
-  onto it, on 1 and 2 threads (``OPENSIRT_THREADS``; batches run in parallel threads).
+  onto it, on 1 and 2 workers (``OPENSIRT_THREADS``; batches run in parallel processes).
 * Time to 2 % uncertainty in the liver (both lobes and the tumours): the batch standard
   error of the mean liver dose and the median voxel uncertainty in the liver, extrapolated
-  as ``1/sqrt(N)`` from the run on 2 threads.
+  as ``1/sqrt(N)`` from the run on 2 workers.
 * With ``--validation`` (about 15 min on 2 idle cores): a point source (4.42 mm voxels) in
   water of density 0.26, 1.04 and 1.92 g/mL against the shipped water kernel scaled to the
   density, and at 1.04 against the voxel S-values of Lanconelli et al. 2012
@@ -79,7 +79,7 @@ def _run(
 def _speed(histories: int, console: Console) -> None:
     activity, density, liver = _patient()
     table = Table(title=f"Monte Carlo, Y-90, synthetic patient {activity.shape} voxels")
-    for column in ("threads", "histories", "time s", "histories/s", "liver mean Gy", "sigma %"):
+    for column in ("workers", "histories", "time s", "histories/s", "liver mean Gy", "sigma %"):
         table.add_column(column, justify="right")
     result, elapsed = _run(activity, density, histories, 1)
     for threads in (1, 2):
@@ -97,7 +97,7 @@ def _speed(histories: int, console: Console) -> None:
     to_mean = elapsed * (error / mean / 0.02) ** 2
     to_median = elapsed * (median / 0.02) ** 2
     console.print(
-        f"2 threads: mean liver dose {100 * error / mean:.2f} % after {elapsed:.0f} s -> 2 % "
+        f"2 workers: mean liver dose {100 * error / mean:.2f} % after {elapsed:.0f} s -> 2 % "
         f"after {to_mean:.1f} s; median voxel uncertainty in the liver {100 * median:.1f} % "
         f"-> 2 % after {to_median / 60:.0f} min ({histories * (median / 0.02) ** 2:.2e} "
         "histories)"

@@ -33,9 +33,9 @@ the mean dose per voxel, ``s_b / sqrt(n_b) / D`` (Walters, Kawrakow & Rogers 200
 
 from __future__ import annotations
 
-import threading
+import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,8 +235,10 @@ def monte_carlo(
 ) -> MonteCarloResult:
     """Absorbed dose of a beta-emitter activity map by Monte Carlo, with uncertainty.
 
-    Batches run on :func:`~opensirt._threads.thread_count` threads (``OPENSIRT_THREADS``,
-    1 by default); the result depends only on the seed, not on the threads.
+    Batches run one after the other in this process, or in
+    :func:`~opensirt._threads.thread_count` worker processes where ``OPENSIRT_THREADS`` allows
+    more than one (numpy holds the interpreter lock between its many small array operations,
+    so threads would add little); the result depends only on the seed, not on the workers.
 
     Parameters
     ----------
@@ -284,20 +286,51 @@ def monte_carlo(
     _check_counts(histories, batches)
     run = _prepare(activity, nuc, density, dose_constant_gy_kg_per_gbq)
     counts = [histories // batches + (b < histories % batches) for b in range(batches)]
+    streams = np.random.SeedSequence(seed).spawn(batches)
+    results = _run_batches(run, counts, streams, histories, progress)
+    return _result(activity, nuc, results, histories, seed)
+
+
+def _run_batches(
+    run: _Run,
+    counts: list[int],
+    streams: list[np.random.SeedSequence],
+    histories: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]]]:
+    """The batches' doses and energy balances, in batch order.
+
+    One worker (the default thread policy): in this process, with progress per chunk of
+    histories. More: a pool of that many processes started by ``forkserver`` (never a fork
+    of a process that may run threads, such as the web service), progress per batch.
+    """
     done = [0]
-    lock = threading.Lock()
 
     def report(n: int) -> None:
-        with lock:
-            done[0] += n
-            if progress is not None:
-                progress(done[0], histories)
+        done[0] += n
+        if progress is not None:
+            progress(done[0], histories)
 
-    streams = np.random.SeedSequence(seed).spawn(batches)
-    workers = min(thread_count() or batches, batches)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_batch, [run] * batches, counts, streams, [report] * batches))
-    return _result(activity, nuc, results, histories, seed)
+    workers = min(thread_count() or multiprocessing.cpu_count(), len(counts))
+    if workers <= 1:
+        return [_batch(run, n, stream, report) for n, stream in zip(counts, streams, strict=True)]
+    results: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]] | None]
+    results = [None] * len(counts)
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(_batch, run, n, stream, _no_progress): b
+            for b, (n, stream) in enumerate(zip(counts, streams, strict=True))
+        }
+        for future in as_completed(futures):
+            b = futures[future]
+            results[b] = future.result()
+            report(counts[b])
+    return [r for r in results if r is not None]
+
+
+def _no_progress(_n: int) -> None:
+    """Progress callback of a batch in a worker process (reported when the batch ends)."""
 
 
 def _result(
