@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
 import numpy as np
 import pytest
 
+import opensirt.dosimetry.monte_carlo as mc_module
 from opensirt.dosimetry import local_deposition_dose
 from opensirt.dosimetry.monte_carlo import monte_carlo
 from opensirt.errors import InputError
@@ -56,6 +60,14 @@ def test_worker_processes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) 
     act.array[1, 1, 1] = 1.0
     single = monte_carlo(act, "Y-90", density=0.5, histories=900, batches=3, seed=21)
     monkeypatch.setenv("OPENSIRT_THREADS", "2")
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, **kwargs: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(mc_module, "ProcessPoolExecutor", CountedPool)
     seen: list[tuple[int, int]] = []
     pooled = monte_carlo(
         act,
@@ -66,6 +78,7 @@ def test_worker_processes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) 
         seed=21,
         progress=lambda *a: seen.append(a),
     )
+    assert pools == [2]  # the batches did run in two worker processes
     assert np.array_equal(single.batch_dose_gy, pooled.batch_dose_gy)
     assert seen[-1] == (900, 900)
     assert pooled.energy_balance == pytest.approx(1.0, abs=1e-9)

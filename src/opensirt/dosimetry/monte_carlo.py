@@ -34,6 +34,8 @@ the mean dose per voxel, ``s_b / sqrt(n_b) / D`` (Walters, Kawrakow & Rogers 200
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -301,8 +303,12 @@ def _run_batches(
     """The batches' doses and energy balances, in batch order.
 
     One worker (the default thread policy): in this process, with progress per chunk of
-    histories. More: a pool of that many processes started by ``forkserver`` (never a fork
-    of a process that may run threads, such as the web service), progress per batch.
+    histories. More, on Linux, in a process that runs no other Python thread: a pool of
+    that many forked processes, progress per batch. Forked workers share the run's arrays
+    and never re-import the caller's ``__main__`` (``spawn`` and ``forkserver`` re-run a
+    script without a ``__main__`` guard in each worker); a process that runs threads (the
+    web service) is never forked (a fork copies locks other threads may hold), so its
+    batches run in turn.
     """
     done = [0]
 
@@ -312,11 +318,11 @@ def _run_batches(
             progress(done[0], histories)
 
     workers = min(thread_count() or multiprocessing.cpu_count(), len(counts))
-    if workers <= 1:
+    if workers <= 1 or not _can_fork():
         return [_batch(run, n, stream, report) for n, stream in zip(counts, streams, strict=True)]
     results: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.float64]] | None]
     results = [None] * len(counts)
-    context = multiprocessing.get_context("forkserver")
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {
             pool.submit(_batch, run, n, stream, _no_progress): b
@@ -327,6 +333,11 @@ def _run_batches(
             results[b] = future.result()
             report(counts[b])
     return [r for r in results if r is not None]
+
+
+def _can_fork() -> bool:
+    """Whether worker processes may be forked: Linux, and no other Python thread running."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def _no_progress(_n: int) -> None:
