@@ -39,8 +39,9 @@ import numpy.typing as npt
 from opensirt.errors import InputError
 from opensirt.fileio import check_regular_file, write_atomically
 from opensirt.imaging import Volume
+from opensirt.physics.dose_methods import DoseMethod
 from opensirt.planning.case import Case
-from opensirt.workflow.dose_record import MONTE_CARLO_KEY, SavedMonteCarlo
+from opensirt.workflow.dose_record import MONTE_CARLO_KEY, SavedMonteCarlo, dose_method_record
 from opensirt.workflow.inputs import CaseImages, StructureRoles
 from opensirt.workflow.measure import (
     ExtrahepaticUptake,
@@ -57,7 +58,7 @@ from opensirt.workflow.pretreatment import (
     no_progress,
     plan_from_measurements,
 )
-from opensirt.workflow.voxel import DoseGrid
+from opensirt.workflow.voxel import DoseGrid, dvh_names
 
 #: File name of the saved state in a plan's output folder.
 PLAN_STATE_FILE = "plan_state.npz"
@@ -117,7 +118,10 @@ def _measures(data: Mapping[str, Any]) -> WorkupMeasures:
 def _dose_method(pre: PreTreatmentResult) -> dict[str, Any]:
     """The manifest's ``dose_method``: the dose's method and, for Monte Carlo, its record."""
     out: dict[str, Any] = {k: pre.dose_per_gbq.metadata.get(k) for k in _DOSE_METADATA}
-    record = pre.dose_method
+    if out["method"] != DoseMethod.MONTE_CARLO.value:
+        return out
+    names = dvh_names(pre.grid, pre.grid.roles.territories)
+    record = dose_method_record(pre.dose_per_gbq, pre.grid.fractions, names)
     if record.histories is not None and record.seed is not None:
         out[MONTE_CARLO_KEY] = {
             "histories": record.histories,
