@@ -10,7 +10,7 @@ and each deterministic method's deviation (%) from it.
 
 Geometries:
 
-* the six slab cases of ``tests/laminar_reference.py`` (``SLAB_CASES``): 4.42 mm voxel
+* the six slab cases of ``tests/dosimetry/laminar_reference.py`` (``SLAB_CASES``): 4.42 mm voxel
   layers along z, 6 of tissue then 12 of the second medium, activity uniform in one medium.
   Laterally 6 x 6 voxels of 45 mm, the central 4 x 4 scored (45 mm from the edges, beyond
   the 42 mm range of Y-90 betas in lung): the depth dose of a laminar geometry does not
@@ -41,7 +41,7 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from laminar_reference import SLAB_CASES, SLAB_VOXEL_MM, slab_phantom
+from dosimetry.laminar_reference import SLAB_CASES, SLAB_VOXEL_MM, slab_phantom
 from opensirt.dosimetry import DOSE_METHODS, absorbed_dose
 from opensirt.imaging.volume import Volume
 

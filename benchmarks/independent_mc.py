@@ -30,7 +30,11 @@ import numpy as np
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
 
-from dosimetry.laminar_reference import PlanarKernel, laminar_layer_dose  # noqa: E402
+from dosimetry.laminar_reference import (  # noqa: E402
+    PlanarKernel,
+    laminar_layer_dose,
+    shipped_planar_kernel,
+)
 from dosimetry.ompmc_beta import (  # noqa: E402
     bin_mass_kg,
     energy_per_decay_mev,
@@ -53,7 +57,7 @@ from opensirt.dosimetry.kernels import point_kernel  # noqa: E402
 from opensirt.physics.nuclides import JOULE_PER_MEV  # noqa: E402
 
 KERNEL = point_kernel("Y-90")
-SHIPPED = PlanarKernel.from_point_kernel(KERNEL)
+SHIPPED = shipped_planar_kernel("Y-90")
 
 
 def water_checks(histories: int) -> None:

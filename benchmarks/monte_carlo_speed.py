@@ -14,7 +14,7 @@ Run: ``.venv/bin/python benchmarks/monte_carlo_speed.py [--histories 20000] [--v
   (doi:10.1088/0031-9155/57/2/517); stacks of 4.42 mm slabs, soft tissue (1.06 g/mL) and
   lung (0.26 g/mL) with Y-90 or Ho-166 in one medium, and tissue / air (0.0012 g/mL) with
   Y-90 in the tissue: Monte Carlo against the exact laminar solution
-  (tests/laminar_reference.py) in the two slabs on each side of the interface, the bulk of
+  (tests/dosimetry/laminar_reference.py) in the two slabs on each side of the interface, the bulk of
   the source medium and the slab at the stack's far end (next to vacuum).
 """
 
@@ -41,7 +41,7 @@ from opensirt.dosimetry.monte_carlo import MonteCarloResult, monte_carlo
 from opensirt.imaging.volume import Volume
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from laminar_reference import slab_dose_ratio
+from dosimetry.laminar_reference import slab_dose_ratio
 
 #: Lanconelli et al. 2012, Y-90, soft tissue, 4.42 mm voxels, mGy/(MBq s) (the table of
 #: tests/dosimetry/test_published_s_values.py).

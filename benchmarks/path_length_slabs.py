@@ -2,7 +2,7 @@
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/path_length_slabs.py [--nuclide Y-90]``
 
-Geometry (tests/laminar_reference.py): 4.42 mm voxels, 8 voxel layers of the first medium
+Geometry (tests/dosimetry/laminar_reference.py): 4.42 mm voxels, 8 voxel layers of the first medium
 then 10 of the second, 31 x 31 voxels laterally, uniform activity in one medium. For each
 case it prints the error (%) of the mean dose over the central 7 x 7 voxels of the two
 layers on each side of the interface (where the reference is > 2 % of its maximum): the
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from laminar_reference import (
+from dosimetry.laminar_reference import (
     SLAB_CASES,
     SLAB_VOXEL_MM,
     box_slab_dose_gy,

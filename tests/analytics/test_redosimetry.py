@@ -17,6 +17,8 @@ from opensirt.analytics.redosimetry import (
 from opensirt.analytics.redosimetry_registry import parse_path_map
 from opensirt.analytics.redosimetry_synth import write_synthetic_case
 from opensirt.errors import InputError
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD
+from opensirt.physics.dose_methods import DoseMethod as VoxelDoseMethod
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -38,7 +40,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> RedoseCase:
 
 
 def test_kernel_and_ldm_agree_in_the_liver_and_differ_in_the_tumour_edges(case: RedoseCase) -> None:
-    kernel = redose_case(case, RedoseSettings())
+    kernel = redose_case(case, RedoseSettings(method=DoseMethod.KERNEL))
     ldm = redose_case(case, RedoseSettings(method=DoseMethod.LDM))
     assert set(kernel.structures) == set(ldm.structures) >= {"Liver", "Lungs", "Normal liver", "T1"}
     # the same energy is deposited: the whole-liver mean dose moves by a few percent only
@@ -56,8 +58,11 @@ def test_dose_method_names_give_the_older_settings_results(case: RedoseCase) -> 
     by_name = RedoseSettings.from_names("ldm", "none", "device", dose_method="kernel-mass")
     for old, new in (
         (RedoseSettings(method="ldm"), RedoseSettings(method="local-deposition")),
-        (RedoseSettings(correction="none"), RedoseSettings(method="soft-tissue-kernel")),
-        (RedoseSettings(), by_name),
+        (
+            RedoseSettings(method="kernel", correction="none"),
+            RedoseSettings(method="soft-tissue-kernel"),
+        ),
+        (RedoseSettings(method="kernel"), by_name),
     ):
         assert old.dose_method is new.dose_method
         assert redose_case(case, old).structures == redose_case(case, new).structures
@@ -131,3 +136,15 @@ def test_path_map_is_checked() -> None:
     assert parse_path_map(["/a=/b", " /c = /d "]) == (("/a", "/b"), ("/c", "/d"))
     with pytest.raises(InputError, match=r"--path-map is '/a', expected OLD=NEW"):
         parse_path_map(["/a"])
+
+
+def test_the_default_method_is_the_voxel_plans() -> None:
+    """Without a method, re-dosimetry computes by the default dose method; a correction
+    alone still means the older kernel method, and stored older settings read back."""
+    assert RedoseSettings().dose_method is DEFAULT_DOSE_METHOD
+    assert RedoseSettings().label == DEFAULT_DOSE_METHOD.value
+    assert RedoseSettings.from_names(None, None, "device") == RedoseSettings()
+    assert RedoseSettings.from_names(None, "range", "device").label == "kernel-range"
+    assert RedoseSettings.from_names(None, "range", "device", dose_method="ldm").label == "ldm"
+    stored = {"method": "kernel", "correction": "mass", "dose_constant": "device"}
+    assert RedoseSettings(**stored).dose_method is VoxelDoseMethod.KERNEL_MASS

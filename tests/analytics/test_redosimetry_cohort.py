@@ -20,6 +20,7 @@ from opensirt.analytics.redosimetry_registry import select_cases, store_outcomes
 from opensirt.analytics.redosimetry_synth import record_synthetic_cases, write_synthetic_case
 from opensirt.commands.redosimetry import register
 from opensirt.errors import InputError
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD
 from opensirt.registry import audit
 from opensirt.registry.database import Registry
 from opensirt.registry.models import PlanVersion
@@ -69,7 +70,7 @@ def test_a_broken_case_is_reported_and_the_others_stored(
     assert "not a NumPy archive" in failures[0].error
     assert failures[0].attempts == 1
     assert sum(isinstance(o, CaseDose) for o in outcomes) == N_CASES - 1
-    _run(registry, RedoseSettings())  # again, with the kernel: new records, none overwritten
+    _run(registry, RedoseSettings())  # again, default method: new records, none overwritten
     with registry.transaction(readonly=True) as session:
         rows = session.scalars(sa.select(RedoseResult).order_by(RedoseResult.id)).all()
         after = {
@@ -78,7 +79,7 @@ def test_a_broken_case_is_reported_and_the_others_stored(
         logged = audit.entries(session, entity="redose_results", limit=100)
     assert after == before  # the plans are untouched
     assert len(rows) == 2 * N_CASES
-    assert [r.method for r in rows] == ["ldm"] * N_CASES + ["kernel-mass"] * N_CASES
+    assert [r.method for r in rows] == ["ldm"] * N_CASES + [DEFAULT_DOSE_METHOD.value] * N_CASES
     assert sorted(r.status for r in rows) == ["done"] * 6 + ["failed"] * 2
     done = next(r for r in rows if r.status == "done")
     assert done.structures is not None

@@ -3,8 +3,8 @@
 Test helpers for the independent Monte Carlo check (see :mod:`ompmc_beta`, whose source and
 transport they use): the radii holding 50 % and 90 % of the energy around a point source,
 compared with the shipped kernel voxelised the same way, and ompMC's own planar kernel, which
-makes the laminar reference of :mod:`laminar_reference` with ompMC's water physics in place of
-the shipped kernel (separating transport differences from geometry).
+makes the laminar reference of :mod:`dosimetry.laminar_reference` with ompMC's water physics
+in place of the shipped kernel (separating transport differences from geometry).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dosimetry.laminar_reference import PlanarKernel, laminar_layer_dose
+from dosimetry.laminar_reference import laminar_layer_dose, shipped_planar_kernel
 from dosimetry.ompmc_beta import (
     bin_mass_kg,
     energy_per_decay_mev,
@@ -114,7 +114,7 @@ def test_lung_tissue_slabs_against_the_laminar_reference(source_medium: str) -> 
     rho = phantom.density_g_per_ml[:, 0, 0]
     layers = (phantom.source[:, 0, 0], phantom.voxel_mm, phantom.area_cm2, result.emitted_mev)
     own = laminar_layer_dose(read_planar_kernel_csv(str(PLANAR_KERNEL)), rho, *layers)
-    shipped = laminar_layer_dose(PlanarKernel.from_point_kernel(point_kernel("Y-90")), rho, *layers)
+    shipped = laminar_layer_dose(shipped_planar_kernel("Y-90"), rho, *layers)
     # the layers: two on each side of the interface (between k = 7 and 8) and the bulk
     # of each medium (13 mm, beyond the electron range, from the tissue's outer face and the
     # interface; 20-44 mm into lung), where the dose is above 2 % of the maximum

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from laminar_reference import slab_dose_ratio
+from dosimetry.laminar_reference import slab_dose_ratio
 from opensirt.dosimetry import energy_kernel, local_deposition_dose
 from opensirt.dosimetry.monte_carlo import MonteCarloResult, monte_carlo
 from opensirt.imaging.volume import Volume

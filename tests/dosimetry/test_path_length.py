@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from laminar_reference import (
+from dosimetry.laminar_reference import (
     SLAB_CASES,
     SLAB_VOXEL_MM,
     box_slab_dose_gy,

@@ -19,12 +19,14 @@ from opensirt.cli import app
 from opensirt.imaging import Volume
 from opensirt.physics import DEFAULT_DOSE_METHOD, DoseMethod
 from opensirt.planning import load_case
-from opensirt.planning.case_dosimetry import with_dose_method
+from opensirt.planning.case_dosimetry import Dosimetry, with_dose_method
 from opensirt.report.document import ReportDocument, Table
 from opensirt.report.plan_report import build_plan_document
 from opensirt.workflow.dose_record import MonteCarloUncertainty, dose_method_record
 from opensirt.workflow.plan_state import read_plan_state, write_plan_state
 from opensirt.workflow.pretreatment import (
+    ImageMeasurements,
+    LungMass,
     PreTreatmentResult,
     plan_from_images,
     plan_from_measurements,
@@ -217,3 +219,37 @@ def test_a_structure_without_dose_has_no_relative_uncertainty() -> None:
     # batch means 1.8 and 2.2 Gy: mean 2, sample sd 0.283, standard error 0.2 Gy -> 10 %
     assert record.uncertainty_percent == {"near": pytest.approx(10.0), "far": None}
     assert json.dumps(record.to_dict())  # no NaN in the JSON
+
+
+def test_a_saved_batch_dose_keeps_its_record(pre: PreTreatmentResult, tmp_path: Path) -> None:
+    """The round trip alone (no transport): the saved record is the computed one."""
+    mc, _ = _with_batches(pre)
+    state = read_plan_state(write_plan_state(tmp_path / "plan_state.npz", mc, {}))
+    restored = replace(mc, dose=state.measured.dose_per_gbq)  # the record is relative
+    assert restored.to_dict()["dose_method"] == mc.to_dict()["dose_method"]
+
+
+@pytest.mark.slow
+def test_a_saved_monte_carlo_plan_keeps_its_uncertainty(
+    pre: PreTreatmentResult, tmp_path: Path
+) -> None:
+    """A real (tiny) Monte Carlo plan, saved and reused: the JSON and the report still name
+    the method, the histories, the seed and each structure's uncertainty."""
+    dosimetry = Dosimetry(method="monte-carlo", monte_carlo={"histories": 500, "seed": 3})
+    case = pre.case.model_copy(update={"dosimetry": dosimetry})
+    lung_mass = LungMass(pre.lung_mass_kg, pre.lung_mass_source)
+    measured = ImageMeasurements(pre.grid, pre.measures, lung_mass, pre.grid_warnings)
+    mc = plan_from_measurements(case, pre.images, measured)
+    before = mc.to_dict()["dose_method"]
+    assert (before["name"], before["histories"], before["seed"]) == ("monte-carlo", 500, 3)
+    assert any(v is not None and v > 0 for v in before["uncertainty_percent"].values())
+    state = read_plan_state(write_plan_state(tmp_path / "plan_state.npz", mc, {}))
+    reused = plan_from_measurements(case, pre.images, state.measured)
+    assert reused.dose_per_gbq is state.measured.dose_per_gbq  # not computed again
+    assert reused.to_dict()["dose_method"] == before
+    voxel = next(s for s in _document(reused).sections if s.title == "Predicted voxel dose")
+    texts = [b for b in voxel.blocks if isinstance(b, str)]
+    assert any("monte-carlo (MC)" in t and "500 histories, seed 3" in t for t in texts)
+    tables = [b for b in voxel.blocks if isinstance(b, Table)]
+    uncertainty = next(t for t in tables if "Mean dose uncertainty (%, 1 sigma)" in t.columns)
+    assert [row[0] for row in uncertainty.rows] == list(reused.dvhs)

@@ -12,7 +12,9 @@ measured: everything the voxel dose needs, without the images.
 (:func:`opensirt.workflow.voxel.activity_map`: ``(1 - residual)`` of it, ``(1 - LSF)``
 following the SPECT in the liver, ``LSF`` uniform in the lungs), computes the dose by the
 chosen method (a name of :data:`opensirt.dosimetry.DOSE_METHODS` by
-:func:`opensirt.dosimetry.absorbed_dose`, or the older :class:`DoseMethod` with a
+:func:`opensirt.dosimetry.absorbed_dose`, default
+:data:`~opensirt.physics.dose_methods.DEFAULT_DOSE_METHOD` for every case of a run, so that
+its results compare; or the older :class:`DoseMethod` with a
 :class:`~opensirt.dosimetry.DensityCorrection`), the
 DVH metrics of every structure (:func:`opensirt.workflow.voxel.dvh_names`) and checks the
 limits: the case's (device defaults, the case file's overrides, the compromised-liver rule of
@@ -36,6 +38,7 @@ from opensirt.dosimetry.dvh import DoseVolumeHistogram
 from opensirt.errors import InputError
 from opensirt.imaging import Volume
 from opensirt.physics.devices import Device, NormalLiverScope, get_device
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD
 from opensirt.physics.dose_methods import DoseMethod as VoxelDoseMethod
 from opensirt.planning import parse_case
 from opensirt.planning.case import Case
@@ -110,20 +113,24 @@ class RedoseSettings:
     """What a re-dosimetry run computes: the method, the kernel's density correction, the
     energy per decay and the limits that replace the case's (Gy, ``None``: the case's own).
 
-    ``method`` is a name of :data:`opensirt.dosimetry.DOSE_METHODS`, or one of the older
-    names (:class:`DoseMethod`: ``kernel`` with ``correction``, or ``ldm``).
+    ``method`` is a name of :data:`opensirt.dosimetry.DOSE_METHODS` (default
+    :data:`~opensirt.physics.dose_methods.DEFAULT_DOSE_METHOD`), or one of the older names
+    (:class:`DoseMethod`: ``kernel`` with ``correction``, default ``mass``, or ``ldm``), which
+    the results of earlier runs store and which are still read.
 
     Examples
     --------
+    >>> RedoseSettings().label
+    'path-length'
     >>> RedoseSettings(method="ldm").label
     'ldm'
-    >>> RedoseSettings(correction="range", lung_max_gy=25).label
+    >>> RedoseSettings(method="kernel", correction="range", lung_max_gy=25).label
     'kernel-range'
     >>> RedoseSettings(method="kernel-range").dose_method.abbreviation
     'RSK'
     """
 
-    method: DoseMethod | VoxelDoseMethod = DoseMethod.KERNEL
+    method: DoseMethod | VoxelDoseMethod = DEFAULT_DOSE_METHOD
     correction: DensityCorrection = DensityCorrection.MASS
     dose_constant: DoseConstant = DoseConstant.DEVICE
     lung_max_gy: float | None = None
@@ -133,8 +140,8 @@ class RedoseSettings:
     @classmethod
     def from_names(
         cls,
-        method: str,
-        correction: str,
+        method: str | None,
+        correction: str | None,
         dose_constant: str,
         *,
         lung_max_gy: float | None = None,
@@ -146,9 +153,12 @@ class RedoseSettings:
 
         Parameters
         ----------
-        method, correction, dose_constant : str
-            Values of :class:`DoseMethod` (or a dose method name),
-            :class:`~opensirt.dosimetry.DensityCorrection` and :class:`DoseConstant`.
+        method, correction : str or None
+            A value of :class:`DoseMethod` (or a dose method name) and of
+            :class:`~opensirt.dosimetry.DensityCorrection`. Without a method: ``kernel`` when
+            a correction is given, else the default method; without a correction, ``mass``.
+        dose_constant : str
+            A value of :class:`DoseConstant`.
         lung_max_gy, lung_cumulative_max_gy, normal_liver_max_gy : float or None
             Limits that replace the case's (Gy).
         dose_method : str or None
@@ -169,13 +179,21 @@ class RedoseSettings:
         --------
         >>> RedoseSettings.from_names("ldm", "none", "device", lung_max_gy=25).label
         'ldm'
+        >>> RedoseSettings.from_names(None, None, "device").label
+        'path-length'
+        >>> RedoseSettings.from_names(None, "range", "device").label
+        'kernel-range'
         >>> RedoseSettings.from_names("kernel", "mass", "device", dose_method="kernel-range").label
         'kernel-range'
         """
+        if dose_method is not None:
+            method = dose_method
+        elif method is None:  # a correction alone is the older kernel method's
+            method = DEFAULT_DOSE_METHOD.value if correction is None else DoseMethod.KERNEL.value
         # __post_init__ converts the names to their enums and refuses unknown ones
         return cls(
-            cast("DoseMethod", method if dose_method is None else dose_method),
-            cast("DensityCorrection", correction),
+            cast("DoseMethod", method),
+            cast("DensityCorrection", DensityCorrection.MASS if correction is None else correction),
             cast("DoseConstant", dose_constant),
             lung_max_gy,
             lung_cumulative_max_gy,

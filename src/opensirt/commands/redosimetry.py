@@ -24,6 +24,7 @@ from opensirt.commands._common import (
     err_console,
 )
 from opensirt.commands.registry import DbOption, registry_errors
+from opensirt.physics.dose_methods import DEFAULT_DOSE_METHOD
 
 if TYPE_CHECKING:
     from opensirt.analytics.redosimetry import RedoseCase, RedoseSettings
@@ -144,11 +145,19 @@ def redose(
     # plain strings, checked by RedoseSettings: the enums' modules load numpy, which
     # `opensirt --help` must not
     method: Annotated[
-        str, typer.Option(help="Dose method, older names: kernel (with --correction) or ldm.")
-    ] = "kernel",
+        str | None,
+        typer.Option(
+            help=f"Dose method (default {DEFAULT_DOSE_METHOD.value}), as --dose-method, or the "
+            "older names: kernel (with --correction) or ldm."
+        ),
+    ] = None,
     correction: Annotated[
-        str, typer.Option(help="Density correction of the kernel method: none, mass or range.")
-    ] = "mass",
+        str | None,
+        typer.Option(
+            help="Density correction of the kernel method: none, mass (its default) or range; "
+            "alone, it selects the kernel method."
+        ),
+    ] = None,
     dose_constant: Annotated[
         str,
         typer.Option(

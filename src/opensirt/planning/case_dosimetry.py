@@ -8,9 +8,11 @@
        histories: 2000000
        seed: 20261201
 
-Without the block (or without ``method``) the voxel plan, the verification and the
-re-dosimetry use :data:`~opensirt.physics.dose_methods.DEFAULT_DOSE_METHOD`. The command
-line's ``--dose-method`` replaces the case's method (:func:`with_dose_method`).
+Without the block (or without ``method``) the voxel plan and the verification use
+:data:`~opensirt.physics.dose_methods.DEFAULT_DOSE_METHOD`. The command line's
+``--dose-method`` replaces the case's method (:func:`with_dose_method`). Cohort
+re-dosimetry (``opensirt analytics redose``) computes every case of a run by one method, its
+own ``--dose-method`` (default ``DEFAULT_DOSE_METHOD``), not the case's.
 """
 
 from __future__ import annotations

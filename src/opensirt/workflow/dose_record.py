@@ -7,7 +7,10 @@ uncertainty (batch method). :func:`dose_method_record` turns that into what the 
 verification JSON (``dose_method``) and reports show: the method's name, description and,
 for Monte Carlo, the histories, seed and the relative uncertainty (percent, 1 sigma) of each
 structure's mean dose. The uncertainty is relative, so it is the same for the dose per GBq
-and for the dose of any activity.
+and for the dose of any activity. A saved plan (:mod:`opensirt.workflow.plan_state`) keeps
+not the engine's batch arrays but that record, restored as a :class:`SavedMonteCarlo` under
+the same key, so that a reused Monte Carlo plan reports the same histories, seed and
+uncertainty.
 """
 
 from __future__ import annotations
@@ -51,6 +54,24 @@ class MonteCarloUncertainty(Protocol):
         tuple of float
             ``(mean, sigma)`` in Gy.
         """
+
+
+@dataclass(frozen=True)
+class SavedMonteCarlo:
+    """A Monte Carlo dose's record as a saved plan keeps it (the batch arrays are not kept).
+
+    Attributes
+    ----------
+    histories, seed : int
+        Histories simulated and the random seed.
+    uncertainty_percent : mapping of str to float or None
+        Relative one-sigma uncertainty (percent) of each structure's mean dose, as computed
+        when the dose was (None where its mean dose was 0).
+    """
+
+    histories: int
+    seed: int
+    uncertainty_percent: Mapping[str, float | None]
 
 
 @dataclass(frozen=True)
@@ -125,7 +146,9 @@ def dose_method_record(
     Returns
     -------
     DoseMethodRecord
-        The method; for Monte Carlo its histories, seed and per-structure uncertainty.
+        The method; for Monte Carlo its histories, seed and per-structure uncertainty
+        (from the engine's batches, or as a saved plan recorded them: None for a structure
+        the record lacks).
 
     Examples
     --------
@@ -135,6 +158,9 @@ def dose_method_record(
     """
     method = DoseMethod(str(dose.metadata["method"]))
     result = dose.metadata.get(MONTE_CARLO_KEY)
+    if isinstance(result, SavedMonteCarlo):
+        saved = {name: result.uncertainty_percent.get(name) for name in names}
+        return DoseMethodRecord(method, result.histories, result.seed, saved)
     if not isinstance(result, MonteCarloUncertainty):
         return DoseMethodRecord(method)
     uncertainty = {name: _relative_percent(result, fractions[name]) for name in names}

@@ -15,7 +15,9 @@ File format
 One compressed NumPy archive (``.npz``, no pickled objects), written atomically: the arrays
 ``emission``, ``density``, ``dose_per_gbq`` and ``fraction_<n>`` (one per structure, float64
 occupancy in [0, 1]), and ``manifest``, a 0-d unicode array of JSON text: the format
-version, each volume's geometry, the structure names and roles, the measurements, and a
+version, each volume's geometry, the structure names and roles, the measurements, the dose
+method (for Monte Carlo also ``monte_carlo``: the histories, the seed and each structure's
+relative mean-dose uncertainty, since the engine's batch arrays are not kept), and a
 ``provenance`` record that the caller supplies (the input fingerprints, the software
 versions). Reading checks the archive's size before anything is inflated, then each array's
 name, shape, dtype and finiteness against the manifest; nothing in it is executed.
@@ -24,6 +26,7 @@ name, shape, dtype and finiteness against the manifest; nothing in it is execute
 from __future__ import annotations
 
 import json
+import operator
 import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -36,7 +39,9 @@ import numpy.typing as npt
 from opensirt.errors import InputError
 from opensirt.fileio import check_regular_file, write_atomically
 from opensirt.imaging import Volume
+from opensirt.physics.dose_methods import DoseMethod
 from opensirt.planning.case import Case
+from opensirt.workflow.dose_record import MONTE_CARLO_KEY, SavedMonteCarlo, dose_method_record
 from opensirt.workflow.inputs import CaseImages, StructureRoles
 from opensirt.workflow.measure import (
     ExtrahepaticUptake,
@@ -53,7 +58,7 @@ from opensirt.workflow.pretreatment import (
     no_progress,
     plan_from_measurements,
 )
-from opensirt.workflow.voxel import DoseGrid
+from opensirt.workflow.voxel import DoseGrid, dvh_names
 
 #: File name of the saved state in a plan's output folder.
 PLAN_STATE_FILE = "plan_state.npz"
@@ -67,8 +72,8 @@ MAX_STATE_BYTES = 2 * 2**30
 
 _MANIFEST = "manifest"
 _VOLUMES = ("emission", "density", "dose_per_gbq")
-#: The dose per GBq's metadata kept in the manifest: its method (the Monte Carlo result's
-#: arrays are not kept, so a restored Monte Carlo dose reports no uncertainty).
+#: The dose per GBq's metadata kept in the manifest: its method (a Monte Carlo dose's record,
+#: not its batch arrays, is kept beside them under ``monte_carlo``).
 _DOSE_METADATA = ("method", "method_description")
 _DTYPES = {
     "emission": ("float32", "float64"),
@@ -110,6 +115,37 @@ def _measures(data: Mapping[str, Any]) -> WorkupMeasures:
     )
 
 
+def _dose_method(pre: PreTreatmentResult) -> dict[str, Any]:
+    """The manifest's ``dose_method``: the dose's method and, for Monte Carlo, its record."""
+    out: dict[str, Any] = {k: pre.dose_per_gbq.metadata.get(k) for k in _DOSE_METADATA}
+    if out["method"] != DoseMethod.MONTE_CARLO.value:
+        return out
+    names = dvh_names(pre.grid, pre.grid.roles.territories)
+    record = dose_method_record(pre.dose_per_gbq, pre.grid.fractions, names)
+    if record.histories is not None and record.seed is not None:
+        out[MONTE_CARLO_KEY] = {
+            "histories": record.histories,
+            "seed": record.seed,
+            "uncertainty_percent": dict(record.uncertainty_percent),
+        }
+    return out
+
+
+def _restored_dose(dose: Volume, method: Mapping[str, Any]) -> Volume:
+    """The saved dose per GBq with its method (and Monte Carlo record) in its metadata."""
+    meta: dict[str, Any] = {k: method[k] for k in _DOSE_METADATA if method.get(k) is not None}
+    saved = method.get(MONTE_CARLO_KEY)
+    if saved is not None:
+        uncertainty = {
+            str(name): None if value is None else float(value)
+            for name, value in dict(saved["uncertainty_percent"]).items()
+        }
+        meta[MONTE_CARLO_KEY] = SavedMonteCarlo(
+            operator.index(saved["histories"]), operator.index(saved["seed"]), uncertainty
+        )
+    return dose.with_array(dose.array, **meta)
+
+
 def write_plan_state(path: Path, pre: PreTreatmentResult, provenance: Mapping[str, Any]) -> Path:
     """Save what :func:`plan_from_state` needs of ``pre`` at ``path``, atomically.
 
@@ -148,7 +184,7 @@ def write_plan_state(path: Path, pre: PreTreatmentResult, provenance: Mapping[st
         "measures": asdict(pre.measures),
         "lung_mass": {"kg": pre.lung_mass_kg, "source": pre.lung_mass_source},
         "grid_warnings": list(pre.grid_warnings),
-        "dose_method": {k: pre.dose_per_gbq.metadata.get(k) for k in _DOSE_METADATA},
+        "dose_method": _dose_method(pre),
         "provenance": dict(provenance),
     }
     arrays: dict[str, npt.NDArray[Any]] = {
@@ -258,9 +294,7 @@ def read_plan_state(path: Path) -> PlanState:
                 units=str(g["units"]),
             )
         method = manifest.get("dose_method") or {}  # absent in states of older versions
-        volumes["dose_per_gbq"] = volumes["dose_per_gbq"].with_array(
-            volumes["dose_per_gbq"].array, **{k: v for k, v in method.items() if v is not None}
-        )
+        volumes["dose_per_gbq"] = _restored_dose(volumes["dose_per_gbq"], method)
         shape = list(volumes["emission"].shape)
         fractions = {
             str(name): _array(path, arrays, f"fraction_{n}", shape, ("float64",))
