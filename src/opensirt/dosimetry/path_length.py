@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from opensirt.dosimetry._backscatter import SURFACE_DEFICITS
 from opensirt.dosimetry._path_rays import (
     MAX_RAY_LENGTH_MM,
     CumulativeKernel,
@@ -332,6 +333,8 @@ def _class_rays(
     for (fraction, divisor), near in bands:
         radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
         band = _sources_near(near, mask, radius)
+        if near is other:  # the grid's edge is vacuum: an interface too
+            band |= mask & _near_edge(mask.shape, radius)
         wanted = np.rint(share[band] * (rays_per_voxel / divisor)).astype(np.int64)
         n_rays[band] = np.maximum(MIN_RAYS_PER_VOXEL, wanted)
     sources = np.flatnonzero(n_rays)
@@ -345,6 +348,7 @@ def _class_rays(
             c,
             n_rays.ravel()[sources],
             light_ratio=LIGHT_TARGET_RATIO,
+            surface=SURFACE_DEFICITS.get(str(nuc.name)),
         )
         absorbed += correction.astype(np.float32)
     return int(sources.size)
@@ -363,5 +367,24 @@ def _clear_mm(
     clear = np.zeros(other.shape, dtype=np.float32)
     if np.any(inside):
         steps = ndimage.distance_transform_cdt(inside, metric="chessboard")
+        # the grid's edge (vacuum) bounds the clear stretches too
+        edge = [
+            np.minimum(np.arange(s.start, s.stop) + 1, n - np.arange(s.start, s.stop))
+            for s, n in zip(box, other.shape, strict=True)
+        ]
+        to_edge = np.minimum(
+            np.minimum(edge[0][:, None, None], edge[1][None, :, None]), edge[2][None, None, :]
+        )
+        steps = np.minimum(steps, to_edge)
         clear[box] = steps.astype(np.float32) * np.float32(min(spacing))
     return clear
+
+
+def _near_edge(shape: tuple[int, ...], radius: tuple[int, ...]) -> npt.NDArray[np.bool_]:
+    """Voxels within ``radius`` voxels (a box) of the outside of the grid."""
+    near = np.zeros(shape, dtype=bool)
+    for axis, (n, r) in enumerate(zip(shape, radius, strict=True)):
+        i = np.arange(n)
+        hit = (i < r) | (i >= n - r)
+        near |= hit.reshape([-1 if a == axis else 1 for a in range(3)])
+    return near
