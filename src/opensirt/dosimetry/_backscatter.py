@@ -122,10 +122,10 @@ class SurfaceDeficit:
 #: grid's outside vacuum) in the geometry of ``benchmarks/backscatter_fit.py`` by
 #: ``PYTHONPATH=src .venv/bin/python benchmarks/backscatter_fit.py --nuclide <nuclide>``.
 SURFACE_DEFICITS: dict[str, SurfaceDeficit] = {
-    # 2 x 10^5 histories (--histories 200000): chi-square 17.3 over 15 regions
-    "Y-90": SurfaceDeficit(a=0.520, b=0.367, depth_mm=1.3),
-    # 1.5 x 10^5 histories (--histories 150000): chi-square 15.5 over 15 regions
-    "Ho-166": SurfaceDeficit(a=0.552, b=0.355, depth_mm=1.7),
+    # --histories 200000 100000: chi-square 30.5 over 19 regions
+    "Y-90": SurfaceDeficit(a=0.648, b=0.220, depth_mm=1.5),
+    # --histories 150000 100000: chi-square 25.5 over 19 regions
+    "Ho-166": SurfaceDeficit(a=0.621, b=0.288, depth_mm=1.5),
 }
 
 
@@ -346,7 +346,9 @@ class ExitLog:
         mu = np.einsum("ij,ij->i", normals, directions[ids])
         mu = np.where(np.any(normals != 0, axis=1), np.clip(mu, 0.0, 1.0), 1.0)
         per_ray = np.zeros(self.exit_voxel.size)
-        per_ray[ids] = weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
+        per_ray[ids] = (
+            weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
+        )
         ray = np.concatenate([r for r, _ in self.records])
         sel = np.flatnonzero(per_ray[ray])
         if not sel.size:
