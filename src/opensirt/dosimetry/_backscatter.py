@@ -16,7 +16,10 @@ scattered into it, and half of their scatterers are missing; a form linear in ``
 the emergent intensity of a scattering half-space, Chandrasekhar 1960, Radiative Transfer,
 ch. IV), ``lambda`` the mass depth over which the deficit fades. ``a``, ``b`` and
 ``lambda`` are fitted to this project's Monte Carlo per nuclide (:data:`SURFACE_DEFICITS`,
-the command in its comment).
+the command in its comment). The surface is where the ray leaves its last voxel denser than
+:data:`VACUUM_LIKE_G_PER_ML` before the grid's edge or its maximum length; its normal is
+that of the density gradient there (:func:`outward_normals`). Rays that end by exhausting
+the kernel's range, or that never cross a dense voxel, are left as they are.
 
 The deficit of a deposit between the mass distances ``d1 < d2`` of a ray that exits at
 ``d_exit`` is ``(1 - a - b mu) exp(-d_exit / lambda) (G(d2) - G(d1))`` with
@@ -118,14 +121,16 @@ class SurfaceDeficit:
         return 1.0 - self.a - self.b * mu
 
 
-#: Fitted to this project's Monte Carlo (every voxel ICRU soft tissue at its density, the
-#: grid's outside vacuum) in the geometry of ``benchmarks/backscatter_fit.py`` by
-#: ``PYTHONPATH=src .venv/bin/python benchmarks/backscatter_fit.py --nuclide <nuclide>``.
+#: Fitted to this project's Monte Carlo (:func:`~opensirt.dosimetry.monte_carlo.monte_carlo`:
+#: every voxel ICRU soft tissue at its density, the grid's outside vacuum) in the two
+#: geometries of ``benchmarks/backscatter_fit.py`` (a loaded tissue column under air, a
+#: loaded tissue sphere in air; 19 regions) by ``PYTHONPATH=src .venv/bin/python
+#: benchmarks/backscatter_fit.py --nuclide <nuclide> --histories <column> <sphere>``.
 SURFACE_DEFICITS: dict[str, SurfaceDeficit] = {
-    # --histories 200000 100000: chi-square 30.5 over 19 regions
-    "Y-90": SurfaceDeficit(a=0.648, b=0.220, depth_mm=1.5),
-    # --histories 150000 100000: chi-square 25.5 over 19 regions
-    "Ho-166": SurfaceDeficit(a=0.621, b=0.288, depth_mm=1.5),
+    # --histories 200000 100000: chi-square 17.7 over 19 regions
+    "Y-90": SurfaceDeficit(a=0.608, b=0.268, depth_mm=1.5),
+    # --histories 150000 100000: chi-square 15.5 over 19 regions
+    "Ho-166": SurfaceDeficit(a=0.594, b=0.313, depth_mm=1.0),
 }
 
 
@@ -346,9 +351,7 @@ class ExitLog:
         mu = np.einsum("ij,ij->i", normals, directions[ids])
         mu = np.where(np.any(normals != 0, axis=1), np.clip(mu, 0.0, 1.0), 1.0)
         per_ray = np.zeros(self.exit_voxel.size)
-        per_ray[ids] = (
-            weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
-        )
+        per_ray[ids] = weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
         ray = np.concatenate([r for r, _ in self.records])
         sel = np.flatnonzero(per_ray[ray])
         if not sel.size:

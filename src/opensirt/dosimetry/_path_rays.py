@@ -16,7 +16,9 @@ source (nothing is subtracted in voxels much lighter than that density, where th
 leaves the convolution out). Added to that convolution, the result is the path-length
 dose of those sources, up to the sampling noise of the rays. The points and rotations
 depend only on the voxel's index (Kronecker sequences), so for given ray counts the
-correction is exactly linear in the decays.
+correction is exactly linear in the decays. With a surface model
+(:mod:`opensirt.dosimetry._backscatter`), the energy of rays that leave dense medium for
+vacuum is scaled by its backscatter-deficit factor.
 """
 
 from __future__ import annotations
