@@ -90,7 +90,7 @@ def test_path_length_meets_the_interface_goals(
 
 
 #: Skin/air: tissue layers, air layers, lateral voxels, scored central columns.
-AIR_TISSUE, AIR_LAYERS, AIR_LATERAL, AIR_CENTRE = 5, 8, 13, slice(3, 10)
+AIR_TISSUE, AIR_LAYERS, AIR_LATERAL, AIR_CENTRE = 5, 8, 13, slice(2, 11)
 
 
 @pytest.mark.slow
@@ -102,7 +102,7 @@ def test_path_length_meets_the_goals_at_the_skin() -> None:
     act.array[:AIR_TISSUE] = 1.0
     rho = act.with_array(densities[:, None, None] * np.ones(shape), units="g/mL")
     mc = absorbed_dose(
-        act, "Y-90", density=rho, method="monte-carlo", histories=40_000, batches=8, seed=5
+        act, "Y-90", density=rho, method="monte-carlo", histories=50_000, batches=8, seed=5
     ).metadata["monte_carlo"]
     fast = absorbed_dose(act, "Y-90", density=rho, method="path-length").array
     i = AIR_TISSUE
@@ -113,11 +113,10 @@ def test_path_length_meets_the_goals_at_the_skin() -> None:
         "+2": [i + 1],
         "air +4..+6": [i + 3, i + 4, i + 5],
     }
-    for name, layers in regions.items():
+    for layers in regions.values():
         mask = np.zeros(shape, dtype=bool)
         mask[layers, AIR_CENTRE, AIR_CENTRE] = True
         mean, sigma = mc.mean_dose_gy(mask)
-        print(name, mean, sigma / mean, float(fast[mask].mean()) / mean - 1)
         _check(mean, sigma, float(fast[mask].mean()), SLAB_GOAL, SLAB_SIGMA_MAX)
     mask = np.zeros(shape, dtype=bool)
     mask[[i - 4, i - 3], AIR_CENTRE, AIR_CENTRE] = True
