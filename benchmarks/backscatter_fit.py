@@ -30,8 +30,9 @@ chi-square is kept. Printed: the
 parameters (to be copied into ``_backscatter.SURFACE_DEFICITS``) and the error of each
 region before and after the correction. ``--validate`` prints the same for a geometry not
 fitted, with the stored parameters: 6 layers of loaded tissue, 3 of lung (0.26 g/mL), then
-the grid's edge (vacuum); the skin slabs of ``benchmarks/dose_methods_vs_mc.py`` are the
-other check.
+the grid's edge (vacuum); and the box of the skin test (5 layers of loaded tissue under 8 of
+air, the central 9 x 9 voxels scored). The skin slabs of
+``benchmarks/dose_methods_vs_mc.py`` are another check.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ DEPTHS_MM = (0.3, 0.6, 1.0, 1.5, 2.2, 3.0)
 #: 3 % gives a chi-square near the number of degrees of freedom.
 MODEL_ERROR = 0.03
 #: Monte Carlo seed per geometry.
-SEEDS = {"column": 29, "sphere": 31, "lung-vacuum": 31}
+SEEDS = {"column": 29, "sphere": 31, "lung-vacuum": 31, "skin": 77}
 Geometry = tuple[Volume, Volume, dict[str, np.ndarray]]
 
 
@@ -108,6 +109,23 @@ def lung_to_vacuum() -> Geometry:
     for name, layer in (("tissue -1", 5), ("lung +1", 6), ("lung +2", 7), ("lung +3", 8)):
         mask = np.zeros(rho.shape, dtype=bool)
         mask[layer, 3:10, 3:10] = True
+        regions[name] = mask
+    return activity, activity.with_array(rho, units="g/mL"), regions
+
+
+def skin() -> Geometry:
+    """Validation: the skin test's box (5 loaded tissue layers under 8 of air, 13 x 13
+    cubes, the central 9 x 9 scored)."""
+    rho = np.full((13, 13, 13), 0.0012, dtype=np.float32)
+    rho[:5] = 1.06
+    activity = Volume((rho > 1).astype(np.float32), spacing_mm=(H,) * 3, units="MBq")
+    regions = {}
+    for name, layers in (
+        ("tissue -2", [3]), ("tissue -1", [4]), ("air +1", [5]), ("air +2", [6]),
+        ("air +4..+6", [8, 9, 10]), ("tissue bulk", [1, 2]),
+    ):  # fmt: skip
+        mask = np.zeros(rho.shape, dtype=bool)
+        mask[layers, 2:11, 2:11] = True
         regions[name] = mask
     return activity, activity.with_array(rho, units="g/mL"), regions
 
@@ -195,13 +213,14 @@ def fit(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
 
 
 def validate(nuclide: str, histories: int, cache: Path | None) -> None:
-    """Print the MC and the path-length dose, plain and corrected, in the validation case."""
-    geometry = lung_to_vacuum()
-    mc, se = mc_means(nuclide, "lung-vacuum", geometry, histories, cache)
+    """Print the MC and the path-length dose, plain and corrected, in the validation cases."""
     model = _backscatter.SURFACE_DEFICITS[nuclide]
-    doses = (path_length(nuclide, geometry, None), path_length(nuclide, geometry, model))
-    title = f"{nuclide}, tissue -> 3 lung slabs -> vacuum ({histories} histories)"
-    table(title, list(geometry[2]), mc, se, *doses)
+    cases = {"lung-vacuum": ("tissue -> 3 lung slabs -> vacuum", lung_to_vacuum())}
+    cases["skin"] = ("tissue -> air (the skin test's box)", skin())
+    for key, (title, geometry) in cases.items():
+        mc, se = mc_means(nuclide, key, geometry, histories, cache)
+        doses = (path_length(nuclide, geometry, None), path_length(nuclide, geometry, model))
+        table(f"{nuclide}, {title} ({histories} histories)", list(geometry[2]), mc, se, *doses)
 
 
 def main() -> None:
