@@ -1,7 +1,7 @@
 """Every dose method against the Monte Carlo, geometry by geometry (issue 13's table).
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/dose_methods_vs_mc.py [--nuclide Y-90]
-[--histories 80000]``
+[--histories 80000] [--cases "tissue -> air" ...]``
 
 Every method runs through ``opensirt.dosimetry.absorbed_dose`` on the same finite phantom;
 the Monte Carlo (``method="monte-carlo"``, 10 batches) is the reference. Printed per region:
@@ -131,10 +131,15 @@ def main() -> None:
     parser.add_argument(
         "--sphere-histories", type=int, default=None, help="for the sphere (default 2x)"
     )
+    parser.add_argument(
+        "--cases", nargs="+", default=None, help='only these geometries (e.g. "tissue -> air")'
+    )
     args = parser.parse_args()
     cases = [(c[0], slab_geometry(*c[1:]), args.histories) for c in SLAB_CASES]
     sphere_n = args.sphere_histories or 2 * args.histories
     cases.append(("tumour sphere next to lung", sphere_geometry(), sphere_n))
+    if args.cases:
+        cases = [c for c in cases if c[0] in args.cases]
     header = "| region | MC dose (Gy) +- 1 sigma | " + " | ".join(METHODS) + " |"
     output = []
     start = time.perf_counter()

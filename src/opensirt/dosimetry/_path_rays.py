@@ -16,7 +16,9 @@ source (nothing is subtracted in voxels much lighter than that density, where th
 leaves the convolution out). Added to that convolution, the result is the path-length
 dose of those sources, up to the sampling noise of the rays. The points and rotations
 depend only on the voxel's index (Kronecker sequences), so for given ray counts the
-correction is exactly linear in the decays.
+correction is exactly linear in the decays. With a surface model
+(:mod:`opensirt.dosimetry._backscatter`), the energy of rays that leave dense medium for
+vacuum is scaled by its backscatter-deficit factor.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from opensirt.dosimetry._backscatter import ExitLog, SurfaceDeficit
 
 #: Kronecker (R3) sequence constants 1/g^k, k = 1..3, g = 1.2207... the root of
 #: x^4 = x + 1 (Roberts 2018, "The unreasonable effectiveness of quasirandom sequences").
@@ -236,17 +240,22 @@ def _trace(
     weights: FloatArray,
     reference_density: float,
     light_ratio: float,
+    surface: SurfaceDeficit | None = None,
 ) -> tuple[npt.NDArray[np.int64], FloatArray]:
     """Trace rays through the grid; return (flat voxel index, weighted energy correction)
-    for every voxel crossing (float32 arithmetic: mm and energy fractions)."""
+    for every voxel crossing (float32 arithmetic: mm and energy fractions), and, with a
+    ``surface`` model, the backscatter deficit of the rays that reach vacuum."""
     f32 = np.float32
     hom_end = kernel.max_radius_mm / reference_density
     start = _skip_clear(grid, points, directions, hom_end)
     # a ray clear all along its homogeneous range adds nothing: dropped
     keep = np.flatnonzero(start < hom_end)
     points = points[keep] + start[keep, None] * directions[keep] / np.asarray(grid.spacing_mm)
-    flat, t_next, t_delta, jump, t_exit = _traversal(grid, points, directions[keep], start[keep])
+    directions = directions[keep]
+    flat, t_next, t_delta, jump, t_exit = _traversal(grid, points, directions, start[keep])
     weights = weights[keep].astype(f32)
+    ray_weights = weights.astype(np.float64)
+    log = None if surface is None else ExitLog(len(weights), kernel.max_radius_mm)
     scale = f32(reference_density)
     light = f32(reference_density / light_ratio)
     t_hom_end, r_max = f32(hom_end), f32(kernel.max_radius_mm)
@@ -261,7 +270,10 @@ def _trace(
         tz, ty, tx = t_next
         t_end = np.minimum(np.minimum(tz, ty), tx)
         rho_here = rho[flat]
-        d += rho_here * (t_end - t)
+        d_old = d
+        d = d + rho_here * (t_end - t)
+        if log is not None:
+            log.step(flat, rho_here, d_old, d)
         new_het = kernel(d)
         new_hom = kernel(scale * t_end)
         # the convolution is not used in voxels much lighter than the reference: no subtraction
@@ -276,9 +288,13 @@ def _trace(
             t_next[a] += t_delta[a] * hit
             flat += jump[a] * hit
         alive = (t < t_exit) & ((d < r_max) | (t < t_hom_end))
+        if log is not None:
+            log.finish(alive, t >= t_exit, d)
         n_alive = int(np.count_nonzero(alive))
         if n_alive < 0.75 * len(t):  # drop the finished rays
             keep = np.flatnonzero(alive)
+            if log is not None:
+                log.keep(keep)
             t_next = [x[keep] for x in t_next]
             t_delta = [x[keep] for x in t_delta]
             jump = [x[keep] for x in jump]
@@ -289,6 +305,13 @@ def _trace(
             flat *= alive
             jump = [x * alive for x in jump]
             t_exit *= alive
+    if log is not None and surface is not None:
+        lost = log.deficits(
+            surface, kernel.values, kernel.step_mm, grid.density, grid.spacing_mm,
+            directions, ray_weights,
+        )  # fmt: skip
+        voxels.append(lost[0])
+        energies.append(lost[1])
     return np.concatenate(voxels), np.concatenate(energies)
 
 
@@ -301,6 +324,7 @@ def ray_corrections(
     n_rays: npt.NDArray[np.int64],
     *,
     light_ratio: float,
+    surface: SurfaceDeficit | None = None,
 ) -> FloatArray:
     """Path-length minus homogeneous absorbed energy of the given source voxels, per voxel.
 
@@ -323,6 +347,10 @@ def ray_corrections(
         In voxels less dense than the reference density over this ratio, nothing is
         subtracted (the caller leaves the convolution out there: the difference of two
         large energies would be noisy in such light voxels).
+    surface : SurfaceDeficit, optional
+        Backscatter-deficit model (:mod:`opensirt.dosimetry._backscatter`): the energy of
+        rays that leave dense medium for vacuum (the grid's edge, or air to the ray's end)
+        is scaled by its factor; none by default (infinite-medium kernel everywhere).
 
     Returns
     -------
@@ -339,7 +367,7 @@ def ray_corrections(
             points, directions = _ray_starts(sources[chunk], grid.density.shape, int(n))
             weights = np.repeat(decays[chunk] / n, n)
             voxels, energy = _trace(
-                grid, kernel, points, directions, weights, reference_density, light_ratio
+                grid, kernel, points, directions, weights, reference_density, light_ratio, surface
             )
             if not voxels.size:
                 continue

@@ -85,7 +85,9 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
     DoseMethod.KERNEL_RANGE: MethodEntry(
         partial(kernel_dose, correction=DensityCorrection.RANGE), ("workers",)
     ),
-    DoseMethod.PATH_LENGTH: MethodEntry(path_length_dose, ("workers", "rays_per_voxel")),
+    DoseMethod.PATH_LENGTH: MethodEntry(
+        path_length_dose, ("workers", "rays_per_voxel", "vacuum_deficit")
+    ),
     DoseMethod.MONTE_CARLO: MethodEntry(
         monte_carlo_dose, ("histories", "batches", "seed", "progress")
     ),

@@ -25,8 +25,13 @@ Computation (see docs/dosimetry.md, "Fast heterogeneous method (path-length)"):
    voxels close to an interface, fewer farther away and for colder voxels): along each,
    the path-length energy minus the energy the convolution gave (none in light voxels).
    This makes the dose of those sources the path-length dose, air included, up to the
-   rays' sampling noise.
-3. Dose = absorbed energy / actual voxel mass (``rho V``).
+   rays' sampling noise. The grid's edge counts as an interface (vacuum, as in the Monte
+   Carlo).
+3. Rays that leave dense medium for vacuum (the grid's edge, or air to the end of the ray)
+   lose the backscatter of the medium that is not there: the energy they deposit is scaled
+   by a factor fitted to the project's Monte Carlo
+   (:mod:`opensirt.dosimetry._backscatter`).
+4. Dose = absorbed energy / actual voxel mass (``rho V``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from opensirt.dosimetry._backscatter import SURFACE_DEFICITS, SurfaceDeficit
 from opensirt.dosimetry._path_rays import (
     MAX_RAY_LENGTH_MM,
     CumulativeKernel,
@@ -192,6 +198,7 @@ def path_length_dose(
     dose_constant_gy_kg_per_gbq: float | None = None,
     workers: int | None = None,
     rays_per_voxel: int = DEFAULT_RAYS_PER_VOXEL,
+    vacuum_deficit: bool = True,
 ) -> Volume:
     """Absorbed dose (Gy) by the straight-line path-length scaled point kernel.
 
@@ -211,6 +218,11 @@ def path_length_dose(
         FFT threads; default the thread policy's (:func:`opensirt._threads.fft_workers`).
     rays_per_voxel : int
         Rays cast from each source voxel near an interface (noise falls as its square root).
+    vacuum_deficit : bool
+        Correct for the backscatter missing where rays leave dense medium for vacuum (the
+        grid's edge, or air to the end of a ray; docs/dosimetry.md, "Backscatter deficit at
+        vacuum"). ``False`` gives the plain path-length dose, with the medium continuing
+        beyond the grid's edge.
 
     Returns
     -------
@@ -236,8 +248,9 @@ def path_length_dose(
     decays = decays_per_voxel(activity, nuc)
     rho = density_array(density, activity, SOFT_TISSUE_DENSITY_G_PER_ML)
     energy_j = energy_per_decay_j(nuc, dose_constant_gy_kg_per_gbq)
+    surface = SURFACE_DEFICITS.get(str(nuc.name)) if vacuum_deficit else None
     absorbed, n_rays = _absorbed_in_reach(
-        decays, rho, nuc, activity.spacing_zyx_mm, workers, rays_per_voxel
+        decays, rho, nuc, activity.spacing_zyx_mm, workers, (rays_per_voxel, surface)
     )
     return absorbed_energy_dose(
         activity,
@@ -256,7 +269,7 @@ def _absorbed_in_reach(
     nuc: Nuclide,
     spacing: tuple[float, float, float],
     workers: int | None,
-    rays_per_voxel: int,
+    rays: tuple[int, SurfaceDeficit | None],
 ) -> tuple[npt.NDArray[np.float32], int]:
     """:func:`_absorbed` on the box that rays and kernels from the activity can reach."""
     active = decays != 0
@@ -270,7 +283,7 @@ def _absorbed_in_reach(
         nuc,
         spacing,
         workers,
-        rays_per_voxel,
+        rays,
     )
     absorbed[box] = part
     return absorbed, traced
@@ -282,9 +295,10 @@ def _absorbed(
     nuc: Nuclide,
     spacing: tuple[float, float, float],
     workers: int | None,
-    rays_per_voxel: int,
+    rays: tuple[int, SurfaceDeficit | None],
 ) -> tuple[npt.NDArray[np.float32], int]:
-    """Decays x absorbed fraction per voxel (float32), and the number of ray-traced sources."""
+    """Decays x absorbed fraction per voxel (float32), and the number of ray-traced sources
+    (``rays``: rays per source voxel, the vacuum's backscatter-deficit model or None)."""
     active = decays != 0
     if not np.any(active):
         return np.zeros(decays.shape, dtype=np.float32), 0
@@ -305,7 +319,7 @@ def _absorbed(
     traced = 0
     for n, c in enumerate(densities):
         traced += _class_rays(
-            decays, rho, labels == n, float(c), share, nuc, spacing, rays_per_voxel, absorbed
+            decays, rho, labels == n, float(c), share, nuc, spacing, rays, absorbed
         )
     return absorbed, traced
 
@@ -318,12 +332,13 @@ def _class_rays(
     share: npt.NDArray[np.float32],
     nuc: Nuclide,
     spacing: tuple[float, float, float],
-    rays_per_voxel: int,
+    rays: tuple[int, SurfaceDeficit | None],
     absorbed: npt.NDArray[np.float32],
 ) -> int:
     """Add the ray corrections of the sources of the class of density ``c`` (``mask``) to
     ``absorbed``; return how many source voxels cast rays."""
     dpk = point_kernel(nuc)
+    rays_per_voxel, surface = rays
     ratio = rho / np.float32(c)
     other = (ratio > INTERFACE_RATIO) | (ratio < 1.0 / INTERFACE_RATIO)
     bands = [(LIGHT_BAND, ratio < 1.0 / LIGHT_TARGET_RATIO)]
@@ -332,19 +347,22 @@ def _class_rays(
     for (fraction, divisor), near in bands:
         radius = _radius_voxels(dpk.radius_containing_mm(fraction) / c, spacing)
         band = _sources_near(near, mask, radius)
+        if near is other and surface is not None:  # the grid's edge is vacuum: an interface
+            band |= mask & _near_edge(mask.shape, radius)
         wanted = np.rint(share[band] * (rays_per_voxel / divisor)).astype(np.int64)
         n_rays[band] = np.maximum(MIN_RAYS_PER_VOXEL, wanted)
     sources = np.flatnonzero(n_rays)
     if sources.size:
         reach = _radius_voxels(dpk.max_radius_mm / c, spacing)
         correction = ray_corrections(
-            RayGrid(rho, spacing, _clear_mm(other, mask, reach, spacing)),
+            RayGrid(rho, spacing, _clear_mm(other, mask, reach, spacing, surface is not None)),
             cumulative_kernel(nuc),
             sources,
             decays.ravel()[sources].astype(np.float64),
             c,
             n_rays.ravel()[sources],
             light_ratio=LIGHT_TARGET_RATIO,
+            surface=surface,
         )
         absorbed += correction.astype(np.float32)
     return int(sources.size)
@@ -355,13 +373,34 @@ def _clear_mm(
     sources: npt.NDArray[np.bool_],
     reach: tuple[int, ...],
     spacing: tuple[float, float, float],
+    edge: bool,
 ) -> npt.NDArray[np.float32]:
-    """Lower bound of the distance (mm) to the nearest ``other`` voxel, near the sources
-    (chessboard distance times the smallest voxel side; 0 elsewhere)."""
+    """Lower bound of the distance (mm) to the nearest ``other`` voxel (and, if ``edge``, to
+    the grid's edge), near the sources (chessboard distance times the smallest voxel side;
+    0 elsewhere)."""
     box = _box(sources, reach)
     inside = ~other[box]
     clear = np.zeros(other.shape, dtype=np.float32)
     if np.any(inside):
         steps = ndimage.distance_transform_cdt(inside, metric="chessboard")
+        if edge:  # the grid's edge (vacuum) bounds the clear stretches too
+            axes = [
+                np.minimum(np.arange(s.start, s.stop) + 1, n - np.arange(s.start, s.stop))
+                for s, n in zip(box, other.shape, strict=True)
+            ]
+            to_edge = np.minimum(
+                np.minimum(axes[0][:, None, None], axes[1][None, :, None]), axes[2][None, None, :]
+            )
+            steps = np.minimum(steps, to_edge)
         clear[box] = steps.astype(np.float32) * np.float32(min(spacing))
     return clear
+
+
+def _near_edge(shape: tuple[int, ...], radius: tuple[int, ...]) -> npt.NDArray[np.bool_]:
+    """Voxels within ``radius`` voxels (a box) of the outside of the grid."""
+    near = np.zeros(shape, dtype=bool)
+    for axis, (n, r) in enumerate(zip(shape, radius, strict=True)):
+        i = np.arange(n)
+        hit = (i < r) | (i >= n - r)
+        near |= hit.reshape([-1 if a == axis else 1 for a in range(3)])
+    return near

@@ -1,0 +1,363 @@
+"""Backscatter deficit of the path-length kernel where rays leave dense medium for vacuum.
+
+The soft-tissue point kernel is that of an infinite medium: the energy it gives a point
+includes electrons that went past the point and were scattered back by the medium beyond
+it. Where a ray reaches vacuum (the grid's edge: the Monte Carlo's outside is vacuum; or
+air out to the end of the ray, a few mg/cm^2, which scatters nothing back) that medium is
+missing. The model scales the path-length energy a ray deposits at the mass distance
+``Delta`` (mm at 1 g/mL) before its exit by
+
+    c(Delta, mu) = 1 - (1 - a - b mu) exp(-Delta / lambda)
+
+with ``mu`` the cosine between the ray and the outward normal of the surface it leaves
+through: ``a + b mu`` the surface's share of the infinite-medium dose in the direction
+``mu`` (grazing directions lose most: electrons leaving at a grazing angle were mostly
+scattered into it, and half of their scatterers are missing; a form linear in ``mu`` as
+the emergent intensity of a scattering half-space, Chandrasekhar 1960, Radiative Transfer,
+ch. IV), ``lambda`` the mass depth over which the deficit fades. ``a``, ``b`` and
+``lambda`` are fitted to this project's Monte Carlo per nuclide (:data:`SURFACE_DEFICITS`,
+the command in its comment). The surface is where the ray leaves its last voxel denser than
+:data:`VACUUM_LIKE_G_PER_ML` before the grid's edge or its maximum length; its normal is
+that of the density gradient there (:func:`outward_normals`). Rays that end by exhausting
+the kernel's range, or that never cross a dense voxel, are left as they are.
+
+The deficit of a deposit between the mass distances ``d1 < d2`` of a ray that exits at
+``d_exit`` is ``(1 - a - b mu) exp(-d_exit / lambda) (G(d2) - G(d1))`` with
+``G(d) = integral_0^d exp(s / lambda) F'(s) ds`` (``F`` the kernel's cumulative absorbed
+fraction), tabulated once per kernel and ``lambda``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from opensirt.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+
+#: A ray leaves dense medium for good after its last voxel at least this dense (g/mL):
+#: lighter voxels (air, 0.0012 g/mL) scatter back nothing over a few centimetres. Below the
+#: lightest lung in CT (about 0.1 g/mL).
+VACUUM_LIKE_G_PER_ML = 0.05
+
+
+@dataclass(frozen=True)
+class SurfaceDeficit:
+    """Parameters of the backscatter-deficit factor ``c(Delta, mu)`` (module docstring).
+
+    Attributes
+    ----------
+    a : float
+        Surface factor at grazing exit (``mu = 0``).
+    b : float
+        Its growth with ``mu``; ``a + b`` is the factor at normal exit.
+    depth_mm : float
+        ``lambda``, the mass depth (mm at 1 g/mL) over which the deficit fades.
+    """
+
+    a: float
+    b: float
+    depth_mm: float
+
+    def __post_init__(self) -> None:
+        """Validate the parameters.
+
+        Raises
+        ------
+        InputError
+            If ``depth_mm`` is not positive or the surface factor leaves [0, 1].
+        """
+        if not self.depth_mm > 0.0:
+            raise InputError(f"depth_mm is {self.depth_mm}, expected > 0 mm")
+        for mu in (0.0, 1.0):
+            if not 0.0 <= self.a + self.b * mu <= 1.0:
+                raise InputError(
+                    f"surface factor a + b mu is {self.a + self.b * mu} at mu = {mu}; expected "
+                    "0 to 1 (a, b fitted by benchmarks/backscatter_fit.py)"
+                )
+
+    def factor(self, delta_mm: FloatArray, mu: FloatArray) -> FloatArray:
+        """``c(Delta, mu)``, the part of the infinite-medium energy deposited.
+
+        Parameters
+        ----------
+        delta_mm : numpy.ndarray
+            Mass distance (mm at 1 g/mL) from the deposit to the exit, >= 0.
+        mu : numpy.ndarray
+            Cosine of the ray to the surface's outward normal (clipped to [0, 1]).
+
+        Returns
+        -------
+        numpy.ndarray
+            The factor, between ``a`` and 1.
+
+        Examples
+        --------
+        >>> m = SurfaceDeficit(0.5, 0.3, 1.0)
+        >>> [round(float(x), 3) for x in m.factor(np.array([0.0, 0.0, 50.0]),
+        ...                                        np.array([1.0, 0.0, 1.0]))]
+        [0.8, 0.5, 1.0]
+        """
+        return 1.0 - self.deficit(np.clip(mu, 0.0, 1.0)) * np.exp(-delta_mm / self.depth_mm)
+
+    def deficit(self, mu: FloatArray) -> FloatArray:
+        """``1 - a - b mu``: the part missing at the surface in the direction ``mu``.
+
+        Parameters
+        ----------
+        mu : numpy.ndarray
+            Cosine of the ray to the surface's outward normal, in [0, 1].
+
+        Returns
+        -------
+        numpy.ndarray
+            The deficit.
+        """
+        return 1.0 - self.a - self.b * mu
+
+
+#: Fitted to this project's Monte Carlo (:func:`~opensirt.dosimetry.monte_carlo.monte_carlo`:
+#: every voxel ICRU soft tissue at its density, the grid's outside vacuum) in the two
+#: geometries of ``benchmarks/backscatter_fit.py`` (a loaded tissue column under air, a
+#: loaded tissue sphere in air; 19 regions) by ``PYTHONPATH=src .venv/bin/python
+#: benchmarks/backscatter_fit.py --nuclide <nuclide> --histories <column> <sphere>``.
+SURFACE_DEFICITS: dict[str, SurfaceDeficit] = {
+    # --histories 200000 100000: chi-square 17.7 over 19 regions
+    "Y-90": SurfaceDeficit(a=0.608, b=0.268, depth_mm=1.5),
+    # --histories 150000 100000: chi-square 15.5 over 19 regions
+    "Ho-166": SurfaceDeficit(a=0.594, b=0.313, depth_mm=1.0),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _growth_table(values: bytes, step_mm: float, depth_mm: float) -> FloatArray:
+    f = np.frombuffer(values, dtype=np.float64)
+    d = np.arange(f.size) * step_mm
+    mid = np.exp((d[:-1] + 0.5 * step_mm) / depth_mm)
+    return np.concatenate([[0.0], np.cumsum(np.diff(f) * mid)])
+
+
+def weighted_growth(
+    values: FloatArray, step_mm: float, depth_mm: float, d_mm: npt.NDArray[np.floating]
+) -> FloatArray:
+    """``G(d) = integral_0^d exp(s / lambda) F'(s) ds`` of a tabulated ``F``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``F(k * step_mm)``, k = 0, 1, ... (the kernel's cumulative absorbed fraction).
+    step_mm : float
+        Spacing of the table, mm at 1 g/mL.
+    depth_mm : float
+        ``lambda``, mm at 1 g/mL.
+    d_mm : numpy.ndarray
+        Mass distances, mm at 1 g/mL (>= 0); beyond the table ``G`` is constant.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``G(d)`` (float64, linear between the table's points).
+
+    Examples
+    --------
+    >>> g = weighted_growth(np.array([0.0, 1.0]), 1.0, 1e6, np.array([0.5, 3.0]))
+    >>> [round(float(x), 4) for x in g]
+    [0.5, 1.0]
+    """
+    table = _growth_table(
+        np.ascontiguousarray(values, dtype=np.float64).tobytes(), step_mm, depth_mm
+    )
+    grid = np.arange(table.size) * step_mm
+    return np.interp(np.asarray(d_mm, dtype=np.float64), grid, table)
+
+
+def outward_normals(
+    density: npt.NDArray[np.float32], flat: npt.NDArray[np.int64], spacing_mm: tuple[float, ...]
+) -> FloatArray:
+    """Unit outward normals (toward lower density) at the voxels ``flat``, (n, 3) z, y, x.
+
+    The density gradient of the 3 x 3 x 3 neighbourhood (the difference of the two
+    neighbouring planes of 3 x 3 voxels along each axis, over their distance); outside the
+    grid is vacuum (density 0), so at the grid's edge the normal is the face's. Zero
+    where the neighbourhood is uniform.
+
+    Parameters
+    ----------
+    density : numpy.ndarray
+        Density (g/mL), 3-D.
+    flat : numpy.ndarray
+        Flat (C order) voxel indices.
+    spacing_mm : tuple of 3 floats
+        Voxel size (z, y, x), mm.
+
+    Returns
+    -------
+    numpy.ndarray
+        Normals, float64, (n, 3).
+
+    Examples
+    --------
+    >>> rho = np.zeros((3, 3, 3), dtype=np.float32); rho[:2] = 1.0
+    >>> (outward_normals(rho, np.array([13]), (1.0, 1.0, 1.0)).round(3) + 0.0).tolist()
+    [[1.0, 0.0, 0.0]]
+    """
+    shape = np.asarray(density.shape)
+    idx = np.stack(np.unravel_index(flat, density.shape), axis=1)
+    grad = np.zeros((flat.size, 3))
+    offsets = np.stack(np.meshgrid(*([np.arange(-1, 2)] * 3), indexing="ij"), -1).reshape(-1, 3)
+    rho = density.ravel()
+    strides = np.array([shape[1] * shape[2], shape[2], 1])
+    for off in offsets:
+        if not np.any(off):
+            continue
+        cell = idx + off
+        inside = np.all((cell >= 0) & (cell < shape), axis=1)
+        value = np.where(inside, rho[np.where(inside[:, None], cell, 0) @ strides], 0.0)
+        grad += value[:, None] * off[None, :]
+    grad /= 2.0 * np.asarray(spacing_mm, dtype=np.float64)
+    norm = np.linalg.norm(grad, axis=1)
+    return np.where(norm[:, None] > 0, -grad / np.where(norm > 0, norm, 1.0)[:, None], 0.0)
+
+
+class ExitLog:
+    """Where the rays of one trace leave dense medium for vacuum, and their deposits.
+
+    Used by the ray tracer: :meth:`step` at each voxel crossing (before the rays move on),
+    :meth:`finish` when rays stop, :meth:`keep` when the finished ones are dropped, and
+    :meth:`deficits` at the end.
+
+    Parameters
+    ----------
+    n_rays : int
+        Rays of the trace.
+    r_max_mm : float
+        Mass distance (mm at 1 g/mL) beyond which the kernel deposits nothing.
+    """
+
+    def __init__(self, n_rays: int, r_max_mm: float) -> None:
+        self.ray = np.arange(n_rays)
+        self.last = np.full(n_rays, -1, dtype=np.int64)
+        self.running = np.ones(n_rays, dtype=bool)
+        self.exit_d = np.zeros(n_rays, dtype=np.float64)
+        self.exit_voxel = np.full(n_rays, -1, dtype=np.int64)
+        self.r_max = np.float32(r_max_mm)
+        self.records: list[tuple[npt.NDArray[np.int64], ...]] = []
+        self.spans: list[tuple[npt.NDArray[np.floating[Any]], ...]] = []
+
+    def step(
+        self,
+        flat: npt.NDArray[np.int64],
+        rho_here: npt.NDArray[np.float32],
+        d_old: npt.NDArray[np.floating[Any]],
+        d_new: npt.NDArray[np.floating[Any]],
+    ) -> None:
+        """Note a voxel crossing of every ray: voxel, its density, mass distances before and after.
+
+        Parameters
+        ----------
+        flat : numpy.ndarray
+            Voxel crossed by each (compacted) ray.
+        rho_here : numpy.ndarray
+            Its density, g/mL.
+        d_old, d_new : numpy.ndarray
+            Mass distance (mm at 1 g/mL) at entry and exit of the voxel.
+        """
+        self.last = np.where(rho_here >= VACUUM_LIKE_G_PER_ML, flat, self.last)
+        sel = np.flatnonzero(self.running & (d_old < self.r_max))
+        if sel.size:
+            self.records.append((self.ray[sel], flat[sel]))
+            self.spans.append((d_old[sel], d_new[sel]))
+
+    def finish(
+        self,
+        alive: npt.NDArray[np.bool_],
+        at_exit: npt.NDArray[np.bool_],
+        d: npt.NDArray[np.floating[Any]],
+    ) -> None:
+        """Note the rays that stop now: those stopped by the grid's edge or their length
+        (``at_exit``) after a dense voxel left dense medium at the mass distance ``d``.
+
+        Parameters
+        ----------
+        alive : numpy.ndarray
+            Whether each (compacted) ray goes on.
+        at_exit : numpy.ndarray
+            Whether it reached the grid's edge or its maximum length.
+        d : numpy.ndarray
+            Its mass distance now, mm at 1 g/mL.
+        """
+        done = self.running & ~alive
+        out = done & at_exit & (self.last >= 0)
+        ids = self.ray[out]
+        self.exit_d[ids] = d[out]
+        self.exit_voxel[ids] = self.last[out]
+        self.running &= alive
+
+    def keep(self, keep: npt.NDArray[np.int64]) -> None:
+        """Drop all rays but ``keep`` (indices into the compacted rays).
+
+        Parameters
+        ----------
+        keep : numpy.ndarray
+            The rays that go on.
+        """
+        self.ray, self.last, self.running = self.ray[keep], self.last[keep], self.running[keep]
+
+    def deficits(
+        self,
+        model: SurfaceDeficit,
+        kernel_values: FloatArray,
+        kernel_step_mm: float,
+        density: npt.NDArray[np.float32],
+        spacing_mm: tuple[float, float, float],
+        directions: FloatArray,
+        weights: FloatArray,
+    ) -> tuple[npt.NDArray[np.int64], FloatArray]:
+        """Voxel and (negative) energy of the backscatter deficit of every deposit of the
+        rays that left dense medium for vacuum.
+
+        Parameters
+        ----------
+        model : SurfaceDeficit
+            The nuclide's parameters.
+        kernel_values : numpy.ndarray
+            The kernel's cumulative absorbed fraction on its table.
+        kernel_step_mm : float
+            The table's spacing, mm at 1 g/mL.
+        density : numpy.ndarray
+            Density (g/mL) of the grid, 3-D.
+        spacing_mm : tuple of 3 floats
+            Voxel size (z, y, x), mm.
+        directions : numpy.ndarray
+            Unit direction (z, y, x) of each ray, (n, 3).
+        weights : numpy.ndarray
+            Decays carried by each ray.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Flat voxel indices and energies (decays x absorbed fraction, <= 0).
+        """
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        ids = np.flatnonzero(self.exit_voxel >= 0)
+        if not ids.size or not self.records:
+            return empty
+        normals = outward_normals(density, self.exit_voxel[ids], spacing_mm)
+        mu = np.einsum("ij,ij->i", normals, directions[ids])
+        mu = np.where(np.any(normals != 0, axis=1), np.clip(mu, 0.0, 1.0), 1.0)
+        per_ray = np.zeros(self.exit_voxel.size)
+        per_ray[ids] = weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
+        ray = np.concatenate([r for r, _ in self.records])
+        sel = np.flatnonzero(per_ray[ray])
+        if not sel.size:
+            return empty
+        voxel = np.concatenate([v for _, v in self.records])[sel]
+        d1 = np.concatenate([a for a, _ in self.spans])[sel]
+        d2 = np.concatenate([b for _, b in self.spans])[sel]
+        grow = [weighted_growth(kernel_values, kernel_step_mm, model.depth_mm, x) for x in (d1, d2)]
+        return voxel, -per_ray[ray[sel]] * (grow[1] - grow[0])

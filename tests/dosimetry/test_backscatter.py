@@ -1,0 +1,94 @@
+"""The backscatter-deficit correction of the path-length method at vacuum (issue 13, skin)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from opensirt.dosimetry._backscatter import (
+    SURFACE_DEFICITS,
+    SurfaceDeficit,
+    outward_normals,
+    weighted_growth,
+)
+from opensirt.dosimetry.path_length import cumulative_kernel, path_length_dose
+from opensirt.errors import InputError
+from opensirt.imaging.volume import Volume
+
+
+def _slab_in_air(scale: float = 1.0) -> tuple[Volume, Volume]:
+    """5 layers of loaded tissue under 6 of air, 4.42 mm cubes, 9 x 9 laterally."""
+    rho = np.full((11, 9, 9), 0.0012, dtype=np.float32)
+    rho[:5] = 1.06
+    act = np.zeros_like(rho)
+    act[:5] = scale
+    activity = Volume(act, spacing_mm=(4.42,) * 3, units="MBq")
+    return activity, activity.with_array(rho, units="g/mL")
+
+
+@pytest.mark.parametrize("nuclide", ["Y-90", "Ho-166"])
+def test_factor_is_one_deep_inside_and_the_surface_value_at_the_surface(nuclide: str) -> None:
+    model = SURFACE_DEFICITS[nuclide]
+    mu = np.array([0.0, 0.5, 1.0])
+    assert np.allclose(model.factor(np.full(3, 40.0 * model.depth_mm), mu), 1.0, atol=1e-12)
+    assert np.allclose(model.factor(np.zeros(3), mu), model.a + model.b * mu)
+    assert np.all(np.diff(model.factor(np.linspace(0.0, 5.0, 20), np.full(20, 0.7))) > 0)
+
+
+def test_invalid_parameters_are_refused() -> None:
+    with pytest.raises(InputError, match="depth_mm"):
+        SurfaceDeficit(0.5, 0.2, 0.0)
+    with pytest.raises(InputError, match="surface factor"):
+        SurfaceDeficit(0.9, 0.3, 1.0)
+
+
+def test_weighted_growth_integrates_the_kernel() -> None:
+    f = cumulative_kernel("Y-90")
+    d = np.linspace(0.0, f.max_radius_mm, 7)
+    # a very long lambda: G = F
+    assert np.allclose(weighted_growth(f.values, f.step_mm, 1e9, d), np.interp(
+        d, np.arange(f.values.size) * f.step_mm, f.values), atol=1e-6)  # fmt: skip
+
+
+def test_normals_point_out_of_the_dense_side_and_out_of_the_grid() -> None:
+    rho = np.ones((4, 4, 4), dtype=np.float32)
+    rho[:, :, 2:] = 0.0012
+    n = outward_normals(rho, np.array([np.ravel_multi_index((2, 2, 1), rho.shape)]), (1.0,) * 3)
+    assert np.allclose(n, [[0.0, 0.0, 1.0]])  # towards the air
+    uniform = np.ones((5, 5, 5), dtype=np.float32)
+    n = outward_normals(uniform, np.array([np.ravel_multi_index((0, 2, 2), (5, 5, 5))]), (2.0,) * 3)
+    assert np.allclose(n, [[-1.0, 0.0, 0.0]])  # at the grid's edge (z = 0), out of the grid
+
+
+def test_air_next_to_loaded_tissue_gets_less_and_deep_tissue_is_unchanged() -> None:
+    activity, density = _slab_in_air()
+    corrected = path_length_dose(activity, "Y-90", density=density).array
+    plain = path_length_dose(activity, "Y-90", density=density, vacuum_deficit=False).array
+    air = np.s_[5:7, 3:6, 3:6]
+    ratio = corrected[air].mean() / plain[air].mean()
+    assert 0.4 < ratio < 0.95
+    # the middle of the tissue, 2 voxels (9 mm) from the air and the grid's edges
+    deep = np.s_[2, 3:6, 3:6]
+    assert np.allclose(corrected[deep], plain[deep], rtol=2e-3)
+
+
+def test_the_correction_is_linear_in_the_activity() -> None:
+    activity, density = _slab_in_air()
+    one = path_length_dose(activity, "Y-90", density=density).array
+    activity, density = _slab_in_air(3.0)
+    three = path_length_dose(activity, "Y-90", density=density).array
+    assert np.allclose(three, 3.0 * one, rtol=1e-5, atol=1e-6 * float(one.max()))
+
+
+@pytest.mark.parametrize("nuclide", ["Y-90", "Ho-166"])
+def test_no_change_where_no_vacuum_is_in_reach(nuclide: str) -> None:
+    """Tissue with a lung block, activity far from the grid's edges: bit for bit the same."""
+    rho = np.full((20, 20, 20), 1.06, dtype=np.float32)
+    rho[9:12, 6:14, 6:14] = 0.26
+    act = np.zeros_like(rho)
+    act[7:9, 8:12, 8:12] = 1.0
+    activity = Volume(act, spacing_mm=(4.0,) * 3, units="MBq")
+    density = activity.with_array(rho, units="g/mL")
+    corrected = path_length_dose(activity, nuclide, density=density).array
+    plain = path_length_dose(activity, nuclide, density=density, vacuum_deficit=False).array
+    assert np.array_equal(corrected, plain)
