@@ -177,7 +177,7 @@ def table(title: str, names: list[str], mc: np.ndarray, se: np.ndarray, *doses: 
         print(f"| {name} | {mc[i]:.4g} +- {100 * se[i] / mc[i]:.1f} % | {cells} |")
 
 
-def fit(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
+def fit(nuclide: str, histories: tuple[int, int], cache: Path | None, layer_mm: float) -> None:
     """Fit ``a``, ``b`` (linear least squares) for each ``lambda``; print the best."""
     geometries = {"column": column(), "sphere": sphere()}
     measured = [
@@ -192,7 +192,7 @@ def fit(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
     for depth in DEPTHS_MM:
         runs = [
             np.concatenate([path_length(nuclide, g, model) for g in geometries.values()])
-            for model in (_backscatter.SurfaceDeficit(0.0, b, depth) for b in (0.0, 1.0))
+            for model in (_backscatter.SurfaceDeficit(0.0, b, depth, layer_mm) for b in (0.0, 1.0))
         ]
         x, y = plain - runs[0], runs[1] - runs[0]
         design = np.stack([x / sigma, y / sigma], axis=1)
@@ -205,7 +205,8 @@ def fit(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
     assert best is not None
     depth, a, b, chi2, model = best
     print(
-        f"\n{nuclide}: SurfaceDeficit(a={a:.3f}, b={b:.3f}, depth_mm={depth}), chi-square "
+        f"\n{nuclide}: SurfaceDeficit(a={a:.3f}, b={b:.3f}, depth_mm={depth}, "
+        f"layer_mm={layer_mm}), chi-square "
         f"{chi2:.1f} over {mc.size} regions (MC sigma and {MODEL_ERROR:.0%} in quadrature)"
     )
     names = [f"{g}: {r}" for g, geo in geometries.items() for r in geo[2]]
@@ -232,11 +233,14 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=None, help="prefix of npz MC caches")
     parser.add_argument("--validate", action="store_true", help="the geometry not fitted")
+    parser.add_argument(
+        "--layer", type=float, default=0.0, help="t (mm): the surface layer of the chord cosine"
+    )
     args = parser.parse_args()
     if args.validate:
         validate(args.nuclide, args.histories[1], args.cache)
     else:
-        fit(args.nuclide, tuple(args.histories), args.cache)
+        fit(args.nuclide, tuple(args.histories), args.cache, args.layer)
 
 
 if __name__ == "__main__":

@@ -58,11 +58,15 @@ class SurfaceDeficit:
         Its growth with ``mu``; ``a + b`` is the factor at normal exit.
     depth_mm : float
         ``lambda``, the mass depth (mm at 1 g/mL) over which the deficit fades.
+    layer_mm : float
+        ``t``: the surface layer whose chord gives the effective cosine is the voxels whose
+        centre lies within one voxel (the largest spacing) plus ``t`` mm of vacuum.
     """
 
     a: float
     b: float
     depth_mm: float
+    layer_mm: float = 0.0
 
     def __post_init__(self) -> None:
         """Validate the parameters.
@@ -74,6 +78,8 @@ class SurfaceDeficit:
         """
         if not self.depth_mm > 0.0:
             raise InputError(f"depth_mm is {self.depth_mm}, expected > 0 mm")
+        if not self.layer_mm >= 0.0:
+            raise InputError(f"layer_mm is {self.layer_mm}, expected >= 0 mm")
         for mu in (0.0, 1.0):
             if not 0.0 <= self.a + self.b * mu <= 1.0:
                 raise InputError(
@@ -127,10 +133,10 @@ class SurfaceDeficit:
 #: loaded tissue sphere in air; 19 regions) by ``PYTHONPATH=src .venv/bin/python
 #: benchmarks/backscatter_fit.py --nuclide <nuclide> --histories <column> <sphere>``.
 SURFACE_DEFICITS: dict[str, SurfaceDeficit] = {
-    # --histories 200000 100000: chi-square 17.7 over 19 regions
-    "Y-90": SurfaceDeficit(a=0.608, b=0.268, depth_mm=1.5),
-    # --histories 150000 100000: chi-square 15.5 over 19 regions
-    "Ho-166": SurfaceDeficit(a=0.594, b=0.313, depth_mm=1.0),
+    # --histories 200000 100000 --layer 0: chi-square 12.3 over 19 regions
+    "Y-90": SurfaceDeficit(a=0.530, b=0.356, depth_mm=1.5, layer_mm=0.0),
+    # --histories 150000 100000 --layer 0: chi-square 14.3 over 19 regions
+    "Ho-166": SurfaceDeficit(a=0.534, b=0.372, depth_mm=1.5, layer_mm=0.0),
 }
 
 
@@ -224,6 +230,62 @@ def outward_normals(
     return np.where(norm[:, None] > 0, -grad / np.where(norm > 0, norm, 1.0)[:, None], 0.0)
 
 
+def vacuum_distance_mm(
+    density: npt.NDArray[np.float32],
+    flat: npt.NDArray[np.int64],
+    spacing_mm: tuple[float, ...],
+    reach_mm: float,
+) -> FloatArray:
+    """Distance (mm) from the centres of the voxels ``flat`` to the nearest vacuum-like one.
+
+    The Euclidean distance transform of the dense voxels (Danielsson 1980, Comput Graph
+    Image Process 14:227, doi:10.1016/0146-664X(80)90054-4), evaluated only at the voxels
+    asked for, by a search of the neighbours within ``reach_mm``: voxels lighter than
+    :data:`VACUUM_LIKE_G_PER_ML` and the outside of the grid are vacuum.
+
+    Parameters
+    ----------
+    density : numpy.ndarray
+        Density (g/mL), 3-D.
+    flat : numpy.ndarray
+        Flat (C order) voxel indices.
+    spacing_mm : tuple of 3 floats
+        Voxel size (z, y, x), mm.
+    reach_mm : float
+        Search radius, mm; farther voxels get ``inf``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances, mm (0 at a vacuum-like voxel).
+
+    Examples
+    --------
+    >>> rho = np.zeros((4, 1, 1), dtype=np.float32); rho[:3] = 1.0
+    >>> vacuum_distance_mm(rho, np.array([0, 1, 2, 3]), (2.0, 1.0, 1.0), 5.0).tolist()
+    [1.0, 1.0, 1.0, 0.0]
+    """
+    h = np.asarray(spacing_mm, dtype=np.float64)
+    span = np.minimum(np.floor(reach_mm / h + 1e-9), np.asarray(density.shape)).astype(np.int64)
+    grid = np.meshgrid(*[np.arange(-k, k + 1) for k in span], indexing="ij")
+    offsets = np.stack(grid, -1).reshape(-1, 3)
+    dist = np.linalg.norm(offsets * h, axis=1)
+    order = np.argsort(dist, kind="stable")
+    offsets, dist = offsets[order], dist[order]
+    near = dist <= reach_mm * (1 + 1e-9)
+    shape = np.asarray(density.shape)
+    strides = np.array([shape[1] * shape[2], shape[2], 1])
+    idx = np.stack(np.unravel_index(flat, density.shape), axis=1)
+    rho = density.ravel()
+    out = np.full(flat.size, np.inf)
+    for off, r in zip(offsets[near], dist[near], strict=True):
+        cell = idx + off
+        inside = np.all((cell >= 0) & (cell < shape), axis=1)
+        light = ~inside | (rho[np.where(inside[:, None], cell, 0) @ strides] < VACUUM_LIKE_G_PER_ML)
+        out = np.where(light & (out > r), r, out)
+    return out
+
+
 class ExitLog:
     """Where the rays of one trace leave dense medium for vacuum, and their deposits.
 
@@ -237,9 +299,12 @@ class ExitLog:
         Rays of the trace.
     r_max_mm : float
         Mass distance (mm at 1 g/mL) beyond which the kernel deposits nothing.
+    starts : numpy.ndarray
+        Start point of each ray, voxel units (z, y, x), (n_rays, 3).
     """
 
-    def __init__(self, n_rays: int, r_max_mm: float) -> None:
+    def __init__(self, n_rays: int, r_max_mm: float, starts: FloatArray) -> None:
+        self.starts = starts
         self.ray = np.arange(n_rays)
         self.last = np.full(n_rays, -1, dtype=np.int64)
         self.running = np.ones(n_rays, dtype=bool)
@@ -308,6 +373,80 @@ class ExitLog:
         """
         self.ray, self.last, self.running = self.ray[keep], self.last[keep], self.running[keep]
 
+    def chord_cosines(
+        self,
+        ids: npt.NDArray[np.int64],
+        density: npt.NDArray[np.float32],
+        spacing_mm: tuple[float, float, float],
+        layer_mm: float,
+        normals: FloatArray,
+    ) -> FloatArray:
+        """``min(1, T / L)`` of the exiting rays ``ids``: the cosine a plane would give.
+
+        ``L`` is the geometric length of a ray's last stretch in the surface layer (the dense
+        voxels whose centre is within one voxel plus ``layer_mm`` of vacuum) up to its exit,
+        ``T`` the layer's depth where the stretch began (the distance of that voxel's centre
+        to vacuum). Under a plane ``T / L`` is the cosine; a convex surface gives a grazing
+        ray a shorter chord, so a larger value. 0 where the stretch was not recorded.
+
+        Parameters
+        ----------
+        ids : numpy.ndarray
+            Rays that left dense medium for vacuum.
+        density : numpy.ndarray
+            Density (g/mL) of the grid, 3-D.
+        spacing_mm : tuple of 3 floats
+            Voxel size (z, y, x), mm.
+        layer_mm : float
+            ``t``, mm (:class:`SurfaceDeficit`).
+        normals : numpy.ndarray
+            Outward normal at each exit, (n, 3): a stretch that began at the ray's start
+            began at the depth of the start point, that of its voxel's centre minus the
+            projection of the offset from it on the normal.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per ray of ``ids``, in [0, 1].
+        """
+        out = np.zeros(ids.size)
+        exits = np.zeros(self.exit_voxel.size, dtype=bool)
+        exits[ids] = True
+        ray = np.concatenate([r for r, _ in self.records])
+        sel = np.flatnonzero(exits[ray])
+        if not sel.size:
+            return out
+        order = sel[np.argsort(ray[sel], kind="stable")]
+        ray, voxel = ray[order], np.concatenate([v for _, v in self.records])[order]
+        d1 = np.concatenate([a for a, _ in self.spans])[order].astype(np.float64)
+        d2 = np.concatenate([b for _, b in self.spans])[order].astype(np.float64)
+        rho = density.ravel()[voxel].astype(np.float64)
+        dense = rho >= VACUUM_LIKE_G_PER_ML
+        cells, inverse = np.unique(voxel[dense], return_inverse=True)
+        reach = max(spacing_mm) + layer_mm
+        depth = np.full(voxel.size, np.inf)
+        depth[dense] = vacuum_distance_mm(density, cells, spacing_mm, reach)[inverse]
+        layer = depth <= reach * (1 + 1e-9)
+        pos = np.arange(voxel.size)
+        first = np.r_[True, ray[1:] != ray[:-1]]
+        start = np.maximum.accumulate(np.where(~layer, pos + 1, np.where(first, pos, -1)))
+        last = np.full(self.exit_voxel.size, -1, dtype=np.int64)
+        np.maximum.at(last, ray[dense], pos[dense])
+        e = last[ids]
+        ok = e >= 0
+        ok[ok] = (voxel[e[ok]] == self.exit_voxel[ids[ok]]) & layer[e[ok]]
+        e = e[ok]
+        cum = np.cumsum(np.where(dense, (d2 - d1) / np.where(dense, rho, 1.0), 0.0))
+        s0 = start[e]
+        length = cum[e] - cum[s0] + (d2[s0] - d1[s0]) / rho[s0]
+        n = normals[ok]
+        h = np.asarray(spacing_mm)
+        offset = self.starts[ray[s0]] - np.stack(np.unravel_index(voxel[s0], density.shape), 1)
+        inner = depth[s0] - 0.5 * np.abs(n) @ h - np.einsum("ij,ij->i", (offset - 0.5) * h, n)
+        top = np.where(first[s0], np.clip(inner, 0.0, depth[s0]), depth[s0])
+        out[ok] = np.clip(top / np.maximum(length, 1e-12), 0.0, 1.0)
+        return out
+
     def deficits(
         self,
         model: SurfaceDeficit,
@@ -350,6 +489,7 @@ class ExitLog:
         normals = outward_normals(density, self.exit_voxel[ids], spacing_mm)
         mu = np.einsum("ij,ij->i", normals, directions[ids])
         mu = np.where(np.any(normals != 0, axis=1), np.clip(mu, 0.0, 1.0), 1.0)
+        mu = np.maximum(mu, self.chord_cosines(ids, density, spacing_mm, model.layer_mm, normals))
         per_ray = np.zeros(self.exit_voxel.size)
         per_ray[ids] = weights[ids] * model.deficit(mu) * np.exp(-self.exit_d[ids] / model.depth_mm)
         ray = np.concatenate([r for r, _ in self.records])

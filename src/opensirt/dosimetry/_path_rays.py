@@ -255,7 +255,7 @@ def _trace(
     flat, t_next, t_delta, jump, t_exit = _traversal(grid, points, directions, start[keep])
     weights = weights[keep].astype(f32)
     ray_weights = weights.astype(np.float64)
-    log = None if surface is None else ExitLog(len(weights), kernel.max_radius_mm)
+    log = None if surface is None else ExitLog(len(weights), kernel.max_radius_mm, points)
     scale = f32(reference_density)
     light = f32(reference_density / light_ratio)
     t_hom_end, r_max = f32(hom_end), f32(kernel.max_radius_mm)
