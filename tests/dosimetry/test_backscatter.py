@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from opensirt.dosimetry._backscatter import (
     SURFACE_DEFICITS,
+    ExitLog,
     SurfaceDeficit,
     outward_normals,
+    vacuum_distance_mm,
     weighted_growth,
 )
 from opensirt.dosimetry.path_length import cumulative_kernel, path_length_dose
@@ -92,3 +96,36 @@ def test_no_change_where_no_vacuum_is_in_reach(nuclide: str) -> None:
     corrected = path_length_dose(activity, nuclide, density=density).array
     plain = path_length_dose(activity, nuclide, density=density, vacuum_deficit=False).array
     assert np.array_equal(corrected, plain)
+
+
+def _plane_exit_cosine(start: tuple[float, float, float], mu: float) -> float:
+    """Chord cosine of one ray from ``start`` (voxel units, 1 mm voxels) leaving the tissue
+    (z < 5) of a 9 x 9 x 12 grid through the plane z = 5 at the cosine ``mu``."""
+    rho = np.full((9, 9, 12), 0.0012, dtype=np.float32)
+    rho[:5] = 1.0
+    p0, u = np.asarray(start), np.array([mu, 0.0, (1.0 - mu * mu) ** 0.5])
+    t_exit = (5.0 - p0[0]) / mu
+    faces = [(np.floor(p0[a]) + k - p0[a]) / u[a] for a in (0, 2) for k in range(1, 13)]
+    t = np.unique(np.clip([0.0, *faces, t_exit], 0.0, t_exit))
+    log = ExitLog(1, 100.0, p0[None, :])
+    for t0, t1 in itertools.pairwise(t):
+        cell = np.floor(p0 + 0.5 * (t0 + t1) * u).astype(np.int64)
+        flat = np.array([np.ravel_multi_index(tuple(cell), rho.shape)])
+        log.step(flat, rho.ravel()[flat], np.array([t0]), np.array([t1]))
+    log.finish(np.array([False]), np.array([True]), np.array([t_exit]))
+    normal = np.array([[1.0, 0.0, 0.0]])
+    return float(log.chord_cosines(np.array([0]), rho, (1.0,) * 3, 0.0, normal)[0])
+
+
+@pytest.mark.parametrize("mu", [0.3, 0.6, 0.9])
+def test_the_chord_cosine_under_a_plane_is_the_cosine(mu: float) -> None:
+    assert _plane_exit_cosine((1.5, 4.5, 0.2), mu) == pytest.approx(mu, rel=1e-6)
+    # a ray that starts in the surface layer: its start's depth over its path to the exit
+    assert _plane_exit_cosine((4.3, 4.5, 0.2), mu) == pytest.approx(mu, rel=1e-6)
+
+
+def test_vacuum_distance_counts_the_grid_edge_and_light_voxels() -> None:
+    rho = np.ones((5, 5, 5), dtype=np.float32)
+    rho[2, 2, 4] = 0.0012
+    flat = np.ravel_multi_index(([2, 2, 0], [2, 3, 2], [2, 3, 2]), rho.shape)
+    assert np.allclose(vacuum_distance_mm(rho, flat, (2.0, 2.0, 2.0), 5.0), [4.0, 8**0.5, 2.0])
