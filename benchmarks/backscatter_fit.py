@@ -1,14 +1,17 @@
 """Fit the backscatter-deficit model of the path-length method to the project's Monte Carlo.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/backscatter_fit.py --nuclide Y-90
-[--histories 200000 100000] [--cache mc] [--validate]``
+[--histories 200000 100000] [--cache mc] [--layer 0] [--validate]``
 
 The path-length method superposes the infinite-medium soft-tissue kernel, which includes the
 electrons scattered back by medium beyond the point scored. Where a ray leaves dense medium
 for vacuum (the grid's edge, or air out to the ray's end) that medium is missing. The model
 (:mod:`opensirt.dosimetry._backscatter`) scales the energy a ray deposits at the mass
 distance ``Delta`` before its exit by ``c = 1 - (1 - a - b mu) exp(-Delta / lambda)``, ``mu``
-the cosine between the ray and the outward normal of the surface. This script fits ``a``,
+an effective cosine between the ray and the outward normal of the surface (the larger of
+the cosine and the depth over the length of the ray's last chord through the surface layer,
+the voxels within one voxel plus ``--layer`` mm of vacuum; a fixed choice, not fitted).
+This script fits ``a``,
 ``b`` and ``lambda`` to the Monte Carlo (``monte_carlo``: ICRU soft tissue at each voxel's
 density, vacuum outside the grid) in two *fitting geometries* that no test or table uses:
 

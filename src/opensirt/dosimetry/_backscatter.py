@@ -14,7 +14,13 @@ through: ``a + b mu`` the surface's share of the infinite-medium dose in the dir
 ``mu`` (grazing directions lose most: electrons leaving at a grazing angle were mostly
 scattered into it, and half of their scatterers are missing; a form linear in ``mu`` as
 the emergent intensity of a scattering half-space, Chandrasekhar 1960, Radiative Transfer,
-ch. IV), ``lambda`` the mass depth over which the deficit fades. ``a``, ``b`` and
+ch. IV), ``lambda`` the mass depth over which the deficit fades. ``mu`` is an effective
+cosine: the larger of the cosine to the normal and ``T / L`` (:meth:`ExitLog.chord_cosines`),
+``L`` the length of the ray's last stretch through the surface layer (the voxels within one
+voxel of vacuum) and ``T`` the depth where that stretch began. Under a plane the two agree;
+a grazing ray leaving a convex surface crossed the layer on a short chord, so it ran only
+briefly along a surface that misses its scatterers, and it loses less (fitted: a cosine
+alone leaves the air next to a plane too high once a sphere's air is right). ``a``, ``b`` and
 ``lambda`` are fitted to this project's Monte Carlo per nuclide (:data:`SURFACE_DEFICITS`,
 the command in its comment). The surface is where the ray leaves its last voxel denser than
 :data:`VACUUM_LIKE_G_PER_ML` before the grid's edge or its maximum length; its normal is
