@@ -46,6 +46,7 @@ def test_sampled_photon_energy_matches_the_lines() -> None:
     assert per_decay == pytest.approx(_line_energy_mev(NuclideName.HO166), rel=0.025)
 
 
+@pytest.mark.slow
 def test_monte_carlo_without_decay_photons_emits_the_beta_energy_only() -> None:
     act = Volume(np.zeros((3, 3, 3)), spacing_mm=(4.42,) * 3, units="MBq")
     act.array[1, 1, 1] = 1.0
