@@ -17,7 +17,7 @@ the MC, without the backscatter of a medium beyond; the kernels assume it).
 Ho-166 next to bone is compared with the Monte Carlo without the decay photons
 (``decay_photons=False``): its gamma and x-ray lines (4.5 % of the energy per decay, which no
 kernel method has) give about 1 % of the maximum dose for centimetres around the source, 5 %
-of the dose in the bone slab next to loaded tissue and 15 % in the tissue slab next to loaded
+of the dose in the bone slab next to loaded tissue and 17 % in the tissue slab next to loaded
 bone (docs/dosimetry.md, "Against the goals"); the betas are what the path-length method models.
 
 The skin/air boundary is not tested here: the Monte Carlo shows a backscatter deficit in
