@@ -1,7 +1,9 @@
 """Every dose method against the Monte Carlo, geometry by geometry (issue 13's table).
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/dose_methods_vs_mc.py [--nuclide Y-90]
-[--histories 80000] [--cases "tissue -> air" ...]``
+[--histories 80000] [--case "bone -> tissue" ...] [--seed 13] [--no-decay-photons]``
+(``--case`` repeats; default every geometry. ``--no-decay-photons`` runs the Monte Carlo
+without Ho-166's gamma and x-ray lines, which no kernel method has: for diagnosis.)
 
 Every method runs through ``opensirt.dosimetry.absorbed_dose`` on the same finite phantom;
 the Monte Carlo (``method="monte-carlo"``, 10 batches) is the reference. Printed per region:
@@ -98,14 +100,21 @@ def sphere_geometry() -> Geometry:
     return activity, activity.with_array(rho, units="g/mL"), regions
 
 
+SPHERE = "tumour sphere next to lung"
+
+
 def compare(
-    nuclide: str, geometry: Geometry, histories: int, progress: Callable[[int, int], None]
+    args: argparse.Namespace,
+    geometry: Geometry,
+    histories: int,
+    progress: Callable[[int, int], None],
 ) -> list[str]:
     """Markdown cells per region: MC dose +- sigma, then each method's deviation (%)."""
     activity, density, regions = geometry
+    nuclide = args.nuclide
     mc_dose = absorbed_dose(
         activity, nuclide, density=density, method="monte-carlo", histories=histories,
-        batches=10, seed=13, progress=progress,
+        batches=10, seed=args.seed, progress=progress, decay_photons=args.decay_photons,
     )  # fmt: skip
     result = mc_dose.metadata["monte_carlo"]
     doses = {m: absorbed_dose(activity, nuclide, density=density, method=m) for m in METHODS}
@@ -131,17 +140,24 @@ def main() -> None:
     parser.add_argument(
         "--sphere-histories", type=int, default=None, help="for the sphere (default 2x)"
     )
+    names = [c[0] for c in SLAB_CASES] + [SPHERE]
     parser.add_argument(
-        "--cases", nargs="+", default=None, help='only these geometries (e.g. "tissue -> air")'
+        "--case", action="append", choices=names, help="a geometry (repeat; default all)"
+    )
+    parser.add_argument("--seed", type=int, default=13, help="Monte Carlo seed (default 13)")
+    parser.add_argument(
+        "--no-decay-photons",
+        dest="decay_photons",
+        action="store_false",
+        help="Monte Carlo without the nuclide's gamma and x-ray lines (diagnosis)",
     )
     args = parser.parse_args()
-    cases = [(c[0], slab_geometry(*c[1:]), args.histories) for c in SLAB_CASES]
+    chosen = args.case or names
+    cases = [(c[0], slab_geometry(*c[1:]), args.histories) for c in SLAB_CASES if c[0] in chosen]
     sphere_n = args.sphere_histories or 2 * args.histories
-    cases.append(("tumour sphere next to lung", sphere_geometry(), sphere_n))
-    if args.cases:
-        cases = [c for c in cases if c[0] in args.cases]
+    if SPHERE in chosen:
+        cases.append((SPHERE, sphere_geometry(), sphere_n))
     header = "| region | MC dose (Gy) +- 1 sigma | " + " | ".join(METHODS) + " |"
-    output = []
     start = time.perf_counter()
     with Progress(transient=True) as bar:
         task = bar.add_task(args.nuclide, total=sum(n for *_, n in cases))
@@ -151,11 +167,12 @@ def main() -> None:
             def advance(n: int, _total: int, base: int = done) -> None:
                 bar.update(task, completed=base + n)
 
-            output += [f"\n{args.nuclide}, {name} ({histories} histories)\n", header]
-            output += ["|---" * (len(METHODS) + 2) + "|"]
-            output += compare(args.nuclide, geometry, histories, advance)
+            photons = "" if args.decay_photons else ", no decay photons"
+            label = f"{args.nuclide}, {name} ({histories} histories, seed {args.seed}{photons})"
+            block = [f"\n{label}\n", header, "|---" * (len(METHODS) + 2) + "|"]
+            block += compare(args, geometry, histories, advance)
+            bar.console.print("\n".join(block), markup=False, highlight=False, soft_wrap=True)
             done += histories
-    print("\n".join(output))
     print(f"\n{args.nuclide}: {time.perf_counter() - start:.0f} s in all")
 
 

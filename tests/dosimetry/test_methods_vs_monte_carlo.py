@@ -18,6 +18,12 @@ The skin/air boundary (tissue then air, the grid's outside vacuum as in the Mont
 4.42 mm cubic voxels, 13 x 13 laterally (beta ranges in air are metres, so the lateral size
 matters and both methods see the same finite box), the central 7 x 7 scored; the path-length
 method with its backscatter-deficit correction (docs/dosimetry.md, "Free surfaces").
+
+Ho-166 next to bone is compared with the Monte Carlo without the decay photons
+(``decay_photons=False``): its gamma and x-ray lines (4.5 % of the energy per decay, which no
+kernel method has) give about 1 % of the maximum dose for centimetres around the source, 5 %
+of the dose in the bone slab next to loaded tissue and 17 % in the tissue slab next to loaded
+bone (docs/dosimetry.md, "Against the goals"); the betas are what the path-length method models.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ SLAB_SIGMA_MAX, BULK_SIGMA_MAX = 0.08, 0.015
 
 
 def _doses(
-    nuclide: str, second: float, active: int, histories: int
+    nuclide: str, second: float, active: int, histories: int, photons: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MC mean dose and its standard error, and the path-length dose, of every layer."""
     densities = np.array([1.06] * TISSUE + [second] * SECOND)
@@ -47,8 +53,9 @@ def _doses(
     (act.array[:TISSUE] if active == 0 else act.array[TISSUE:])[...] = 1.0
     rho = act.with_array(densities[:, None, None] * np.ones(shape), units="g/mL")
     mc = absorbed_dose(
-        act, nuclide, density=rho, method="monte-carlo", histories=histories, batches=8, seed=5
-    ).metadata["monte_carlo"]
+        act, nuclide, density=rho, method="monte-carlo", histories=histories, batches=8, seed=5,
+        decay_photons=photons,
+    ).metadata["monte_carlo"]  # fmt: skip
     fast = absorbed_dose(act, nuclide, density=rho, method="path-length")
     layers = [[k] for k in range(densities.size)] + [BULK[active]]
     mean, sigma, dose = np.zeros(len(layers)), np.zeros(len(layers)), np.zeros(len(layers))
@@ -67,18 +74,19 @@ def _check(mean: float, sigma: float, fast: float, goal: float, sigma_max: float
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("nuclide", "second", "active", "histories"),
+    ("nuclide", "second", "active", "histories", "photons"),
     [
-        pytest.param("Y-90", 0.26, 0, 30_000, id="Y-90 tissue -> lung"),
-        pytest.param("Y-90", 0.26, 1, 30_000, id="Y-90 lung -> tissue"),
-        pytest.param("Y-90", 1.92, 0, 30_000, id="Y-90 tissue -> bone"),
-        pytest.param("Ho-166", 0.26, 1, 25_000, id="Ho-166 lung -> tissue"),
+        pytest.param("Y-90", 0.26, 0, 30_000, True, id="Y-90 tissue -> lung"),
+        pytest.param("Y-90", 0.26, 1, 30_000, True, id="Y-90 lung -> tissue"),
+        pytest.param("Y-90", 1.92, 0, 30_000, True, id="Y-90 tissue -> bone"),
+        pytest.param("Ho-166", 0.26, 1, 30_000, True, id="Ho-166 lung -> tissue"),
+        pytest.param("Ho-166", 1.92, 0, 40_000, False, id="Ho-166 tissue -> bone, betas"),
     ],
 )
 def test_path_length_meets_the_interface_goals(
-    nuclide: str, second: float, active: int, histories: int
+    nuclide: str, second: float, active: int, histories: int, photons: bool
 ) -> None:
-    mean, sigma, fast = _doses(nuclide, second, active, histories)
+    mean, sigma, fast = _doses(nuclide, second, active, histories, photons)
     top = mean[:-1].max()
     checked = 0
     for layer in SLABS.values():

@@ -57,23 +57,49 @@ PHOTON_CUTOFF_MEV = 0.005
 #: is deposited locally (mean free path of 10 keV photons in water: 1.9 mm, XCOM).
 BREMSSTRAHLUNG_THRESHOLD_MEV = 0.010
 
-#: Photons emitted per decay: (energy MeV, yield per decay). Ho-166: the 80.57 keV gamma
-#: (6.55 %), Er K x-rays from the conversion of that transition (K-alpha at the intensity-
-#: weighted 48.8 keV, 7.8 %; K-beta 55.9 keV, 2.1 %) and the strongest high-energy gammas,
-#: 1379.4 keV (0.93 %), 1581.8 keV (0.19 %), 1662.4 keV (0.12 %) (ENSDF, Baglin 2008, Nucl
-#: Data Sheets 109:1103, doi:10.1016/j.nds.2008.04.001, via NuDat 3; ICRP Publication 107,
-#: 2008, doi:10.1016/j.icrp.2008.10.004). Y-90: the internal-pair 511 keV photons
-#: (3.2e-5 per decay) are neglected.
+#: Photons emitted per decay: (energy MeV, yield per decay), from ICRP Publication 107
+#: (Nuclear Decay Data for Dosimetric Calculations, Ann ICRP 38(3), 2008,
+#: doi:10.1016/j.icrp.2008.10.004; its file ICRP-07.RAD, the evaluation whose mean beta
+#: energy :mod:`opensirt.physics.nuclides` uses), checked against the copy of that file in
+#: the OpenGATE ``icrp107-database`` package 0.0.3 (https://pypi.org/project/icrp107-database/).
+#:
+#: Ho-166: every gamma line with a yield of at least 5e-5 (80.574 keV, 6.71 %; 1379.4 keV,
+#: 0.93 %; 1581.89 keV, 0.187 %; 1662.48 keV, 0.12 %; and five lines of 0.0085-0.028 %),
+#: the Er K x-rays (K-alpha-2 48.30 keV, 2.99 %; K-alpha-1 49.23 keV, 5.30 %; the seven
+#: K-beta lines as one line at their intensity-weighted 56.06 keV, 2.09 %) and the Er L
+#: x-rays as one line at their intensity-weighted 7.49 keV (8.05 %). Together 29.975 keV
+#: per decay, 99.67 % of ICRP 107's 30.074 keV of photons; the rest is five gammas under
+#: 2.1e-5 (0.040 keV) and x-rays under 5 keV (0.059 keV, deposited where emitted anyway).
+#: ENSDF (Baglin 2008, Nucl Data Sheets 109:1103, doi:10.1016/j.nds.2008.04.001) gives
+#: 6.56(9) % for the 80.6 keV gamma, 0.922 %, 0.182 % and 0.119 % for the three strong
+#: high-energy lines: 1.4 % less photon energy (23.84 against 24.19 keV of gammas).
+#: Y-90: none. Internal pair production (3.186e-5 e+ per decay, Selwyn et al. 2007, Appl
+#: Radiat Isot 65:318, doi:10.1016/j.apradiso.2006.08.009) gives 6.4e-5 annihilation
+#: photons per decay, 0.033 keV, 3.5e-5 of the beta energy: neglected (the positron's
+#: kinetic energy is part of the beta energy). ICRP 107's 2186 keV gamma (1.4e-8) too.
 PHOTON_LINES: dict[NuclideName, tuple[tuple[float, float], ...]] = {
     NuclideName.Y90: (),
     NuclideName.HO166: (
-        (0.08057, 0.0655),
-        (0.0488, 0.078),
-        (0.0559, 0.021),
+        (0.080574, 0.0671),
+        (0.674, 0.000194),
+        (0.7053, 0.000131),
+        (0.78589, 0.000119),
         (1.3794, 0.0093),
-        (1.5818, 0.0019),
-        (1.6624, 0.0012),
+        (1.58189, 0.00187),
+        (1.66248, 0.0012),
+        (1.74991, 0.000277),
+        (1.83049, 0.000085),
+        (0.0482994, 0.029892),
+        (0.0492265, 0.053044),
+        (0.0560568, 0.0209071),
+        (0.0074949, 0.0804873),
     ),
+}
+#: ICRP 107's total photon energy per decay (MeV: gammas 24.185 keV + x-rays 5.889 keV),
+#: for checking :data:`PHOTON_LINES`.
+ICRP107_PHOTON_ENERGY_MEV: dict[NuclideName, float] = {
+    NuclideName.Y90: 0.0,
+    NuclideName.HO166: 0.030074,
 }
 
 _MC2 = ELECTRON_REST_ENERGY_MEV

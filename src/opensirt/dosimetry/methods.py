@@ -60,7 +60,8 @@ def monte_carlo_dose(
         ``"Y-90"`` or ``"Ho-166"``.
     **options : Any
         The keywords of :func:`~opensirt.dosimetry.monte_carlo.monte_carlo` (``density``,
-        ``dose_constant_gy_kg_per_gbq``, ``histories``, ``batches``, ``seed``, ``progress``).
+        ``dose_constant_gy_kg_per_gbq``, ``histories``, ``batches``, ``seed``, ``progress``,
+        ``decay_photons``).
 
     Returns
     -------
@@ -89,7 +90,7 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
         path_length_dose, ("workers", "rays_per_voxel", "vacuum_deficit")
     ),
     DoseMethod.MONTE_CARLO: MethodEntry(
-        monte_carlo_dose, ("histories", "batches", "seed", "progress")
+        monte_carlo_dose, ("histories", "batches", "seed", "progress", "decay_photons")
     ),
 }
 
