@@ -186,15 +186,19 @@ def _skip_clear(
             np.where(velocity < 0, -points / velocity, np.inf),
         ).min(axis=1)
     stop = np.minimum(t_stop, edge * (1 - 1e-6))
+    # the rays still advancing, compacted each round (no gathers through an index array)
     active = np.arange(len(points))
+    p, v, s, ta = points, velocity, stop, t.copy()
     for _ in range(_SKIP_ITERATIONS):
-        cell = np.floor(points[active] + t[active, None] * velocity[active]).astype(np.int64)
+        cell = np.floor(p + ta[:, None] * v).astype(np.int64)
         inside = np.all((cell >= 0) & (cell < shape), axis=1)
         flat = _flat_index(np.where(inside[:, None], cell, 0), strides)
         step = np.where(inside, clear[flat], 0.0) - margin
         go = step > 0
-        t[active[go]] = np.minimum(t[active[go]] + step[go], stop[active[go]])
-        active = active[go & (t[active] < stop[active])]
+        ta = np.where(go, np.minimum(ta + step, s), ta)
+        t[active] = ta
+        keep = go & (ta < s)
+        active, p, v, s, ta = active[keep], p[keep], v[keep], s[keep], ta[keep]
         if not active.size:
             break
     return np.where(t >= t_stop, t_stop, t)
