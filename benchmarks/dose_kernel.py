@@ -15,10 +15,12 @@ the right lung, a spine and a lung shunt; see ``_phantom``), it times:
 * ``scipy``: ``scipy.signal.fftconvolve(activity, kernel, mode="same")`` in float64, the
   baseline, on the same arrays.
 
-and prints each time (median of ``--repeat`` runs) as a ratio to the baseline, with the
-peak traced memory (tracemalloc, numpy buffers), then the issue's ratios measured in the
-same run: path-length / mass time, path-length minus mass peak memory, and path-length /
-FFT round trip; and the process peak resident set size (getrusage).
+and prints each time (median of ``--repeat`` runs, timed without tracemalloc) as a ratio to
+the baseline, with the peak traced memory (tracemalloc, numpy buffers, one more call), then
+the issue's ratios measured in the same run: path-length / mass time (of the medians, and
+the median over ``--repeat`` back-to-back pairs, which a drifting load affects less),
+path-length minus mass peak memory, and path-length / FFT round trip; and the process peak
+resident set size (getrusage).
 """
 
 from __future__ import annotations
@@ -86,16 +88,34 @@ def _phantom(n: int) -> tuple[Volume, Volume]:
 
 
 def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, float]:
-    """Median time (s) and largest peak traced memory (MiB) of ``repeat`` calls."""
-    times, peaks = [], []
+    """Median time (s) of ``repeat`` calls, and the peak traced memory (MiB) of one more.
+
+    The timed calls run without tracemalloc: it charges every allocation, and the ray loop of
+    the path-length method makes many small ones, so timing under it would favour ``mass``.
+    """
+    times = []
     for _ in range(repeat):
-        tracemalloc.start()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
-        tracemalloc.stop()
-    return float(np.median(times)), max(peaks)
+    tracemalloc.start()
+    fn()
+    peak_mib = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return float(np.median(times)), peak_mib
+
+
+def _paired_ratio(first: Callable[[], Any], second: Callable[[], Any], repeat: int) -> float:
+    """Median over ``repeat`` back-to-back pairs of time(second) / time(first): a drift in the
+    machine's load hits both calls of a pair alike."""
+    ratios = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        first()
+        t1 = time.perf_counter()
+        second()
+        ratios.append((time.perf_counter() - t1) / (t1 - t0))
+    return float(np.median(ratios))
 
 
 def _fft_round_trip(shape: tuple[int, ...], kernel_shape: tuple[int, ...], workers: int) -> float:
@@ -151,8 +171,16 @@ def main() -> None:
             steps["FFT round trip"] = (fft_s, 0.0)
             pl_s, pl_mib = steps["dose (path-length)"]
             mass_s, mass_mib = steps["dose (mass)"]
+            paired = _paired_ratio(
+                lambda a=act, r=rho: kernel_dose(
+                    a, "Y-90", density=r, correction="mass", workers=args.workers
+                ),
+                lambda a=act, r=rho: path_length_dose(a, "Y-90", density=r, workers=args.workers),
+                args.repeat,
+            )
             ratios.append(
-                f"{n}^3: path-length / mass time {pl_s / mass_s:.2f} (goal <= 3); path-length "
+                f"{n}^3: path-length / mass time {pl_s / mass_s:.2f} (medians; back-to-back "
+                f"pairs: {paired:.2f}; goal <= 3); path-length "
                 f"- mass peak memory {(pl_mib - mass_mib) / 1024:+.2f} GiB (goal <= 2); "
                 f"path-length / FFT round trip {pl_s / fft_s:.1f}"
             )
