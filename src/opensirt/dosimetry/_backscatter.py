@@ -218,19 +218,14 @@ def outward_normals(
     >>> (outward_normals(rho, np.array([13]), (1.0, 1.0, 1.0)).round(3) + 0.0).tolist()
     [[1.0, 0.0, 0.0]]
     """
-    shape = np.asarray(density.shape)
     idx = np.stack(np.unravel_index(flat, density.shape), axis=1)
     grad = np.zeros((flat.size, 3))
     offsets = np.stack(np.meshgrid(*([np.arange(-1, 2)] * 3), indexing="ij"), -1).reshape(-1, 3)
-    rho = density.ravel()
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
     for off in offsets:
         if not np.any(off):
             continue
-        cell = idx + off
-        inside = np.all((cell >= 0) & (cell < shape), axis=1)
-        value = np.where(inside, rho[np.where(inside[:, None], cell, 0) @ strides], 0.0)
-        grad += value[:, None] * off[None, :]
+        value, inside = _neighbours(density, idx, off)
+        grad += np.where(inside, value, 0.0)[:, None] * off[None, :]
     grad /= 2.0 * np.asarray(spacing_mm, dtype=np.float64)
     norm = np.linalg.norm(grad, axis=1)
     return np.where(norm[:, None] > 0, -grad / np.where(norm > 0, norm, 1.0)[:, None], 0.0)
@@ -279,17 +274,26 @@ def vacuum_distance_mm(
     order = np.argsort(dist, kind="stable")
     offsets, dist = offsets[order], dist[order]
     near = dist <= reach_mm * (1 + 1e-9)
-    shape = np.asarray(density.shape)
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
     idx = np.stack(np.unravel_index(flat, density.shape), axis=1)
-    rho = density.ravel()
     out = np.full(flat.size, np.inf)
     for off, r in zip(offsets[near], dist[near], strict=True):
-        cell = idx + off
-        inside = np.all((cell >= 0) & (cell < shape), axis=1)
-        light = ~inside | (rho[np.where(inside[:, None], cell, 0) @ strides] < VACUUM_LIKE_G_PER_ML)
+        value, inside = _neighbours(density, idx, off)
+        light = ~inside | (value < VACUUM_LIKE_G_PER_ML)
         out = np.where(light & (out > r), r, out)
     return out
+
+
+def _neighbours(
+    density: npt.NDArray[np.float32], idx: npt.NDArray[np.int64], offset: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+    """Density of the voxels ``idx + offset`` ((n, 3) voxel indices) and whether each lies in
+    the grid (the value is that of voxel 0 where it does not)."""
+    shape = density.shape
+    cell = idx + offset
+    inside = np.all((cell >= 0) & (cell < np.asarray(shape)), axis=1)
+    cell = np.where(inside[:, None], cell, 0)
+    flat = (cell[:, 0] * shape[1] + cell[:, 1]) * shape[2] + cell[:, 2]
+    return density.ravel()[flat], inside
 
 
 class ExitLog:
