@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-import opensirt.dosimetry.monte_carlo as mc_module
 from opensirt.dosimetry import local_deposition_dose
 from opensirt.dosimetry.monte_carlo import monte_carlo
 from opensirt.errors import InputError
@@ -53,35 +53,48 @@ def test_same_seed_same_result_other_seed_other_result() -> None:
     assert np.allclose(first.batch_dose_gy.mean(axis=0), first.dose.array, rtol=1e-6)
 
 
-def test_worker_processes_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With OPENSIRT_THREADS=2 the batches run in two processes: the same doses, bit for bit,
-    and progress still reaches the total."""
-    act = _activity((3, 3, 3), 4.0)
-    act.array[1, 1, 1] = 1.0
-    single = monte_carlo(act, "Y-90", density=0.5, histories=900, batches=3, seed=21)
-    monkeypatch.setenv("OPENSIRT_THREADS", "2")
-    pools: list[int] = []
+_WORKERS_SCRIPT = """
+import os, sys
+import numpy as np
+import opensirt.dosimetry.monte_carlo as mc
+from opensirt.imaging.volume import Volume
+pools = []
+class CountedPool(mc.ProcessPoolExecutor):
+    def __init__(self, max_workers, **kwargs):
+        pools.append(max_workers)
+        super().__init__(max_workers, **kwargs)
+mc.ProcessPoolExecutor = CountedPool
+act = Volume(np.zeros((3, 3, 3)), spacing_mm=(4.0,) * 3, units="MBq")
+act.array[1, 1, 1] = 1.0
+def run():
+    seen = []
+    r = mc.monte_carlo(act, "Y-90", density=0.5, histories=900, batches=3, seed=21,
+                       progress=lambda *a: seen.append(a))
+    return r, seen
+os.environ["OPENSIRT_THREADS"] = "1"
+single, _ = run()
+os.environ["OPENSIRT_THREADS"] = "2"
+pooled, seen = run()
+print(pools, np.array_equal(single.batch_dose_gy, pooled.batch_dose_gy), seen[-1],
+      abs(pooled.energy_balance - 1.0) < 1e-9)
+"""
 
-    class CountedPool(ProcessPoolExecutor):
-        def __init__(self, max_workers: int, **kwargs: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)
 
-    monkeypatch.setattr(mc_module, "ProcessPoolExecutor", CountedPool)
-    seen: list[tuple[int, int]] = []
-    pooled = monte_carlo(
-        act,
-        "Y-90",
-        density=0.5,
-        histories=900,
-        batches=3,
-        seed=21,
-        progress=lambda *a: seen.append(a),
+def test_worker_processes_give_the_same_result() -> None:
+    """With OPENSIRT_THREADS=2 the batches run in two forked processes: the same doses, bit for
+    bit, and progress still reaches the total. In a fresh interpreter: workers are forked only
+    from a process without other threads, which a test process (servers, pools of earlier
+    tests) need not be."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENSIRT_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKERS_SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
-    assert pools == [2]  # the batches did run in two worker processes
-    assert np.array_equal(single.batch_dose_gy, pooled.batch_dose_gy)
-    assert seen[-1] == (900, 900)
-    assert pooled.energy_balance == pytest.approx(1.0, abs=1e-9)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[2]", "True", "(900,", "900)", "True"], done.stdout
 
 
 def test_dose_is_linear_in_activity() -> None:

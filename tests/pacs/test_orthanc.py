@@ -240,7 +240,8 @@ def test_slow_node_times_out(orthanc: Orthanc, tmp_path: Path) -> None:
 
 
 def test_refused_association(orthanc: Orthanc, tmp_path: Path) -> None:
-    settings = _settings(orthanc, tmp_path, ae_title="NOT-ORTHANC")
+    # a rejection comes at once; the generous wait only matters on a loaded machine
+    settings = _settings(orthanc, tmp_path, ae_title="NOT-ORTHANC", timeout_s=60)
     with pytest.raises(AssociationRefusedError, match=r"C-ECHO: the association was rejected"):
         dimse.echo("orthanc", settings.node("orthanc"), settings.local)
 
