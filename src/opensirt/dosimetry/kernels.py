@@ -175,8 +175,17 @@ def _spacing_zyx(voxel_size_mm: float | tuple[float, ...] | list[float]) -> tupl
     return (float(sizes[2]), float(sizes[1]), float(sizes[0]))
 
 
-def _symmetrise(kernel: npt.NDArray[np.float64], spacing: tuple[float, ...]) -> None:
-    """Average ``kernel`` in place over octant flips and over axes of equal spacing."""
+def symmetrise(kernel: npt.NDArray[np.float64], spacing: tuple[float, ...]) -> None:
+    """Average a kernel of a spherically symmetric source in place over octant flips and over
+    axes of equal spacing (the symmetries of the voxel grid): less Monte Carlo noise.
+
+    Parameters
+    ----------
+    kernel : numpy.ndarray
+        3-D, odd sizes, the source voxel at the centre; changed in place.
+    spacing : tuple of 3 floats
+        Voxel size (z, y, x), mm.
+    """
     kernel += kernel[::-1, :, :]
     kernel += kernel[:, ::-1, :]
     kernel += kernel[:, :, ::-1]
@@ -213,7 +222,7 @@ def _energy_kernel_cached(
     flat = np.ravel_multi_index((idx[:, 0], idx[:, 1], idx[:, 2]), shape)
     kernel = np.bincount(flat, minlength=int(np.prod(shape))).astype(np.float64).reshape(shape)
     kernel *= dpk.absorbed_fraction / n
-    _symmetrise(kernel, spacing_zyx_mm)
+    symmetrise(kernel, spacing_zyx_mm)
     kernel.setflags(write=False)
     return kernel
 

@@ -87,7 +87,7 @@ _METHODS: dict[DoseMethod, MethodEntry] = {
         partial(kernel_dose, correction=DensityCorrection.RANGE), ("workers",)
     ),
     DoseMethod.PATH_LENGTH: MethodEntry(
-        path_length_dose, ("workers", "rays_per_voxel", "vacuum_deficit")
+        path_length_dose, ("workers", "rays_per_voxel", "vacuum_deficit", "decay_photons")
     ),
     DoseMethod.MONTE_CARLO: MethodEntry(
         monte_carlo_dose, ("histories", "batches", "seed", "progress", "decay_photons")

@@ -53,9 +53,10 @@ from opensirt.dosimetry.convolution import fft_convolve_sum
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel, point_kernel
 from opensirt.dosimetry.ldm import absorbed_energy_dose, decays_per_voxel, energy_per_decay_j
+from opensirt.dosimetry.photon_kernel import photon_energy_kernel
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
-from opensirt.physics.nuclides import Nuclide, NuclideName, get_nuclide
+from opensirt.physics.nuclides import JOULE_PER_MEV, Nuclide, NuclideName, get_nuclide
 
 #: At most this many density classes (FFT convolutions); more are merged by widening them.
 MAX_CLASSES = 4
@@ -199,6 +200,7 @@ def path_length_dose(
     workers: int | None = None,
     rays_per_voxel: int = DEFAULT_RAYS_PER_VOXEL,
     vacuum_deficit: bool = True,
+    decay_photons: bool = True,
 ) -> Volume:
     """Absorbed dose (Gy) by the straight-line path-length scaled point kernel.
 
@@ -223,6 +225,10 @@ def path_length_dose(
         grid's edge, or air to the end of a ray; docs/dosimetry.md, "Backscatter deficit at
         vacuum"). ``False`` gives the plain path-length dose, with the medium continuing
         beyond the grid's edge.
+    decay_photons : bool
+        Add the dose of the nuclide's gamma and x-ray lines (Ho-166;
+        :mod:`~opensirt.dosimetry.photon_kernel`), which the beta kernel lacks. ``False``
+        gives the betas alone, as the other kernel methods.
 
     Returns
     -------
@@ -252,6 +258,11 @@ def path_length_dose(
     absorbed, n_rays = _absorbed_in_reach(
         decays, rho, nuc, activity.spacing_zyx_mm, workers, (rays_per_voxel, surface)
     )
+    photons = photon_energy_kernel(nuc.name, activity.spacing_zyx_mm) if decay_photons else None
+    if photons is not None and np.any(decays):
+        _add_photon_energy(
+            absorbed, decays, rho, photons, np.float32(JOULE_PER_MEV / energy_j), workers
+        )
     return absorbed_energy_dose(
         activity,
         absorbed,
@@ -260,7 +271,23 @@ def path_length_dose(
         energy_j,
         method="path-length scaled point kernel",
         ray_traced_source_voxels=n_rays,
+        decay_photons=photons is not None,
     )
+
+
+def _add_photon_energy(
+    absorbed: npt.NDArray[np.float32],
+    decays: npt.NDArray[np.float32],
+    rho: npt.NDArray[np.float32],
+    kernel: npt.NDArray[np.float64],
+    beta_units_per_mev: np.float32,
+    workers: int | None,
+) -> None:
+    """Add the decay photons' energy (water's, charged to each voxel's mass ``rho / 1 g/mL``)
+    to ``absorbed``, in units of the beta energy per decay, on the box the kernel reaches."""
+    box = _box(decays != 0, tuple(n // 2 for n in kernel.shape))
+    mev = fft_convolve_sum([(decays[box], kernel)], workers=workers)
+    absorbed[box] += mev * rho[box] * beta_units_per_mev
 
 
 def _absorbed_in_reach(
