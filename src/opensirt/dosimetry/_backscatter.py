@@ -291,8 +291,7 @@ def _neighbours(
     shape = density.shape
     cell = idx + offset
     inside = np.all((cell >= 0) & (cell < np.asarray(shape)), axis=1)
-    cell = np.where(inside[:, None], cell, 0)
-    flat = (cell[:, 0] * shape[1] + cell[:, 1]) * shape[2] + cell[:, 2]
+    flat = np.ravel_multi_index(np.where(inside[:, None], cell, 0).T, shape)
     return density.ravel()[flat], inside
 
 

@@ -154,17 +154,6 @@ def _ray_starts(
     return points.reshape(-1, 3), directions.reshape(-1, 3)
 
 
-def _flat_index(
-    cell: npt.NDArray[np.int64], strides: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """C-order flat index of voxel indices ``cell`` (m, 3) (three multiply-adds: an integer
-    ``cell @ strides`` has no BLAS and is several times slower)."""
-    flat: npt.NDArray[np.int64] = cell[:, 0] * strides[0]
-    flat += cell[:, 1] * strides[1]
-    flat += cell[:, 2] * strides[2]
-    return flat
-
-
 def _skip_clear(
     grid: RayGrid, points: FloatArray, directions: FloatArray, t_stop: float
 ) -> FloatArray:
@@ -175,7 +164,6 @@ def _skip_clear(
         return t
     h = np.asarray(grid.spacing_mm)
     shape = np.asarray(grid.density.shape)
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
     clear = grid.clear_mm.ravel()
     margin = 3.0**0.5 * float(h.max())  # a point anywhere in its voxel, to another's corner
     velocity = directions / h
@@ -192,7 +180,7 @@ def _skip_clear(
     for _ in range(_SKIP_ITERATIONS):
         cell = np.floor(p + ta[:, None] * v).astype(np.int64)
         inside = np.all((cell >= 0) & (cell < shape), axis=1)
-        flat = _flat_index(np.where(inside[:, None], cell, 0), strides)
+        flat = np.ravel_multi_index(np.where(inside[:, None], cell, 0).T, grid.density.shape)
         step = np.where(inside, clear[flat], 0.0) - margin
         go = step > 0
         ta = np.where(go, np.minimum(ta + step, s), ta)
@@ -233,7 +221,8 @@ def _traversal(
             jump.append(np.where(forward, strides[a], -strides[a]).astype(np.int64))
             out = np.where(forward, shape[a] - points[:, a], points[:, a]) * delta + start
             t_exit = np.minimum(t_exit, out.astype(f32) * f32(1 - 1e-6))
-    return _flat_index(cell, np.asarray(strides)), t_next, t_delta, jump, t_exit
+    flat: npt.NDArray[np.int64] = np.asarray(np.ravel_multi_index(cell.T, shape), dtype=np.int64)
+    return flat, t_next, t_delta, jump, t_exit
 
 
 def _trace(

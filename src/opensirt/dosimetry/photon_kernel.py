@@ -151,6 +151,5 @@ def _deposit(
     """Add ``energy`` at ``pos_mm`` (from the source voxel's centre) to the kernel's voxels."""
     idx = np.rint(pos_mm / h).astype(np.int64) + half
     ok = np.all((idx >= 0) & (idx <= 2 * half), axis=1)
-    size = 2 * half + 1
-    flat = (idx[ok, 0] * size[1] + idx[ok, 1]) * size[2] + idx[ok, 2]
+    flat = np.ravel_multi_index(idx[ok].T, tuple(2 * half + 1))
     tally += np.bincount(flat, energy[ok], minlength=tally.size)
