@@ -153,31 +153,24 @@ def main() -> None:
                 lambda a=act.array, k=kernel: fftconvolve(a.astype(np.float64), k, mode="same")
             )
             progress.advance(task)
+
+            def kernel_method(m: str, a: Volume = act, r: Volume = rho) -> None:
+                kernel_dose(a, "Y-90", density=r, correction=m, workers=args.workers)
+
+            def path_length(a: Volume = act, r: Volume = rho) -> None:
+                path_length_dose(a, "Y-90", density=r, workers=args.workers)
+
             for method in ("mass", "range"):
-                steps[f"dose ({method})"] = _measure(
-                    lambda m=method, a=act, r=rho: kernel_dose(
-                        a, "Y-90", density=r, correction=m, workers=args.workers
-                    ),
-                    args.repeat,
-                )
+                steps[f"dose ({method})"] = _measure(lambda m=method: kernel_method(m), args.repeat)
                 progress.advance(task)
             path_length_dose(act, "Y-90", density=rho, rays_per_voxel=8)  # builds its kernels
-            steps["dose (path-length)"] = _measure(
-                lambda a=act, r=rho: path_length_dose(a, "Y-90", density=r, workers=args.workers),
-                args.repeat,
-            )
+            steps["dose (path-length)"] = _measure(path_length, args.repeat)
             progress.advance(task)
             fft_s = min(_fft_round_trip(act.shape, kernel.shape, args.workers) for _ in range(3))
             steps["FFT round trip"] = (fft_s, 0.0)
             pl_s, pl_mib = steps["dose (path-length)"]
             mass_s, mass_mib = steps["dose (mass)"]
-            paired = _paired_ratio(
-                lambda a=act, r=rho: kernel_dose(
-                    a, "Y-90", density=r, correction="mass", workers=args.workers
-                ),
-                lambda a=act, r=rho: path_length_dose(a, "Y-90", density=r, workers=args.workers),
-                args.repeat,
-            )
+            paired = _paired_ratio(lambda: kernel_method("mass"), path_length, args.repeat)
             ratios.append(
                 f"{n}^3: path-length / mass time {pl_s / mass_s:.2f} (medians; back-to-back "
                 f"pairs: {paired:.2f}; goal <= 3); path-length "
