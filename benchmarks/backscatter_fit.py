@@ -36,11 +36,28 @@ fitted, with the stored parameters: 6 layers of loaded tissue, 3 of lung (0.26 g
 the grid's edge (vacuum); and the box of the skin test (5 layers of loaded tissue under 8 of
 air, the central 9 x 9 voxels scored). The skin slabs of
 ``benchmarks/dose_methods_vs_mc.py`` are another check.
+
+``--entry`` fits the entry albedo instead (``_backscatter.SurfaceAlbedo``: rays from
+activity in air that enter tissue give back ``eta(mu) = normal + grazing (1 - mu)`` of
+their energy, taken from the mass depth ``lambda`` after the entry, to a mirrored ray that
+deposits ``q`` of it per mm at 1 g/mL of air), on two more fitting geometries:
+
+* ``air-column``: the ``column`` grid with the activity in the central 7 x 7 columns of the
+  air instead of the tissue; scored: the tissue layers 1-3 under the surface and the air in
+  bins of height, inside the column and 1-3 voxels outside it;
+* ``air-sphere``: the ``sphere`` grid with the activity in the air around the tissue sphere;
+  scored: the sphere's outer 4.42 mm and the next 4.42 mm, and the air shells.
+
+Only regions above 2 % of their geometry's maximum dose (the goals' regions) are fitted.
+For each ``lambda`` and ``q`` of a grid the dose is linear in ``normal`` and ``grazing``
+(five path-length runs per ``lambda``), fitted by non-negative least squares. The slabs of
+``benchmarks/dose_methods_vs_mc.py --case "air -> tissue"`` are the validation.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +68,16 @@ from opensirt.imaging.volume import Volume
 
 H = 4.42
 DEPTHS_MM = (0.3, 0.6, 1.0, 1.5, 2.2, 3.0)
+ENTRY_DEPTHS_MM = (0.5, 1.0, 1.5, 2.2, 3.0, 4.5)
 #: Relative model error added in quadrature to the MC's standard error: the rays' noise and
 #: the angular law's own error (the two geometries disagree by a few per cent under it);
 #: 3 % gives a chi-square near the number of degrees of freedom.
 MODEL_ERROR = 0.03
 #: Monte Carlo seed per geometry.
-SEEDS = {"column": 29, "sphere": 31, "lung-vacuum": 31, "skin": 77}
+SEEDS = {"column": 29, "sphere": 31, "lung-vacuum": 31, "skin": 77, "air-column": 37}
+SEEDS |= {"air-sphere": 41, "air-slab": 43}
+#: Grid of the reflected rays' deposit ``q`` (per mm at 1 g/mL) searched by ``--entry``.
+LOSSES_PER_MM = tuple(np.round(np.arange(0.0, 4.01, 0.1), 2))
 Geometry = tuple[Volume, Volume, dict[str, np.ndarray]]
 
 
@@ -130,6 +151,51 @@ def skin() -> Geometry:
         mask = np.zeros(rho.shape, dtype=bool)
         mask[layers, 2:11, 2:11] = True
         regions[name] = mask
+    return activity, activity.with_array(rho, units="g/mL"), regions
+
+
+def air_column() -> Geometry:
+    """The ``air-column`` fitting geometry of the entry albedo (module docstring)."""
+    tissue, air, lateral, width = 10, 20, 21, 7
+    shape = (tissue + air, lateral, lateral)
+    rho = np.full(shape, 0.0012, dtype=np.float32)
+    rho[:tissue] = 1.06
+    lo = (lateral - width) // 2
+    act = np.zeros(shape, dtype=np.float32)
+    act[tissue:, lo : lo + width, lo : lo + width] = 1.0
+    activity = Volume(act, spacing_mm=(H / 2, H, H), units="MBq")
+    j, i = np.indices(shape[1:])
+    hi = lo + width - 1
+    outside = np.maximum(np.maximum(lo - j, j - hi), np.maximum(lo - i, i - hi))
+    regions = {}
+    for depth in (1, 2, 3):
+        for r0, r1 in ((0, 0), (1, 3)):
+            mask = np.zeros(shape, dtype=bool)
+            mask[tissue - depth] = (outside >= r0) & (outside <= r1)
+            regions[f"tissue -{depth} ring {r0}-{r1}"] = mask
+    for h0, h1 in ((1, 2), (3, 5), (6, 10), (11, 20)):
+        for r0, r1 in ((0, 0), (1, 3)):
+            mask = np.zeros(shape, dtype=bool)
+            mask[tissue + h0 - 1 : tissue + h1] = (outside >= r0) & (outside <= r1)
+            regions[f"air {h0}-{h1} ring {r0}-{r1}"] = mask
+    return activity, activity.with_array(rho, units="g/mL"), regions
+
+
+def air_around_sphere() -> Geometry:
+    """The ``air-sphere`` fitting geometry of the entry albedo (module docstring)."""
+    n, radius = 15, 15.0
+    z, y, x = (np.indices((n, n, n)) + 0.5 - n / 2) * H
+    shell = np.sqrt(z * z + y * y + x * x) - radius
+    inside = shell <= 0
+    activity = Volume((~inside).astype(np.float32), spacing_mm=(H,) * 3, units="MBq")
+    rho = np.where(inside, 1.06, 0.0012).astype(np.float32)
+    regions = {
+        "sphere, outer 4.42 mm": inside & (shell > -H),
+        "sphere, 4.42-8.84 mm deep": inside & (shell <= -H) & (shell > -2 * H),
+        "air 0-4.42 mm": ~inside & (shell < H),
+        "air 4.42-8.84 mm": ~inside & (shell >= H) & (shell < 2 * H),
+        "air 8.84-17.7 mm": ~inside & (shell >= 2 * H) & (shell < 4 * H),
+    }
     return activity, activity.with_array(rho, units="g/mL"), regions
 
 
@@ -216,6 +282,52 @@ def fit(nuclide: str, histories: tuple[int, int], cache: Path | None, layer_mm: 
     table(f"{nuclide}, fitted geometries", names, mc, se, plain, model)
 
 
+def fit_entry(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
+    """Fit the entry albedo: ``normal``, ``grazing`` (non-negative least squares) for each
+    ``lambda`` and ``q`` of a grid; print the best and the ``air -> tissue`` slabs."""
+    from scipy.optimize import nnls
+
+    geometries = {"air-column": air_column(), "air-sphere": air_around_sphere()}
+    measured = [
+        mc_means(nuclide, name, g, n, cache)
+        for (name, g), n in zip(geometries.items(), histories, strict=True)
+    ]
+    mc = np.concatenate([m for m, _ in measured])
+    se = np.concatenate([s for _, s in measured])
+    # the goals' regions: a dose above 2 % of the geometry's maximum
+    used = np.concatenate([m > 0.02 * m.max() for m, _ in measured])
+    sigma = np.where(used, np.hypot(se, MODEL_ERROR * mc), np.inf)
+    deficit = _backscatter.SURFACE_DEFICITS[nuclide]
+
+    def run(normal: float, grazing: float, depth: float, q: float) -> np.ndarray:
+        albedo = _backscatter.SurfaceAlbedo(normal, grazing, depth, q) if normal + grazing else None
+        model = replace(deficit, albedo=albedo)
+        return np.concatenate([path_length(nuclide, g, model) for g in geometries.values()])
+
+    plain = run(0.0, 0.0, 1.0, 0.0)
+    best: tuple[float, float, float, float, float, np.ndarray] | None = None
+    for depth in ENTRY_DEPTHS_MM:
+        n0, n1 = run(1.0, 0.0, depth, 0.0), run(1.0, 0.0, depth, 1.0)
+        g0, g1 = run(0.0, 1.0, depth, 0.0), run(0.0, 1.0, depth, 1.0)
+        for q in LOSSES_PER_MM:
+            x = (n0 - plain) + q * (n1 - n0)
+            y = (g0 - plain) + q * (g1 - g0)
+            (normal, grazing), _ = nnls(np.stack([x / sigma, y / sigma], 1), (mc - plain) / sigma)
+            model = plain + normal * x + grazing * y
+            chi2 = float((((model - mc) / sigma)[used] ** 2).sum())
+            if best is None or chi2 < best[4]:
+                best = (depth, float(q), float(normal), float(grazing), chi2, model)
+    assert best is not None
+    depth, q, normal, grazing, chi2, model = best
+    print(
+        f"\n{nuclide}: SurfaceAlbedo(normal={normal:.3f}, grazing={grazing:.3f}, "
+        f"depth_mm={depth}, loss_per_mm={q}), chi-square {chi2:.1f} over {used.sum()} regions "
+        f"(MC sigma and {MODEL_ERROR:.0%} in quadrature)"
+    )
+    names = [f"{g}: {r}" for g, geo in geometries.items() for r in geo[2]]
+    table(f"{nuclide}, fitted geometries (entry albedo)", names, mc, se, plain, model)
+
+
 def validate(nuclide: str, histories: int, cache: Path | None) -> None:
     """Print the MC and the path-length dose, plain and corrected, in the validation cases."""
     model = _backscatter.SURFACE_DEFICITS[nuclide]
@@ -237,11 +349,16 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="prefix of npz MC caches")
     parser.add_argument("--validate", action="store_true", help="the geometry not fitted")
     parser.add_argument(
+        "--entry", action="store_true", help="fit the entry albedo (activity in air) instead"
+    )
+    parser.add_argument(
         "--layer", type=float, default=0.0, help="t (mm): the surface layer of the chord cosine"
     )
     args = parser.parse_args()
     if args.validate:
         validate(args.nuclide, args.histories[1], args.cache)
+    elif args.entry:
+        fit_entry(args.nuclide, tuple(args.histories), args.cache)
     else:
         fit(args.nuclide, tuple(args.histories), args.cache, args.layer)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from opensirt.dosimetry._backscatter import (
     SURFACE_DEFICITS,
     ExitLog,
+    SurfaceAlbedo,
     SurfaceDeficit,
     outward_normals,
     vacuum_distance_mm,
@@ -129,3 +131,82 @@ def test_vacuum_distance_counts_the_grid_edge_and_light_voxels() -> None:
     rho[2, 2, 4] = 0.0012
     flat = np.ravel_multi_index(([2, 2, 0], [2, 3, 2], [2, 3, 2]), rho.shape)
     assert np.allclose(vacuum_distance_mm(rho, flat, (2.0, 2.0, 2.0), 5.0), [4.0, 8**0.5, 2.0])
+
+
+def _air_over_tissue() -> tuple[Volume, Volume]:
+    """5 layers of tissue under 6 of loaded air, 4.42 mm cubes, 9 x 9 laterally."""
+    rho = np.full((11, 9, 9), 0.0012, dtype=np.float32)
+    rho[:5] = 1.06
+    activity = Volume((rho < 1).astype(np.float32), spacing_mm=(4.42,) * 3, units="MBq")
+    return activity, activity.with_array(rho, units="g/mL")
+
+
+def test_invalid_albedo_parameters_are_refused() -> None:
+    with pytest.raises(InputError, match="depth_mm"):
+        SurfaceAlbedo(0.1, 0.1, 0.0, 1.0)
+    with pytest.raises(InputError, match="loss_per_mm"):
+        SurfaceAlbedo(0.1, 0.1, 1.0, -1.0)
+    with pytest.raises(InputError, match="normal \\+ grazing"):
+        SurfaceAlbedo(0.6, 0.5, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("nuclide", ["Y-90", "Ho-166"])
+def test_the_albedo_moves_energy_from_the_tissue_surface_to_the_air(
+    nuclide: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    activity, density = _air_over_tissue()
+    reflected = path_length_dose(activity, nuclide, density=density, decay_photons=False).array
+    monkeypatch.setitem(SURFACE_DEFICITS, nuclide, replace(SURFACE_DEFICITS[nuclide], albedo=None))
+    kept = path_length_dose(activity, nuclide, density=density, decay_photons=False).array
+    centre = (slice(2, 7), slice(2, 7))
+    tissue, air = (
+        reflected[4][centre].mean() / kept[4][centre].mean(),
+        reflected[5][centre].mean() / kept[5][centre].mean(),
+    )
+    assert 0.85 < tissue < 0.98  # a few per cent of the entering energy comes back out
+    assert 1.03 < air < 1.3  # and is the air's dose next to the surface
+    mass = density.array.astype(np.float64)
+    taken = float(((kept - reflected) * mass)[:5].sum())
+    given = float(((reflected - kept) * mass)[5:].sum())
+    assert 0.0 < given < taken  # the air keeps a little of it; the rest leaves the grid
+
+
+def test_sources_in_dense_medium_are_unchanged_by_the_albedo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    activity, density = _slab_in_air()
+    with_albedo = path_length_dose(activity, "Y-90", density=density).array
+    monkeypatch.setitem(SURFACE_DEFICITS, "Y-90", replace(SURFACE_DEFICITS["Y-90"], albedo=None))
+    assert np.array_equal(path_length_dose(activity, "Y-90", density=density).array, with_albedo)
+
+
+def test_a_ray_from_air_is_mirrored_in_the_surface_it_enters() -> None:
+    rho = np.full((4, 4, 4), 0.0012, dtype=np.float32)
+    rho[:2] = 1.0  # dense below z = 2: the outward normal is +z
+    u = np.array([-0.8, 0.6, 0.0])
+    start = np.array([3.5, 1.2, 1.5])
+    log = ExitLog(1, 100.0, start[None, :])
+    # voxels crossed (1 mm cubes) and the geometric distances where the ray enters them
+    path: list[tuple[tuple[int, int, int] | None, float]] = [
+        ((3, 1, 1), 0.0), ((2, 1, 1), 0.625), ((2, 2, 1), 4 / 3), ((1, 2, 1), 1.875),
+        ((1, 3, 1), 3.0), ((0, 3, 1), 3.125), (None, 4.375),
+    ]  # fmt: skip
+    d = 0.0
+    for (cell, t0), (_, t1) in itertools.pairwise(path):
+        assert cell is not None
+        flat = np.array([np.ravel_multi_index(cell, rho.shape)])
+        d1 = d + float(rho[cell]) * (t1 - t0)
+        log.step(flat, rho.ravel()[flat], np.array([d]), np.array([d1]), np.array([t0]))
+        d = d1
+    f = cumulative_kernel("Y-90")
+    model = SurfaceAlbedo(0.05, 0.2, 1.5, 1.0)
+    voxel, taken, at, mirror, energy = log.reflections(
+        model, f.values, f.step_mm, rho, (1.0,) * 3, u[None, :], np.ones(1), np.zeros(1)
+    )
+    assert np.allclose(mirror, [[0.8, 0.6, 0.0]])
+    assert np.allclose(at, [[2.0, 1.2 + 1.875 * 0.6, 1.5]], atol=1e-3)
+    assert at[0, 0] > 2.0  # in the air voxel before the entry
+    assert np.all(rho.ravel()[voxel] == 1.0)
+    assert np.all(taken <= 0.0)
+    assert energy[0] == pytest.approx(-taken.sum())
+    assert 0.0 < energy[0] < float(model.eta(np.array([0.8]))[0])

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from opensirt.dosimetry._backscatter import ExitLog, SurfaceDeficit
+from opensirt.dosimetry._backscatter import VACUUM_LIKE_G_PER_ML, ExitLog, SurfaceDeficit
 
 #: Kronecker (R3) sequence constants 1/g^k, k = 1..3, g = 1.2207... the root of
 #: x^4 = x + 1 (Roberts 2018, "The unreasonable effectiveness of quasirandom sequences").
@@ -249,6 +249,10 @@ def _trace(
     weights = weights[keep].astype(f32)
     ray_weights = weights.astype(np.float64)
     log = None if surface is None else ExitLog(len(weights), kernel.max_radius_mm, points)
+    albedo = None if surface is None else surface.albedo
+    if albedo is not None and not np.any(grid.density.ravel()[flat] < VACUUM_LIKE_G_PER_ML):
+        albedo = None  # no ray starts in a vacuum-like voxel: none can enter from vacuum
+    t_start = start[keep].astype(np.float64)
     scale = f32(reference_density)
     light = f32(reference_density / light_ratio)
     t_hom_end, r_max = f32(hom_end), f32(kernel.max_radius_mm)
@@ -266,7 +270,7 @@ def _trace(
         d_old = d
         d = d + rho_here * (t_end - t)
         if log is not None:
-            log.step(flat, rho_here, d_old, d)
+            log.step(flat, rho_here, d_old, d, t if albedo is not None else None)
         new_het = kernel(d)
         new_hom = kernel(scale * t_end)
         # the convolution is not used in voxels much lighter than the reference: no subtraction
@@ -305,6 +309,53 @@ def _trace(
         )  # fmt: skip
         voxels.append(lost[0])
         energies.append(lost[1])
+        if albedo is not None:
+            taken, out, at, mirror, reflected = log.reflections(
+                albedo, kernel.values, kernel.step_mm, grid.density, grid.spacing_mm,
+                directions, ray_weights, t_start,
+            )  # fmt: skip
+            back = _reflected(grid, at, mirror, reflected, albedo.loss_per_mm)
+            voxels += [taken, back[0]]
+            energies += [out, back[1]]
+    return np.concatenate(voxels), np.concatenate(energies)
+
+
+def _reflected(
+    grid: RayGrid,
+    points: FloatArray,
+    directions: FloatArray,
+    energy: FloatArray,
+    loss_per_mm: float,
+) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """Deposits of reflected rays (:class:`~opensirt.dosimetry._backscatter.SurfaceAlbedo`):
+    from ``points`` (voxel units) along ``directions``, the part ``loss_per_mm`` of their
+    ``energy`` per mm at 1 g/mL of the vacuum-like voxels crossed, until dense medium, the
+    grid's edge or :data:`MAX_RAY_LENGTH_MM`."""
+    if not energy.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    start = np.zeros(len(points))
+    flat, t_next, t_delta, jump, t_exit = _traversal(grid, points, directions, start)
+    rho = grid.density.ravel()
+    t = np.zeros(len(points), dtype=np.float32)
+    spent = np.zeros(len(points))
+    alive = np.ones(len(points), dtype=bool)
+    voxels: list[npt.NDArray[np.int64]] = []
+    energies: list[FloatArray] = []
+    while np.any(alive):
+        t_end = np.minimum(np.minimum(np.minimum(*t_next[:2]), t_next[2]), t_exit)
+        rho_here = rho[flat].astype(np.float64)
+        alive &= rho_here < VACUUM_LIKE_G_PER_ML
+        part = np.minimum(spent + loss_per_mm * rho_here * (t_end - t), 1.0)
+        go = np.flatnonzero(alive)
+        voxels.append(flat[go])
+        energies.append(energy[go] * (part[go] - spent[go]))
+        spent = np.where(alive, part, spent)
+        for a in range(3):
+            hit = t_next[a] == t_end
+            t_next[a] += t_delta[a] * hit
+            flat = flat + jump[a] * (hit & alive)
+        t = t_end
+        alive &= t < t_exit
     return np.concatenate(voxels), np.concatenate(energies)
 
 
