@@ -1,7 +1,7 @@
 """Fit the backscatter-deficit model of the path-length method to the project's Monte Carlo.
 
 Run: ``PYTHONPATH=src .venv/bin/python benchmarks/backscatter_fit.py --nuclide Y-90
-[--histories 200000 100000] [--cache mc] [--layer 0] [--validate]``
+[--histories 200000 100000] [--cache mc] [--layer 0] [--validate | --entry]``
 
 The path-length method superposes the infinite-medium soft-tissue kernel, which includes the
 electrons scattered back by medium beyond the point scored. Where a ray leaves dense medium
@@ -347,8 +347,9 @@ def main() -> None:
         "--histories", type=int, nargs=2, default=[200_000, 100_000], help="column, sphere"
     )
     parser.add_argument("--cache", type=Path, default=None, help="prefix of npz MC caches")
-    parser.add_argument("--validate", action="store_true", help="the geometry not fitted")
-    parser.add_argument(
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--validate", action="store_true", help="the geometry not fitted")
+    mode.add_argument(
         "--entry", action="store_true", help="fit the entry albedo (activity in air) instead"
     )
     parser.add_argument(

@@ -81,7 +81,10 @@ def _check(mean: float, sigma: float, fast: float, goal: float, sigma_max: float
         pytest.param("Y-90", 0.26, 0, 30_000, True, id="Y-90 tissue -> lung"),
         pytest.param("Y-90", 0.26, 1, 30_000, True, id="Y-90 lung -> tissue"),
         pytest.param("Y-90", 1.92, 0, 30_000, True, id="Y-90 tissue -> bone"),
+        pytest.param("Y-90", 1.92, 1, 40_000, True, id="Y-90 bone -> tissue"),
+        pytest.param("Ho-166", 0.26, 0, 70_000, True, id="Ho-166 tissue -> lung"),
         pytest.param("Ho-166", 0.26, 1, 30_000, True, id="Ho-166 lung -> tissue"),
+        pytest.param("Ho-166", 1.92, 1, 60_000, True, id="Ho-166 bone -> tissue"),
         pytest.param("Ho-166", 1.92, 0, 40_000, True, id="Ho-166 tissue -> bone"),
         pytest.param("Ho-166", 1.92, 0, 40_000, False, id="Ho-166 tissue -> bone, betas"),
     ],
@@ -105,17 +108,18 @@ AIR_TISSUE, AIR_LAYERS, AIR_LATERAL, AIR_CENTRE = 5, 8, 13, slice(2, 11)
 
 
 @pytest.mark.slow
-def test_path_length_meets_the_goals_at_the_skin() -> None:
-    """Y-90 in tissue under air: the two slabs each side, the tissue bulk, the far air."""
+@pytest.mark.parametrize(("nuclide", "histories"), [("Y-90", 50_000), ("Ho-166", 110_000)])
+def test_path_length_meets_the_goals_at_the_skin(nuclide: str, histories: int) -> None:
+    """Activity in tissue under air: the two slabs each side, the tissue bulk, the far air."""
     densities = np.array([1.06] * AIR_TISSUE + [0.0012] * AIR_LAYERS)
     shape = (densities.size, AIR_LATERAL, AIR_LATERAL)
     act = Volume(np.zeros(shape), spacing_mm=(4.42,) * 3, units="MBq")
     act.array[:AIR_TISSUE] = 1.0
     rho = act.with_array(densities[:, None, None] * np.ones(shape), units="g/mL")
     mc = absorbed_dose(
-        act, "Y-90", density=rho, method="monte-carlo", histories=50_000, batches=8, seed=5
+        act, nuclide, density=rho, method="monte-carlo", histories=histories, batches=8, seed=5
     ).metadata["monte_carlo"]
-    fast = absorbed_dose(act, "Y-90", density=rho, method="path-length").array
+    fast = absorbed_dose(act, nuclide, density=rho, method="path-length").array
     i = AIR_TISSUE
     regions = {
         "-2": [i - 2],
