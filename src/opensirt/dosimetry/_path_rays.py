@@ -18,7 +18,8 @@ dose of those sources, up to the sampling noise of the rays. The points and rota
 depend only on the voxel's index (Kronecker sequences), so for given ray counts the
 correction is exactly linear in the decays. With a surface model
 (:mod:`opensirt.dosimetry._backscatter`), the energy of rays that leave dense medium for
-vacuum is scaled by its backscatter-deficit factor.
+vacuum is scaled by its backscatter-deficit factor, and rays from vacuum-like voxels that
+enter dense medium give part of their energy back to a reflected ray (its entry albedo).
 """
 
 from __future__ import annotations
