@@ -75,52 +75,107 @@ ENTRY_DEPTHS_MM = (0.5, 1.0, 1.5, 2.2, 3.0, 4.5)
 MODEL_ERROR = 0.03
 #: Monte Carlo seed per geometry.
 SEEDS = {"column": 29, "sphere": 31, "lung-vacuum": 31, "skin": 77, "air-column": 37}
-SEEDS |= {"air-sphere": 41, "air-slab": 43}
+SEEDS |= {"air-sphere": 41}
 #: Grid of the reflected rays' deposit ``q`` (per mm at 1 g/mL) searched by ``--entry``.
 LOSSES_PER_MM = tuple(np.round(np.arange(0.0, 4.01, 0.1), 2))
 Geometry = tuple[Volume, Volume, dict[str, np.ndarray]]
 
 
-def column() -> Geometry:
-    """The ``column`` fitting geometry (module docstring)."""
+def _column_grid(
+    air_loaded: bool,
+) -> tuple[Volume, np.ndarray, np.ndarray, int, int, int]:
+    """The column grids: activity in the central 7 x 7 columns of the tissue (or the air),
+    density, each voxel's lateral distance outside the column (voxels), the column's first and
+    last lateral index and the number of tissue layers."""
     tissue, air, lateral, width = 10, 20, 21, 7
     shape = (tissue + air, lateral, lateral)
     rho = np.full(shape, 0.0012, dtype=np.float32)
     rho[:tissue] = 1.06
-    lo = (lateral - width) // 2
+    lo, hi = (lateral - width) // 2, (lateral - width) // 2 + width - 1
     act = np.zeros(shape, dtype=np.float32)
-    act[:tissue, lo : lo + width, lo : lo + width] = 1.0
+    layers = slice(tissue, None) if air_loaded else slice(None, tissue)
+    act[layers, lo : hi + 1, lo : hi + 1] = 1.0
     activity = Volume(act, spacing_mm=(H / 2, H, H), units="MBq")
     j, i = np.indices(shape[1:])
-    hi = lo + width - 1
     outside = np.maximum(np.maximum(lo - j, j - hi), np.maximum(lo - i, i - hi))
+    return activity, rho, outside, lo, hi, tissue
+
+
+def _air_bins(
+    shape: tuple[int, ...], tissue: int, outside: np.ndarray, rings: tuple[tuple[int, int], ...]
+) -> dict[str, np.ndarray]:
+    """The column grids' air regions: bins of height over the surface and of lateral distance
+    outside the column."""
     regions = {}
-    for depth in (1, 2, 3):
-        mask = np.zeros(shape, dtype=bool)
-        mask[tissue - depth, lo + 1 : hi, lo + 1 : hi] = True
-        regions[f"tissue -{depth}"] = mask
     for h0, h1 in ((1, 2), (3, 5), (6, 10), (11, 20)):
-        for r0, r1 in ((0, 0), (1, 3), (4, 7)):
+        for r0, r1 in rings:
             mask = np.zeros(shape, dtype=bool)
             mask[tissue + h0 - 1 : tissue + h1] = (outside >= r0) & (outside <= r1)
             regions[f"air {h0}-{h1} ring {r0}-{r1}"] = mask
+    return regions
+
+
+def column() -> Geometry:
+    """The ``column`` fitting geometry (module docstring)."""
+    activity, rho, outside, lo, hi, tissue = _column_grid(air_loaded=False)
+    regions = {}
+    for depth in (1, 2, 3):
+        mask = np.zeros(rho.shape, dtype=bool)
+        mask[tissue - depth, lo + 1 : hi, lo + 1 : hi] = True
+        regions[f"tissue -{depth}"] = mask
+    regions |= _air_bins(rho.shape, tissue, outside, ((0, 0), (1, 3), (4, 7)))
     return activity, activity.with_array(rho, units="g/mL"), regions
 
 
-def sphere() -> Geometry:
-    """The ``sphere`` fitting geometry (module docstring)."""
+def air_column() -> Geometry:
+    """The ``air-column`` fitting geometry of the entry albedo (module docstring)."""
+    activity, rho, outside, _lo, _hi, tissue = _column_grid(air_loaded=True)
+    regions = {}
+    for depth in (1, 2, 3):
+        for r0, r1 in ((0, 0), (1, 3)):
+            mask = np.zeros(rho.shape, dtype=bool)
+            mask[tissue - depth] = (outside >= r0) & (outside <= r1)
+            regions[f"tissue -{depth} ring {r0}-{r1}"] = mask
+    regions |= _air_bins(rho.shape, tissue, outside, ((0, 0), (1, 3)))
+    return activity, activity.with_array(rho, units="g/mL"), regions
+
+
+def _sphere_grid(air_loaded: bool) -> tuple[Volume, np.ndarray, np.ndarray, np.ndarray]:
+    """A 30 mm tissue sphere in air, 4.42 mm cubes, 15^3: activity in the sphere (or the air
+    around it), density, the sphere's voxels and each voxel's distance to its surface (mm)."""
     n, radius = 15, 15.0
     z, y, x = (np.indices((n, n, n)) + 0.5 - n / 2) * H
     shell = np.sqrt(z * z + y * y + x * x) - radius
     inside = shell <= 0
-    activity = Volume(inside.astype(np.float32), spacing_mm=(H,) * 3, units="MBq")
+    loaded = ~inside if air_loaded else inside
+    activity = Volume(loaded.astype(np.float32), spacing_mm=(H,) * 3, units="MBq")
     rho = np.where(inside, 1.06, 0.0012).astype(np.float32)
-    regions = {
-        "sphere, outer 4.42 mm": inside & (shell > -H),
+    return activity, rho, inside, shell
+
+
+def _air_shells(inside: np.ndarray, shell: np.ndarray) -> dict[str, np.ndarray]:
+    """The sphere grids' air shells."""
+    return {
         "air 0-4.42 mm": ~inside & (shell < H),
         "air 4.42-8.84 mm": ~inside & (shell >= H) & (shell < 2 * H),
         "air 8.84-17.7 mm": ~inside & (shell >= 2 * H) & (shell < 4 * H),
     }
+
+
+def sphere() -> Geometry:
+    """The ``sphere`` fitting geometry (module docstring)."""
+    activity, rho, inside, shell = _sphere_grid(air_loaded=False)
+    regions = {"sphere, outer 4.42 mm": inside & (shell > -H)} | _air_shells(inside, shell)
+    return activity, activity.with_array(rho, units="g/mL"), regions
+
+
+def air_around_sphere() -> Geometry:
+    """The ``air-sphere`` fitting geometry of the entry albedo (module docstring)."""
+    activity, rho, inside, shell = _sphere_grid(air_loaded=True)
+    regions = {
+        "sphere, outer 4.42 mm": inside & (shell > -H),
+        "sphere, 4.42-8.84 mm deep": inside & (shell <= -H) & (shell > -2 * H),
+    } | _air_shells(inside, shell)
     return activity, activity.with_array(rho, units="g/mL"), regions
 
 
@@ -151,51 +206,6 @@ def skin() -> Geometry:
         mask = np.zeros(rho.shape, dtype=bool)
         mask[layers, 2:11, 2:11] = True
         regions[name] = mask
-    return activity, activity.with_array(rho, units="g/mL"), regions
-
-
-def air_column() -> Geometry:
-    """The ``air-column`` fitting geometry of the entry albedo (module docstring)."""
-    tissue, air, lateral, width = 10, 20, 21, 7
-    shape = (tissue + air, lateral, lateral)
-    rho = np.full(shape, 0.0012, dtype=np.float32)
-    rho[:tissue] = 1.06
-    lo = (lateral - width) // 2
-    act = np.zeros(shape, dtype=np.float32)
-    act[tissue:, lo : lo + width, lo : lo + width] = 1.0
-    activity = Volume(act, spacing_mm=(H / 2, H, H), units="MBq")
-    j, i = np.indices(shape[1:])
-    hi = lo + width - 1
-    outside = np.maximum(np.maximum(lo - j, j - hi), np.maximum(lo - i, i - hi))
-    regions = {}
-    for depth in (1, 2, 3):
-        for r0, r1 in ((0, 0), (1, 3)):
-            mask = np.zeros(shape, dtype=bool)
-            mask[tissue - depth] = (outside >= r0) & (outside <= r1)
-            regions[f"tissue -{depth} ring {r0}-{r1}"] = mask
-    for h0, h1 in ((1, 2), (3, 5), (6, 10), (11, 20)):
-        for r0, r1 in ((0, 0), (1, 3)):
-            mask = np.zeros(shape, dtype=bool)
-            mask[tissue + h0 - 1 : tissue + h1] = (outside >= r0) & (outside <= r1)
-            regions[f"air {h0}-{h1} ring {r0}-{r1}"] = mask
-    return activity, activity.with_array(rho, units="g/mL"), regions
-
-
-def air_around_sphere() -> Geometry:
-    """The ``air-sphere`` fitting geometry of the entry albedo (module docstring)."""
-    n, radius = 15, 15.0
-    z, y, x = (np.indices((n, n, n)) + 0.5 - n / 2) * H
-    shell = np.sqrt(z * z + y * y + x * x) - radius
-    inside = shell <= 0
-    activity = Volume((~inside).astype(np.float32), spacing_mm=(H,) * 3, units="MBq")
-    rho = np.where(inside, 1.06, 0.0012).astype(np.float32)
-    regions = {
-        "sphere, outer 4.42 mm": inside & (shell > -H),
-        "sphere, 4.42-8.84 mm deep": inside & (shell <= -H) & (shell > -2 * H),
-        "air 0-4.42 mm": ~inside & (shell < H),
-        "air 4.42-8.84 mm": ~inside & (shell >= H) & (shell < 2 * H),
-        "air 8.84-17.7 mm": ~inside & (shell >= 2 * H) & (shell < 4 * H),
-    }
     return activity, activity.with_array(rho, units="g/mL"), regions
 
 
