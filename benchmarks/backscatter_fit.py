@@ -229,6 +229,20 @@ def mc_means(
     return means.mean(axis=0), means.std(axis=0, ddof=1) / np.sqrt(len(means))
 
 
+def measured(
+    nuclide: str, geometries: dict[str, Geometry], histories: tuple[int, int], cache: Path | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MC mean dose and standard error of every region of the geometries, in order, and
+    whether each is above 2 % of its geometry's maximum (the goals' regions)."""
+    runs = [
+        mc_means(nuclide, name, g, n, cache)
+        for (name, g), n in zip(geometries.items(), histories, strict=True)
+    ]
+    mc = np.concatenate([m for m, _ in runs])
+    se = np.concatenate([s for _, s in runs])
+    return mc, se, np.concatenate([m > 0.02 * m.max() for m, _ in runs])
+
+
 def path_length(
     nuclide: str, geometry: Geometry, model: _backscatter.SurfaceDeficit | None
 ) -> np.ndarray:
@@ -259,12 +273,7 @@ def table(title: str, names: list[str], mc: np.ndarray, se: np.ndarray, *doses: 
 def fit(nuclide: str, histories: tuple[int, int], cache: Path | None, layer_mm: float) -> None:
     """Fit ``a``, ``b`` (linear least squares) for each ``lambda``; print the best."""
     geometries = {"column": column(), "sphere": sphere()}
-    measured = [
-        mc_means(nuclide, name, g, n, cache)
-        for (name, g), n in zip(geometries.items(), histories, strict=True)
-    ]
-    mc = np.concatenate([m for m, _ in measured])
-    se = np.concatenate([s for _, s in measured])
+    mc, se, _used = measured(nuclide, geometries, histories, cache)
     sigma = np.hypot(se, MODEL_ERROR * mc)
     plain = np.concatenate([path_length(nuclide, g, None) for g in geometries.values()])
     best: tuple[float, float, float, float, np.ndarray] | None = None
@@ -298,14 +307,7 @@ def fit_entry(nuclide: str, histories: tuple[int, int], cache: Path | None) -> N
     from scipy.optimize import nnls
 
     geometries = {"air-column": air_column(), "air-sphere": air_around_sphere()}
-    measured = [
-        mc_means(nuclide, name, g, n, cache)
-        for (name, g), n in zip(geometries.items(), histories, strict=True)
-    ]
-    mc = np.concatenate([m for m, _ in measured])
-    se = np.concatenate([s for _, s in measured])
-    # the goals' regions: a dose above 2 % of the geometry's maximum
-    used = np.concatenate([m > 0.02 * m.max() for m, _ in measured])
+    mc, se, used = measured(nuclide, geometries, histories, cache)
     sigma = np.where(used, np.hypot(se, MODEL_ERROR * mc), np.inf)
     deficit = _backscatter.SURFACE_DEFICITS[nuclide]
 
