@@ -303,7 +303,7 @@ def fit(nuclide: str, histories: tuple[int, int], cache: Path | None, layer_mm: 
 
 def fit_entry(nuclide: str, histories: tuple[int, int], cache: Path | None) -> None:
     """Fit the entry albedo: ``normal``, ``grazing`` (non-negative least squares) for each
-    ``lambda`` and ``q`` of a grid; print the best and the ``air -> tissue`` slabs."""
+    ``lambda`` and ``q`` of a grid; print the best and its fitted regions."""
     from scipy.optimize import nnls
 
     geometries = {"air-column": air_column(), "air-sphere": air_around_sphere()}
