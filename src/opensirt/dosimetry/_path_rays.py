@@ -115,7 +115,7 @@ class CumulativeKernel:
         return table, np.append(np.diff(table), np.float32(0.0))
 
 
-def _fibonacci_sphere(n: int) -> FloatArray:
+def fibonacci_sphere(n: int) -> FloatArray:
     """``n`` near-uniform unit vectors (Gonzalez 2010, Math Geosci 42:49,
     doi:10.1007/s11004-009-9257-x)."""
     k = np.arange(n) + 0.5
@@ -148,7 +148,7 @@ def _ray_starts(
     source voxels ``flat``, ``n_rays`` each, source by source."""
     idx = np.stack(np.unravel_index(flat, shape), axis=1).astype(np.float64)
     seed = np.mod(flat[:, None].astype(np.float64) * _R3[None, :], 1.0)
-    directions = np.matmul(_rotations(seed), _fibonacci_sphere(n_rays).T).transpose(0, 2, 1)
+    directions = np.matmul(_rotations(seed), fibonacci_sphere(n_rays).T).transpose(0, 2, 1)
     j = np.arange(n_rays, dtype=np.float64)[:, None] * _R3[None, ::-1]
     jitter = np.mod(seed[:, None, ::-1] + j[None, :, :], 1.0)
     points = idx[:, None, :] + jitter

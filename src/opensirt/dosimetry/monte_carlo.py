@@ -55,7 +55,7 @@ from opensirt.dosimetry.electron_transport import (
 )
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML
 from opensirt.dosimetry.ldm import decays_per_voxel, dose_volume, energy_per_decay_j
-from opensirt.dosimetry.mc_photons import Particles, decay_photons, isotropic
+from opensirt.dosimetry.mc_photons import PHOTON_LINES, Particles, decay_photons, isotropic
 from opensirt.dosimetry.mc_transport import VoxelGrid, transport
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
@@ -150,6 +150,7 @@ class _Run:
     tables: TransportTables
     gy_per_mev_history: npt.NDArray[np.float64]
     photon_lines: bool = True
+    betas: bool = True
 
 
 def _source(run: _Run, n: int, rng: np.random.Generator) -> tuple[Particles, Particles, float]:
@@ -160,6 +161,8 @@ def _source(run: _Run, n: int, rng: np.random.Generator) -> tuple[Particles, Par
     pos = (vox + rng.random((n, 3))) * run.spacing_mm
     weight = run.sign[flat] * run.beta_weight
     betas = Particles(sample_beta_energies(run.nuclide, n, rng), pos, isotropic(n, rng), weight)
+    if not run.betas:
+        betas = betas.take(np.zeros(0, dtype=np.intp))
     decay, energy = decay_photons(run.nuclide, n if run.photon_lines else 0, rng)
     photons = Particles(energy, pos[decay], isotropic(decay.size, rng), run.sign[flat][decay])
     emitted = float(np.sum(betas.energy_mev * betas.weight) + np.sum(energy * photons.weight))
@@ -236,6 +239,7 @@ def monte_carlo(
     dose_constant_gy_kg_per_gbq: float | None = None,
     progress: Callable[[int, int], None] | None = None,
     decay_photons: bool = True,
+    betas: bool = True,
 ) -> MonteCarloResult:
     """Absorbed dose of a beta-emitter activity map by Monte Carlo, with uncertainty.
 
@@ -268,6 +272,9 @@ def monte_carlo(
         Emit the nuclide's gamma and x-ray lines (default True; Ho-166 only). False leaves
         the betas and their bremsstrahlung, which is what the kernel methods model: for
         diagnosing differences between them and the Monte Carlo, not for dosimetry.
+    betas : bool, optional
+        Emit the betas (default True). False leaves the decay photons alone (Ho-166), to
+        check the fast method's photon term; not for dosimetry.
 
     Returns
     -------
@@ -292,8 +299,15 @@ def monte_carlo(
     """
     nuc = get_nuclide(nuclide)
     _check_counts(histories, batches)
+    if not betas and not (decay_photons and PHOTON_LINES.get(nuc.name)):
+        raise InputError(
+            f"betas=False with no decay photons to emit ({nuc.name}, decay_photons="
+            f"{decay_photons}): nothing to simulate; keep betas=True"
+        )
     run = replace(
-        _prepare(activity, nuc, density, dose_constant_gy_kg_per_gbq), photon_lines=decay_photons
+        _prepare(activity, nuc, density, dose_constant_gy_kg_per_gbq),
+        photon_lines=decay_photons,
+        betas=betas,
     )
     counts = [histories // batches + (b < histories % batches) for b in range(batches)]
     streams = np.random.SeedSequence(seed).spawn(batches)

@@ -53,7 +53,7 @@ from opensirt.dosimetry.convolution import fft_convolve_sum
 from opensirt.dosimetry.density import density_array
 from opensirt.dosimetry.kernels import SOFT_TISSUE_DENSITY_G_PER_ML, energy_kernel, point_kernel
 from opensirt.dosimetry.ldm import absorbed_energy_dose, decays_per_voxel, energy_per_decay_j
-from opensirt.dosimetry.photon_kernel import photon_energy_kernel
+from opensirt.dosimetry.photon_kernel import photon_density_factor, photon_energy_kernel
 from opensirt.errors import InputError
 from opensirt.imaging.volume import Volume
 from opensirt.physics.nuclides import JOULE_PER_MEV, Nuclide, NuclideName, get_nuclide
@@ -261,8 +261,9 @@ def path_length_dose(
     photons = photon_energy_kernel(nuc.name, activity.spacing_zyx_mm) if decay_photons else None
     if photons is not None and np.any(decays):
         _add_photon_energy(
-            absorbed, decays, rho, photons, np.float32(JOULE_PER_MEV / energy_j), workers
-        )
+            absorbed, decays, rho, photons, np.float32(JOULE_PER_MEV / energy_j), workers,
+            activity.spacing_zyx_mm, nuc.name,
+        )  # fmt: skip
     return absorbed_energy_dose(
         activity,
         absorbed,
@@ -282,11 +283,15 @@ def _add_photon_energy(
     kernel: npt.NDArray[np.float64],
     beta_units_per_mev: np.float32,
     workers: int | None,
+    spacing: tuple[float, float, float],
+    nuclide: NuclideName,
 ) -> None:
-    """Add the decay photons' energy (water's, charged to each voxel's mass ``rho / 1 g/mL``)
-    to ``absorbed``, in units of the beta energy per decay, on the box the kernel reaches."""
+    """Add the decay photons' energy (water's, charged to each voxel's mass ``rho / 1 g/mL``,
+    times the path-length density factor of :func:`photon_density_factor`) to ``absorbed``,
+    in units of the beta energy per decay, on the box the kernel reaches."""
     box = _box(decays != 0, tuple(n // 2 for n in kernel.shape))
     mev = fft_convolve_sum([(decays[box], kernel)], workers=workers)
+    mev *= photon_density_factor(decays[box], rho[box], spacing, nuclide)
     absorbed[box] += mev * rho[box] * beta_units_per_mev
 
 
