@@ -424,7 +424,7 @@ class ExitLog:
         self.records: list[tuple[npt.NDArray[np.int64], ...]] = []
         self.spans: list[tuple[npt.NDArray[np.floating[Any]], ...]] = []
         # entries into dense medium of rays that started in vacuum-like voxels
-        self.started = np.zeros(n_rays, dtype=bool)
+        self.started = False  # every ray of a trace takes its first step together
         self.seen_dense = np.zeros(n_rays, dtype=bool)
         self.entry_d = np.zeros(n_rays, dtype=np.float64)
         self.entry_t = np.zeros(n_rays, dtype=np.float64)
@@ -454,14 +454,14 @@ class ExitLog:
         """
         dense = rho_here >= VACUUM_LIKE_G_PER_ML
         if t_old is not None:
-            entry = np.flatnonzero(dense & self.started & ~self.seen_dense & self.running)
+            entry = np.flatnonzero(dense & ~self.seen_dense & self.running & self.started)
             if entry.size:
                 ids = self.ray[entry]
                 self.entry_d[ids] = d_old[entry]
                 self.entry_t[ids] = t_old[entry]
                 self.entry_voxel[ids] = flat[entry]
             self.seen_dense |= dense
-            self.started[:] = True
+            self.started = True
         self.last = np.where(dense, flat, self.last)
         sel = np.flatnonzero(self.running & (d_old < self.r_max))
         if sel.size:
@@ -502,7 +502,7 @@ class ExitLog:
             The rays that go on.
         """
         self.ray, self.last, self.running = self.ray[keep], self.last[keep], self.running[keep]
-        self.started, self.seen_dense = self.started[keep], self.seen_dense[keep]
+        self.seen_dense = self.seen_dense[keep]
 
     def chord_cosines(
         self,

@@ -94,31 +94,47 @@ def _kernel(nuclide: NuclideName, spacing: tuple[float, ...]) -> npt.NDArray[np.
     half = np.ceil(PHOTON_KERNEL_RADIUS_MM / h - 0.5).astype(np.int64)
     shape = tuple(int(2 * n + 1) for n in half)
     tally = np.zeros(int(np.prod(shape)))
-    rng = np.random.default_rng(_SEED)
-    lines = PHOTON_LINES[nuclide]
-    energy = np.array([e for e, _ in lines])
-    yields = np.array([y for _, y in lines])
-    share = energy * yields / float(np.sum(energy * yields))
 
     def deposit(pos: npt.NDArray[np.float64], mev: npt.NDArray[np.float64]) -> None:
         _deposit(pos, mev, h, half, tally)
 
-    for e_mev, y, part in zip(energy, yields, share, strict=True):
-        n = max(2000, int(PHOTON_KERNEL_HISTORIES * part))
-        start = (rng.random((n, 3)) - 0.5) * h
-        photons = Particles(np.full(n, e_mev), start, isotropic(n, rng), np.full(n, y / n))
-        _follow(photons, rng, deposit)
+    def start(n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+        return (rng.random((n, 3)) - 0.5) * h  # uniform in the source voxel
+
+    _emit_lines(nuclide, PHOTON_KERNEL_HISTORIES, start, deposit, PHOTON_KERNEL_RADIUS_MM)
     kernel = tally.reshape(shape)
     symmetrise(kernel, spacing)
     kernel.setflags(write=False)
     return kernel
 
 
+def _emit_lines(
+    nuclide: NuclideName,
+    histories: int,
+    start: Callable[[int, np.random.Generator], npt.NDArray[np.float64]],
+    deposit: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], None],
+    radius_mm: float,
+) -> None:
+    """Follow about ``histories`` photons of the nuclide's lines (split by their share of the
+    energy, at least 2000 a line; fixed seed), starting at ``start(n, rng)`` (mm from the
+    source), isotropically, each weighted by its line's yield over its count."""
+    rng = np.random.default_rng(_SEED)
+    lines = PHOTON_LINES[nuclide]
+    energy = np.array([e for e, _ in lines])
+    yields = np.array([y for _, y in lines])
+    share = energy * yields / float(np.sum(energy * yields))
+    for e_mev, y, part in zip(energy, yields, share, strict=True):
+        n = max(2000, int(histories * part))
+        at = start(n, rng)
+        photons = Particles(np.full(n, e_mev), at, isotropic(n, rng), np.full(n, y / n))
+        _follow(photons, rng, deposit, radius_mm)
+
+
 def _follow(
     photons: Particles,
     rng: np.random.Generator,
     deposit: Callable[[npt.NDArray[np.float64], npt.NDArray[np.float64]], None],
-    radius_mm: float = PHOTON_KERNEL_RADIUS_MM,
+    radius_mm: float,
 ) -> None:
     """Transport ``photons`` in unit-density water to absorption or ``radius_mm`` from the
     source, passing the positions (mm from the source) and energies (MeV x weight) that they
@@ -292,7 +308,7 @@ def _factors(
     of :func:`photon_density_factor`), 1 where no source is in reach."""
     step = 0.5 * float(spacing.min())
     r = (np.arange(int(np.ceil(PHOTON_KERNEL_RADIUS_MM / step))) + 0.5) * step
-    _, profile = _radial_profile(nuclide)
+    profile = _radial_profile(nuclide)
     table = np.append(profile, 0.0).astype(np.float32)  # nearest 0.5 mm bin; 0 beyond
 
     def g(mass: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -325,15 +341,12 @@ def _factors(
 
 
 @functools.lru_cache(maxsize=4)
-def _radial_profile(
-    nuclide: NuclideName,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def _radial_profile(nuclide: NuclideName) -> npt.NDArray[np.float64]:
     """``g(r) = K_w(r) r^2`` of the nuclide's photons in water (energy per decay per mm of
-    radius, up to a constant), at bin centres ``r`` (mm) out to :data:`_PROFILE_RADIUS_MM`:
-    :data:`_PROFILE_HISTORIES` photons, split over the lines by energy, followed from a point
-    with the voxel kernel's physics."""
-    edges = np.arange(0.0, _PROFILE_RADIUS_MM + _RADIAL_BIN_MM, _RADIAL_BIN_MM)
-    tally = np.zeros(edges.size - 1)
+    radius, up to a constant), in bins of :data:`_RADIAL_BIN_MM` from 0 out to
+    :data:`_PROFILE_RADIUS_MM`: :data:`_PROFILE_HISTORIES` photons, split over the lines by
+    energy, followed from a point with the voxel kernel's physics."""
+    tally = np.zeros(round(_PROFILE_RADIUS_MM / _RADIAL_BIN_MM))
 
     def deposit(pos: npt.NDArray[np.float64], mev: npt.NDArray[np.float64]) -> None:
         radius = np.sqrt(np.einsum("ij,ij->i", pos, pos))
@@ -343,16 +356,8 @@ def _radial_profile(
             minlength=tally.size,
         )
 
-    rng = np.random.default_rng(_SEED)
-    lines = PHOTON_LINES[nuclide]
-    energy = np.array([e for e, _ in lines])
-    yields = np.array([y for _, y in lines])
-    share = energy * yields / float(np.sum(energy * yields))
-    for e_mev, y, part in zip(energy, yields, share, strict=True):
-        n = max(2000, int(_PROFILE_HISTORIES * part))
-        photons = Particles(
-            np.full(n, e_mev), np.zeros((n, 3)), isotropic(n, rng), np.full(n, y / n)
-        )
-        _follow(photons, rng, deposit, _PROFILE_RADIUS_MM)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    return centres, tally / _RADIAL_BIN_MM
+    _emit_lines(
+        nuclide, _PROFILE_HISTORIES, lambda n, _rng: np.zeros((n, 3)), deposit, _PROFILE_RADIUS_MM
+    )
+    profile: npt.NDArray[np.float64] = tally / _RADIAL_BIN_MM
+    return profile
